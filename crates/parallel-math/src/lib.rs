@@ -1,0 +1,845 @@
+//! # parallel-math
+//!
+//! **Question:** for CPU-bound, embarrassingly parallel work, what do threads, a
+//! work-stealing pool and async tasks each give you, and what does running that work on an
+//! async runtime cost everything else in the process?
+//!
+//! Two workloads, both exact so every variant must produce the same digest:
+//! - [`mandelbrot`]: rows of wildly different cost, where load balancing matters;
+//! - [`nbody`]: a uniform, floating-point heavy all-pairs step, repeated a few times.
+//!
+//! The variants (all in [`workload`]), and why each exists:
+//! - `sequential`: the baseline every speedup is measured against.
+//! - `threads-static`: `std::thread::scope`, one equal chunk per core: the simplest parallel
+//!   code, and the one that suffers when rows differ in cost.
+//! - `thread-per-item`: a fresh OS thread per row or body block, every pass: what "pool
+//!   threads for repeated CPU work" warns against.
+//! - `rayon`: `par_chunks_mut` on rayon's work-stealing pool: the default a Rust expert
+//!   reaches for.
+//! - `tokio-spawn`: one `tokio::spawn` per unit with no yield point: the tempting
+//!   anti-pattern when a codebase is already async.
+//! - `tokio-spawn-blocking`: the same units through `spawn_blocking`, the framework's advice.
+//! - `tokio-rayon`: async code hands the pass to rayon and awaits a oneshot: the hybrid.
+//!
+//! Every variant runs beside a [`probe`]: a tokio task ticking every millisecond that
+//! records how late it wakes. In the async variants it shares the runtime that runs (or
+//! hands off) the math; elsewhere it has its own runtime of the same size. Throughput alone
+//! hides what CPU work on async workers costs; the probe's lateness shows it.
+
+pub mod mandelbrot;
+pub mod nbody;
+pub mod probe;
+pub mod workload;
+
+use std::sync::Arc;
+
+use casebook::{
+    Case, CaseInfo, ClaimResult, Column, Ctx, Format, Model, Outcome, Point, Preset, Report, Row,
+    Stats, Table, UsageError, Variant, at_least, at_least_times, report::format_seconds,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    mandelbrot::Mandelbrot,
+    nbody::{NBody, Snapshot},
+    probe::Probe,
+    workload::{Job, Workload, drive, drive_async},
+};
+
+pub struct ParallelMath;
+
+/// Which workload(s) to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkloadKind {
+    Mandelbrot,
+    Nbody,
+    Both,
+}
+
+/// Options of this case, on top of the harness's own.
+#[derive(Clone, Debug, clap::Args)]
+pub struct Args {
+    /// Which workload to run.
+    #[arg(long, value_enum, default_value_t = WorkloadKind::Both, help_heading = "Case")]
+    pub workload: WorkloadKind,
+    /// Threads for every pool and runtime [default: logical cores].
+    #[arg(long, value_name = "N", help_heading = "Case")]
+    pub threads: Option<usize>,
+    /// Mandelbrot image width in pixels.
+    #[arg(long, value_name = "PX", help_heading = "Case")]
+    pub width: Option<usize>,
+    /// Mandelbrot image height in pixels (rows are the unit of work).
+    #[arg(long, value_name = "PX", help_heading = "Case")]
+    pub height: Option<usize>,
+    /// Mandelbrot iteration cap.
+    #[arg(long, value_name = "N", help_heading = "Case")]
+    pub max_iter: Option<u32>,
+    /// Number of n-body bodies.
+    #[arg(long, value_name = "N", help_heading = "Case")]
+    pub bodies: Option<usize>,
+    /// Number of n-body steps (each step is one parallel pass).
+    #[arg(long, value_name = "N", help_heading = "Case")]
+    pub steps: Option<usize>,
+    /// Bodies per unit of concurrency in the n-body tables.
+    #[arg(long, value_name = "N", help_heading = "Case")]
+    pub body_block: Option<usize>,
+    /// Rows per unit in the granularity sweep (comma-separated; `0` means one chunk per thread).
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        help_heading = "Case"
+    )]
+    pub sweep: Option<Vec<usize>>,
+    /// Skip the granularity sweep.
+    #[arg(long, help_heading = "Case")]
+    pub no_sweep: bool,
+}
+
+/// The resolved sizes every child run receives.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Params {
+    pub workload: WorkloadKind,
+    pub threads: usize,
+    pub mandelbrot: Mandelbrot,
+    pub nbody: NBody,
+    pub body_block: usize,
+    /// Rows per unit for each sweep point (already resolved: no zeros).
+    pub sweep: Vec<usize>,
+    pub sweep_repeat: usize,
+}
+
+/// What one row runs: the workload and how many items each unit of concurrency takes.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+struct RowSpec {
+    workload: WorkloadKind,
+    granularity: usize,
+}
+
+const SEQUENTIAL: &str = "sequential";
+const THREADS_STATIC: &str = "threads-static";
+const THREAD_PER_ITEM: &str = "thread-per-item";
+const RAYON: &str = "rayon";
+const TOKIO_SPAWN: &str = "tokio-spawn";
+const TOKIO_SPAWN_BLOCKING: &str = "tokio-spawn-blocking";
+const TOKIO_RAYON: &str = "tokio-rayon";
+
+const MANDELBROT_TABLE: &str = "mandelbrot";
+const NBODY_TABLE: &str = "nbody";
+const SWEEP_TABLE: &str = "granularity-sweep";
+
+const PROBE_P50: &str = "probe_p50_us";
+const PROBE_P99: &str = "probe_p99_us";
+const PROBE_MAX: &str = "probe_max_us";
+const UNITS: &str = "units";
+
+/// The variants whose unit size the sweep varies.
+const SWEPT: [&str; 5] = [
+    THREAD_PER_ITEM,
+    RAYON,
+    TOKIO_SPAWN,
+    TOKIO_SPAWN_BLOCKING,
+    TOKIO_RAYON,
+];
+
+fn probe_columns() -> Vec<Column> {
+    vec![
+        Column::new("probe p50", PROBE_P50, Format::Count),
+        Column::new("probe p99", PROBE_P99, Format::Count),
+        Column::new("probe max", PROBE_MAX, Format::Count),
+    ]
+}
+
+const PROBE_NOTE: &str = "probe columns: lateness in µs of a 1 ms tokio timer tick during the measured region (tokio's timer wheel has 1 ms resolution, so about 1000 µs is on time). wall, cores busy (CPU time / wall) and context switches cover the measured region of the whole child process; peak RSS is the child's high-water mark; peak threads is sampled every 2 ms by the parent.";
+
+impl Case for ParallelMath {
+    type Args = Args;
+    type Params = Params;
+
+    const INFO: CaseInfo = CaseInfo {
+        name: "parallel-math",
+        question: env!("CARGO_PKG_DESCRIPTION"),
+        claims: &[
+            "thread-parallel",
+            "threads-cpu",
+            "work-stealing",
+            "pool-threads",
+            "no-cpu-async",
+            "spawn-blocking",
+            "task-cooperative",
+        ],
+        variants: &[
+            Variant {
+                name: SEQUENTIAL,
+                model: Model::Sequential,
+                why: "the baseline: one thread, a plain loop",
+            },
+            Variant {
+                name: THREADS_STATIC,
+                model: Model::Threads,
+                why: "scoped threads, one equal chunk per core: the simplest parallel code",
+            },
+            Variant {
+                name: THREAD_PER_ITEM,
+                model: Model::Threads,
+                why: "a new OS thread per row or body block, every pass: the unpooled anti-pattern",
+            },
+            Variant {
+                name: RAYON,
+                model: Model::Threads,
+                why: "rayon's work-stealing pool: the expert default for data parallelism",
+            },
+            Variant {
+                name: TOKIO_SPAWN,
+                model: Model::Async,
+                why: "tokio::spawn per unit with no yield point: tempting in an async codebase",
+            },
+            Variant {
+                name: TOKIO_SPAWN_BLOCKING,
+                model: Model::Async,
+                why: "spawn_blocking per unit: the framework's advice for sync work in async code",
+            },
+            Variant {
+                name: TOKIO_RAYON,
+                model: Model::Hybrid,
+                why: "async hands the pass to rayon and awaits a oneshot: the recommended hybrid",
+            },
+        ],
+    };
+
+    fn params(args: &Args, preset: Preset) -> Result<Params, UsageError> {
+        let (width, height, max_iter, bodies, steps, sweep, sweep_repeat) = match preset {
+            Preset::Quick => (320, 240, 400, 500, 2, vec![1, 16, 0], 1),
+            Preset::Default => (1000, 750, 1500, 1400, 4, vec![1, 4, 16, 64, 0], 3),
+            Preset::Full => (
+                2000,
+                1500,
+                3000,
+                4000,
+                6,
+                vec![1, 2, 4, 8, 16, 32, 64, 128, 0],
+                5,
+            ),
+        };
+        let threads = args
+            .threads
+            .unwrap_or_else(casebook::machine::logical_cores);
+        let positive = |name: &str, value: usize| {
+            if value == 0 {
+                Err(UsageError::new(format!("--{name} must be at least 1")))
+            } else {
+                Ok(value)
+            }
+        };
+        let threads = positive("threads", threads)?;
+        if threads > 1024 {
+            return Err(UsageError::new("--threads must be at most 1024"));
+        }
+        let mandelbrot = Mandelbrot {
+            width: positive("width", args.width.unwrap_or(width))?,
+            height: positive("height", args.height.unwrap_or(height))?,
+            max_iter: positive("max-iter", args.max_iter.unwrap_or(max_iter) as usize)? as u32,
+        };
+        let nbody = NBody {
+            bodies: positive("bodies", args.bodies.unwrap_or(bodies))?,
+            steps: positive("steps", args.steps.unwrap_or(steps))?,
+        };
+        let body_block = positive("body-block", args.body_block.unwrap_or(16))?;
+        let sweep = if args.no_sweep {
+            Vec::new()
+        } else {
+            args.sweep.clone().unwrap_or(sweep)
+        };
+        if args.sweep.as_ref().is_some_and(|s| s.is_empty()) {
+            return Err(UsageError::new("--sweep needs at least one value"));
+        }
+        // 0 stands for "one chunk per thread", the coarsest useful unit.
+        let per_thread = mandelbrot.height.div_ceil(threads);
+        let mut sweep: Vec<usize> = sweep
+            .into_iter()
+            .map(|g| {
+                if g == 0 {
+                    per_thread
+                } else {
+                    g.min(mandelbrot.height)
+                }
+            })
+            .collect();
+        sweep.sort_unstable();
+        sweep.dedup();
+        Ok(Params {
+            workload: args.workload,
+            threads,
+            mandelbrot,
+            nbody,
+            body_block,
+            sweep,
+            sweep_repeat,
+        })
+    }
+
+    fn plan(params: &Params, variants: &[&'static Variant]) -> Vec<Table> {
+        let mut tables = Vec::new();
+        let mut throughput_table =
+            |id: &str, title: &str, workload: WorkloadKind, granularity: usize| {
+                let mut table = Table::new(id, title);
+                table.columns.extend(probe_columns());
+                table.note = PROBE_NOTE.into();
+                table.baseline = variants
+                    .iter()
+                    .any(|v| v.name == SEQUENTIAL)
+                    .then(|| SEQUENTIAL.to_string());
+                for variant in variants {
+                    let spec = RowSpec {
+                        workload,
+                        granularity,
+                    };
+                    table.rows.push(Row::new(
+                        variant,
+                        serde_json::to_value(spec).unwrap_or_default(),
+                    ));
+                }
+                tables.push(table);
+            };
+        if params.workload != WorkloadKind::Nbody {
+            let m = &params.mandelbrot;
+            throughput_table(
+                MANDELBROT_TABLE,
+                &format!(
+                    "Mandelbrot {}x{}, max {} iterations, one row per unit",
+                    m.width, m.height, m.max_iter
+                ),
+                WorkloadKind::Mandelbrot,
+                1,
+            );
+        }
+        if params.workload != WorkloadKind::Mandelbrot {
+            let n = &params.nbody;
+            throughput_table(
+                NBODY_TABLE,
+                &format!(
+                    "n-body, {} bodies, {} steps, {} bodies per unit",
+                    n.bodies, n.steps, params.body_block
+                ),
+                WorkloadKind::Nbody,
+                params.body_block,
+            );
+        }
+        let swept: Vec<&&Variant> = variants
+            .iter()
+            .filter(|v| SWEPT.contains(&v.name))
+            .collect();
+        if params.workload != WorkloadKind::Nbody && !params.sweep.is_empty() && !swept.is_empty() {
+            let mut table = Table::new(
+                SWEEP_TABLE,
+                "Granularity sweep: Mandelbrot rows per unit of concurrency",
+            );
+            table.axis = Some("rows/unit".into());
+            table.columns = vec![
+                Column::wall(),
+                Column::speedup(),
+                Column::peak_threads(),
+                Column::new("probe p99", PROBE_P99, Format::Count),
+            ];
+            table.repeat = Some(params.sweep_repeat);
+            table.note = "Each swept variant at each unit size; sequential is the baseline. The largest value is one chunk per thread.".into();
+            if let Some(sequential) = variants.iter().find(|v| v.name == SEQUENTIAL) {
+                let spec = RowSpec {
+                    workload: WorkloadKind::Mandelbrot,
+                    granularity: 1,
+                };
+                table.rows.push(Row::new(
+                    sequential,
+                    serde_json::to_value(spec).unwrap_or_default(),
+                ));
+                table.baseline = Some(SEQUENTIAL.into());
+            }
+            for variant in swept {
+                for &granularity in &params.sweep {
+                    let spec = RowSpec {
+                        workload: WorkloadKind::Mandelbrot,
+                        granularity,
+                    };
+                    table.rows.push(Row::at(
+                        variant,
+                        granularity as f64,
+                        serde_json::to_value(spec).unwrap_or_default(),
+                    ));
+                }
+            }
+            tables.push(table);
+        }
+        tables
+    }
+
+    fn run(params: &Params, point: &Point, ctx: &mut Ctx) -> anyhow::Result<()> {
+        let spec: RowSpec = point.decode()?;
+        match spec.workload {
+            WorkloadKind::Mandelbrot => run_job(
+                MandelbrotJob::new(params.mandelbrot),
+                &point.variant,
+                params.threads,
+                spec.granularity,
+                ctx,
+            ),
+            WorkloadKind::Nbody => run_job(
+                NBodyJob::new(params.nbody),
+                &point.variant,
+                params.threads,
+                spec.granularity,
+                ctx,
+            ),
+            WorkloadKind::Both => anyhow::bail!("a row runs one workload, not both"),
+        }
+    }
+
+    fn claims(report: &Report) -> Vec<ClaimResult> {
+        claims(report)
+    }
+
+    fn verdicts(report: &Report) -> Vec<String> {
+        let mut verdicts = efficiency_verdicts(report);
+        verdicts.extend(sweep_verdicts(report));
+        verdicts
+    }
+}
+
+// ANCHOR: run_job
+/// Runs one variant on one job inside the measured region, with the latency probe ticking
+/// beside it. Pools and runtimes are built (and warmed) before the clock starts: a real
+/// service has them running long before the work arrives.
+fn run_job<J: Job>(
+    mut job: J,
+    variant: &str,
+    threads: usize,
+    granularity: usize,
+    ctx: &mut Ctx,
+) -> anyhow::Result<()> {
+    let granularity = granularity.max(1);
+    // In the async variants this runtime runs the math and the probe; otherwise only the probe.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()?;
+    let pool = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()?,
+    );
+    if matches!(variant, RAYON | TOKIO_RAYON) {
+        pool.broadcast(|_| ());
+    }
+    if variant == TOKIO_SPAWN_BLOCKING {
+        // Start as many blocking threads as the other pools have, so that none of the
+        // variants pays for its first threads inside the measured region.
+        runtime.block_on(async {
+            let warm: Vec<_> = (0..threads)
+                .map(|_| tokio::task::spawn_blocking(|| ()))
+                .collect();
+            for handle in warm {
+                handle.await?;
+            }
+            anyhow::Ok(())
+        })?;
+    }
+    let probe = Probe::start(runtime.handle());
+    let mut units = 0usize;
+    let outcome = ctx.measure(|| -> anyhow::Result<()> {
+        let count = |w: &J::W, per_unit: usize| w.len().div_ceil(per_unit);
+        match variant {
+            SEQUENTIAL => drive(&mut job, |w| {
+                units += 1;
+                workload::sequential(&*w)
+            }),
+            THREADS_STATIC => drive(&mut job, |w| {
+                units += threads.min(w.len());
+                workload::threads_static(&*w, threads)
+            }),
+            THREAD_PER_ITEM => drive(&mut job, |w| {
+                units += count(&w, granularity);
+                workload::thread_per_item(&*w, granularity)
+            }),
+            RAYON => drive(&mut job, |w| {
+                units += count(&w, granularity);
+                workload::rayon_pass(&pool, &*w, granularity)
+            }),
+            TOKIO_SPAWN => runtime.block_on(drive_async(&mut job, |w| {
+                units += count(&w, granularity);
+                workload::tokio_spawn(w, granularity)
+            }))?,
+            TOKIO_SPAWN_BLOCKING => runtime.block_on(drive_async(&mut job, |w| {
+                units += count(&w, granularity);
+                workload::tokio_spawn_blocking(w, granularity)
+            }))?,
+            TOKIO_RAYON => runtime.block_on(drive_async(&mut job, |w| {
+                units += count(&w, granularity);
+                workload::tokio_rayon(Arc::clone(&pool), w, granularity)
+            }))?,
+            other => anyhow::bail!("unknown variant {other}"),
+        }
+        Ok(())
+    });
+    outcome?;
+    let lateness = probe.finish(runtime.handle())?;
+    ctx.latency_us("probe", &lateness);
+    ctx.figure(UNITS, units as f64);
+    ctx.digest(job.digest());
+    Ok(())
+}
+// ANCHOR_END: run_job
+
+/// One render: a single pass over all rows.
+struct MandelbrotJob {
+    spec: Arc<Mandelbrot>,
+    started: bool,
+    rows: Vec<Vec<u32>>,
+}
+
+impl MandelbrotJob {
+    fn new(spec: Mandelbrot) -> Self {
+        MandelbrotJob {
+            spec: Arc::new(spec),
+            started: false,
+            rows: Vec::new(),
+        }
+    }
+}
+
+impl Job for MandelbrotJob {
+    type W = Mandelbrot;
+    fn next_pass(&mut self) -> Option<Arc<Mandelbrot>> {
+        (!std::mem::replace(&mut self.started, true)).then(|| Arc::clone(&self.spec))
+    }
+    fn absorb(&mut self, rows: Vec<Vec<u32>>) {
+        self.rows = rows;
+    }
+    fn digest(&self) -> String {
+        casebook::digest_of(&self.rows)
+    }
+}
+
+/// A short simulation: one parallel pass per step, then a sequential integration.
+struct NBodyJob {
+    spec: NBody,
+    snapshot: Snapshot,
+    velocities: Vec<[f64; 3]>,
+    step: usize,
+}
+
+impl NBodyJob {
+    fn new(spec: NBody) -> Self {
+        let (snapshot, velocities) = spec.initial();
+        NBodyJob {
+            spec,
+            snapshot,
+            velocities,
+            step: 0,
+        }
+    }
+}
+
+impl Job for NBodyJob {
+    type W = Snapshot;
+    fn next_pass(&mut self) -> Option<Arc<Snapshot>> {
+        (self.step < self.spec.steps).then(|| Arc::new(self.snapshot.clone()))
+    }
+    fn absorb(&mut self, accelerations: Vec<[f64; 3]>) {
+        NBody::integrate(&mut self.snapshot, &mut self.velocities, &accelerations);
+        self.step += 1;
+    }
+    fn digest(&self) -> String {
+        let bits: Vec<[u64; 3]> = self
+            .snapshot
+            .positions
+            .iter()
+            .map(|p| p.map(f64::to_bits))
+            .collect();
+        casebook::digest_of(&bits)
+    }
+}
+
+/// Cores the parallel variants can actually use in this run.
+fn usable_cores(report: &Report) -> usize {
+    let threads = report
+        .params
+        .get("threads")
+        .and_then(|t| t.as_u64())
+        .unwrap_or(1) as usize;
+    threads.min(report.env.logical_cores).max(1)
+}
+
+fn stats<'a>(report: &'a Report, table: &str, variant: &str, figure: &str) -> Option<&'a Stats> {
+    report.stats(table, variant, figure)
+}
+
+fn ms(us: f64) -> String {
+    format_seconds(us / 1e6)
+}
+
+fn claims(report: &Report) -> Vec<ClaimResult> {
+    let cores = usable_cores(report);
+    let target = 0.75 * cores as f64;
+    let mut claims = Vec::new();
+
+    // thread-parallel: plain scoped threads on the uniform workload.
+    let threshold = format!(
+        "speedup of threads-static over sequential on n-body ≥ 0.75 × {cores} cores = {target:.2} in every run"
+    );
+    claims.push(match stats(report, NBODY_TABLE, THREADS_STATIC, "speedup") {
+        _ if cores < 2 => ClaimResult::new("thread-parallel", Outcome::Inconclusive, "only one usable core: nothing to run in parallel", threshold),
+        Some(s) => ClaimResult::new(
+            "thread-parallel",
+            at_least(s, target),
+            format!("threads-static ran n-body {:.2}x faster than sequential (runs {:.2}-{:.2}) on {cores} cores", s.median, s.min, s.max),
+            threshold,
+        ),
+        None => ClaimResult::not_measured("thread-parallel", "the n-body table with sequential and threads-static", threshold),
+    });
+
+    // threads-cpu: the best thread-based tool on both workloads, with async beside it.
+    let threshold = format!(
+        "rayon's speedup over sequential ≥ {target:.2} (0.75 × {cores} cores) in every run, on both workloads"
+    );
+    let rayon_speedups: Vec<(&str, &Stats)> = [MANDELBROT_TABLE, NBODY_TABLE]
+        .into_iter()
+        .filter_map(|t| stats(report, t, RAYON, "speedup").map(|s| (t, s)))
+        .collect();
+    claims.push(if cores < 2 {
+        ClaimResult::new("threads-cpu", Outcome::Inconclusive, "only one usable core", threshold)
+    } else if rayon_speedups.is_empty() {
+        ClaimResult::not_measured("threads-cpu", "sequential and rayon", threshold)
+    } else {
+        let outcomes: Vec<Outcome> = rayon_speedups.iter().map(|(_, s)| at_least(s, target)).collect();
+        let outcome = combine(&outcomes);
+        let mut evidence: Vec<String> =
+            rayon_speedups.iter().map(|(t, s)| format!("rayon {t} {:.2}x", s.median)).collect();
+        for t in [MANDELBROT_TABLE, NBODY_TABLE] {
+            if let Some(s) = stats(report, t, TOKIO_SPAWN, "speedup") {
+                evidence.push(format!("tokio-spawn {t} {:.2}x (async tasks reach the same throughput; the cost shows in the probe)", s.median));
+            }
+        }
+        ClaimResult::new("threads-cpu", outcome, evidence.join("; "), threshold)
+    });
+
+    // work-stealing: uneven rows are where stealing should beat static chunks.
+    let threshold = "rayon's wall time on Mandelbrot ≤ threads-static's / 1.05 in every run (n-body, uniform, shown for contrast)".to_string();
+    claims.push(match (stats(report, MANDELBROT_TABLE, RAYON, "wall_s"), stats(report, MANDELBROT_TABLE, THREADS_STATIC, "wall_s")) {
+        (Some(rayon), Some(fixed)) => {
+            let contrast = match (stats(report, NBODY_TABLE, RAYON, "wall_s"), stats(report, NBODY_TABLE, THREADS_STATIC, "wall_s")) {
+                (Some(r), Some(f)) => format!("; on uniform n-body static chunks took {:.2}x rayon's time", f.median / r.median),
+                _ => String::new(),
+            };
+            ClaimResult::new(
+                "work-stealing",
+                at_least_times(fixed, rayon, 1.05),
+                format!(
+                    "on uneven Mandelbrot rows threads-static took {} vs rayon {} ({:.2}x){contrast}",
+                    format_seconds(fixed.median),
+                    format_seconds(rayon.median),
+                    fixed.median / rayon.median
+                ),
+                threshold,
+            )
+        }
+        _ => ClaimResult::not_measured("work-stealing", "rayon and threads-static on Mandelbrot", threshold),
+    });
+
+    // pool-threads: repeated passes (n-body steps) with and without a pool.
+    let threshold =
+        "thread-per-item's wall time on n-body ≥ 1.05 × rayon's in every run".to_string();
+    claims.push(match (stats(report, NBODY_TABLE, THREAD_PER_ITEM, "wall_s"), stats(report, NBODY_TABLE, RAYON, "wall_s")) {
+        (Some(unpooled), Some(pooled)) => {
+            let threads = stats(report, NBODY_TABLE, THREAD_PER_ITEM, UNITS).map(|u| u.median).unwrap_or(0.0);
+            ClaimResult::new(
+                "pool-threads",
+                at_least_times(unpooled, pooled, 1.05),
+                format!(
+                    "creating {threads:.0} threads over the steps took {} vs rayon's pool {} ({:.2}x)",
+                    format_seconds(unpooled.median),
+                    format_seconds(pooled.median),
+                    unpooled.median / pooled.median
+                ),
+                threshold,
+            )
+        }
+        _ => ClaimResult::not_measured("pool-threads", "thread-per-item and rayon on n-body", threshold),
+    });
+
+    // no-cpu-async: what CPU work on the async workers does to a neighbour's latency.
+    let threshold =
+        "tokio-spawn's probe p99 lateness on Mandelbrot ≥ 5 × rayon's in every run".to_string();
+    claims.push(
+        match (
+            stats(report, MANDELBROT_TABLE, TOKIO_SPAWN, PROBE_P99),
+            stats(report, MANDELBROT_TABLE, RAYON, PROBE_P99),
+        ) {
+            (Some(async_p99), Some(pool_p99)) => {
+                let speed = match (
+                    stats(report, MANDELBROT_TABLE, TOKIO_SPAWN, "wall_s"),
+                    stats(report, MANDELBROT_TABLE, RAYON, "wall_s"),
+                ) {
+                    (Some(a), Some(r)) => format!(
+                        ", while its wall time was {:.2}x rayon's",
+                        a.median / r.median
+                    ),
+                    _ => String::new(),
+                };
+                ClaimResult::new(
+                    "no-cpu-async",
+                    at_least_times(async_p99, pool_p99, 5.0),
+                    format!(
+                        "probe p99 {} with the math on the async workers vs {} beside rayon{speed}",
+                        ms(async_p99.median),
+                        ms(pool_p99.median)
+                    ),
+                    threshold,
+                )
+            }
+            _ => ClaimResult::not_measured(
+                "no-cpu-async",
+                "tokio-spawn and rayon on Mandelbrot",
+                threshold,
+            ),
+        },
+    );
+
+    // spawn-blocking: does moving the same units to the blocking pool keep the runtime responsive?
+    let threshold =
+        "tokio-spawn's probe p99 on Mandelbrot ≥ 5 × tokio-spawn-blocking's in every run"
+            .to_string();
+    claims.push(
+        match (
+            stats(report, MANDELBROT_TABLE, TOKIO_SPAWN, PROBE_P99),
+            stats(report, MANDELBROT_TABLE, TOKIO_SPAWN_BLOCKING, PROBE_P99),
+        ) {
+            (Some(async_p99), Some(blocking_p99)) => {
+                let threads = stats(
+                    report,
+                    MANDELBROT_TABLE,
+                    TOKIO_SPAWN_BLOCKING,
+                    casebook::runner::PEAK_THREADS,
+                )
+                .map(|t| {
+                    format!(
+                        "; but the blocking pool grew the process to {:.0} threads",
+                        t.median
+                    )
+                })
+                .unwrap_or_default();
+                ClaimResult::new(
+                    "spawn-blocking",
+                    at_least_times(async_p99, blocking_p99, 5.0),
+                    format!(
+                        "probe p99 {} with spawn_blocking vs {} with tokio::spawn{threads}",
+                        ms(blocking_p99.median),
+                        ms(async_p99.median)
+                    ),
+                    threshold,
+                )
+            }
+            _ => ClaimResult::not_measured(
+                "spawn-blocking",
+                "tokio-spawn and tokio-spawn-blocking on Mandelbrot",
+                threshold,
+            ),
+        },
+    );
+
+    // task-cooperative: a task that never awaits holds its worker for the whole unit.
+    let threshold =
+        "tokio-spawn's worst probe lateness on Mandelbrot ≥ the mean time of one row, in every run"
+            .to_string();
+    claims.push(
+        match (
+            stats(report, MANDELBROT_TABLE, TOKIO_SPAWN, PROBE_MAX),
+            stats(report, MANDELBROT_TABLE, SEQUENTIAL, "wall_s"),
+        ) {
+            (Some(worst), Some(sequential)) => {
+                let rows = report
+                    .params
+                    .pointer("/mandelbrot/height")
+                    .and_then(|h| h.as_f64())
+                    .unwrap_or(1.0);
+                let row_us = sequential.median / rows * 1e6;
+                ClaimResult::new(
+                    "task-cooperative",
+                    at_least(worst, row_us),
+                    format!(
+                        "the probe waited up to {} while one row takes {} on average",
+                        ms(worst.median),
+                        ms(row_us)
+                    ),
+                    threshold,
+                )
+            }
+            _ => ClaimResult::not_measured(
+                "task-cooperative",
+                "tokio-spawn and sequential on Mandelbrot",
+                threshold,
+            ),
+        },
+    );
+    claims
+}
+
+/// Several sub-results of one claim: held only if all held, did not hold if any did not.
+fn combine(outcomes: &[Outcome]) -> Outcome {
+    if outcomes.contains(&Outcome::DidNotHold) {
+        Outcome::DidNotHold
+    } else if outcomes.iter().all(|o| *o == Outcome::Held) {
+        Outcome::Held
+    } else {
+        Outcome::Inconclusive
+    }
+}
+
+/// The efficiency figure the foundation issue asks for: rayon's speedup per usable core.
+fn efficiency_verdicts(report: &Report) -> Vec<String> {
+    let cores = usable_cores(report);
+    [MANDELBROT_TABLE, NBODY_TABLE]
+        .into_iter()
+        .filter_map(|t| {
+            let s = stats(report, t, RAYON, "speedup")?;
+            Some(format!(
+                "{t}: rayon's parallel efficiency is {:.2} ({:.2}x on {cores} cores; target ≥ 0.85).",
+                s.median / cores as f64,
+                s.median
+            ))
+        })
+        .collect()
+}
+
+/// For each swept variant: its best unit size, and the smallest unit within 10% of that best,
+/// i.e. where per-unit overhead stops dominating.
+fn sweep_verdicts(report: &Report) -> Vec<String> {
+    let mut verdicts = Vec::new();
+    for variant in SWEPT {
+        let mut points: Vec<(f64, f64)> = report
+            .rows(SWEEP_TABLE)
+            .filter(|r| r.name == variant)
+            .filter_map(|r| Some((r.axis_value?, r.median("wall_s")?)))
+            .collect();
+        if points.len() < 2 {
+            continue;
+        }
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (best_g, best_wall) = points
+            .iter()
+            .copied()
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap_or(points[0]);
+        let crossover = points
+            .iter()
+            .find(|(_, wall)| *wall <= best_wall * 1.10)
+            .map(|p| p.0)
+            .unwrap_or(best_g);
+        let (finest_g, finest_wall) = points[0];
+        verdicts.push(format!(
+            "sweep, {variant}: best at {best_g} rows/unit ({}); within 10% of that from {crossover} rows/unit; at {finest_g} rows/unit it took {:.2}x its best.",
+            format_seconds(best_wall),
+            finest_wall / best_wall
+        ));
+    }
+    verdicts
+}

@@ -1,0 +1,111 @@
+//! The uniform workload: an all-pairs gravitational n-body simulation, floating-point heavy
+//! and evenly spread, advanced for a few steps.
+//!
+//! Each step computes every body's acceleration (the parallel part: O(n²)), then integrates
+//! positions in one sequential O(n) pass. Each body's sum runs over the other bodies in a
+//! fixed order, so every variant produces bit-identical positions.
+
+use serde::{Deserialize, Serialize};
+
+use crate::workload::Workload;
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NBody {
+    pub bodies: usize,
+    pub steps: usize,
+}
+
+/// The positions and masses one step reads; shared read-only by every worker.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub positions: Vec<[f64; 3]>,
+    pub masses: Vec<f64>,
+}
+
+const SOFTENING_SQUARED: f64 = 1e-3;
+const DT: f64 = 1e-3;
+
+impl NBody {
+    /// A deterministic starting state: bodies on a jittered spiral (no RNG crate needed for
+    /// reproducibility, and none of the variants' results depend on it).
+    pub fn initial(&self) -> (Snapshot, Vec<[f64; 3]>) {
+        let n = self.bodies;
+        let mut positions = Vec::with_capacity(n);
+        let mut masses = Vec::with_capacity(n);
+        for i in 0..n {
+            let t = i as f64 * 0.618_033_988_75;
+            let r = 1.0 + (i % 97) as f64 / 97.0;
+            positions.push([
+                r * (t * 6.283).cos(),
+                r * (t * 6.283).sin(),
+                ((i % 13) as f64 - 6.0) * 0.05,
+            ]);
+            masses.push(1.0 + (i % 7) as f64 * 0.1);
+        }
+        (Snapshot { positions, masses }, vec![[0.0; 3]; n])
+    }
+
+    /// Applies one step's accelerations: the sequential part of each step.
+    pub fn integrate(
+        snapshot: &mut Snapshot,
+        velocities: &mut [[f64; 3]],
+        accelerations: &[[f64; 3]],
+    ) {
+        for ((p, v), a) in snapshot
+            .positions
+            .iter_mut()
+            .zip(velocities.iter_mut())
+            .zip(accelerations)
+        {
+            for k in 0..3 {
+                v[k] += a[k] * DT;
+                p[k] += v[k] * DT;
+            }
+        }
+    }
+}
+
+// ANCHOR: workload
+impl Workload for Snapshot {
+    /// One body's acceleration.
+    type Item = [f64; 3];
+
+    fn len(&self) -> usize {
+        self.positions.len()
+    }
+
+    fn compute(&self, i: usize) -> [f64; 3] {
+        let pi = self.positions[i];
+        let mut acc = [0.0f64; 3];
+        for (j, (pj, mj)) in self.positions.iter().zip(&self.masses).enumerate() {
+            if i == j {
+                continue;
+            }
+            let d = [pj[0] - pi[0], pj[1] - pi[1], pj[2] - pi[2]];
+            let r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2] + SOFTENING_SQUARED;
+            let inv_r3 = mj / (r2 * r2.sqrt());
+            acc[0] += d[0] * inv_r3;
+            acc[1] += d[1] * inv_r3;
+            acc[2] += d[2] * inv_r3;
+        }
+        acc
+    }
+}
+// ANCHOR_END: workload
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_bodies_attract_each_other_equally() {
+        let s = Snapshot {
+            positions: vec![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]],
+            masses: vec![1.0, 1.0],
+        };
+        let a0 = s.compute(0);
+        let a1 = s.compute(1);
+        assert!(a0[0] > 0.0 && a1[0] < 0.0);
+        assert!((a0[0] + a1[0]).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,111 @@
+//! The machine line: what every published figure must be printed beside.
+
+use std::{path::Path, process::Command};
+
+use serde::{Deserialize, Serialize};
+
+use crate::procfs;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Machine {
+    pub cpu_model: String,
+    pub logical_cores: usize,
+    pub memory_bytes: u64,
+    pub os: String,
+    pub kernel: String,
+    pub rustc: String,
+    pub profile: String,
+    pub commit: String,
+    /// When the run started, UTC, RFC 3339.
+    pub date: String,
+}
+
+impl Machine {
+    pub fn detect() -> Machine {
+        Machine {
+            cpu_model: cpu_model().unwrap_or_else(|| "unknown CPU".into()),
+            logical_cores: logical_cores(),
+            memory_bytes: procfs::mem_total().unwrap_or(0),
+            os: os_name().unwrap_or_else(|| std::env::consts::OS.into()),
+            kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
+                .map(|s| s.trim().to_string())
+                .unwrap_or_else(|_| "unknown".into()),
+            rustc: env!("CASEBOOK_RUSTC").into(),
+            profile: env!("CASEBOOK_PROFILE").into(),
+            commit: commit().unwrap_or_else(|| "unknown".into()),
+            date: utc_now(),
+        }
+    }
+
+    /// One line, for the top of every report.
+    pub fn line(&self) -> String {
+        format!(
+            "{} | {} logical cores | {} RAM | {} (kernel {}) | {} | {} build | commit {} | {}",
+            self.cpu_model,
+            self.logical_cores,
+            crate::report::format_bytes(self.memory_bytes as f64),
+            self.os,
+            self.kernel,
+            self.rustc,
+            self.profile,
+            self.commit,
+            self.date
+        )
+    }
+}
+
+/// Cores this process may use (honours affinity masks and cgroup quotas).
+pub fn logical_cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+fn cpu_model() -> Option<String> {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    let line = cpuinfo.lines().find(|l| l.starts_with("model name"))?;
+    Some(line.split_once(':')?.1.trim().to_string())
+}
+
+fn os_name() -> Option<String> {
+    let release = std::fs::read_to_string("/etc/os-release").ok()?;
+    let line = release.lines().find(|l| l.starts_with("PRETTY_NAME="))?;
+    Some(
+        line.trim_start_matches("PRETTY_NAME=")
+            .trim_matches('"')
+            .to_string(),
+    )
+}
+
+/// The commit of the checkout this binary was built from, `-dirty` when it has local edits.
+fn commit() -> Option<String> {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent()?;
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(workspace)
+        .args(["describe", "--always", "--dirty", "--abbrev=12"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+/// The current UTC time as RFC 3339, to the second.
+fn utc_now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn machine_line_has_the_fields() {
+        let m = super::Machine::detect();
+        assert!(m.logical_cores >= 1);
+        let line = m.line();
+        assert!(line.contains("logical cores"), "{line}");
+        assert!(m.date.ends_with('Z') && m.date.len() == 20, "{}", m.date);
+    }
+}

@@ -1,0 +1,97 @@
+//! Readers of the process's own figures: `getrusage` and `/proc`. Linux-first; on other
+//! systems the `/proc` readers return `None` and the report says the figure is missing.
+
+use std::path::Path;
+
+/// The fields of `getrusage(RUSAGE_SELF)` the harness uses.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Rusage {
+    pub user_s: f64,
+    pub system_s: f64,
+    pub max_rss_bytes: u64,
+    pub voluntary_cs: u64,
+    pub involuntary_cs: u64,
+}
+
+pub fn rusage_self() -> Rusage {
+    // SAFETY: getrusage only writes into the zeroed struct we own.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Rusage {
+        user_s: seconds(usage.ru_utime),
+        system_s: seconds(usage.ru_stime),
+        // Linux reports ru_maxrss in KiB.
+        max_rss_bytes: usage.ru_maxrss as u64 * 1024,
+        voluntary_cs: usage.ru_nvcsw as u64,
+        involuntary_cs: usage.ru_nivcsw as u64,
+    }
+}
+
+/// Resident and virtual size of this process right now, in bytes, from `/proc/self/statm`.
+pub fn memory_self() -> Option<(u64, u64)> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let mut fields = statm.split_whitespace().map(|f| f.parse::<u64>().ok());
+    let size_pages = fields.next()??;
+    let resident_pages = fields.next()??;
+    let page = page_size();
+    Some((resident_pages * page, size_pages * page))
+}
+
+pub fn page_size() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if size > 0 { size as u64 } else { 4096 }
+}
+
+/// Number of threads of process `pid` (field 20 of `/proc/<pid>/stat`).
+pub fn thread_count(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(17)?.parse().ok()
+}
+
+/// Threads of this process right now.
+pub fn thread_count_self() -> Option<u64> {
+    thread_count(std::process::id())
+}
+
+/// Reads a single integer from a file such as `/proc/sys/kernel/threads-max`.
+pub fn read_number(path: impl AsRef<Path>) -> Option<u64> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// `MemAvailable` from `/proc/meminfo`, in bytes.
+pub fn mem_available() -> Option<u64> {
+    meminfo_field("MemAvailable:")
+}
+
+/// `MemTotal` from `/proc/meminfo`, in bytes.
+pub fn mem_total() -> Option<u64> {
+    meminfo_field("MemTotal:")
+}
+
+fn meminfo_field(name: &str) -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with(name))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Asks the kernel to kill this (child) process if its parent dies, so that a harness killed
+/// outright (SIGKILL, a closed terminal) never leaves a measured run behind.
+pub fn die_with_parent() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with PR_SET_PDEATHSIG takes a signal number and touches no memory.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        // The parent may have died before the prctl took effect: then we were re-parented.
+        if libc::getppid() == 1 {
+            libc::_exit(1);
+        }
+    }
+}
