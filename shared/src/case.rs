@@ -107,6 +107,8 @@ impl UsageError {
 pub enum Format {
     /// A figure in seconds, printed with a fitting unit (s, ms, µs, ns).
     Seconds,
+    /// A figure in microseconds (latency histograms), printed like [`Format::Seconds`].
+    Micros,
     /// Bytes, printed in KiB/MiB/GiB.
     Bytes,
     /// A plain count.

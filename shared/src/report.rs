@@ -226,6 +226,10 @@ impl Report {
         }
         out += "\n";
         out += &heading(0, "Claims");
+        if self.claims.is_empty() {
+            out += "This case tests no claim of the framework.\n\n";
+            return out;
+        }
         let mut claims = new_table(markdown);
         claims.set_header(vec!["claim", "outcome", "evidence", "threshold"]);
         for claim in &self.claims {
@@ -300,6 +304,7 @@ fn format_cell(row: &RowReport, column: &Column) -> String {
 pub fn format_value(value: f64, format: Format) -> String {
     match format {
         Format::Seconds => format_seconds(value),
+        Format::Micros => format_seconds(value / 1e6),
         Format::Bytes => format_bytes(value),
         Format::Count => format_count(value),
         Format::Ratio => format!("{value:.2}x"),
@@ -363,55 +368,44 @@ fn summarise(runs: &[RunRecord]) -> BTreeMap<String, Stats> {
 
 /// Every row of a table whose digests must agree reports one digest, the same for all rows.
 fn check_digests(report: &Report) -> Correctness {
-    let mut correctness = Correctness {
-        ok: true,
-        lines: Vec::new(),
-    };
+    let mut correctness = Correctness { ok: true, lines: Vec::new() };
     for table in report.tables.iter().filter(|t| t.digests_must_agree) {
-        let rows: Vec<&RowReport> = report.rows(&table.id).collect();
-        let inconsistent: Vec<&str> = rows
-            .iter()
-            .filter(|r| r.digest.is_none())
-            .map(|r| r.label.as_str())
-            .collect();
-        if !inconsistent.is_empty() {
-            correctness.ok = false;
-            correctness.lines.push(format!(
-                "FAILED: {}: no single answer from {} (missing digest, or runs disagreed)",
-                table.id,
-                inconsistent.join(", ")
-            ));
-            continue;
-        }
-        // The reference answer is the baseline's, or the first row's when there is none.
-        let reference = table
-            .baseline
-            .as_ref()
-            .and_then(|b| rows.iter().find(|r| &r.label == b))
-            .or(rows.first())
-            .and_then(|r| r.digest.clone());
-        let Some(reference) = reference else { continue };
-        let wrong: Vec<String> = rows
-            .iter()
-            .filter(|r| r.digest.as_deref() != Some(reference.as_str()))
-            .map(|r| format!("{} = {}", r.label, r.digest.as_deref().unwrap_or("-")))
-            .collect();
-        if wrong.is_empty() {
-            correctness.lines.push(format!(
+        match digest_disagreements(report, table) {
+            Ok(reference) => correctness.lines.push(format!(
                 "{}: all {} rows produced the same answer (digest {reference}) in every run",
                 table.id,
-                rows.len()
-            ));
-        } else {
-            correctness.ok = false;
-            correctness.lines.push(format!(
-                "FAILED: {}: expected digest {reference}, but {}",
-                table.id,
-                wrong.join(", ")
-            ));
+                report.rows(&table.id).count()
+            )),
+            Err(problem) => {
+                correctness.ok = false;
+                correctness.lines.push(format!("FAILED: {}: {problem}", table.id));
+            }
         }
     }
     correctness
+}
+
+/// The table's agreed digest, or what disagreed. The reference answer is the baseline's, or
+/// the first row's when there is none.
+fn digest_disagreements(report: &Report, table: &Table) -> Result<String, String> {
+    let rows: Vec<&RowReport> = report.rows(&table.id).collect();
+    let inconsistent: Vec<&str> = rows.iter().filter(|r| r.digest.is_none()).map(|r| r.label.as_str()).collect();
+    if !inconsistent.is_empty() {
+        return Err(format!("no single answer from {} (missing digest, or runs disagreed)", inconsistent.join(", ")));
+    }
+    let reference = table
+        .baseline
+        .as_ref()
+        .and_then(|b| rows.iter().find(|r| &r.label == b))
+        .or(rows.first())
+        .and_then(|r| r.digest.clone())
+        .unwrap_or_default();
+    let wrong: Vec<String> = rows
+        .iter()
+        .filter(|r| r.digest.as_deref() != Some(reference.as_str()))
+        .map(|r| format!("{} = {}", r.label, r.digest.as_deref().unwrap_or("-")))
+        .collect();
+    if wrong.is_empty() { Ok(reference) } else { Err(format!("expected digest {reference}, but {}", wrong.join(", "))) }
 }
 
 /// Who was fastest in each non-sweep table with a wall-time column, and whether the margin
@@ -428,6 +422,10 @@ fn speed_verdicts(report: &Report) -> Vec<String> {
             .filter_map(|r| r.stats(WALL).map(|s| (r, s)))
             .collect();
         if rows.len() < 2 {
+            continue;
+        }
+        if table.digests_must_agree && digest_disagreements(report, table).is_err() {
+            verdicts.push(format!("{}: no speed verdict, because the variants did not agree on the answer.", table.id));
             continue;
         }
         rows.sort_by(|a, b| a.1.median.total_cmp(&b.1.median));
@@ -447,12 +445,7 @@ fn speed_verdicts(report: &Report) -> Vec<String> {
         };
         let margin = Comparison::of(second_wall, winner_wall);
         let runner_up = if margin.separated {
-            format!(
-                "{} ({}) was {:.0}% slower in every run",
-                second.label,
-                second.model,
-                (margin.ratio - 1.0) * 100.0
-            )
+            format!("{} ({}) was {} in every run", second.label, second.model, slower_by(margin.ratio))
         } else {
             format!(
                 "{} ({}) is too close to call (ranges overlap, medians {:.0}% apart)",
@@ -474,6 +467,11 @@ fn speed_verdicts(report: &Report) -> Vec<String> {
         ));
     }
     verdicts
+}
+
+/// "12% slower" for small gaps, "3.10x slower" for large ones.
+fn slower_by(ratio: f64) -> String {
+    if ratio >= 2.0 { format!("{ratio:.2}x slower") } else { format!("{:.0}% slower", (ratio - 1.0) * 100.0) }
 }
 
 #[cfg(test)]

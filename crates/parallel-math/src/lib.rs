@@ -145,13 +145,13 @@ const SWEPT: [&str; 5] = [
 
 fn probe_columns() -> Vec<Column> {
     vec![
-        Column::new("probe p50", PROBE_P50, Format::Count),
-        Column::new("probe p99", PROBE_P99, Format::Count),
-        Column::new("probe max", PROBE_MAX, Format::Count),
+        Column::new("probe p50", PROBE_P50, Format::Micros),
+        Column::new("probe p99", PROBE_P99, Format::Micros),
+        Column::new("probe max", PROBE_MAX, Format::Micros),
     ]
 }
 
-const PROBE_NOTE: &str = "probe columns: lateness in µs of a 1 ms tokio timer tick during the measured region (tokio's timer wheel has 1 ms resolution, so about 1000 µs is on time). wall, cores busy (CPU time / wall) and context switches cover the measured region of the whole child process; peak RSS is the child's high-water mark; peak threads is sampled every 2 ms by the parent.";
+const PROBE_NOTE: &str = "probe columns: lateness of a 1 ms tokio timer tick during the measured region (tokio's timer wheel has 1 ms resolution, so about 1 ms late is on time). wall, cores busy (CPU time / wall) and context switches cover the measured region of the whole child process; peak RSS is the child's high-water mark; peak threads is sampled every 2 ms by the parent.";
 
 impl Case for ParallelMath {
     type Args = Args;
@@ -210,17 +210,9 @@ impl Case for ParallelMath {
 
     fn params(args: &Args, preset: Preset) -> Result<Params, UsageError> {
         let (width, height, max_iter, bodies, steps, sweep, sweep_repeat) = match preset {
-            Preset::Quick => (320, 240, 400, 500, 2, vec![1, 16, 0], 1),
-            Preset::Default => (1000, 750, 1500, 1400, 4, vec![1, 4, 16, 64, 0], 3),
-            Preset::Full => (
-                2000,
-                1500,
-                3000,
-                4000,
-                6,
-                vec![1, 2, 4, 8, 16, 32, 64, 128, 0],
-                5,
-            ),
+            Preset::Quick => (400, 300, 1000, 1500, 3, vec![1, 16, 0], 2),
+            Preset::Default => (900, 600, 1500, 3500, 6, vec![1, 4, 16, 64, 0], 3),
+            Preset::Full => (2000, 1500, 3000, 8000, 8, vec![1, 2, 4, 8, 16, 32, 64, 128, 0], 5),
         };
         let threads = args
             .threads
@@ -340,7 +332,7 @@ impl Case for ParallelMath {
                 Column::wall(),
                 Column::speedup(),
                 Column::peak_threads(),
-                Column::new("probe p99", PROBE_P99, Format::Count),
+                Column::new("probe p99", PROBE_P99, Format::Micros),
             ];
             table.repeat = Some(params.sweep_repeat);
             table.note = "Each swept variant at each unit size; sequential is the baseline. The largest value is one chunk per thread.".into();

@@ -1,0 +1,148 @@
+//! `casebook`: reads saved case reports and summarises them across cases.
+//!
+//! - `casebook summary [FILES]`: one screen over every case: did the variants agree, who
+//!   was fastest in each table, how the claims came out.
+//! - `casebook claims [FILES]`: every framework claim with its outcome in each case that
+//!   tests it, and the combined outcome: the table the docs' decision guide includes.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use casebook::{
+    Outcome, Report,
+    claims::CLAIMS,
+    report::{format_seconds, format_value},
+};
+use clap::{Parser, Subcommand};
+use comfy_table::{ContentArrangement, Table, presets};
+
+#[derive(Debug, Parser)]
+#[command(name = "casebook", about = "Summarise saved casebook reports across cases")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// One screen over every case report.
+    Summary {
+        /// Report files [default: every target/casebook/*.json].
+        files: Vec<PathBuf>,
+    },
+    /// Every framework claim with its outcome in each case, as Markdown.
+    Claims {
+        /// Report files [default: every target/casebook/*.json].
+        files: Vec<PathBuf>,
+    },
+}
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            std::process::exit(0);
+        }
+        Err(e) => {
+            let rendered = e.render().to_string();
+            eprintln!("{} (see --help)", rendered.lines().next().unwrap_or("error: invalid arguments"));
+            std::process::exit(2);
+        }
+    };
+    let result = match cli.command {
+        Command::Summary { files } => load(files).map(|reports| print!("{}", summary(&reports))),
+        Command::Claims { files } => load(files).map(|reports| print!("{}", claims_table(&reports))),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn load(files: Vec<PathBuf>) -> anyhow::Result<Vec<Report>> {
+    let files = if files.is_empty() {
+        let dir = casebook::cli::default_json_path("x").parent().map(PathBuf::from).unwrap_or_default();
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .with_context(|| format!("no reports in {}: run a case first", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "json") && !p.ends_with("casebook-toy.json"))
+            .collect();
+        found.sort();
+        found
+    } else {
+        files
+    };
+    if files.is_empty() {
+        anyhow::bail!("no reports found: run a case first");
+    }
+    files
+        .iter()
+        .map(|path| {
+            let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            serde_json::from_slice(&bytes).with_context(|| format!("{} is not a casebook report", path.display()))
+        })
+        .collect()
+}
+
+fn summary(reports: &[Report]) -> String {
+    let mut table = Table::new();
+    table.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    table.set_header(vec!["case", "run", "answers", "fastest per table", "claims"]);
+    for report in reports {
+        let fastest: Vec<String> = report
+            .tables
+            .iter()
+            .filter(|t| t.axis.is_none())
+            .filter_map(|t| {
+                let best = report
+                    .rows(&t.id)
+                    .filter_map(|r| r.stats("wall_s").map(|s| (r, s.median)))
+                    .min_by(|a, b| a.1.total_cmp(&b.1))?;
+                let versus = t
+                    .baseline
+                    .as_ref()
+                    .and_then(|b| report.stats(&t.id, b, "wall_s"))
+                    .map(|b| format!(", {}", format_value(b.median / best.1, casebook::Format::Ratio)))
+                    .unwrap_or_default();
+                Some(format!("{}: {} {}{versus}", t.id, best.0.label, format_seconds(best.1)))
+            })
+            .collect();
+        let (held, not, unsure) = report.claim_counts();
+        table.add_row(vec![
+            report.case.clone(),
+            format!("{}, {} runs/row, {}", report.preset, report.repeat, report.env.commit),
+            if report.correctness.ok { "agree".to_string() } else { "FAILED".to_string() },
+            fastest.join("\n"),
+            format!("{held} held, {not} did not, {unsure} inconclusive"),
+        ]);
+    }
+    let machine = reports.first().map(|r| r.env.line()).unwrap_or_default();
+    format!("machine: {machine}\n{table}\n")
+}
+
+/// The outcome of a claim across cases: the same if they agree, otherwise "mixed".
+fn combined(outcomes: &[Outcome]) -> String {
+    match outcomes.first() {
+        None => "not measured".into(),
+        Some(first) if outcomes.iter().all(|o| o == first) => first.to_string(),
+        Some(_) => "mixed (see each case)".into(),
+    }
+}
+
+fn claims_table(reports: &[Report]) -> String {
+    let mut out = String::from("| id | claim | outcome here | per case |\n|---|---|---|---|\n");
+    for (id, text) in CLAIMS {
+        let mut outcomes = Vec::new();
+        let mut per_case = Vec::new();
+        for report in reports {
+            for claim in report.claims.iter().filter(|c| c.id == *id) {
+                outcomes.push(claim.outcome);
+                per_case.push(format!("[{}](cases/{}.md): {}", report.case, report.case, claim.outcome));
+            }
+        }
+        let per_case = if per_case.is_empty() { "not tested yet".to_string() } else { per_case.join("; ") };
+        out += &format!("| `{id}` | {text} | {} | {per_case} |\n", combined(&outcomes));
+    }
+    out
+}
