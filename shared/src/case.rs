@@ -132,12 +132,7 @@ pub struct Column {
 
 impl Column {
     pub fn new(header: &str, figure: &str, format: Format) -> Self {
-        Column {
-            header: header.into(),
-            figure: figure.into(),
-            format,
-            spread: false,
-        }
+        Column { header: header.into(), figure: figure.into(), format, spread: false }
     }
     pub fn with_spread(mut self) -> Self {
         self.spread = true;
@@ -198,12 +193,7 @@ pub struct Row {
 
 impl Row {
     pub fn new(variant: &Variant, point: serde_json::Value) -> Self {
-        Row {
-            label: variant.name.to_string(),
-            variant: variant.name.to_string(),
-            axis_value: None,
-            point,
-        }
+        Row { label: variant.name.to_string(), variant: variant.name.to_string(), axis_value: None, point }
     }
     pub fn at(variant: &Variant, axis_value: f64, point: serde_json::Value) -> Self {
         Row {

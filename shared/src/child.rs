@@ -59,11 +59,7 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(scratch: PathBuf) -> Self {
-        Ctx {
-            scratch,
-            record: RunRecord::default(),
-            measured: false,
-        }
+        Ctx { scratch, record: RunRecord::default(), measured: false }
     }
 
     /// A directory that belongs to this run alone; the harness deletes it afterwards, even
@@ -85,22 +81,9 @@ impl Ctx {
         self.figure(WALL, wall);
         self.figure(USER_CPU, user);
         self.figure(SYSTEM_CPU, system);
-        self.figure(
-            CORES_BUSY,
-            if wall > 0.0 {
-                (user + system) / wall
-            } else {
-                0.0
-            },
-        );
-        self.figure(
-            VOLUNTARY_CS,
-            (after.voluntary_cs - before.voluntary_cs) as f64,
-        );
-        self.figure(
-            INVOLUNTARY_CS,
-            (after.involuntary_cs - before.involuntary_cs) as f64,
-        );
+        self.figure(CORES_BUSY, if wall > 0.0 { (user + system) / wall } else { 0.0 });
+        self.figure(VOLUNTARY_CS, (after.voluntary_cs - before.voluntary_cs) as f64);
+        self.figure(INVOLUNTARY_CS, (after.involuntary_cs - before.involuntary_cs) as f64);
         self.measured = true;
         out
     }
@@ -113,14 +96,8 @@ impl Ctx {
     /// Records a latency distribution (values in microseconds) as `<key>_p50_us`,
     /// `<key>_p99_us`, `<key>_max_us` and `<key>_count`.
     pub fn latency_us(&mut self, key: &str, histogram: &hdrhistogram::Histogram<u64>) {
-        self.figure(
-            &format!("{key}_p50_us"),
-            histogram.value_at_quantile(0.50) as f64,
-        );
-        self.figure(
-            &format!("{key}_p99_us"),
-            histogram.value_at_quantile(0.99) as f64,
-        );
+        self.figure(&format!("{key}_p50_us"), histogram.value_at_quantile(0.50) as f64);
+        self.figure(&format!("{key}_p99_us"), histogram.value_at_quantile(0.99) as f64);
         self.figure(&format!("{key}_max_us"), histogram.max() as f64);
         self.figure(&format!("{key}_count"), histogram.len() as f64);
     }
@@ -136,9 +113,7 @@ impl Ctx {
         if !self.measured {
             anyhow::bail!("the case's run() never called ctx.measure(): nothing was timed");
         }
-        self.record
-            .figures
-            .insert(PEAK_RSS.into(), procfs::rusage_self().max_rss_bytes as f64);
+        self.record.figures.insert(PEAK_RSS.into(), procfs::rusage_self().max_rss_bytes as f64);
         Ok(self.record)
     }
 }

@@ -8,110 +8,38 @@ use crate::stats::Stats;
 /// Every claim id with the claim in our words (the same table as `CLAIMS.md`).
 pub const CLAIMS: &[(&str, &str)] = &[
     ("thread-stack", "each OS thread costs about 2-8 MB of stack"),
-    (
-        "thread-parallel",
-        "threads give true parallelism on several cores",
-    ),
-    (
-        "thread-switch",
-        "OS context switches are expensive next to task switches",
-    ),
+    ("thread-parallel", "threads give true parallelism on several cores"),
+    ("thread-switch", "OS context switches are expensive next to task switches"),
     ("task-light", "a task costs on the order of a KB"),
-    (
-        "task-cooperative",
-        "tasks only yield at await points, so one that never awaits holds its worker",
-    ),
-    (
-        "task-millions",
-        "a runtime can hold millions of tasks at once",
-    ),
-    (
-        "same-stream",
-        "the same stream results from thread-based and task-based producers",
-    ),
+    ("task-cooperative", "tasks only yield at await points, so one that never awaits holds its worker"),
+    ("task-millions", "a runtime can hold millions of tasks at once"),
+    ("same-stream", "the same stream results from thread-based and task-based producers"),
     ("threads-cpu", "threads suit CPU-heavy computation"),
-    (
-        "threads-blocking-c",
-        "threads suit blocking C libraries without async bindings",
-    ),
-    (
-        "threads-fire-forget",
-        "threads suit fire-and-forget background work",
-    ),
-    (
-        "async-io",
-        "async suits IO-heavy work: network and file system",
-    ),
-    (
-        "async-many-conns",
-        "async suits thousands of concurrent connections",
-    ),
-    (
-        "async-low-memory",
-        "async suits memory-constrained environments",
-    ),
-    (
-        "hybrid-coordination",
-        "threads for blocking work, async channels for coordination",
-    ),
-    (
-        "hybrid-pipeline",
-        "data pipelines: async coordinates, threads do the CPU work",
-    ),
-    (
-        "hybrid-game",
-        "games: async for the network, threads for the simulation",
-    ),
-    (
-        "hybrid-web",
-        "web apps: async for requests, threads for background jobs",
-    ),
-    (
-        "work-stealing",
-        "work-stealing runtimes balance load by moving tasks between threads",
-    ),
-    (
-        "realtime-progress",
-        "work that needs guaranteed progress belongs on threads",
-    ),
-    (
-        "cancel-threads",
-        "threads cannot be cancelled; they need external signalling and manual cleanup",
-    ),
-    (
-        "cancel-async-drop",
-        "async work is cancelled and cleaned up when its future or task is dropped",
-    ),
-    (
-        "no-thread-per-request",
-        "a thread per request or per IO operation is an anti-pattern",
-    ),
-    (
-        "no-cpu-async",
-        "CPU-bound work on async workers without yield points is an anti-pattern",
-    ),
-    (
-        "no-needless-mixing",
-        "mixing sync and async code without need costs performance",
-    ),
-    (
-        "spawn-blocking",
-        "run sync code from async contexts through `spawn_blocking`",
-    ),
+    ("threads-blocking-c", "threads suit blocking C libraries without async bindings"),
+    ("threads-fire-forget", "threads suit fire-and-forget background work"),
+    ("async-io", "async suits IO-heavy work: network and file system"),
+    ("async-many-conns", "async suits thousands of concurrent connections"),
+    ("async-low-memory", "async suits memory-constrained environments"),
+    ("hybrid-coordination", "threads for blocking work, async channels for coordination"),
+    ("hybrid-pipeline", "data pipelines: async coordinates, threads do the CPU work"),
+    ("hybrid-game", "games: async for the network, threads for the simulation"),
+    ("hybrid-web", "web apps: async for requests, threads for background jobs"),
+    ("work-stealing", "work-stealing runtimes balance load by moving tasks between threads"),
+    ("realtime-progress", "work that needs guaranteed progress belongs on threads"),
+    ("cancel-threads", "threads cannot be cancelled; they need external signalling and manual cleanup"),
+    ("cancel-async-drop", "async work is cancelled and cleaned up when its future or task is dropped"),
+    ("no-thread-per-request", "a thread per request or per IO operation is an anti-pattern"),
+    ("no-cpu-async", "CPU-bound work on async workers without yield points is an anti-pattern"),
+    ("no-needless-mixing", "mixing sync and async code without need costs performance"),
+    ("spawn-blocking", "run sync code from async contexts through `spawn_blocking`"),
     ("pool-threads", "pool threads for repeated CPU work"),
     ("batch-async", "batching async operations reduces overhead"),
-    (
-        "channel-capacity",
-        "channel buffer sizes matter and must be chosen",
-    ),
+    ("channel-capacity", "channel buffer sizes matter and must be chosen"),
 ];
 
 /// The claim's text, or `None` for an id that is not in the table.
 pub fn claim_text(id: &str) -> Option<&'static str> {
-    CLAIMS
-        .iter()
-        .find(|(claim_id, _)| *claim_id == id)
-        .map(|(_, text)| *text)
+    CLAIMS.iter().find(|(claim_id, _)| *claim_id == id).map(|(_, text)| *text)
 }
 
 /// A claim's outcome on this machine, in this run.
@@ -149,12 +77,7 @@ pub struct ClaimResult {
 impl ClaimResult {
     /// # Panics
     /// On an id that is not in [`CLAIMS`]: that is a bug in the case, caught by its tests.
-    pub fn new(
-        id: &str,
-        outcome: Outcome,
-        evidence: impl Into<String>,
-        threshold: impl Into<String>,
-    ) -> Self {
+    pub fn new(id: &str, outcome: Outcome, evidence: impl Into<String>, threshold: impl Into<String>) -> Self {
         let claim = claim_text(id).unwrap_or_else(|| panic!("unknown claim id {id:?}"));
         ClaimResult {
             id: id.into(),
@@ -167,12 +90,7 @@ impl ClaimResult {
 
     /// The claim could not be decided because the rows it needs were not in this run.
     pub fn not_measured(id: &str, needs: &str, threshold: impl Into<String>) -> Self {
-        ClaimResult::new(
-            id,
-            Outcome::Inconclusive,
-            format!("not measured in this run: needs {needs}"),
-            threshold,
-        )
+        ClaimResult::new(id, Outcome::Inconclusive, format!("not measured in this run: needs {needs}"), threshold)
     }
 }
 
@@ -211,10 +129,7 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), CLAIMS.len());
-        assert_eq!(
-            claim_text("thread-stack"),
-            Some("each OS thread costs about 2-8 MB of stack")
-        );
+        assert_eq!(claim_text("thread-stack"), Some("each OS thread costs about 2-8 MB of stack"));
         assert_eq!(claim_text("no-such-claim"), None);
     }
 
@@ -224,18 +139,9 @@ mod tests {
 
     #[test]
     fn ratio_rule_needs_every_run_on_one_side() {
-        assert_eq!(
-            at_least_times(&stats(&[10.0, 11.0]), &stats(&[1.0, 2.0]), 5.0),
-            Outcome::Held
-        );
-        assert_eq!(
-            at_least_times(&stats(&[3.0, 4.0]), &stats(&[1.0, 2.0]), 5.0),
-            Outcome::DidNotHold
-        );
-        assert_eq!(
-            at_least_times(&stats(&[6.0, 11.0]), &stats(&[1.0, 2.0]), 5.0),
-            Outcome::Inconclusive
-        );
+        assert_eq!(at_least_times(&stats(&[10.0, 11.0]), &stats(&[1.0, 2.0]), 5.0), Outcome::Held);
+        assert_eq!(at_least_times(&stats(&[3.0, 4.0]), &stats(&[1.0, 2.0]), 5.0), Outcome::DidNotHold);
+        assert_eq!(at_least_times(&stats(&[6.0, 11.0]), &stats(&[1.0, 2.0]), 5.0), Outcome::Inconclusive);
         assert_eq!(at_least(&stats(&[1.7, 1.8]), 1.7), Outcome::Held);
         assert_eq!(at_least(&stats(&[1.2, 1.6]), 1.7), Outcome::DidNotHold);
         assert_eq!(at_least(&stats(&[1.6, 1.8]), 1.7), Outcome::Inconclusive);
@@ -243,9 +149,6 @@ mod tests {
 
     #[test]
     fn outcome_serializes_in_kebab_case() {
-        assert_eq!(
-            serde_json::to_string(&Outcome::DidNotHold).unwrap(),
-            "\"did-not-hold\""
-        );
+        assert_eq!(serde_json::to_string(&Outcome::DidNotHold).unwrap(), "\"did-not-hold\"");
     }
 }

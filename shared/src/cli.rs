@@ -39,12 +39,7 @@ pub struct CommonArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1000), help_heading = "Run")]
     pub repeat: Option<u64>,
     /// Run only these variants (comma-separated); see --list-variants.
-    #[arg(
-        long,
-        value_name = "NAMES",
-        value_delimiter = ',',
-        help_heading = "Run"
-    )]
+    #[arg(long, value_name = "NAMES", value_delimiter = ',', help_heading = "Run")]
     pub variants: Vec<String>,
     /// Kill and fail a run that takes longer than this many seconds.
     #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Run")]
@@ -87,10 +82,7 @@ enum Stop {
 
 /// The whole program of a case binary: `fn main() { casebook::main::<MyCase>() }`.
 pub fn main<C: Case>() -> ! {
-    if std::env::args_os()
-        .nth(1)
-        .is_some_and(|a| a == child::CHILD_FLAG)
-    {
+    if std::env::args_os().nth(1).is_some_and(|a| a == child::CHILD_FLAG) {
         match child::child_main::<C>() {
             Ok(()) => std::process::exit(0),
             Err(e) => {
@@ -107,9 +99,7 @@ pub fn main<C: Case>() -> ! {
             2
         }
         Err(Stop::Interrupted) => {
-            eprintln!(
-                "interrupted: the child was stopped and its scratch files removed; no report was written"
-            );
+            eprintln!("interrupted: the child was stopped and its scratch files removed; no report was written");
             130
         }
         Err(Stop::Failed(e)) => {
@@ -129,10 +119,7 @@ fn one_line_panics() {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
-        let place = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
+        let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
         eprintln!("error: internal error{place}: {message}");
     }));
 }
@@ -151,19 +138,13 @@ fn parse<C: Case>(args: Vec<std::ffi::OsString>) -> Result<Cli<C::Args>, Stop> {
 fn clap_error(error: clap::Error) -> Stop {
     use clap::error::ErrorKind;
     match error.kind() {
-        ErrorKind::DisplayHelp
-        | ErrorKind::DisplayVersion
-        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = error.print();
             std::process::exit(0)
         }
         _ => {
             let rendered = error.render().to_string();
-            let first = rendered
-                .lines()
-                .next()
-                .unwrap_or("invalid arguments")
-                .trim_start_matches("error: ");
+            let first = rendered.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
             Stop::Usage(UsageError::new(format!("{first} (see --help)")))
         }
     }
@@ -197,14 +178,9 @@ pub fn select_variants(
 
 /// Where reports go unless `--json` says otherwise: the workspace's target directory.
 pub fn default_json_path(case: &str) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .parent()
-                .unwrap_or(std::path::Path::new("."))
-                .join("target")
-        });
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(std::path::Path::new(".")).join("target")
+    });
     target.join("casebook").join(format!("{case}.json"))
 }
 
@@ -229,11 +205,9 @@ fn run<C: Case>(args: Vec<std::ffi::OsString>) -> Result<i32, Stop> {
         return Ok(0);
     }
     if let Some(path) = &common.render {
-        let bytes = std::fs::read(path)
-            .map_err(|e| UsageError::new(format!("cannot read {}: {e}", path.display())))?;
-        let report: Report = serde_json::from_slice(&bytes).map_err(|e| {
-            UsageError::new(format!("{} is not a casebook report: {e}", path.display()))
-        })?;
+        let bytes = std::fs::read(path).map_err(|e| UsageError::new(format!("cannot read {}: {e}", path.display())))?;
+        let report: Report = serde_json::from_slice(&bytes)
+            .map_err(|e| UsageError::new(format!("{} is not a casebook report: {e}", path.display())))?;
         print_report(&report, common.format)?;
         return Ok(if report.correctness.ok { 0 } else { 1 });
     }
@@ -249,15 +223,9 @@ fn run<C: Case>(args: Vec<std::ffi::OsString>) -> Result<i32, Stop> {
     let params = C::params(&cli.case, preset)?;
     let tables = C::plan(&params, &variants);
     if tables.iter().all(|t| t.rows.is_empty()) {
-        return Err(UsageError::new(
-            "nothing to run: the selected variants have no rows in this case's tables",
-        )
-        .into());
+        return Err(UsageError::new("nothing to run: the selected variants have no rows in this case's tables").into());
     }
-    let repeat = common
-        .repeat
-        .map(|r| r as usize)
-        .unwrap_or(preset.default_repeat());
+    let repeat = common.repeat.map(|r| r as usize).unwrap_or(preset.default_repeat());
     let params_json = serde_json::to_value(&params).context("cannot serialise the parameters")?;
     let executable = std::env::current_exe().context("cannot find this program's own path")?;
 
@@ -281,29 +249,16 @@ fn run<C: Case>(args: Vec<std::ffi::OsString>) -> Result<i32, Stop> {
         return Err(Stop::Interrupted);
     }
 
-    let json_path = common
-        .json
-        .clone()
-        .unwrap_or_else(|| default_json_path(info.name));
-    runner::write_atomically(
-        &json_path,
-        &serde_json::to_vec_pretty(&report).context("cannot serialise the report")?,
-    )?;
+    let json_path = common.json.clone().unwrap_or_else(|| default_json_path(info.name));
+    runner::write_atomically(&json_path, &serde_json::to_vec_pretty(&report).context("cannot serialise the report")?)?;
     print_report(&report, common.format)?;
     eprintln!("report written to {}", json_path.display());
     if !report.correctness.ok {
-        let failures: Vec<&str> = report
-            .correctness
-            .lines
-            .iter()
-            .filter(|l| l.starts_with("FAILED"))
-            .map(|l| l.as_str())
-            .collect();
-        return Err(anyhow::anyhow!(
-            "the variants did not all produce a correct answer: {}",
-            failures.join("; ")
-        )
-        .into());
+        let failures: Vec<&str> =
+            report.correctness.lines.iter().filter(|l| l.starts_with("FAILED")).map(|l| l.as_str()).collect();
+        return Err(
+            anyhow::anyhow!("the variants did not all produce a correct answer: {}", failures.join("; ")).into()
+        );
     }
     Ok(0)
 }

@@ -31,9 +31,7 @@ pub mod report;
 pub mod runner;
 pub mod stats;
 
-pub use case::{
-    Case, CaseInfo, Column, Format, Model, Point, Preset, Row, Table, UsageError, Variant,
-};
+pub use case::{Case, CaseInfo, Column, Format, Model, Point, Preset, Row, Table, UsageError, Variant};
 pub use child::Ctx;
 pub use claims::{ClaimResult, Outcome, at_least, at_least_times};
 pub use cli::main;

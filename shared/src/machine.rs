@@ -56,9 +56,7 @@ impl Machine {
 
 /// Cores this process may use (honours affinity masks and cgroup quotas).
 pub fn logical_cores() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
 fn cpu_model() -> Option<String> {
@@ -70,11 +68,7 @@ fn cpu_model() -> Option<String> {
 fn os_name() -> Option<String> {
     let release = std::fs::read_to_string("/etc/os-release").ok()?;
     let line = release.lines().find(|l| l.starts_with("PRETTY_NAME="))?;
-    Some(
-        line.trim_start_matches("PRETTY_NAME=")
-            .trim_matches('"')
-            .to_string(),
-    )
+    Some(line.trim_start_matches("PRETTY_NAME=").trim_matches('"').to_string())
 }
 
 /// The commit of the checkout this binary was built from, `-dirty` when it has local edits.
@@ -87,10 +81,7 @@ fn commit() -> Option<String> {
         .stderr(std::process::Stdio::null())
         .output()
         .ok()?;
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
+    output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
 }
 
 /// The current UTC time as RFC 3339, to the second.

@@ -79,31 +79,22 @@ impl Report {
         for (table, table_records) in tables.iter().zip(records) {
             let baseline_wall: Option<f64> = table.baseline.as_ref().and_then(|label| {
                 let index = table.rows.iter().position(|r| &r.label == label)?;
-                let walls: Vec<f64> = table_records[index]
-                    .iter()
-                    .filter_map(|r| r.figures.get(WALL).copied())
-                    .collect();
+                let walls: Vec<f64> =
+                    table_records[index].iter().filter_map(|r| r.figures.get(WALL).copied()).collect();
                 Stats::of(&walls).map(|s| s.median)
             });
             for (row, runs) in table.rows.iter().zip(table_records) {
                 let variant = info.variant(&row.variant);
                 let mut summary = summarise(&runs);
                 if let Some(base) = baseline_wall {
-                    let speedups: Vec<f64> = runs
-                        .iter()
-                        .filter_map(|r| r.figures.get(WALL))
-                        .map(|w| base / w)
-                        .collect();
+                    let speedups: Vec<f64> =
+                        runs.iter().filter_map(|r| r.figures.get(WALL)).map(|w| base / w).collect();
                     if let Some(s) = Stats::of(&speedups) {
                         summary.insert(SPEEDUP.into(), s);
                     }
                 }
                 let first = runs.first().and_then(|r| r.digest.clone());
-                let digest = if runs.iter().all(|r| r.digest == first) {
-                    first
-                } else {
-                    None
-                };
+                let digest = if runs.iter().all(|r| r.digest == first) { first } else { None };
                 variants.push(RowReport {
                     table: table.id.clone(),
                     label: row.label.clone(),
@@ -145,9 +136,7 @@ impl Report {
     }
 
     pub fn row(&self, table: &str, label: &str) -> Option<&RowReport> {
-        self.variants
-            .iter()
-            .find(|r| r.table == table && r.label == label)
+        self.variants.iter().find(|r| r.table == table && r.label == label)
     }
 
     /// A figure's summary for one row, if that row was measured.
@@ -159,19 +148,13 @@ impl Report {
     pub fn add_failures(&mut self, failures: Vec<String>) {
         if !failures.is_empty() {
             self.correctness.ok = false;
-            self.correctness
-                .lines
-                .extend(failures.into_iter().map(|f| format!("FAILED: {f}")));
+            self.correctness.lines.extend(failures.into_iter().map(|f| format!("FAILED: {f}")));
         }
     }
 
     pub fn claim_counts(&self) -> (usize, usize, usize) {
         let count = |o| self.claims.iter().filter(|c| c.outcome == o).count();
-        (
-            count(Outcome::Held),
-            count(Outcome::DidNotHold),
-            count(Outcome::Inconclusive),
-        )
+        (count(Outcome::Held), count(Outcome::DidNotHold), count(Outcome::Inconclusive))
     }
 
     pub fn to_text(&self) -> String {
@@ -185,11 +168,7 @@ impl Report {
     fn render(&self, markdown: bool) -> String {
         let mut out = String::new();
         let heading = |level: usize, text: &str| {
-            if markdown {
-                format!("{} {text}\n\n", "#".repeat(level + 2))
-            } else {
-                format!("{text}\n")
-            }
+            if markdown { format!("{} {text}\n\n", "#".repeat(level + 2)) } else { format!("{text}\n") }
         };
         if markdown {
             out += &format!("**Question:** {}\n\n", self.question);
@@ -238,12 +217,7 @@ impl Report {
             } else {
                 format!("{}: {}", claim.id, claim.claim)
             };
-            claims.add_row(vec![
-                id,
-                claim.outcome.to_string(),
-                claim.evidence.clone(),
-                claim.threshold.clone(),
-            ]);
+            claims.add_row(vec![id, claim.outcome.to_string(), claim.evidence.clone(), claim.threshold.clone()]);
         }
         out += &claims.to_string();
         out += "\n";
@@ -333,11 +307,7 @@ pub fn format_bytes(bytes: f64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 {
-        format!("{value:.0} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
+    if unit == 0 { format!("{value:.0} B") } else { format!("{value:.1} {}", UNITS[unit]) }
 }
 
 pub fn format_count(value: f64) -> String {
@@ -360,10 +330,7 @@ fn summarise(runs: &[RunRecord]) -> BTreeMap<String, Stats> {
             by_figure.entry(key.clone()).or_default().push(*value);
         }
     }
-    by_figure
-        .into_iter()
-        .filter_map(|(k, v)| Stats::of(&v).map(|s| (k, s)))
-        .collect()
+    by_figure.into_iter().filter_map(|(k, v)| Stats::of(&v).map(|s| (k, s))).collect()
 }
 
 /// Every row of a table whose digests must agree reports one digest, the same for all rows.
@@ -412,15 +379,9 @@ fn digest_disagreements(report: &Report, table: &Table) -> Result<String, String
 /// over the runner-up survives the spread.
 fn speed_verdicts(report: &Report) -> Vec<String> {
     let mut verdicts = Vec::new();
-    for table in report
-        .tables
-        .iter()
-        .filter(|t| t.axis.is_none() && t.columns.iter().any(|c| c.figure == WALL))
-    {
-        let mut rows: Vec<(&RowReport, &Stats)> = report
-            .rows(&table.id)
-            .filter_map(|r| r.stats(WALL).map(|s| (r, s)))
-            .collect();
+    for table in report.tables.iter().filter(|t| t.axis.is_none() && t.columns.iter().any(|c| c.figure == WALL)) {
+        let mut rows: Vec<(&RowReport, &Stats)> =
+            report.rows(&table.id).filter_map(|r| r.stats(WALL).map(|s| (r, s))).collect();
         if rows.len() < 2 {
             continue;
         }
@@ -432,15 +393,10 @@ fn speed_verdicts(report: &Report) -> Vec<String> {
         let (winner, winner_wall) = rows[0];
         let (second, second_wall) = rows[1];
         let (slowest, slowest_wall) = rows[rows.len() - 1];
-        let against_baseline = match table
-            .baseline
-            .as_ref()
-            .and_then(|b| report.stats(&table.id, b, WALL))
-        {
-            Some(base) if base.median > 0.0 => format!(
-                ", {:.2}x the baseline's speed",
-                base.median / winner_wall.median
-            ),
+        let against_baseline = match table.baseline.as_ref().and_then(|b| report.stats(&table.id, b, WALL)) {
+            Some(base) if base.median > 0.0 => {
+                format!(", {:.2}x the baseline's speed", base.median / winner_wall.median)
+            }
             _ => String::new(),
         };
         let margin = Comparison::of(second_wall, winner_wall);

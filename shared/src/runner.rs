@@ -72,14 +72,9 @@ pub fn run_plan(
     tables: &[Table],
     options: &RunOptions,
 ) -> Result<Records, RunError> {
-    let scratch_root = tempfile::Builder::new()
-        .prefix("casebook-")
-        .tempdir()
-        .context("cannot create a scratch directory")?;
-    let total: usize = tables
-        .iter()
-        .map(|t| t.rows.len() * (1 + t.repeat.unwrap_or(options.repeat)))
-        .sum();
+    let scratch_root =
+        tempfile::Builder::new().prefix("casebook-").tempdir().context("cannot create a scratch directory")?;
+    let total: usize = tables.iter().map(|t| t.rows.len() * (1 + t.repeat.unwrap_or(options.repeat))).sum();
     let progress = if options.progress {
         let bar = ProgressBar::new(total as u64);
         bar.set_style(
@@ -96,16 +91,11 @@ pub fn run_plan(
     let mut records: Records = Vec::with_capacity(tables.len());
     for table in tables {
         let repeat = table.repeat.unwrap_or(options.repeat);
-        let mut table_records: Vec<Vec<RunRecord>> =
-            vec![Vec::with_capacity(repeat); table.rows.len()];
+        let mut table_records: Vec<Vec<RunRecord>> = vec![Vec::with_capacity(repeat); table.rows.len()];
         // Warm-up (round 0) is run and checked but not recorded.
         for round in 0..=repeat {
             for (row_index, row) in table.rows.iter().enumerate() {
-                let what = if round == 0 {
-                    "warm-up".to_string()
-                } else {
-                    format!("run {round}/{repeat}")
-                };
+                let what = if round == 0 { "warm-up".to_string() } else { format!("run {round}/{repeat}") };
                 progress.set_message(format!("{}: {} ({what})", table.id, row.label));
                 sequence += 1;
                 let point = Point {
@@ -114,20 +104,13 @@ pub fn run_plan(
                     label: row.label.clone(),
                     point: row.point.clone(),
                 };
-                let record = run_child(
-                    executable,
-                    params,
-                    point,
-                    scratch_root.path(),
-                    sequence,
-                    options.timeout,
-                )
-                .map_err(|e| match e {
-                    RunError::Failed(e) => RunError::Failed(
-                        e.context(format!("{} / {} ({what})", table.id, row.label)),
-                    ),
-                    other => other,
-                })?;
+                let record = run_child(executable, params, point, scratch_root.path(), sequence, options.timeout)
+                    .map_err(|e| match e {
+                        RunError::Failed(e) => {
+                            RunError::Failed(e.context(format!("{} / {} ({what})", table.id, row.label)))
+                        }
+                        other => other,
+                    })?;
                 if round > 0 {
                     table_records[row_index].push(record);
                 }
@@ -154,12 +137,7 @@ fn run_child(
     let result_path = scratch_root.join(format!("run-{sequence}.json"));
     let log_path = scratch_root.join(format!("run-{sequence}.log"));
     let log = File::create(&log_path).context("cannot create the run's log")?;
-    let spec = ChildSpec {
-        params: params.clone(),
-        point,
-        scratch: scratch.clone(),
-        result_path: result_path.clone(),
-    };
+    let spec = ChildSpec { params: params.clone(), point, scratch: scratch.clone(), result_path: result_path.clone() };
 
     let mut child = Command::new(executable)
         .arg(CHILD_FLAG)
@@ -170,18 +148,14 @@ fn run_child(
         .with_context(|| format!("cannot start {}", executable.display()))?;
     let pid = child.id();
     if let Some(mut stdin) = child.stdin.take() {
-        let written = serde_json::to_vec(&spec)
-            .map_err(anyhow::Error::from)
-            .and_then(|bytes| {
-                stdin.write_all(&bytes)?;
-                Ok(())
-            });
+        let written = serde_json::to_vec(&spec).map_err(anyhow::Error::from).and_then(|bytes| {
+            stdin.write_all(&bytes)?;
+            Ok(())
+        });
         if let Err(e) = written {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(RunError::Failed(
-                e.context("cannot send the spec to the child"),
-            ));
+            return Err(RunError::Failed(e.context("cannot send the spec to the child")));
         }
     }
 
@@ -216,21 +190,12 @@ fn run_child(
     }
     if !status.success() {
         let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-        let last = log
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("no output");
-        return Err(RunError::Failed(anyhow!(
-            "the child run failed ({status}): {last}"
-        )));
+        let last = log.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no output");
+        return Err(RunError::Failed(anyhow!("the child run failed ({status}): {last}")));
     }
     let bytes = std::fs::read(&result_path).context("the child wrote no result")?;
-    let mut record: RunRecord =
-        serde_json::from_slice(&bytes).context("the child's result is not valid")?;
-    record
-        .figures
-        .insert(PEAK_THREADS.into(), peak_threads as f64);
+    let mut record: RunRecord = serde_json::from_slice(&bytes).context("the child's result is not valid")?;
+    record.figures.insert(PEAK_THREADS.into(), peak_threads as f64);
     // Whatever the variant left behind goes now, not at the end: a leaking variant must not
     // fill the disk over many runs.
     let _ = std::fs::remove_dir_all(&scratch);
@@ -252,11 +217,10 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut file = tempfile::NamedTempFile::new_in(&dir)
-        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    let mut file =
+        tempfile::NamedTempFile::new_in(&dir).with_context(|| format!("cannot write in {}", dir.display()))?;
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
-    file.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    file.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }

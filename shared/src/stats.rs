@@ -40,11 +40,7 @@ impl Stats {
 
 fn median_sorted(sorted: &[f64]) -> f64 {
     let n = sorted.len();
-    if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-    }
+    if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 }
 }
 
 /// Two figures side by side.
@@ -60,11 +56,7 @@ pub struct Comparison {
 impl Comparison {
     pub fn of(a: &Stats, b: &Stats) -> Comparison {
         Comparison {
-            ratio: if b.median != 0.0 {
-                a.median / b.median
-            } else {
-                f64::INFINITY
-            },
+            ratio: if b.median != 0.0 { a.median / b.median } else { f64::INFINITY },
             separated: a.max < b.min || b.max < a.min,
         }
     }

@@ -200,11 +200,7 @@ fn a_saved_report_renders_as_markdown_and_round_trips() {
     let again: Report = serde_json::from_str(&serde_json::to_string(&report).unwrap()).unwrap();
     assert_eq!(report, again);
 
-    let rendered = Command::new(TOY)
-        .args(["--format", "markdown", "--render"])
-        .arg(sandbox.json())
-        .output()
-        .unwrap();
+    let rendered = Command::new(TOY).args(["--format", "markdown", "--render"]).arg(sandbox.json()).output().unwrap();
     assert!(rendered.status.success());
     let markdown = String::from_utf8_lossy(&rendered.stdout);
     assert!(markdown.contains("**Machine:**"), "{markdown}");

@@ -34,8 +34,8 @@ pub mod workload;
 use std::sync::Arc;
 
 use casebook::{
-    Case, CaseInfo, ClaimResult, Column, Ctx, Format, Model, Outcome, Point, Preset, Report, Row,
-    Stats, Table, UsageError, Variant, at_least, at_least_times, report::format_seconds,
+    Case, CaseInfo, ClaimResult, Column, Ctx, Format, Model, Outcome, Point, Preset, Report, Row, Stats, Table,
+    UsageError, Variant, at_least, at_least_times, report::format_seconds,
 };
 use serde::{Deserialize, Serialize};
 
@@ -85,12 +85,7 @@ pub struct Args {
     #[arg(long, value_name = "N", help_heading = "Case")]
     pub body_block: Option<usize>,
     /// Rows per unit in the granularity sweep (comma-separated; `0` means one chunk per thread).
-    #[arg(
-        long,
-        value_name = "LIST",
-        value_delimiter = ',',
-        help_heading = "Case"
-    )]
+    #[arg(long, value_name = "LIST", value_delimiter = ',', help_heading = "Case")]
     pub sweep: Option<Vec<usize>>,
     /// Skip the granularity sweep.
     #[arg(long, help_heading = "Case")]
@@ -135,13 +130,7 @@ const PROBE_MAX: &str = "probe_max_us";
 const UNITS: &str = "units";
 
 /// The variants whose unit size the sweep varies.
-const SWEPT: [&str; 5] = [
-    THREAD_PER_ITEM,
-    RAYON,
-    TOKIO_SPAWN,
-    TOKIO_SPAWN_BLOCKING,
-    TOKIO_RAYON,
-];
+const SWEPT: [&str; 5] = [THREAD_PER_ITEM, RAYON, TOKIO_SPAWN, TOKIO_SPAWN_BLOCKING, TOKIO_RAYON];
 
 fn probe_columns() -> Vec<Column> {
     vec![
@@ -170,11 +159,7 @@ impl Case for ParallelMath {
             "task-cooperative",
         ],
         variants: &[
-            Variant {
-                name: SEQUENTIAL,
-                model: Model::Sequential,
-                why: "the baseline: one thread, a plain loop",
-            },
+            Variant { name: SEQUENTIAL, model: Model::Sequential, why: "the baseline: one thread, a plain loop" },
             Variant {
                 name: THREADS_STATIC,
                 model: Model::Threads,
@@ -214,15 +199,9 @@ impl Case for ParallelMath {
             Preset::Default => (900, 600, 1500, 3500, 6, vec![1, 4, 16, 64, 0], 3),
             Preset::Full => (2000, 1500, 3000, 8000, 8, vec![1, 2, 4, 8, 16, 32, 64, 128, 0], 5),
         };
-        let threads = args
-            .threads
-            .unwrap_or_else(casebook::machine::logical_cores);
+        let threads = args.threads.unwrap_or_else(casebook::machine::logical_cores);
         let positive = |name: &str, value: usize| {
-            if value == 0 {
-                Err(UsageError::new(format!("--{name} must be at least 1")))
-            } else {
-                Ok(value)
-            }
+            if value == 0 { Err(UsageError::new(format!("--{name} must be at least 1"))) } else { Ok(value) }
         };
         let threads = positive("threads", threads)?;
         if threads > 1024 {
@@ -238,70 +217,37 @@ impl Case for ParallelMath {
             steps: positive("steps", args.steps.unwrap_or(steps))?,
         };
         let body_block = positive("body-block", args.body_block.unwrap_or(16))?;
-        let sweep = if args.no_sweep {
-            Vec::new()
-        } else {
-            args.sweep.clone().unwrap_or(sweep)
-        };
+        let sweep = if args.no_sweep { Vec::new() } else { args.sweep.clone().unwrap_or(sweep) };
         if args.sweep.as_ref().is_some_and(|s| s.is_empty()) {
             return Err(UsageError::new("--sweep needs at least one value"));
         }
         // 0 stands for "one chunk per thread", the coarsest useful unit.
         let per_thread = mandelbrot.height.div_ceil(threads);
-        let mut sweep: Vec<usize> = sweep
-            .into_iter()
-            .map(|g| {
-                if g == 0 {
-                    per_thread
-                } else {
-                    g.min(mandelbrot.height)
-                }
-            })
-            .collect();
+        let mut sweep: Vec<usize> =
+            sweep.into_iter().map(|g| if g == 0 { per_thread } else { g.min(mandelbrot.height) }).collect();
         sweep.sort_unstable();
         sweep.dedup();
-        Ok(Params {
-            workload: args.workload,
-            threads,
-            mandelbrot,
-            nbody,
-            body_block,
-            sweep,
-            sweep_repeat,
-        })
+        Ok(Params { workload: args.workload, threads, mandelbrot, nbody, body_block, sweep, sweep_repeat })
     }
 
     fn plan(params: &Params, variants: &[&'static Variant]) -> Vec<Table> {
         let mut tables = Vec::new();
-        let mut throughput_table =
-            |id: &str, title: &str, workload: WorkloadKind, granularity: usize| {
-                let mut table = Table::new(id, title);
-                table.columns.extend(probe_columns());
-                table.note = PROBE_NOTE.into();
-                table.baseline = variants
-                    .iter()
-                    .any(|v| v.name == SEQUENTIAL)
-                    .then(|| SEQUENTIAL.to_string());
-                for variant in variants {
-                    let spec = RowSpec {
-                        workload,
-                        granularity,
-                    };
-                    table.rows.push(Row::new(
-                        variant,
-                        serde_json::to_value(spec).unwrap_or_default(),
-                    ));
-                }
-                tables.push(table);
-            };
+        let mut throughput_table = |id: &str, title: &str, workload: WorkloadKind, granularity: usize| {
+            let mut table = Table::new(id, title);
+            table.columns.extend(probe_columns());
+            table.note = PROBE_NOTE.into();
+            table.baseline = variants.iter().any(|v| v.name == SEQUENTIAL).then(|| SEQUENTIAL.to_string());
+            for variant in variants {
+                let spec = RowSpec { workload, granularity };
+                table.rows.push(Row::new(variant, serde_json::to_value(spec).unwrap_or_default()));
+            }
+            tables.push(table);
+        };
         if params.workload != WorkloadKind::Nbody {
             let m = &params.mandelbrot;
             throughput_table(
                 MANDELBROT_TABLE,
-                &format!(
-                    "Mandelbrot {}x{}, max {} iterations, one row per unit",
-                    m.width, m.height, m.max_iter
-                ),
+                &format!("Mandelbrot {}x{}, max {} iterations, one row per unit", m.width, m.height, m.max_iter),
                 WorkloadKind::Mandelbrot,
                 1,
             );
@@ -310,23 +256,14 @@ impl Case for ParallelMath {
             let n = &params.nbody;
             throughput_table(
                 NBODY_TABLE,
-                &format!(
-                    "n-body, {} bodies, {} steps, {} bodies per unit",
-                    n.bodies, n.steps, params.body_block
-                ),
+                &format!("n-body, {} bodies, {} steps, {} bodies per unit", n.bodies, n.steps, params.body_block),
                 WorkloadKind::Nbody,
                 params.body_block,
             );
         }
-        let swept: Vec<&&Variant> = variants
-            .iter()
-            .filter(|v| SWEPT.contains(&v.name))
-            .collect();
+        let swept: Vec<&&Variant> = variants.iter().filter(|v| SWEPT.contains(&v.name)).collect();
         if params.workload != WorkloadKind::Nbody && !params.sweep.is_empty() && !swept.is_empty() {
-            let mut table = Table::new(
-                SWEEP_TABLE,
-                "Granularity sweep: Mandelbrot rows per unit of concurrency",
-            );
+            let mut table = Table::new(SWEEP_TABLE, "Granularity sweep: Mandelbrot rows per unit of concurrency");
             table.axis = Some("rows/unit".into());
             table.columns = vec![
                 Column::wall(),
@@ -337,22 +274,13 @@ impl Case for ParallelMath {
             table.repeat = Some(params.sweep_repeat);
             table.note = "Each swept variant at each unit size; sequential is the baseline. The largest value is one chunk per thread.".into();
             if let Some(sequential) = variants.iter().find(|v| v.name == SEQUENTIAL) {
-                let spec = RowSpec {
-                    workload: WorkloadKind::Mandelbrot,
-                    granularity: 1,
-                };
-                table.rows.push(Row::new(
-                    sequential,
-                    serde_json::to_value(spec).unwrap_or_default(),
-                ));
+                let spec = RowSpec { workload: WorkloadKind::Mandelbrot, granularity: 1 };
+                table.rows.push(Row::new(sequential, serde_json::to_value(spec).unwrap_or_default()));
                 table.baseline = Some(SEQUENTIAL.into());
             }
             for variant in swept {
                 for &granularity in &params.sweep {
-                    let spec = RowSpec {
-                        workload: WorkloadKind::Mandelbrot,
-                        granularity,
-                    };
+                    let spec = RowSpec { workload: WorkloadKind::Mandelbrot, granularity };
                     table.rows.push(Row::at(
                         variant,
                         granularity as f64,
@@ -368,20 +296,12 @@ impl Case for ParallelMath {
     fn run(params: &Params, point: &Point, ctx: &mut Ctx) -> anyhow::Result<()> {
         let spec: RowSpec = point.decode()?;
         match spec.workload {
-            WorkloadKind::Mandelbrot => run_job(
-                MandelbrotJob::new(params.mandelbrot),
-                &point.variant,
-                params.threads,
-                spec.granularity,
-                ctx,
-            ),
-            WorkloadKind::Nbody => run_job(
-                NBodyJob::new(params.nbody),
-                &point.variant,
-                params.threads,
-                spec.granularity,
-                ctx,
-            ),
+            WorkloadKind::Mandelbrot => {
+                run_job(MandelbrotJob::new(params.mandelbrot), &point.variant, params.threads, spec.granularity, ctx)
+            }
+            WorkloadKind::Nbody => {
+                run_job(NBodyJob::new(params.nbody), &point.variant, params.threads, spec.granularity, ctx)
+            }
             WorkloadKind::Both => anyhow::bail!("a row runs one workload, not both"),
         }
     }
@@ -401,24 +321,11 @@ impl Case for ParallelMath {
 /// Runs one variant on one job inside the measured region, with the latency probe ticking
 /// beside it. Pools and runtimes are built (and warmed) before the clock starts: a real
 /// service has them running long before the work arrives.
-fn run_job<J: Job>(
-    mut job: J,
-    variant: &str,
-    threads: usize,
-    granularity: usize,
-    ctx: &mut Ctx,
-) -> anyhow::Result<()> {
+fn run_job<J: Job>(mut job: J, variant: &str, threads: usize, granularity: usize, ctx: &mut Ctx) -> anyhow::Result<()> {
     let granularity = granularity.max(1);
     // In the async variants this runtime runs the math and the probe; otherwise only the probe.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .enable_all()
-        .build()?;
-    let pool = Arc::new(
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()?,
-    );
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build()?;
+    let pool = Arc::new(rayon::ThreadPoolBuilder::new().num_threads(threads).build()?);
     if matches!(variant, RAYON | TOKIO_RAYON) {
         pool.broadcast(|_| ());
     }
@@ -426,9 +333,7 @@ fn run_job<J: Job>(
         // Start as many blocking threads as the other pools have, so that none of the
         // variants pays for its first threads inside the measured region.
         runtime.block_on(async {
-            let warm: Vec<_> = (0..threads)
-                .map(|_| tokio::task::spawn_blocking(|| ()))
-                .collect();
+            let warm: Vec<_> = (0..threads).map(|_| tokio::task::spawn_blocking(|| ())).collect();
             for handle in warm {
                 handle.await?;
             }
@@ -490,11 +395,7 @@ struct MandelbrotJob {
 
 impl MandelbrotJob {
     fn new(spec: Mandelbrot) -> Self {
-        MandelbrotJob {
-            spec: Arc::new(spec),
-            started: false,
-            rows: Vec::new(),
-        }
+        MandelbrotJob { spec: Arc::new(spec), started: false, rows: Vec::new() }
     }
 }
 
@@ -522,12 +423,7 @@ struct NBodyJob {
 impl NBodyJob {
     fn new(spec: NBody) -> Self {
         let (snapshot, velocities) = spec.initial();
-        NBodyJob {
-            spec,
-            snapshot,
-            velocities,
-            step: 0,
-        }
+        NBodyJob { spec, snapshot, velocities, step: 0 }
     }
 }
 
@@ -541,23 +437,14 @@ impl Job for NBodyJob {
         self.step += 1;
     }
     fn digest(&self) -> String {
-        let bits: Vec<[u64; 3]> = self
-            .snapshot
-            .positions
-            .iter()
-            .map(|p| p.map(f64::to_bits))
-            .collect();
+        let bits: Vec<[u64; 3]> = self.snapshot.positions.iter().map(|p| p.map(f64::to_bits)).collect();
         casebook::digest_of(&bits)
     }
 }
 
 /// Cores the parallel variants can actually use in this run.
 fn usable_cores(report: &Report) -> usize {
-    let threads = report
-        .params
-        .get("threads")
-        .and_then(|t| t.as_u64())
-        .unwrap_or(1) as usize;
+    let threads = report.params.get("threads").and_then(|t| t.as_u64()).unwrap_or(1) as usize;
     threads.min(report.env.logical_cores).max(1)
 }
 
@@ -579,20 +466,31 @@ fn claims(report: &Report) -> Vec<ClaimResult> {
         "speedup of threads-static over sequential on n-body ≥ 0.75 × {cores} cores = {target:.2} in every run"
     );
     claims.push(match stats(report, NBODY_TABLE, THREADS_STATIC, "speedup") {
-        _ if cores < 2 => ClaimResult::new("thread-parallel", Outcome::Inconclusive, "only one usable core: nothing to run in parallel", threshold),
+        _ if cores < 2 => ClaimResult::new(
+            "thread-parallel",
+            Outcome::Inconclusive,
+            "only one usable core: nothing to run in parallel",
+            threshold,
+        ),
         Some(s) => ClaimResult::new(
             "thread-parallel",
             at_least(s, target),
-            format!("threads-static ran n-body {:.2}x faster than sequential (runs {:.2}-{:.2}) on {cores} cores", s.median, s.min, s.max),
+            format!(
+                "threads-static ran n-body {:.2}x faster than sequential (runs {:.2}-{:.2}) on {cores} cores",
+                s.median, s.min, s.max
+            ),
             threshold,
         ),
-        None => ClaimResult::not_measured("thread-parallel", "the n-body table with sequential and threads-static", threshold),
+        None => ClaimResult::not_measured(
+            "thread-parallel",
+            "the n-body table with sequential and threads-static",
+            threshold,
+        ),
     });
 
     // threads-cpu: the best thread-based tool on both workloads, with async beside it.
-    let threshold = format!(
-        "rayon's speedup over sequential ≥ {target:.2} (0.75 × {cores} cores) in every run, on both workloads"
-    );
+    let threshold =
+        format!("rayon's speedup over sequential ≥ {target:.2} (0.75 × {cores} cores) in every run, on both workloads");
     let rayon_speedups: Vec<(&str, &Stats)> = [MANDELBROT_TABLE, NBODY_TABLE]
         .into_iter()
         .filter_map(|t| stats(report, t, RAYON, "speedup").map(|s| (t, s)))
@@ -608,59 +506,74 @@ fn claims(report: &Report) -> Vec<ClaimResult> {
             rayon_speedups.iter().map(|(t, s)| format!("rayon {t} {:.2}x", s.median)).collect();
         for t in [MANDELBROT_TABLE, NBODY_TABLE] {
             if let Some(s) = stats(report, t, TOKIO_SPAWN, "speedup") {
-                evidence.push(format!("tokio-spawn {t} {:.2}x (async tasks reach the same throughput; the cost shows in the probe)", s.median));
+                evidence.push(format!(
+                    "tokio-spawn {t} {:.2}x (async tasks reach the same throughput; the cost shows in the probe)",
+                    s.median
+                ));
             }
         }
         ClaimResult::new("threads-cpu", outcome, evidence.join("; "), threshold)
     });
 
     // work-stealing: uneven rows are where stealing should beat static chunks.
-    let threshold = "rayon's wall time on Mandelbrot ≤ threads-static's / 1.05 in every run (n-body, uniform, shown for contrast)".to_string();
-    claims.push(match (stats(report, MANDELBROT_TABLE, RAYON, "wall_s"), stats(report, MANDELBROT_TABLE, THREADS_STATIC, "wall_s")) {
-        (Some(rayon), Some(fixed)) => {
-            let contrast = match (stats(report, NBODY_TABLE, RAYON, "wall_s"), stats(report, NBODY_TABLE, THREADS_STATIC, "wall_s")) {
-                (Some(r), Some(f)) => format!("; on uniform n-body static chunks took {:.2}x rayon's time", f.median / r.median),
-                _ => String::new(),
-            };
-            ClaimResult::new(
-                "work-stealing",
-                at_least_times(fixed, rayon, 1.05),
-                format!(
-                    "on uneven Mandelbrot rows threads-static took {} vs rayon {} ({:.2}x){contrast}",
-                    format_seconds(fixed.median),
-                    format_seconds(rayon.median),
-                    fixed.median / rayon.median
-                ),
-                threshold,
-            )
-        }
-        _ => ClaimResult::not_measured("work-stealing", "rayon and threads-static on Mandelbrot", threshold),
-    });
+    let threshold =
+        "rayon's wall time on Mandelbrot ≤ threads-static's / 1.05 in every run (n-body, uniform, shown for contrast)"
+            .to_string();
+    claims.push(
+        match (
+            stats(report, MANDELBROT_TABLE, RAYON, "wall_s"),
+            stats(report, MANDELBROT_TABLE, THREADS_STATIC, "wall_s"),
+        ) {
+            (Some(rayon), Some(fixed)) => {
+                let contrast = match (
+                    stats(report, NBODY_TABLE, RAYON, "wall_s"),
+                    stats(report, NBODY_TABLE, THREADS_STATIC, "wall_s"),
+                ) {
+                    (Some(r), Some(f)) => {
+                        format!("; on uniform n-body static chunks took {:.2}x rayon's time", f.median / r.median)
+                    }
+                    _ => String::new(),
+                };
+                ClaimResult::new(
+                    "work-stealing",
+                    at_least_times(fixed, rayon, 1.05),
+                    format!(
+                        "on uneven Mandelbrot rows threads-static took {} vs rayon {} ({:.2}x){contrast}",
+                        format_seconds(fixed.median),
+                        format_seconds(rayon.median),
+                        fixed.median / rayon.median
+                    ),
+                    threshold,
+                )
+            }
+            _ => ClaimResult::not_measured("work-stealing", "rayon and threads-static on Mandelbrot", threshold),
+        },
+    );
 
     // pool-threads: repeated passes (n-body steps) with and without a pool.
-    let threshold =
-        "thread-per-item's wall time on n-body ≥ 1.05 × rayon's in every run".to_string();
-    claims.push(match (stats(report, NBODY_TABLE, THREAD_PER_ITEM, "wall_s"), stats(report, NBODY_TABLE, RAYON, "wall_s")) {
-        (Some(unpooled), Some(pooled)) => {
-            let threads = stats(report, NBODY_TABLE, THREAD_PER_ITEM, UNITS).map(|u| u.median).unwrap_or(0.0);
-            ClaimResult::new(
-                "pool-threads",
-                at_least_times(unpooled, pooled, 1.05),
-                format!(
-                    "creating {threads:.0} threads over the steps took {} vs rayon's pool {} ({:.2}x)",
-                    format_seconds(unpooled.median),
-                    format_seconds(pooled.median),
-                    unpooled.median / pooled.median
-                ),
-                threshold,
-            )
-        }
-        _ => ClaimResult::not_measured("pool-threads", "thread-per-item and rayon on n-body", threshold),
-    });
+    let threshold = "thread-per-item's wall time on n-body ≥ 1.05 × rayon's in every run".to_string();
+    claims.push(
+        match (stats(report, NBODY_TABLE, THREAD_PER_ITEM, "wall_s"), stats(report, NBODY_TABLE, RAYON, "wall_s")) {
+            (Some(unpooled), Some(pooled)) => {
+                let threads = stats(report, NBODY_TABLE, THREAD_PER_ITEM, UNITS).map(|u| u.median).unwrap_or(0.0);
+                ClaimResult::new(
+                    "pool-threads",
+                    at_least_times(unpooled, pooled, 1.05),
+                    format!(
+                        "creating {threads:.0} threads over the steps took {} vs rayon's pool {} ({:.2}x)",
+                        format_seconds(unpooled.median),
+                        format_seconds(pooled.median),
+                        unpooled.median / pooled.median
+                    ),
+                    threshold,
+                )
+            }
+            _ => ClaimResult::not_measured("pool-threads", "thread-per-item and rayon on n-body", threshold),
+        },
+    );
 
     // no-cpu-async: what CPU work on the async workers does to a neighbour's latency.
-    let threshold =
-        "tokio-spawn's probe p99 lateness on Mandelbrot ≥ 5 × rayon's in every run".to_string();
+    let threshold = "tokio-spawn's probe p99 lateness on Mandelbrot ≥ 5 × rayon's in every run".to_string();
     claims.push(
         match (
             stats(report, MANDELBROT_TABLE, TOKIO_SPAWN, PROBE_P99),
@@ -671,10 +584,7 @@ fn claims(report: &Report) -> Vec<ClaimResult> {
                     stats(report, MANDELBROT_TABLE, TOKIO_SPAWN, "wall_s"),
                     stats(report, MANDELBROT_TABLE, RAYON, "wall_s"),
                 ) {
-                    (Some(a), Some(r)) => format!(
-                        ", while its wall time was {:.2}x rayon's",
-                        a.median / r.median
-                    ),
+                    (Some(a), Some(r)) => format!(", while its wall time was {:.2}x rayon's", a.median / r.median),
                     _ => String::new(),
                 };
                 ClaimResult::new(
@@ -688,37 +598,24 @@ fn claims(report: &Report) -> Vec<ClaimResult> {
                     threshold,
                 )
             }
-            _ => ClaimResult::not_measured(
-                "no-cpu-async",
-                "tokio-spawn and rayon on Mandelbrot",
-                threshold,
-            ),
+            _ => ClaimResult::not_measured("no-cpu-async", "tokio-spawn and rayon on Mandelbrot", threshold),
         },
     );
 
     // spawn-blocking: does moving the same units to the blocking pool keep the runtime responsive?
-    let threshold =
-        "tokio-spawn's probe p99 on Mandelbrot ≥ 5 × tokio-spawn-blocking's in every run"
-            .to_string();
+    let threshold = "tokio-spawn's probe p99 on Mandelbrot ≥ 5 × tokio-spawn-blocking's in every run".to_string();
     claims.push(
         match (
             stats(report, MANDELBROT_TABLE, TOKIO_SPAWN, PROBE_P99),
             stats(report, MANDELBROT_TABLE, TOKIO_SPAWN_BLOCKING, PROBE_P99),
         ) {
             (Some(async_p99), Some(blocking_p99)) => {
-                let threads = stats(
-                    report,
-                    MANDELBROT_TABLE,
-                    TOKIO_SPAWN_BLOCKING,
-                    casebook::runner::PEAK_THREADS,
-                )
-                .map(|t| {
-                    format!(
-                        "; but the blocking pool grew the process to {:.0} threads",
-                        t.median
-                    )
-                })
-                .unwrap_or_default();
+                let mut threads = stats(report, MANDELBROT_TABLE, TOKIO_SPAWN_BLOCKING, casebook::runner::PEAK_THREADS)
+                    .map(|t| format!("; but the blocking pool grew the process to {:.0} threads", t.median))
+                    .unwrap_or_default();
+                if let Some(hybrid) = stats(report, MANDELBROT_TABLE, TOKIO_RAYON, PROBE_P99) {
+                    threads += &format!(", and handing the pass to rayon kept p99 at {}", ms(hybrid.median));
+                }
                 ClaimResult::new(
                     "spawn-blocking",
                     at_least_times(async_p99, blocking_p99, 5.0),
@@ -740,19 +637,14 @@ fn claims(report: &Report) -> Vec<ClaimResult> {
 
     // task-cooperative: a task that never awaits holds its worker for the whole unit.
     let threshold =
-        "tokio-spawn's worst probe lateness on Mandelbrot ≥ the mean time of one row, in every run"
-            .to_string();
+        "tokio-spawn's worst probe lateness on Mandelbrot ≥ the mean time of one row, in every run".to_string();
     claims.push(
         match (
             stats(report, MANDELBROT_TABLE, TOKIO_SPAWN, PROBE_MAX),
             stats(report, MANDELBROT_TABLE, SEQUENTIAL, "wall_s"),
         ) {
             (Some(worst), Some(sequential)) => {
-                let rows = report
-                    .params
-                    .pointer("/mandelbrot/height")
-                    .and_then(|h| h.as_f64())
-                    .unwrap_or(1.0);
+                let rows = report.params.pointer("/mandelbrot/height").and_then(|h| h.as_f64()).unwrap_or(1.0);
                 let row_us = sequential.median / rows * 1e6;
                 ClaimResult::new(
                     "task-cooperative",
@@ -765,11 +657,7 @@ fn claims(report: &Report) -> Vec<ClaimResult> {
                     threshold,
                 )
             }
-            _ => ClaimResult::not_measured(
-                "task-cooperative",
-                "tokio-spawn and sequential on Mandelbrot",
-                threshold,
-            ),
+            _ => ClaimResult::not_measured("task-cooperative", "tokio-spawn and sequential on Mandelbrot", threshold),
         },
     );
     claims
@@ -816,16 +704,8 @@ fn sweep_verdicts(report: &Report) -> Vec<String> {
             continue;
         }
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let (best_g, best_wall) = points
-            .iter()
-            .copied()
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .unwrap_or(points[0]);
-        let crossover = points
-            .iter()
-            .find(|(_, wall)| *wall <= best_wall * 1.10)
-            .map(|p| p.0)
-            .unwrap_or(best_g);
+        let (best_g, best_wall) = points.iter().copied().min_by(|a, b| a.1.total_cmp(&b.1)).unwrap_or(points[0]);
+        let crossover = points.iter().find(|(_, wall)| *wall <= best_wall * 1.10).map(|p| p.0).unwrap_or(best_g);
         let (finest_g, finest_wall) = points[0];
         verdicts.push(format!(
             "sweep, {variant}: best at {best_g} rows/unit ({}); within 10% of that from {crossover} rows/unit; at {finest_g} rows/unit it took {:.2}x its best.",
@@ -834,4 +714,105 @@ fn sweep_verdicts(report: &Report) -> Vec<String> {
         ));
     }
     verdicts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> Params {
+        let args = Args {
+            workload: WorkloadKind::Both,
+            threads: Some(2),
+            width: Some(48),
+            height: Some(36),
+            max_iter: Some(200),
+            bodies: Some(40),
+            steps: Some(2),
+            body_block: Some(3),
+            sweep: Some(vec![1, 5, 0]),
+            no_sweep: false,
+        };
+        ParallelMath::params(&args, Preset::Quick).unwrap()
+    }
+
+    fn digest(params: &Params, workload: WorkloadKind, variant: &str, granularity: usize) -> String {
+        let point = Point {
+            table: "test".into(),
+            variant: variant.into(),
+            label: variant.into(),
+            point: serde_json::to_value(RowSpec { workload, granularity }).unwrap(),
+        };
+        let mut ctx = Ctx::new(std::env::temp_dir());
+        ParallelMath::run(params, &point, &mut ctx).unwrap();
+        let record = ctx.finish().unwrap();
+        assert!(record.figures.contains_key(PROBE_P99), "{variant} recorded no probe figures");
+        record.digest.unwrap()
+    }
+
+    #[test]
+    fn every_variant_computes_the_same_answer_at_every_granularity() {
+        let params = tiny();
+        for workload in [WorkloadKind::Mandelbrot, WorkloadKind::Nbody] {
+            let expected = digest(&params, workload, SEQUENTIAL, 1);
+            for variant in ParallelMath::INFO.variants {
+                for granularity in [1, 4, 100] {
+                    assert_eq!(
+                        digest(&params, workload, variant.name, granularity),
+                        expected,
+                        "{} on {workload:?} at {granularity}",
+                        variant.name
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_plan_has_every_selected_variant_and_a_sweep() {
+        let params = tiny();
+        let all: Vec<&'static Variant> = ParallelMath::INFO.variants.iter().collect();
+        let tables = ParallelMath::plan(&params, &all);
+        let ids: Vec<&str> = tables.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, [MANDELBROT_TABLE, NBODY_TABLE, SWEEP_TABLE]);
+        assert_eq!(tables[0].rows.len(), 7);
+        // 0 in --sweep means one chunk per thread: 36 rows / 2 threads.
+        assert_eq!(params.sweep, vec![1, 5, 18]);
+        assert_eq!(tables[2].rows.len(), 1 + SWEPT.len() * 3);
+
+        let only_rayon: Vec<&'static Variant> = all.iter().copied().filter(|v| v.name == RAYON).collect();
+        let tables = ParallelMath::plan(&params, &only_rayon);
+        assert!(tables.iter().all(|t| t.baseline.is_none()));
+    }
+
+    #[test]
+    fn out_of_range_options_are_usage_errors() {
+        let mut args = Args {
+            workload: WorkloadKind::Both,
+            threads: Some(0),
+            width: None,
+            height: None,
+            max_iter: None,
+            bodies: None,
+            steps: None,
+            body_block: None,
+            sweep: None,
+            no_sweep: false,
+        };
+        let err = ParallelMath::params(&args, Preset::Quick).unwrap_err();
+        assert!(err.to_string().contains("--threads"), "{err}");
+        args.threads = Some(2);
+        args.height = Some(0);
+        assert!(ParallelMath::params(&args, Preset::Quick).unwrap_err().to_string().contains("--height"));
+        args.height = None;
+        args.sweep = Some(vec![]);
+        assert!(ParallelMath::params(&args, Preset::Quick).unwrap_err().to_string().contains("--sweep"));
+    }
+
+    #[test]
+    fn claim_ids_are_the_frameworks() {
+        for id in ParallelMath::INFO.claims {
+            assert!(casebook::claims::claim_text(id).is_some(), "{id}");
+        }
+    }
 }

@@ -48,9 +48,7 @@ impl Workload for Mandelbrot {
     fn compute(&self, row: usize) -> Vec<u32> {
         let im = Self::IM.0 + (Self::IM.1 - Self::IM.0) * row as f64 / self.height as f64;
         let step = (Self::RE.1 - Self::RE.0) / self.width as f64;
-        (0..self.width)
-            .map(|x| self.escape_time(Self::RE.0 + step * x as f64, im))
-            .collect()
+        (0..self.width).map(|x| self.escape_time(Self::RE.0 + step * x as f64, im)).collect()
     }
 }
 // ANCHOR_END: workload
@@ -61,11 +59,7 @@ mod tests {
 
     #[test]
     fn points_inside_the_set_reach_max_iter_and_outside_escape() {
-        let m = Mandelbrot {
-            width: 4,
-            height: 4,
-            max_iter: 500,
-        };
+        let m = Mandelbrot { width: 4, height: 4, max_iter: 500 };
         assert_eq!(m.escape_time(0.0, 0.0), 500);
         assert_eq!(m.escape_time(-1.0, 0.0), 500);
         assert!(m.escape_time(1.0, 1.0) < 5);
@@ -73,18 +67,11 @@ mod tests {
 
     #[test]
     fn rows_are_uneven() {
-        let m = Mandelbrot {
-            width: 200,
-            height: 100,
-            max_iter: 500,
-        };
+        let m = Mandelbrot { width: 200, height: 100, max_iter: 500 };
         let cost = |row: usize| m.compute(row).iter().map(|&c| c as u64).sum::<u64>();
         let first_half: u64 = (0..50).map(cost).sum();
         let second_half: u64 = (50..100).map(cost).sum();
         // The off-centre view puts far more work in one half than the other.
-        assert!(
-            first_half > 2 * second_half || second_half > 2 * first_half,
-            "{first_half} vs {second_half}"
-        );
+        assert!(first_half > 2 * second_half || second_half > 2 * first_half, "{first_half} vs {second_half}");
     }
 }

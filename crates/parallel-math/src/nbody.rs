@@ -35,28 +35,15 @@ impl NBody {
         for i in 0..n {
             let t = i as f64 * 0.618_033_988_75;
             let r = 1.0 + (i % 97) as f64 / 97.0;
-            positions.push([
-                r * (t * 6.283).cos(),
-                r * (t * 6.283).sin(),
-                ((i % 13) as f64 - 6.0) * 0.05,
-            ]);
+            positions.push([r * (t * 6.283).cos(), r * (t * 6.283).sin(), ((i % 13) as f64 - 6.0) * 0.05]);
             masses.push(1.0 + (i % 7) as f64 * 0.1);
         }
         (Snapshot { positions, masses }, vec![[0.0; 3]; n])
     }
 
     /// Applies one step's accelerations: the sequential part of each step.
-    pub fn integrate(
-        snapshot: &mut Snapshot,
-        velocities: &mut [[f64; 3]],
-        accelerations: &[[f64; 3]],
-    ) {
-        for ((p, v), a) in snapshot
-            .positions
-            .iter_mut()
-            .zip(velocities.iter_mut())
-            .zip(accelerations)
-        {
+    pub fn integrate(snapshot: &mut Snapshot, velocities: &mut [[f64; 3]], accelerations: &[[f64; 3]]) {
+        for ((p, v), a) in snapshot.positions.iter_mut().zip(velocities.iter_mut()).zip(accelerations) {
             for k in 0..3 {
                 v[k] += a[k] * DT;
                 p[k] += v[k] * DT;
@@ -99,10 +86,7 @@ mod tests {
 
     #[test]
     fn two_bodies_attract_each_other_equally() {
-        let s = Snapshot {
-            positions: vec![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]],
-            masses: vec![1.0, 1.0],
-        };
+        let s = Snapshot { positions: vec![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]], masses: vec![1.0, 1.0] };
         let a0 = s.compute(0);
         let a1 = s.compute(1);
         assert!(a0[0] > 0.0 && a1[0] < 0.0);

@@ -29,10 +29,7 @@ pub trait Job {
 }
 
 /// Drives a job with a blocking pass.
-pub fn drive<J: Job>(
-    job: &mut J,
-    mut pass: impl FnMut(Arc<J::W>) -> Vec<<J::W as Workload>::Item>,
-) {
+pub fn drive<J: Job>(job: &mut J, mut pass: impl FnMut(Arc<J::W>) -> Vec<<J::W as Workload>::Item>) {
     while let Some(input) = job.next_pass() {
         let items = pass(input);
         job.absorb(items);
@@ -40,10 +37,7 @@ pub fn drive<J: Job>(
 }
 
 /// Drives a job with an async pass, from inside a runtime.
-pub async fn drive_async<J, F>(
-    job: &mut J,
-    mut pass: impl FnMut(Arc<J::W>) -> F,
-) -> anyhow::Result<()>
+pub async fn drive_async<J, F>(job: &mut J, mut pass: impl FnMut(Arc<J::W>) -> F) -> anyhow::Result<()>
 where
     J: Job,
     F: Future<Output = anyhow::Result<Vec<<J::W as Workload>::Item>>>,
@@ -62,9 +56,7 @@ fn fill<W: Workload>(workload: &W, first: usize, out: &mut [W::Item]) {
 }
 
 fn compute_range<W: Workload>(workload: &W, first: usize, count: usize) -> Vec<W::Item> {
-    (first..(first + count).min(workload.len()))
-        .map(|i| workload.compute(i))
-        .collect()
+    (first..(first + count).min(workload.len())).map(|i| workload.compute(i)).collect()
 }
 
 // ANCHOR: sequential
@@ -104,11 +96,7 @@ pub fn thread_per_item<W: Workload>(workload: &W, granularity: usize) -> Vec<W::
 
 // ANCHOR: rayon
 /// Rayon's work-stealing pool: idle workers steal chunks from busy ones.
-pub fn rayon_pass<W: Workload>(
-    pool: &rayon::ThreadPool,
-    workload: &W,
-    granularity: usize,
-) -> Vec<W::Item> {
+pub fn rayon_pass<W: Workload>(pool: &rayon::ThreadPool, workload: &W, granularity: usize) -> Vec<W::Item> {
     let mut out = vec![W::Item::default(); workload.len()];
     pool.install(|| {
         out.par_chunks_mut(granularity)
@@ -122,10 +110,7 @@ pub fn rayon_pass<W: Workload>(
 // ANCHOR: tokio_spawn
 /// One `tokio::spawn` per unit, on the async worker threads, with no yield point inside:
 /// the tempting anti-pattern. Throughput can look fine; everything else on the runtime waits.
-pub async fn tokio_spawn<W: Workload>(
-    workload: Arc<W>,
-    granularity: usize,
-) -> anyhow::Result<Vec<W::Item>> {
+pub async fn tokio_spawn<W: Workload>(workload: Arc<W>, granularity: usize) -> anyhow::Result<Vec<W::Item>> {
     let handles: Vec<_> = (0..workload.len())
         .step_by(granularity)
         .map(|first| {
@@ -144,10 +129,7 @@ pub async fn tokio_spawn<W: Workload>(
 // ANCHOR: tokio_spawn_blocking
 /// The same units through `spawn_blocking`: off the async workers, onto tokio's blocking
 /// pool, which grows a thread for every unit that finds no idle one (up to 512).
-pub async fn tokio_spawn_blocking<W: Workload>(
-    workload: Arc<W>,
-    granularity: usize,
-) -> anyhow::Result<Vec<W::Item>> {
+pub async fn tokio_spawn_blocking<W: Workload>(workload: Arc<W>, granularity: usize) -> anyhow::Result<Vec<W::Item>> {
     let handles: Vec<_> = (0..workload.len())
         .step_by(granularity)
         .map(|first| {
@@ -203,37 +185,20 @@ mod tests {
 
     #[test]
     fn every_pass_computes_every_item_in_order() {
-        let pool = Arc::new(
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(2)
-                .build()
-                .unwrap(),
-        );
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let pool = Arc::new(rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap());
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         for n in [0, 1, 7, 100] {
             let w = Arc::new(Squares(n));
             assert_eq!(sequential(&*w), expected(n));
             assert_eq!(threads_static(&*w, 3), expected(n));
             for g in [1, 3, 200] {
-                assert_eq!(
-                    thread_per_item(&*w, g),
-                    expected(n),
-                    "thread-per-item n={n} g={g}"
-                );
+                assert_eq!(thread_per_item(&*w, g), expected(n), "thread-per-item n={n} g={g}");
                 assert_eq!(rayon_pass(&pool, &*w, g), expected(n), "rayon n={n} g={g}");
                 let spawned = runtime.block_on(tokio_spawn(Arc::clone(&w), g)).unwrap();
                 assert_eq!(spawned, expected(n), "tokio-spawn n={n} g={g}");
-                let blocking = runtime
-                    .block_on(tokio_spawn_blocking(Arc::clone(&w), g))
-                    .unwrap();
+                let blocking = runtime.block_on(tokio_spawn_blocking(Arc::clone(&w), g)).unwrap();
                 assert_eq!(blocking, expected(n), "spawn-blocking n={n} g={g}");
-                let hybrid = runtime
-                    .block_on(tokio_rayon(Arc::clone(&pool), Arc::clone(&w), g))
-                    .unwrap();
+                let hybrid = runtime.block_on(tokio_rayon(Arc::clone(&pool), Arc::clone(&w), g)).unwrap();
                 assert_eq!(hybrid, expected(n), "tokio-rayon n={n} g={g}");
             }
         }
