@@ -269,6 +269,13 @@ pub trait Case: 'static {
     /// Turns options plus a preset into sizes; out-of-range options are a [`UsageError`].
     fn params(args: &Self::Args, preset: Preset) -> Result<Self::Params, UsageError>;
 
+    /// Builds inputs shared by every run (files to read, a database to query) once, in the
+    /// parent, before any run starts. `fixture` is empty on entry; children see it as
+    /// [`Ctx::fixture`], and the harness deletes it when the case ends, however it ends.
+    fn setup(_params: &Self::Params, _fixture: &std::path::Path) -> anyhow::Result<()> {
+        Ok(())
+    }
+
     /// The tables to measure, with only the selected variants in them.
     fn plan(params: &Self::Params, variants: &[&'static Variant]) -> Vec<Table>;
 

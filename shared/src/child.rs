@@ -39,6 +39,8 @@ pub struct ChildSpec {
     pub point: Point,
     /// A directory of this run's own, removed by the parent when the run ends, however it ends.
     pub scratch: PathBuf,
+    /// The case's shared inputs, built once by `Case::setup`.
+    pub fixture: PathBuf,
     pub result_path: PathBuf,
 }
 
@@ -53,13 +55,23 @@ pub struct RunRecord {
 #[derive(Debug)]
 pub struct Ctx {
     scratch: PathBuf,
+    fixture: PathBuf,
     record: RunRecord,
     measured: bool,
 }
 
 impl Ctx {
     pub fn new(scratch: PathBuf) -> Self {
-        Ctx { scratch, record: RunRecord::default(), measured: false }
+        Ctx::with_fixture(scratch, PathBuf::new())
+    }
+
+    pub fn with_fixture(scratch: PathBuf, fixture: PathBuf) -> Self {
+        Ctx { scratch, fixture, record: RunRecord::default(), measured: false }
+    }
+
+    /// The inputs `Case::setup` built once for every run: read them, never write them.
+    pub fn fixture(&self) -> &Path {
+        &self.fixture
     }
 
     /// A directory that belongs to this run alone; the harness deletes it afterwards, even
@@ -125,7 +137,7 @@ pub(crate) fn child_main<C: Case>() -> anyhow::Result<()> {
     std::io::stdin().read_to_string(&mut input)?;
     let spec: ChildSpec = serde_json::from_str(&input)?;
     let params: C::Params = serde_json::from_value(spec.params.clone())?;
-    let mut ctx = Ctx::new(spec.scratch.clone());
+    let mut ctx = Ctx::with_fixture(spec.scratch.clone(), spec.fixture.clone());
     C::run(&params, &spec.point, &mut ctx)?;
     let record = ctx.finish()?;
     std::fs::write(&spec.result_path, serde_json::to_vec(&record)?)?;

@@ -236,7 +236,8 @@ fn run<C: Case>(args: Vec<std::ffi::OsString>) -> Result<i32, Stop> {
         timeout: Duration::from_secs(common.timeout),
         progress: !common.no_progress && std::io::stderr().is_terminal(),
     };
-    let records = match runner::run_plan(&executable, &params_json, &tables, &options) {
+    let setup = |fixture: &std::path::Path| C::setup(&params, fixture);
+    let records = match runner::run_plan(&executable, &params_json, &tables, &options, setup) {
         Ok(records) => records,
         Err(RunError::Interrupted) => return Err(Stop::Interrupted),
         Err(RunError::Failed(e)) => return Err(Stop::Failed(e)),

@@ -71,9 +71,16 @@ pub fn run_plan(
     params: &serde_json::Value,
     tables: &[Table],
     options: &RunOptions,
+    setup: impl FnOnce(&Path) -> anyhow::Result<()>,
 ) -> Result<Records, RunError> {
     let scratch_root =
         tempfile::Builder::new().prefix("casebook-").tempdir().context("cannot create a scratch directory")?;
+    let fixture = scratch_root.path().join("fixture");
+    std::fs::create_dir(&fixture).context("cannot create the fixture directory")?;
+    setup(&fixture).context("the case's set-up failed")?;
+    if interrupted() {
+        return Err(RunError::Interrupted);
+    }
     let total: usize = tables.iter().map(|t| t.rows.len() * (1 + t.repeat.unwrap_or(options.repeat))).sum();
     let progress = if options.progress {
         let bar = ProgressBar::new(total as u64);
@@ -104,13 +111,14 @@ pub fn run_plan(
                     label: row.label.clone(),
                     point: row.point.clone(),
                 };
-                let record = run_child(executable, params, point, scratch_root.path(), sequence, options.timeout)
-                    .map_err(|e| match e {
-                        RunError::Failed(e) => {
-                            RunError::Failed(e.context(format!("{} / {} ({what})", table.id, row.label)))
-                        }
-                        other => other,
-                    })?;
+                let record =
+                    run_child(executable, params, point, scratch_root.path(), &fixture, sequence, options.timeout)
+                        .map_err(|e| match e {
+                            RunError::Failed(e) => {
+                                RunError::Failed(e.context(format!("{} / {} ({what})", table.id, row.label)))
+                            }
+                            other => other,
+                        })?;
                 if round > 0 {
                     table_records[row_index].push(record);
                 }
@@ -129,6 +137,7 @@ fn run_child(
     params: &serde_json::Value,
     point: Point,
     scratch_root: &Path,
+    fixture: &Path,
     sequence: usize,
     timeout: Duration,
 ) -> Result<RunRecord, RunError> {
@@ -137,7 +146,13 @@ fn run_child(
     let result_path = scratch_root.join(format!("run-{sequence}.json"));
     let log_path = scratch_root.join(format!("run-{sequence}.log"));
     let log = File::create(&log_path).context("cannot create the run's log")?;
-    let spec = ChildSpec { params: params.clone(), point, scratch: scratch.clone(), result_path: result_path.clone() };
+    let spec = ChildSpec {
+        params: params.clone(),
+        point,
+        scratch: scratch.clone(),
+        fixture: fixture.to_path_buf(),
+        result_path: result_path.clone(),
+    };
 
     let mut child = Command::new(executable)
         .arg(CHILD_FLAG)

@@ -343,14 +343,14 @@ fn run_job<J: Job>(mut job: J, variant: &str, threads: usize, granularity: usize
     let probe = Probe::start(runtime.handle());
     let mut units = 0usize;
     let outcome = ctx.measure(|| -> anyhow::Result<()> {
-        let count = |w: &J::W, per_unit: usize| w.len().div_ceil(per_unit);
+        let count = |w: &J::W, per_unit: usize| w.item_count().div_ceil(per_unit);
         match variant {
             SEQUENTIAL => drive(&mut job, |w| {
                 units += 1;
                 workload::sequential(&*w)
             }),
             THREADS_STATIC => drive(&mut job, |w| {
-                units += threads.min(w.len());
+                units += threads.min(w.item_count());
                 workload::threads_static(&*w, threads)
             }),
             THREAD_PER_ITEM => drive(&mut job, |w| {

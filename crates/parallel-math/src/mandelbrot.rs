@@ -41,7 +41,7 @@ impl Workload for Mandelbrot {
     /// One row of iteration counts.
     type Item = Vec<u32>;
 
-    fn len(&self) -> usize {
+    fn item_count(&self) -> usize {
         self.height
     }
 

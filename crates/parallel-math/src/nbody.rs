@@ -35,7 +35,11 @@ impl NBody {
         for i in 0..n {
             let t = i as f64 * 0.618_033_988_75;
             let r = 1.0 + (i % 97) as f64 / 97.0;
-            positions.push([r * (t * 6.283).cos(), r * (t * 6.283).sin(), ((i % 13) as f64 - 6.0) * 0.05]);
+            positions.push([
+                r * (t * std::f64::consts::TAU).cos(),
+                r * (t * std::f64::consts::TAU).sin(),
+                ((i % 13) as f64 - 6.0) * 0.05,
+            ]);
             masses.push(1.0 + (i % 7) as f64 * 0.1);
         }
         (Snapshot { positions, masses }, vec![[0.0; 3]; n])
@@ -57,7 +61,7 @@ impl Workload for Snapshot {
     /// One body's acceleration.
     type Item = [f64; 3];
 
-    fn len(&self) -> usize {
+    fn item_count(&self) -> usize {
         self.positions.len()
     }
 

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 /// Independent items computed by a pure function of their index.
 pub trait Workload: Send + Sync + 'static {
     type Item: Send + Default + Clone + 'static;
-    fn len(&self) -> usize;
+    fn item_count(&self) -> usize;
     fn compute(&self, index: usize) -> Self::Item;
 }
 
@@ -56,21 +56,21 @@ fn fill<W: Workload>(workload: &W, first: usize, out: &mut [W::Item]) {
 }
 
 fn compute_range<W: Workload>(workload: &W, first: usize, count: usize) -> Vec<W::Item> {
-    (first..(first + count).min(workload.len())).map(|i| workload.compute(i)).collect()
+    (first..(first + count).min(workload.item_count())).map(|i| workload.compute(i)).collect()
 }
 
 // ANCHOR: sequential
 /// The baseline: one thread, a plain loop.
 pub fn sequential<W: Workload>(workload: &W) -> Vec<W::Item> {
-    (0..workload.len()).map(|i| workload.compute(i)).collect()
+    (0..workload.item_count()).map(|i| workload.compute(i)).collect()
 }
 // ANCHOR_END: sequential
 
 // ANCHOR: threads_static
 /// Scoped OS threads, one equal contiguous chunk each: no pool, no stealing.
 pub fn threads_static<W: Workload>(workload: &W, threads: usize) -> Vec<W::Item> {
-    let mut out = vec![W::Item::default(); workload.len()];
-    let chunk = workload.len().div_ceil(threads).max(1);
+    let mut out = vec![W::Item::default(); workload.item_count()];
+    let chunk = workload.item_count().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
         for (index, slice) in out.chunks_mut(chunk).enumerate() {
             scope.spawn(move || fill(workload, index * chunk, slice));
@@ -84,7 +84,7 @@ pub fn threads_static<W: Workload>(workload: &W, threads: usize) -> Vec<W::Item>
 /// A fresh OS thread for every `granularity` items, every pass: what "pool your threads"
 /// warns against, and what a quick `thread::spawn` in a loop turns into.
 pub fn thread_per_item<W: Workload>(workload: &W, granularity: usize) -> Vec<W::Item> {
-    let mut out = vec![W::Item::default(); workload.len()];
+    let mut out = vec![W::Item::default(); workload.item_count()];
     std::thread::scope(|scope| {
         for (index, slice) in out.chunks_mut(granularity).enumerate() {
             scope.spawn(move || fill(workload, index * granularity, slice));
@@ -97,7 +97,7 @@ pub fn thread_per_item<W: Workload>(workload: &W, granularity: usize) -> Vec<W::
 // ANCHOR: rayon
 /// Rayon's work-stealing pool: idle workers steal chunks from busy ones.
 pub fn rayon_pass<W: Workload>(pool: &rayon::ThreadPool, workload: &W, granularity: usize) -> Vec<W::Item> {
-    let mut out = vec![W::Item::default(); workload.len()];
+    let mut out = vec![W::Item::default(); workload.item_count()];
     pool.install(|| {
         out.par_chunks_mut(granularity)
             .enumerate()
@@ -111,14 +111,14 @@ pub fn rayon_pass<W: Workload>(pool: &rayon::ThreadPool, workload: &W, granulari
 /// One `tokio::spawn` per unit, on the async worker threads, with no yield point inside:
 /// the tempting anti-pattern. Throughput can look fine; everything else on the runtime waits.
 pub async fn tokio_spawn<W: Workload>(workload: Arc<W>, granularity: usize) -> anyhow::Result<Vec<W::Item>> {
-    let handles: Vec<_> = (0..workload.len())
+    let handles: Vec<_> = (0..workload.item_count())
         .step_by(granularity)
         .map(|first| {
             let workload = Arc::clone(&workload);
             tokio::spawn(async move { compute_range(&*workload, first, granularity) })
         })
         .collect();
-    let mut out = Vec::with_capacity(workload.len());
+    let mut out = Vec::with_capacity(workload.item_count());
     for handle in handles {
         out.extend(handle.await?);
     }
@@ -130,14 +130,14 @@ pub async fn tokio_spawn<W: Workload>(workload: Arc<W>, granularity: usize) -> a
 /// The same units through `spawn_blocking`: off the async workers, onto tokio's blocking
 /// pool, which grows a thread for every unit that finds no idle one (up to 512).
 pub async fn tokio_spawn_blocking<W: Workload>(workload: Arc<W>, granularity: usize) -> anyhow::Result<Vec<W::Item>> {
-    let handles: Vec<_> = (0..workload.len())
+    let handles: Vec<_> = (0..workload.item_count())
         .step_by(granularity)
         .map(|first| {
             let workload = Arc::clone(&workload);
             tokio::task::spawn_blocking(move || compute_range(&*workload, first, granularity))
         })
         .collect();
-    let mut out = Vec::with_capacity(workload.len());
+    let mut out = Vec::with_capacity(workload.item_count());
     for handle in handles {
         out.extend(handle.await?);
     }
@@ -171,7 +171,7 @@ mod tests {
     struct Squares(usize);
     impl Workload for Squares {
         type Item = u64;
-        fn len(&self) -> usize {
+        fn item_count(&self) -> usize {
             self.0
         }
         fn compute(&self, index: usize) -> u64 {

@@ -56,6 +56,12 @@ impl Case for Toy {
         Ok(Params { n: args.n, wrong: args.wrong, fail: args.fail, sleep_ms: args.sleep_ms, litter: args.litter })
     }
 
+    /// Writes the input once; every run reads it, which proves children see the fixture.
+    fn setup(params: &Params, fixture: &std::path::Path) -> anyhow::Result<()> {
+        std::fs::write(fixture.join("n.txt"), params.n.to_string())?;
+        Ok(())
+    }
+
     fn plan(_params: &Params, variants: &[&'static Variant]) -> Vec<Table> {
         let mut table = Table::new("sum", "Sum of 0..n");
         table.baseline = variants.iter().any(|v| v.name == "loop").then(|| "loop".to_string());
@@ -67,7 +73,7 @@ impl Case for Toy {
         if params.litter {
             std::fs::write(ctx.scratch().join("litter.txt"), b"left behind")?;
         }
-        let n = params.n;
+        let n: u64 = std::fs::read_to_string(ctx.fixture().join("n.txt"))?.trim().parse()?;
         let sum = ctx.measure(|| -> anyhow::Result<u64> {
             std::thread::sleep(std::time::Duration::from_millis(params.sleep_ms));
             match point.variant.as_str() {
