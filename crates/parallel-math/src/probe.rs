@@ -36,6 +36,7 @@ impl Probe {
     }
 }
 
+// ANCHOR: tick
 async fn tick(stop: Arc<AtomicBool>) -> Histogram<u64> {
     // Up to a minute of lateness at 3 significant digits.
     let mut lateness = Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds");
@@ -47,3 +48,4 @@ async fn tick(stop: Arc<AtomicBool>) -> Histogram<u64> {
     }
     lateness
 }
+// ANCHOR_END: tick
