@@ -89,7 +89,12 @@ impl Report {
                 if let Some(base) = baseline_wall {
                     let speedups: Vec<f64> =
                         runs.iter().filter_map(|r| r.figures.get(WALL)).map(|w| base / w).collect();
-                    if let Some(s) = Stats::of(&speedups) {
+                    if let Some(mut s) = Stats::of(&speedups) {
+                        // The centre is the ratio of medians, so the baseline reads exactly 1.00x
+                        // even with an even number of runs; the spread still comes from each run.
+                        if let Some(wall) = summary.get(WALL) {
+                            s.median = base / wall.median;
+                        }
                         summary.insert(SPEEDUP.into(), s);
                     }
                 }
@@ -188,7 +193,7 @@ impl Report {
         for table in &self.tables {
             out += &heading(0, &table.title);
             out += &self.render_table(table, markdown);
-            out += "\n";
+            out += "\n\n";
             if !table.note.is_empty() {
                 out += &format!("{}\n", table.note);
             }
