@@ -108,6 +108,11 @@ check-new:
     cargo test --quiet -p scaffold-check
     cargo run --quiet --release -p scaffold-check -- --quick --no-progress > /dev/null
 
+# Speed target, measured side by side: rayon must reach 0.85 x cores over sequential on Mandelbrot (default size)
+[group('bench')]
+bench:
+    cargo run --quiet --release -p parallel-math -- --workload mandelbrot --variants sequential,rayon --no-sweep --min-efficiency 0.85 --json target/casebook/bench-efficiency.json
+
 # Regenerate a case's results page (default size) and the claims table from real runs: `just report parallel-math`
 [group('docs')]
 [no-exit-message]

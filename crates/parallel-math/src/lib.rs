@@ -90,6 +90,9 @@ pub struct Args {
     /// Skip the granularity sweep.
     #[arg(long, help_heading = "Case")]
     pub no_sweep: bool,
+    /// Fail the run if rayon's parallel efficiency on Mandelbrot (speedup / cores) is below this.
+    #[arg(long, value_name = "FRACTION", help_heading = "Case")]
+    pub min_efficiency: Option<f64>,
 }
 
 /// The resolved sizes every child run receives.
@@ -103,6 +106,8 @@ pub struct Params {
     /// Rows per unit for each sweep point (already resolved: no zeros).
     pub sweep: Vec<usize>,
     pub sweep_repeat: usize,
+    /// A speed target for benchmark runs, not for tests: see `just bench`.
+    pub min_efficiency: Option<f64>,
 }
 
 /// What one row runs: the workload and how many items each unit of concurrency takes.
@@ -227,7 +232,21 @@ impl Case for ParallelMath {
             sweep.into_iter().map(|g| if g == 0 { per_thread } else { g.min(mandelbrot.height) }).collect();
         sweep.sort_unstable();
         sweep.dedup();
-        Ok(Params { workload: args.workload, threads, mandelbrot, nbody, body_block, sweep, sweep_repeat })
+        if let Some(e) = args.min_efficiency
+            && !(e > 0.0 && e <= 1.0)
+        {
+            return Err(UsageError::new("--min-efficiency must be a fraction in (0, 1]"));
+        }
+        Ok(Params {
+            workload: args.workload,
+            threads,
+            mandelbrot,
+            nbody,
+            body_block,
+            sweep,
+            sweep_repeat,
+            min_efficiency: args.min_efficiency,
+        })
     }
 
     fn plan(params: &Params, variants: &[&'static Variant]) -> Vec<Table> {
@@ -308,6 +327,19 @@ impl Case for ParallelMath {
 
     fn claims(report: &Report) -> Vec<ClaimResult> {
         claims(report)
+    }
+
+    /// The optional speed target: only when asked for, since timing is not correctness.
+    fn check(report: &Report) -> Vec<String> {
+        let Some(target) = report.params.get("min_efficiency").and_then(|e| e.as_f64()) else { return Vec::new() };
+        match stats(report, MANDELBROT_TABLE, RAYON, "speedup") {
+            Some(s) if s.median / usable_cores(report) as f64 >= target => Vec::new(),
+            Some(s) => vec![format!(
+                "rayon's efficiency on Mandelbrot was {:.2}, below --min-efficiency {target}",
+                s.median / usable_cores(report) as f64
+            )],
+            None => vec!["--min-efficiency needs the sequential and rayon rows on Mandelbrot".into()],
+        }
     }
 
     fn verdicts(report: &Report) -> Vec<String> {
@@ -732,6 +764,7 @@ mod tests {
             body_block: Some(3),
             sweep: Some(vec![1, 5, 0]),
             no_sweep: false,
+            min_efficiency: None,
         };
         ParallelMath::params(&args, Preset::Quick).unwrap()
     }
@@ -798,6 +831,7 @@ mod tests {
             body_block: None,
             sweep: None,
             no_sweep: false,
+            min_efficiency: None,
         };
         let err = ParallelMath::params(&args, Preset::Quick).unwrap_err();
         assert!(err.to_string().contains("--threads"), "{err}");
