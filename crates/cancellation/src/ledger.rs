@@ -1,0 +1,351 @@
+//! The books every run keeps, independent of the variant under test.
+//!
+//! A variant only decides how workers are started and how they are told to stop. Whether
+//! they *did* stop is read here, from three sources that do not depend on each other's word:
+//! the [`Guard`]s' own `Drop` (a counter and a per-worker timestamp), each worker's step
+//! count, and the directory of temp files on disk. The accounting checks in the case compare
+//! them, so a variant cannot lose a worker without the report saying so.
+
+use std::{
+    fs,
+    io::{self, Write},
+    path::{Path, PathBuf},
+    sync::{
+        Arc, Condvar, Mutex, RwLock,
+        atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use serde::{Deserialize, Serialize};
+
+/// What one step of a worker is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum StepKind {
+    /// Wait for something: a 1 ms timer in async code, a blocking sleep or wait in threads.
+    Io,
+    /// Compute: a few tens of microseconds of arithmetic with no await inside.
+    Cpu,
+}
+
+/// How long a step takes and how many steps make a worker's whole job.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct StepPlan {
+    pub kind: StepKind,
+    /// Length of one IO-like wait.
+    pub io_step: Duration,
+    /// Iterations of arithmetic in one CPU-like step.
+    pub cpu_iterations: u32,
+    /// Steps after which a worker ends on its own. For IO steps this is a safety net far
+    /// beyond the deadline, so that even a leaked worker cannot run forever; for CPU steps it
+    /// is the length of the job, which is what a task without yield points cannot be
+    /// stopped short of.
+    pub job_steps: u32,
+}
+
+/// Per-worker record, written only by that worker and its guard.
+#[derive(Debug, Default)]
+struct Slot {
+    steps: AtomicU32,
+    started_at_ns: AtomicU64,
+    /// Set when the worker finished its whole job by itself.
+    completed: AtomicBool,
+    /// Nanoseconds since the ledger's origin, plus one, when the guard was dropped; zero while
+    /// the guard is still held.
+    stopped_at_ns: AtomicU64,
+}
+
+/// The shared books of one run.
+#[derive(Debug)]
+pub struct Ledger {
+    origin: Instant,
+    dir: PathBuf,
+    plan: StepPlan,
+    slots: Box<[Slot]>,
+    total_steps: AtomicU64,
+    guards_created: AtomicUsize,
+    guards_dropped: AtomicUsize,
+    /// Guards take it shared while they remove their file and count themselves; a snapshot
+    /// takes it exclusively, so the counters and the directory are read as one state.
+    books: RwLock<()>,
+    all_dropped: (Mutex<()>, Condvar),
+    /// Workers wait on this before their first step, so every worker exists (and every temp
+    /// file is on disk) before any of them starts, whatever the scheduler does meanwhile.
+    gate_open: Mutex<bool>,
+    gate_changed: Condvar,
+    gate_async: tokio::sync::watch::Sender<bool>,
+}
+
+impl Ledger {
+    pub fn new(dir: &Path, workers: usize, plan: StepPlan) -> io::Result<Arc<Ledger>> {
+        fs::create_dir_all(dir)?;
+        Ok(Arc::new(Ledger {
+            origin: Instant::now(),
+            dir: dir.to_path_buf(),
+            plan,
+            slots: (0..workers).map(|_| Slot::default()).collect(),
+            total_steps: AtomicU64::new(0),
+            guards_created: AtomicUsize::new(0),
+            guards_dropped: AtomicUsize::new(0),
+            books: RwLock::new(()),
+            all_dropped: (Mutex::new(()), Condvar::new()),
+            gate_open: Mutex::new(false),
+            gate_changed: Condvar::new(),
+            gate_async: tokio::sync::watch::Sender::new(false),
+        }))
+    }
+
+    pub fn workers(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Creates every worker with its guard (and its temp file).
+    pub fn hire(self: &Arc<Self>) -> io::Result<Vec<Worker>> {
+        (0..self.workers())
+            .map(|id| Ok(Worker { id, guard: Guard::new(self, id)?, ledger: Arc::clone(self) }))
+            .collect()
+    }
+
+    /// A timestamp on the ledger's clock.
+    pub fn now_ns(&self) -> u64 {
+        self.origin.elapsed().as_nanos() as u64
+    }
+
+    pub fn open_gate(&self) {
+        *lock(&self.gate_open) = true;
+        self.gate_changed.notify_all();
+        self.gate_async.send_replace(true);
+    }
+
+    pub fn total_steps(&self) -> u64 {
+        self.total_steps.load(Ordering::SeqCst)
+    }
+
+    pub fn guards_dropped(&self) -> usize {
+        self.guards_dropped.load(Ordering::SeqCst)
+    }
+
+    /// Blocks until every guard has been dropped or `deadline` passes; true if all were.
+    pub fn wait_all_dropped(&self, deadline: Instant) -> bool {
+        let (lock_, condvar) = &self.all_dropped;
+        let mut held = lock(lock_);
+        loop {
+            if self.guards_dropped() == self.workers() {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            held = match condvar.wait_timeout(held, deadline - now) {
+                Ok((held, _)) => held,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+
+    /// The state of every worker and guard at one instant, relative to the cancel request.
+    pub fn snapshot(&self, requested_ns: u64) -> io::Result<Snapshot> {
+        let _books = self.books.write().unwrap_or_else(|e| e.into_inner());
+        let mut snapshot = Snapshot {
+            guards_created: self.guards_created.load(Ordering::SeqCst),
+            guards_dropped: self.guards_dropped(),
+            files_left: count_files(&self.dir)?,
+            total_steps: self.total_steps(),
+            ..Snapshot::default()
+        };
+        for slot in self.slots.iter() {
+            let stopped = slot.stopped_at_ns.load(Ordering::SeqCst);
+            let started = slot.started_at_ns.load(Ordering::SeqCst);
+            let completed = slot.completed.load(Ordering::SeqCst);
+            if stopped == 0 {
+                snapshot.still_held += 1;
+                continue;
+            }
+            let stopped = stopped - 1;
+            if stopped < requested_ns {
+                snapshot.stopped_before_request += 1;
+                continue;
+            }
+            snapshot.latencies_ns.push(stopped - requested_ns);
+            if completed {
+                snapshot.whole_job_after_request += 1;
+            } else if started != 0 && started - 1 < requested_ns {
+                snapshot.cut_short += 1;
+            }
+        }
+        Ok(snapshot)
+    }
+
+    /// Workers that had begun their first step when the request came.
+    pub fn started_before(&self, requested_ns: u64) -> usize {
+        self.slots
+            .iter()
+            .map(|s| s.started_at_ns.load(Ordering::SeqCst))
+            .filter(|&started| started != 0 && started - 1 < requested_ns)
+            .count()
+    }
+
+    /// Removes whatever temp files leaked workers still hold, so a run never leaves litter.
+    /// Their guards may still drop later; removing a missing file is then a no-op.
+    pub fn sweep(&self) -> io::Result<usize> {
+        let mut removed = 0;
+        for entry in fs::read_dir(&self.dir)? {
+            match fs::remove_file(entry?.path()) {
+                Ok(()) => removed += 1,
+                // Its guard got there first: a late drop is not litter.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(removed)
+    }
+
+    pub fn files_left(&self) -> io::Result<usize> {
+        count_files(&self.dir)
+    }
+}
+
+/// What [`Ledger::snapshot`] saw.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    pub guards_created: usize,
+    pub guards_dropped: usize,
+    /// Workers whose guard has not been dropped: they are still running (or stuck).
+    pub still_held: usize,
+    pub files_left: usize,
+    pub total_steps: u64,
+    /// Workers that ended before the request (only CPU jobs short enough to finish).
+    pub stopped_before_request: usize,
+    /// Request-to-drop time of every worker that stopped after the request.
+    pub latencies_ns: Vec<u64>,
+    /// Workers that had started before the request and were stopped in the middle of their job.
+    pub cut_short: usize,
+    /// Workers that stopped after the request only because their whole job was done.
+    pub whole_job_after_request: usize,
+}
+
+fn count_files(dir: &Path) -> io::Result<usize> {
+    let mut count = 0;
+    for entry in fs::read_dir(dir)? {
+        entry?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A resource every worker holds for its whole life: a temp file that its `Drop` removes.
+/// Whether this `Drop` ran is the case's definition of "cleaned up".
+#[derive(Debug)]
+pub struct Guard {
+    id: usize,
+    path: PathBuf,
+    ledger: Arc<Ledger>,
+}
+
+impl Guard {
+    fn new(ledger: &Arc<Ledger>, id: usize) -> io::Result<Guard> {
+        let path = ledger.dir.join(format!("worker-{id}.tmp"));
+        let mut file = fs::File::create(&path)?;
+        writeln!(file, "held by worker {id}")?;
+        ledger.guards_created.fetch_add(1, Ordering::SeqCst);
+        Ok(Guard { id, path, ledger: Arc::clone(ledger) })
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let ledger = &self.ledger;
+        let dropped = {
+            let _books = ledger.books.read().unwrap_or_else(|e| e.into_inner());
+            // A missing file means the case already swept it after the deadline.
+            let _ = fs::remove_file(&self.path);
+            ledger.slots[self.id].stopped_at_ns.store(ledger.now_ns() + 1, Ordering::SeqCst);
+            ledger.guards_dropped.fetch_add(1, Ordering::SeqCst) + 1
+        };
+        if dropped == ledger.workers() {
+            let (lock_, condvar) = &ledger.all_dropped;
+            let _held = lock(lock_);
+            condvar.notify_all();
+        }
+    }
+}
+
+/// One unit of concurrent work: it owns its guard, so wherever the worker ends (its loop
+/// returns, its future is dropped, its thread exits) the guard ends with it.
+#[derive(Debug)]
+pub struct Worker {
+    id: usize,
+    guard: Guard,
+    ledger: Arc<Ledger>,
+}
+
+impl Worker {
+    fn slot(&self) -> &Slot {
+        &self.ledger.slots[self.id]
+    }
+
+    pub fn plan(&self) -> StepPlan {
+        self.ledger.plan
+    }
+
+    /// Waits for the run to open the gate, from a blocking thread.
+    pub fn wait_for_start(&self) {
+        let mut open = lock(&self.ledger.gate_open);
+        while !*open {
+            open = self.ledger.gate_changed.wait(open).unwrap_or_else(|e| e.into_inner());
+        }
+        drop(open);
+        self.mark_started();
+    }
+
+    /// Waits for the run to open the gate, from a task.
+    pub async fn wait_for_start_async(&self) {
+        let mut open = self.ledger.gate_async.subscribe();
+        // The sender lives in the ledger, which this worker keeps alive: this cannot fail.
+        let _ = open.wait_for(|open| *open).await;
+        self.mark_started();
+    }
+
+    fn mark_started(&self) {
+        self.slot().started_at_ns.store(self.ledger.now_ns() + 1, Ordering::SeqCst);
+    }
+
+    /// Records one finished step; false once the whole job is done.
+    pub fn step_done(&self) -> bool {
+        self.ledger.total_steps.fetch_add(1, Ordering::SeqCst);
+        let steps = self.slot().steps.fetch_add(1, Ordering::SeqCst) + 1;
+        if steps >= self.ledger.plan.job_steps {
+            self.slot().completed.store(true, Ordering::SeqCst);
+            false
+        } else {
+            true
+        }
+    }
+
+    /// Steps this worker has finished so far.
+    pub fn steps(&self) -> u32 {
+        self.slot().steps.load(Ordering::SeqCst)
+    }
+
+    /// The guard's id, for tests and messages.
+    pub fn id(&self) -> usize {
+        self.guard.id
+    }
+}
+
+/// One CPU-like step: arithmetic the optimiser cannot skip, with no await inside.
+pub fn crunch(seed: u64, iterations: u32) -> u64 {
+    let mut x = seed | 1;
+    for _ in 0..iterations {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+    }
+    std::hint::black_box(x)
+}

@@ -1,0 +1,202 @@
+//! The variants: how each model starts its workers, and what it does when asked to stop.
+//!
+//! Each function returns the variant's stop request as a closure. The run calls it once,
+//! at the request, and then watches the [`Ledger`](crate::ledger::Ledger), not the variant,
+//! to see what actually stopped.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    thread::JoinHandle as ThreadHandle,
+};
+
+use anyhow::Context;
+use tokio::{runtime::Handle, sync::oneshot, task::JoinSet};
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+use crate::{
+    ledger::{StepKind, Worker},
+    workers::StopSignal,
+};
+
+pub const DROP_JOINHANDLE: &str = "drop-joinhandle";
+pub const ABORT: &str = "abort";
+pub const ABORT_YIELD: &str = "abort-yield";
+pub const JOINSET_DROP: &str = "joinset-drop";
+pub const TOKEN: &str = "token";
+pub const DROP_FUTURE: &str = "drop-future";
+pub const THREAD_FLAG: &str = "thread-flag";
+pub const THREAD_SIGNAL: &str = "thread-signal";
+pub const SPAWN_BLOCKING_ABORT: &str = "spawn-blocking-abort";
+
+/// The variants measured with IO-like steps, in table order.
+pub const IO_VARIANTS: [&str; 8] =
+    [DROP_JOINHANDLE, ABORT, JOINSET_DROP, TOKEN, DROP_FUTURE, SPAWN_BLOCKING_ABORT, THREAD_FLAG, THREAD_SIGNAL];
+
+/// The variants measured with CPU-like steps, in table order.
+pub const CPU_VARIANTS: [&str; 4] = [ABORT, ABORT_YIELD, TOKEN, THREAD_FLAG];
+
+/// Whether a variant runs on a tokio runtime (the others use plain OS threads).
+pub fn needs_runtime(variant: &str) -> bool {
+    !matches!(variant, THREAD_FLAG | THREAD_SIGNAL)
+}
+
+/// A started variant.
+pub struct Started {
+    /// The variant's stop request, called once.
+    pub cancel: Box<dyn FnOnce() + Send>,
+    /// The OS threads it started, if any: joined after the deadline when they all stopped,
+    /// left to die with the process when they did not.
+    pub threads: Vec<ThreadHandle<()>>,
+}
+
+impl Started {
+    fn tasks(cancel: impl FnOnce() + Send + 'static) -> Self {
+        Started { cancel: Box::new(cancel), threads: Vec::new() }
+    }
+}
+
+/// Starts `workers` the way `variant` does, with steps of `kind`.
+pub fn start(variant: &str, kind: StepKind, runtime: Option<&Handle>, workers: Vec<Worker>) -> anyhow::Result<Started> {
+    let runtime = || runtime.context("this variant needs a runtime");
+    Ok(match (variant, kind) {
+        (DROP_JOINHANDLE, StepKind::Io) => drop_joinhandle(runtime()?, workers),
+        (ABORT, StepKind::Io) => abort(runtime()?, workers, Worker::io_task),
+        (ABORT, StepKind::Cpu) => abort(runtime()?, workers, Worker::cpu_task),
+        (ABORT_YIELD, StepKind::Cpu) => abort(runtime()?, workers, Worker::cpu_task_yielding),
+        (JOINSET_DROP, StepKind::Io) => joinset_drop(runtime()?, workers),
+        (TOKEN, StepKind::Io) => token(runtime()?, workers, Worker::io_task_until),
+        (TOKEN, StepKind::Cpu) => token(runtime()?, workers, Worker::cpu_task_checking),
+        (DROP_FUTURE, StepKind::Io) => drop_future(runtime()?, workers),
+        (SPAWN_BLOCKING_ABORT, StepKind::Io) => spawn_blocking_abort(runtime()?, workers),
+        (THREAD_FLAG, StepKind::Io) => thread_flag(workers, Worker::io_thread_flag)?,
+        (THREAD_FLAG, StepKind::Cpu) => thread_flag(workers, Worker::cpu_thread_flag)?,
+        (THREAD_SIGNAL, StepKind::Io) => thread_signal(workers)?,
+        (other, kind) => anyhow::bail!("variant {other} has no {kind:?} form"),
+    })
+}
+
+// ANCHOR: drop_joinhandle
+/// What the framework's example does: keep the `JoinHandle`s, then drop them to "cancel".
+/// Dropping a `JoinHandle` detaches the task; it keeps running.
+fn drop_joinhandle(runtime: &Handle, workers: Vec<Worker>) -> Started {
+    let handles: Vec<tokio::task::JoinHandle<()>> =
+        workers.into_iter().map(|worker| runtime.spawn(worker.io_task())).collect();
+    Started::tasks(move || drop(handles))
+}
+// ANCHOR_END: drop_joinhandle
+
+// ANCHOR: abort
+/// `JoinHandle::abort`: the runtime drops the task's future at its next `.await`, or at once
+/// if it is not running.
+fn abort<F>(runtime: &Handle, workers: Vec<Worker>, task: fn(Worker) -> F) -> Started
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let handles: Vec<tokio::task::JoinHandle<()>> =
+        workers.into_iter().map(|worker| runtime.spawn(task(worker))).collect();
+    Started::tasks(move || {
+        for handle in &handles {
+            handle.abort();
+        }
+    })
+}
+// ANCHOR_END: abort
+
+// ANCHOR: joinset_drop
+/// A `JoinSet` owns its tasks: dropping the set aborts every task still in it.
+fn joinset_drop(runtime: &Handle, workers: Vec<Worker>) -> Started {
+    let mut set = JoinSet::new();
+    for worker in workers {
+        set.spawn_on(worker.io_task(), runtime);
+    }
+    Started::tasks(move || drop(set))
+}
+// ANCHOR_END: joinset_drop
+
+// ANCHOR: token
+/// Cooperative cancellation: every task watches a `CancellationToken` and ends itself; the
+/// `TaskTracker` is how a graceful shutdown would then wait for them.
+fn token<F>(runtime: &Handle, workers: Vec<Worker>, task: fn(Worker, CancellationToken) -> F) -> Started
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let token = CancellationToken::new();
+    let tracker = TaskTracker::new();
+    for worker in workers {
+        tracker.spawn_on(task(worker, token.clone()), runtime);
+    }
+    Started::tasks(move || {
+        token.cancel();
+        tracker.close();
+    })
+}
+// ANCHOR_END: token
+
+// ANCHOR: drop_future
+/// No task per worker: one task drives all the workers' futures together and races them
+/// against a stop signal. When the signal wins, `select!` drops the losing branch, and with
+/// it every worker's future, on the spot.
+fn drop_future(runtime: &Handle, workers: Vec<Worker>) -> Started {
+    let (stop, stopped) = oneshot::channel::<()>();
+    runtime.spawn(async move {
+        let all_workers = futures::future::join_all(workers.into_iter().map(Worker::io_task));
+        tokio::select! {
+            _ = all_workers => {}
+            _ = stopped => {}
+        }
+    });
+    Started::tasks(move || {
+        let _ = stop.send(());
+    })
+}
+// ANCHOR_END: drop_future
+
+// ANCHOR: spawn_blocking_abort
+/// Blocking work moved to tokio's blocking pool, then aborted like any task. A closure that
+/// has started cannot be interrupted; only those still queued are dropped.
+fn spawn_blocking_abort(runtime: &Handle, workers: Vec<Worker>) -> Started {
+    let handles: Vec<tokio::task::JoinHandle<()>> =
+        workers.into_iter().map(|worker| runtime.spawn_blocking(move || worker.io_blocking())).collect();
+    Started::tasks(move || {
+        for handle in &handles {
+            handle.abort();
+        }
+    })
+}
+// ANCHOR_END: spawn_blocking_abort
+
+// ANCHOR: thread_flag
+/// One OS thread per worker, all polling one `AtomicBool` between steps.
+fn thread_flag(workers: Vec<Worker>, body: fn(Worker, &AtomicBool)) -> anyhow::Result<Started> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let threads = workers
+        .into_iter()
+        .map(|worker| {
+            let stop = Arc::clone(&stop);
+            std::thread::Builder::new().name("flag-worker".into()).spawn(move || body(worker, &stop))
+        })
+        .collect::<std::io::Result<Vec<_>>>()
+        .context("cannot start a worker thread")?;
+    Ok(Started { cancel: Box::new(move || stop.store(true, Ordering::Relaxed)), threads })
+}
+// ANCHOR_END: thread_flag
+
+// ANCHOR: thread_signal
+/// One OS thread per worker, each blocked in a timed wait on a shared condvar between steps.
+/// The stop sets the flag behind the condvar and wakes them all with one `notify_all`.
+fn thread_signal(workers: Vec<Worker>) -> anyhow::Result<Started> {
+    let stop = Arc::new(StopSignal::default());
+    let threads = workers
+        .into_iter()
+        .map(|worker| {
+            let stop = Arc::clone(&stop);
+            std::thread::Builder::new().name("signal-worker".into()).spawn(move || worker.io_thread_signal(&stop))
+        })
+        .collect::<std::io::Result<Vec<_>>>()
+        .context("cannot start a worker thread")?;
+    Ok(Started { cancel: Box::new(move || stop.stop()), threads })
+}
+// ANCHOR_END: thread_signal

@@ -1,0 +1,146 @@
+//! Each variant at a small size, run through the same `execute` the binary uses, with its
+//! figures checked for what they must say: every guard accounted for, and each model's
+//! stopping behaviour. Nothing here asserts a latency.
+
+use std::collections::BTreeMap;
+
+use cancellation::{Args, Cancellation, Params, execute, figure::*, ledger::StepKind, variants::*};
+use casebook::{Case, Ctx, Preset};
+
+const WORKERS: f64 = 24.0;
+
+/// Small sizes. `deadline_ms` is generous for variants that stop, short for those that leak:
+/// a leaked worker's own job is ten times the whole run, so it cannot end before the deadline.
+fn params(deadline_ms: u64) -> Params {
+    let args = Args {
+        workers: Some(WORKERS as usize),
+        warmup_ms: Some(20),
+        deadline_ms: Some(deadline_ms),
+        // A CPU job of some tens of milliseconds: far longer than one step, so a task that
+        // cannot be interrupted is visibly running when the request comes.
+        cpu_job_steps: Some(5000),
+        ..Args::default()
+    };
+    Cancellation::params(&args, Preset::Quick).expect("valid test sizes")
+}
+
+/// Runs one variant once and returns its figures, after checking the invariants every
+/// variant must keep whatever it does.
+fn run(variant: &str, kind: StepKind, deadline_ms: u64) -> BTreeMap<String, f64> {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let mut ctx = Ctx::new(scratch.path().to_path_buf());
+    execute(&params(deadline_ms), kind, variant, &mut ctx).expect("the variant runs");
+    let figures = ctx.finish().expect("a measured run").figures;
+    let f = |key: &str| *figures.get(key).unwrap_or_else(|| panic!("{variant}: no {key}"));
+    let at = format!("{variant} ({kind:?})");
+    assert_eq!(f(WORKERS_FIGURE), WORKERS, "{at}: workers");
+    assert_eq!(f(GUARDS_CREATED), WORKERS, "{at}: a guard per worker");
+    assert_eq!(f(GUARDS_DROPPED) + f(LEAKED), WORKERS, "{at}: every guard is dropped or held by a leaked worker");
+    assert_eq!(f(FILES_LEFT), f(LEAKED), "{at}: a temp file per held guard");
+    assert_eq!(
+        figures.get(CANCEL_COUNT).copied().unwrap_or(0.0) + f(STOPPED_BEFORE_REQUEST),
+        f(GUARDS_DROPPED),
+        "{at}: every dropped guard has a stop time"
+    );
+    assert!(f(LEFT_AFTER_SHUTDOWN) <= f(LEAKED), "{at}: shutdown adds no leaks");
+    assert_eq!(
+        f(FILES_AFTER_SHUTDOWN),
+        f(LEFT_AFTER_SHUTDOWN),
+        "{at}: a temp file per guard still held after shutdown"
+    );
+    assert_eq!(f(FILES_AFTER_CLEANUP), 0.0, "{at}: the case sweeps what leaked");
+    let guards = scratch.path().join("guards");
+    assert_eq!(std::fs::read_dir(&guards).expect("guards dir").count(), 0, "{at}: no temp file outlives the run");
+    figures
+}
+
+const WORKERS_FIGURE: &str = cancellation::figure::WORKERS;
+
+/// Variants that must stop every worker, and run no more than the step each was in.
+fn assert_stops_everything(variant: &str, kind: StepKind) {
+    let figures = run(variant, kind, 10_000);
+    let at = format!("{variant} ({kind:?})");
+    assert_eq!(figures[LEAKED], 0.0, "{at}: nothing leaked");
+    assert_eq!(figures[GUARDS_DROPPED], WORKERS, "{at}: every guard dropped");
+    assert!(
+        figures[STEPS_AFTER_REQUEST] <= WORKERS,
+        "{at}: at most the step in flight ran after the request, got {}",
+        figures[STEPS_AFTER_REQUEST]
+    );
+}
+
+#[test]
+fn abort_stops_io_tasks() {
+    assert_stops_everything(ABORT, StepKind::Io);
+}
+
+#[test]
+fn dropping_a_joinset_stops_its_tasks() {
+    assert_stops_everything(JOINSET_DROP, StepKind::Io);
+}
+
+#[test]
+fn token_stops_io_tasks() {
+    assert_stops_everything(TOKEN, StepKind::Io);
+}
+
+#[test]
+fn token_stops_cpu_tasks_between_steps() {
+    assert_stops_everything(TOKEN, StepKind::Cpu);
+}
+
+#[test]
+fn dropping_the_future_stops_every_worker() {
+    assert_stops_everything(DROP_FUTURE, StepKind::Io);
+}
+
+#[test]
+fn a_flag_stops_io_threads() {
+    assert_stops_everything(THREAD_FLAG, StepKind::Io);
+}
+
+#[test]
+fn a_flag_stops_cpu_threads() {
+    assert_stops_everything(THREAD_FLAG, StepKind::Cpu);
+}
+
+#[test]
+fn a_signal_stops_blocked_threads() {
+    assert_stops_everything(THREAD_SIGNAL, StepKind::Io);
+}
+
+#[test]
+fn abort_with_yield_points_stops_cpu_tasks_mid_job() {
+    assert_stops_everything(ABORT_YIELD, StepKind::Cpu);
+    let figures = run(ABORT_YIELD, StepKind::Cpu, 10_000);
+    assert!(figures[STARTED_BEFORE_REQUEST] >= 1.0);
+    assert!(figures[CUT_SHORT] >= 1.0, "a task that yields is dropped at its next yield, before its job ends");
+}
+
+#[test]
+fn dropping_a_joinhandle_leaves_the_task_running() {
+    let figures = run(DROP_JOINHANDLE, StepKind::Io, 300);
+    assert_eq!(figures[LEAKED], WORKERS, "no task stopped");
+    assert_eq!(figures[GUARDS_DROPPED], 0.0, "no guard dropped");
+    assert!(figures[STEPS_AFTER_REQUEST] > 0.0, "the detached tasks kept stepping after their handles were dropped");
+}
+
+#[test]
+fn abort_cannot_stop_a_started_spawn_blocking_closure() {
+    let figures = run(SPAWN_BLOCKING_ABORT, StepKind::Io, 300);
+    assert!(figures[STARTED_BEFORE_REQUEST] >= 1.0);
+    assert!(figures[LEAKED] >= 1.0, "started closures keep running");
+    assert!(figures[LEFT_AFTER_SHUTDOWN] >= 1.0, "not even the runtime's shutdown stops a running closure");
+    assert!(figures[STEPS_AFTER_REQUEST] > 0.0);
+}
+
+#[test]
+fn abort_does_not_stop_a_cpu_loop_without_yield_points() {
+    let figures = run(ABORT, StepKind::Cpu, 10_000);
+    assert!(figures[STARTED_BEFORE_REQUEST] >= 1.0);
+    assert_eq!(figures[CUT_SHORT], 0.0, "no task that had started was stopped before its whole job was done");
+    assert!(figures[WHOLE_JOB_AFTER_REQUEST] >= 1.0, "a running task finished its whole job after the abort");
+    assert!(figures[STEPS_AFTER_REQUEST] > 0.0);
+    // Every task does end: the ones that never started are dropped once a worker is free.
+    assert_eq!(figures[LEAKED], 0.0);
+}
