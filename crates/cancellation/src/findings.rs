@@ -164,8 +164,8 @@ pub fn claims(report: &Report) -> Vec<ClaimResult> {
                     "cancel-threads",
                     some_left(dropped, n),
                     format!(
-                        "reading: stopping a running thread from outside (spawn-blocking-abort): {started:.0} of {n:.0} closures had started; after abort {leaked} were still running at the deadline and {after:.0} still after the runtime's shutdown, so the case removed their temp files itself; {:.0} never-started closures were dropped",
-                        dropped.median
+                        "reading: stopping a running thread from outside (spawn-blocking-abort): {started:.0} of {n:.0} closures had started; after abort {leaked} were still running at the deadline and {after:.0} still after the runtime's shutdown, so the case removed their temp files itself; {} queued closures were dropped by the deadline",
+                        count(dropped)
                     ),
                     threshold,
                 )

@@ -239,6 +239,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+// ANCHOR: guard
 /// A resource every worker holds for its whole life: a temp file that its `Drop` removes.
 /// Whether this `Drop` ran is the case's definition of "cleaned up".
 #[derive(Debug)]
@@ -275,6 +276,7 @@ impl Drop for Guard {
         }
     }
 }
+// ANCHOR_END: guard
 
 /// One unit of concurrent work: it owns its guard, so wherever the worker ends (its loop
 /// returns, its future is dropped, its thread exits) the guard ends with it.

@@ -85,14 +85,16 @@ pub struct Args {
     #[arg(long, value_name = "N", help_heading = "Case")]
     pub cpu_iterations: Option<u32>,
     /// Steps in a CPU worker's whole job: what a task without yield points runs to the end
-    /// of [default: quick 2000, default 4000, full 8000].
+    /// of. Keep it several times the warm-up, so a running job has most of its length left
+    /// when the stop comes [default: quick 6000, default 12000, full 24000].
     #[arg(long, value_name = "N", help_heading = "Case")]
     pub cpu_job_steps: Option<u32>,
-    /// How long the workers run before the stop is requested, in milliseconds.
+    /// How long the workers run before the stop is requested, in milliseconds [default:
+    /// quick 20, default 50, full 100].
     #[arg(long, value_name = "MS", help_heading = "Case")]
     pub warmup_ms: Option<u64>,
     /// How long after the request a worker may take to stop before it counts as leaked, in
-    /// milliseconds.
+    /// milliseconds [default: quick 250, default 500, full 2000].
     #[arg(long, value_name = "MS", help_heading = "Case")]
     pub deadline_ms: Option<u64>,
 }
@@ -230,9 +232,9 @@ impl Case for Cancellation {
 
     fn params(args: &Args, preset: Preset) -> Result<Params, UsageError> {
         let (workers, cpu_job_steps, warmup_ms, deadline_ms, shutdown_grace_ms) = match preset {
-            Preset::Quick => (200, 2000, 20, 250, 100),
-            Preset::Default => (1000, 4000, 50, 500, 200),
-            Preset::Full => (5000, 8000, 100, 2000, 500),
+            Preset::Quick => (200, 6000, 20, 250, 100),
+            Preset::Default => (1000, 12000, 50, 500, 200),
+            Preset::Full => (5000, 24000, 100, 2000, 500),
         };
         let in_range = |name: &str, value: u64, low: u64, high: u64| {
             if (low..=high).contains(&value) {
