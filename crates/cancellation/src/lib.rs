@@ -363,8 +363,7 @@ fn columns(kind: StepKind) -> Vec<Column> {
 /// Only the request and the wait for the workers to stop are inside the measured region.
 pub fn execute(params: &Params, kind: StepKind, variant: &str, ctx: &mut Ctx) -> anyhow::Result<()> {
     let plan = params.step_plan(kind);
-    let ledger = Ledger::new(&ctx.scratch().join("guards"), params.workers, plan)
-        .context("cannot create the guards' directory")?;
+    let ledger = Ledger::new(ctx.scratch(), params.workers, plan).context("cannot create the guards' directory")?;
     if kind == StepKind::Cpu {
         let step = time_cpu_step(plan.cpu_iterations);
         ctx.figure(figure::CPU_STEP_US, step.as_secs_f64() * 1e6);
@@ -418,6 +417,7 @@ pub fn execute(params: &Params, kind: StepKind, variant: &str, ctx: &mut Ctx) ->
     let after_shutdown = ledger.snapshot(requested_ns)?;
     let removed = ledger.sweep().context("cannot remove leftover temp files")?;
     let files_after_cleanup = ledger.files_left()?;
+    ledger.remove_template()?;
 
     record(ctx, params, &at_deadline, steps_at_request, started_before);
     ctx.figure(figure::LEFT_AFTER_SHUTDOWN, after_shutdown.still_held as f64);
