@@ -1,0 +1,486 @@
+//! How many units this machine can hold before something breaks, decided before the first
+//! unit is spawned.
+//!
+//! A thread is a kernel task, so threads run into the kernel's limits long before they run
+//! out of memory: the memory-map budget of the process (`vm.max_map_count`), the pid and
+//! task tables shared by the whole machine (`kernel.pid_max`, `kernel.threads-max`), the
+//! per-user process limit (`RLIMIT_NPROC`), the cgroup's `pids.max`, and, in strict
+//! overcommit mode or under `ulimit -v`, the address space the stacks reserve. Futures and
+//! tasks are heap objects: only memory bounds them.
+//!
+//! Hitting a limit for real is not safe. When `vm.max_map_count` runs out, `pthread_create`
+//! fails cleanly only if it is the call that runs out; if the new thread gets its stack but
+//! the standard library then cannot map its signal stack, the process aborts. Shared limits
+//! are worse: taking the last pid makes `fork` fail for every program on the machine. So the
+//! case computes a *safe cap* from every limit it can read, leaves headroom on each, and
+//! stops there, naming the limit that set it. Spawn failures are still caught, in case a
+//! limit this module cannot see bites first.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    thread,
+};
+
+use casebook::procfs;
+use serde::{Deserialize, Serialize};
+
+use crate::units::Gate;
+
+/// Memory maps kept free for everything else in the process: the runtime, the allocator's
+/// arenas, the harness. A process at its map limit cannot even `malloc` a large block.
+pub const MAP_RESERVE: u64 = 1024;
+
+/// Share of a machine-wide resource (pids, kernel tasks, the user's processes, the cgroup's
+/// pids) this case allows itself: three quarters of what is free, never all of it.
+pub const SHARED_NUMERATOR: u64 = 3;
+pub const SHARED_DENOMINATOR: u64 = 4;
+
+/// Share of available memory the case allows itself.
+pub const MEMORY_SHARE: f64 = 0.5;
+
+/// A deliberately generous estimate of what one parked thread costs in memory (user stack
+/// pages, the kernel stack, page tables), used only to keep a memory-bound cap safe.
+pub const THREAD_MEMORY_ESTIMATE: u64 = 64 * 1024;
+
+/// The same for one parked task or future (a few hundred bytes are measured; this is 2 KiB).
+pub const TASK_MEMORY_ESTIMATE: u64 = 2 * 1024;
+
+/// What this machine says about its limits, read once in the parent.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Readings {
+    /// `vm.max_map_count`: memory maps one process may hold.
+    pub max_map_count: Option<u64>,
+    /// Maps this process holds now.
+    pub maps_in_use: Option<u64>,
+    /// Maps one more thread adds, measured by spawning a few (see [`maps_per_thread`]).
+    pub maps_per_thread: u64,
+    /// Whether `maps_per_thread` was measured (false: the usual 4 was assumed).
+    pub maps_measured: bool,
+    /// `kernel.threads-max`: kernel tasks on the whole machine.
+    pub threads_max: Option<u64>,
+    /// `kernel.pid_max`: the largest pid, so the most tasks the machine can number.
+    pub pid_max: Option<u64>,
+    /// Kernel tasks (threads) alive on the machine now, from `/proc/loadavg`.
+    pub tasks_in_use: Option<u64>,
+    /// `RLIMIT_NPROC` soft limit, when it is finite.
+    pub nproc: Option<u64>,
+    /// Whether this process runs as root, which the kernel exempts from `RLIMIT_NPROC`.
+    pub root: bool,
+    /// The tightest `pids.max` of this process's cgroup and its ancestors: (max, current).
+    pub cgroup_pids: Option<(u64, u64)>,
+    /// `MemAvailable` from `/proc/meminfo`.
+    pub mem_available: Option<u64>,
+    /// `CommitLimit - Committed_AS`, only when `vm.overcommit_memory` is 2 (strict).
+    pub strict_commit_left: Option<u64>,
+    /// `RLIMIT_AS` minus this process's virtual size, when `RLIMIT_AS` is finite.
+    pub address_space_left: Option<u64>,
+    /// `RLIMIT_NOFILE`: not a limit for these units (they hold no descriptors), but the
+    /// first one that units holding a socket or a pipe would meet.
+    pub nofile: Option<u64>,
+}
+
+/// One limit turned into a number of units this case may hold under it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Limit {
+    /// The name a reader would search for, e.g. `vm.max_map_count`.
+    pub name: String,
+    pub units: u64,
+    /// The arithmetic, in words.
+    pub detail: String,
+}
+
+/// The cap a variant runs to, and what set it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Cap {
+    pub units: u64,
+    /// The limit's name, or the preset or option that asked for less.
+    pub set_by: String,
+    pub detail: String,
+}
+
+fn shared_share(free: u64) -> u64 {
+    (u128::from(free) * u128::from(SHARED_NUMERATOR) / u128::from(SHARED_DENOMINATOR)) as u64
+}
+
+fn count(n: u64) -> String {
+    // Thousands separators, so that 65530 and 16126 read at a glance.
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Every limit that bounds threads with a stack of `stack_bytes`, as units this case may
+/// hold. Limits that could not be read are left out, not guessed.
+pub fn thread_limits(r: &Readings, stack_bytes: u64) -> Vec<Limit> {
+    let mut limits = Vec::new();
+    if let Some(max) = r.max_map_count {
+        let in_use = r.maps_in_use.unwrap_or(0);
+        let per = r.maps_per_thread.max(1);
+        let free = max.saturating_sub(in_use).saturating_sub(MAP_RESERVE);
+        limits.push(Limit {
+            name: "vm.max_map_count".into(),
+            units: free / per,
+            detail: format!(
+                "{} maps per process, {} in use, {} kept in reserve, {per} per thread ({})",
+                count(max),
+                count(in_use),
+                count(MAP_RESERVE),
+                if r.maps_measured { "measured" } else { "assumed" }
+            ),
+        });
+    }
+    let in_use = r.tasks_in_use.unwrap_or(0);
+    for (name, value) in [("kernel.threads-max", r.threads_max), ("kernel.pid_max", r.pid_max)] {
+        if let Some(max) = value {
+            limits.push(Limit {
+                name: name.into(),
+                units: shared_share(max.saturating_sub(in_use)),
+                detail: format!(
+                    "{} machine-wide, {} tasks alive, {SHARED_NUMERATOR}/{SHARED_DENOMINATOR} of the rest",
+                    count(max),
+                    count(in_use)
+                ),
+            });
+        }
+    }
+    if let Some(nproc) = r.nproc.filter(|_| !r.root) {
+        limits.push(Limit {
+            name: "RLIMIT_NPROC".into(),
+            units: shared_share(nproc.saturating_sub(in_use)),
+            detail: format!(
+                "ulimit -u {}, at most {} of this user's tasks alive, {SHARED_NUMERATOR}/{SHARED_DENOMINATOR} of the rest",
+                count(nproc),
+                count(in_use)
+            ),
+        });
+    }
+    if let Some((max, current)) = r.cgroup_pids {
+        limits.push(Limit {
+            name: "cgroup pids.max".into(),
+            units: shared_share(max.saturating_sub(current)),
+            detail: format!(
+                "{} pids in this cgroup, {} in use, {SHARED_NUMERATOR}/{SHARED_DENOMINATOR} of the rest",
+                count(max),
+                count(current)
+            ),
+        });
+    }
+    if let Some(available) = r.mem_available {
+        limits.push(Limit {
+            name: "MemAvailable".into(),
+            units: (available as f64 * MEMORY_SHARE) as u64 / THREAD_MEMORY_ESTIMATE,
+            detail: format!(
+                "half of {} MiB available, at a generous {} KiB per parked thread",
+                available >> 20,
+                THREAD_MEMORY_ESTIMATE >> 10
+            ),
+        });
+    }
+    // Only strict overcommit and `ulimit -v` charge a thread for the stack it reserves.
+    let reserved = stack_bytes.max(1) + 64 * 1024;
+    if let Some(left) = r.strict_commit_left {
+        limits.push(Limit {
+            name: "vm.overcommit_memory=2 (CommitLimit)".into(),
+            units: left / 2 / reserved,
+            detail: format!("half of {} MiB of commit left, {} KiB reserved per thread", left >> 20, reserved >> 10),
+        });
+    }
+    if let Some(left) = r.address_space_left {
+        limits.push(Limit {
+            name: "RLIMIT_AS".into(),
+            units: left / 2 / reserved,
+            detail: format!(
+                "half of {} MiB of address space left, {} KiB reserved per thread",
+                left >> 20,
+                reserved >> 10
+            ),
+        });
+    }
+    limits
+}
+
+/// The limits that bound futures and tasks: only memory.
+pub fn task_limits(r: &Readings) -> Vec<Limit> {
+    let mut limits = Vec::new();
+    if let Some(available) = r.mem_available {
+        limits.push(Limit {
+            name: "MemAvailable".into(),
+            units: (available as f64 * MEMORY_SHARE) as u64 / TASK_MEMORY_ESTIMATE,
+            detail: format!(
+                "half of {} MiB available, at a generous {} KiB per parked task",
+                available >> 20,
+                TASK_MEMORY_ESTIMATE >> 10
+            ),
+        });
+    }
+    if let Some(left) = r.address_space_left {
+        limits.push(Limit {
+            name: "RLIMIT_AS".into(),
+            units: left / 2 / TASK_MEMORY_ESTIMATE,
+            detail: format!("half of {} MiB of address space left", left >> 20),
+        });
+    }
+    limits
+}
+
+// ANCHOR: safe_cap
+/// The safe cap: the smallest of the machine's limits, or `wanted` when that is smaller
+/// (a preset or an option asked for fewer units than the machine allows).
+pub fn safe_cap(limits: &[Limit], wanted: u64, wanted_by: &str) -> Cap {
+    let tightest = limits.iter().min_by_key(|l| l.units);
+    match tightest {
+        Some(limit) if limit.units < wanted => {
+            Cap { units: limit.units, set_by: limit.name.clone(), detail: limit.detail.clone() }
+        }
+        _ => Cap {
+            units: wanted,
+            set_by: wanted_by.into(),
+            detail: match tightest {
+                Some(l) => format!("below every machine limit; the tightest is {} at {}", l.name, count(l.units)),
+                None => "no machine limit could be read".into(),
+            },
+        },
+    }
+}
+// ANCHOR_END: safe_cap
+
+impl Readings {
+    /// Reads every limit this module knows, and measures the maps one thread adds.
+    pub fn detect(stack: Option<usize>) -> Readings {
+        let (maps_per_thread, maps_measured) = match maps_per_thread(stack) {
+            Some(per) => (per, true),
+            None => (4, false),
+        };
+        let overcommit = procfs::read_number("/proc/sys/vm/overcommit_memory");
+        Readings {
+            max_map_count: procfs::read_number("/proc/sys/vm/max_map_count"),
+            maps_in_use: maps_in_use(),
+            maps_per_thread,
+            maps_measured,
+            threads_max: procfs::read_number("/proc/sys/kernel/threads-max"),
+            pid_max: procfs::read_number("/proc/sys/kernel/pid_max"),
+            tasks_in_use: std::fs::read_to_string("/proc/loadavg").ok().and_then(|s| parse_loadavg_tasks(&s)),
+            nproc: rlimit(libc::RLIMIT_NPROC),
+            // SAFETY: geteuid has no preconditions and cannot fail.
+            root: unsafe { libc::geteuid() } == 0,
+            cgroup_pids: cgroup_pids(),
+            mem_available: procfs::mem_available(),
+            strict_commit_left: (overcommit == Some(2)).then(strict_commit_left).flatten(),
+            address_space_left: rlimit(libc::RLIMIT_AS).map(|limit| {
+                let vsz = procfs::memory_self().map(|m| m.1).unwrap_or(0);
+                limit.saturating_sub(vsz)
+            }),
+            nofile: rlimit(libc::RLIMIT_NOFILE),
+        }
+    }
+}
+
+/// The fourth field of `/proc/loadavg` is `running/total` kernel scheduling entities.
+pub fn parse_loadavg_tasks(loadavg: &str) -> Option<u64> {
+    loadavg.split_whitespace().nth(3)?.split_once('/')?.1.parse().ok()
+}
+
+/// `pids.max` holds a number or `max` (no limit).
+pub fn parse_pids_max(text: &str) -> Option<u64> {
+    text.trim().parse().ok()
+}
+
+/// The pids cgroup of this process, for cgroup v1 (`N:pids:/path`) or v2 (`0::/path`).
+pub fn cgroup_pids_dir(proc_cgroup: &str) -> Option<PathBuf> {
+    let mut unified = None;
+    for line in proc_cgroup.lines() {
+        let mut fields = line.splitn(3, ':');
+        let (_, controllers, path) = (fields.next()?, fields.next()?, fields.next()?);
+        let path = path.trim_start_matches('/');
+        if controllers.split(',').any(|c| c == "pids") {
+            return Some(Path::new("/sys/fs/cgroup/pids").join(path));
+        }
+        if controllers.is_empty() {
+            unified = Some(Path::new("/sys/fs/cgroup").join(path));
+        }
+    }
+    unified
+}
+
+/// The tightest `pids.max` (by pids left) of this cgroup and every ancestor: a parent's limit
+/// binds its children.
+fn cgroup_pids() -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    let dir = cgroup_pids_dir(&text)?;
+    let mut tightest: Option<(u64, u64)> = None;
+    for ancestor in dir.ancestors() {
+        if !ancestor.starts_with("/sys/fs/cgroup") {
+            break;
+        }
+        let Some(max) = std::fs::read_to_string(ancestor.join("pids.max")).ok().and_then(|s| parse_pids_max(&s)) else {
+            continue;
+        };
+        let current = procfs::read_number(ancestor.join("pids.current")).unwrap_or(0);
+        let left = max.saturating_sub(current);
+        if tightest.is_none_or(|(m, c)| left < m.saturating_sub(c)) {
+            tightest = Some((max, current));
+        }
+    }
+    tightest
+}
+
+fn rlimit(resource: libc::__rlimit_resource_t) -> Option<u64> {
+    // SAFETY: getrlimit only writes into the struct we own.
+    let limit = unsafe {
+        let mut limit: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(resource, &mut limit) != 0 {
+            return None;
+        }
+        limit
+    };
+    (limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur)
+}
+
+fn strict_commit_left() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = meminfo.lines().find(|l| l.starts_with(name))?;
+        Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
+    };
+    Some(field("CommitLimit:")?.saturating_sub(field("Committed_AS:")?))
+}
+
+/// Memory maps this process holds now: one line of `/proc/self/maps` each.
+pub fn maps_in_use() -> Option<u64> {
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    Some(maps.lines().count() as u64)
+}
+
+/// Threads spawned to measure the maps one thread adds.
+const PROBE_THREADS: u64 = 64;
+
+/// Measures how many memory maps one parked thread adds, by spawning a few and counting the
+/// lines of `/proc/self/maps`. Allocator arenas are created first, so that their maps are
+/// not charged to the probe's threads.
+pub fn maps_per_thread(stack: Option<usize>) -> Option<u64> {
+    crate::units::warm_allocator_arenas();
+    let before = maps_in_use()?;
+    let gate = Arc::new(Gate::new(PROBE_THREADS));
+    let mut handles = Vec::new();
+    for _ in 0..PROBE_THREADS {
+        let gate = Arc::clone(&gate);
+        let mut builder = thread::Builder::new();
+        if let Some(bytes) = stack {
+            builder = builder.stack_size(bytes);
+        }
+        match builder.spawn(move || gate.arrive_and_wait()) {
+            Ok(handle) => handles.push(handle),
+            Err(_) => break,
+        }
+    }
+    gate.wait_for_arrivals(handles.len() as u64);
+    let after = maps_in_use();
+    gate.release(&handles);
+    let spawned = handles.len() as u64;
+    for handle in handles {
+        let _ = handle.join();
+    }
+    let added = after?.checked_sub(before)?;
+    (spawned > 0 && added > 0).then(|| added.div_ceil(spawned))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stock_box() -> Readings {
+        Readings {
+            max_map_count: Some(65_530),
+            maps_in_use: Some(40),
+            maps_per_thread: 4,
+            maps_measured: true,
+            threads_max: Some(192_730),
+            pid_max: Some(32_768),
+            tasks_in_use: Some(300),
+            nproc: Some(96_365),
+            root: false,
+            cgroup_pids: None,
+            mem_available: Some(24 << 30),
+            strict_commit_left: None,
+            address_space_left: None,
+            nofile: Some(1024),
+        }
+    }
+
+    #[test]
+    fn the_smallest_limit_sets_the_cap_and_is_named() {
+        let limits = thread_limits(&stock_box(), 2 << 20);
+        let cap = safe_cap(&limits, u64::MAX, "the preset");
+        // (65,530 - 40 - 1,024) / 4 = 16,116; pid_max gives 3/4 of 32,468 = 24,351.
+        assert_eq!(cap.set_by, "vm.max_map_count");
+        assert_eq!(cap.units, 16_116);
+        let pid = limits.iter().find(|l| l.name == "kernel.pid_max").unwrap();
+        assert_eq!(pid.units, 24_351);
+    }
+
+    #[test]
+    fn a_tighter_cgroup_wins_and_a_smaller_wish_wins_over_all() {
+        let mut r = stock_box();
+        r.cgroup_pids = Some((1_000, 200));
+        let limits = thread_limits(&r, 2 << 20);
+        let cap = safe_cap(&limits, u64::MAX, "the preset");
+        assert_eq!(cap.set_by, "cgroup pids.max");
+        assert_eq!(cap.units, 600);
+        let cap = safe_cap(&limits, 100, "--thread-cap");
+        assert_eq!((cap.units, cap.set_by.as_str()), (100, "--thread-cap"));
+    }
+
+    #[test]
+    fn root_is_exempt_from_nproc_and_strict_overcommit_charges_stacks() {
+        let mut r = stock_box();
+        r.nproc = Some(10);
+        r.root = true;
+        assert!(thread_limits(&r, 2 << 20).iter().all(|l| l.name != "RLIMIT_NPROC"));
+        r.root = false;
+        assert_eq!(safe_cap(&thread_limits(&r, 2 << 20), u64::MAX, "x").set_by, "RLIMIT_NPROC");
+        let mut r = stock_box();
+        r.strict_commit_left = Some(4 << 30);
+        let cap = safe_cap(&thread_limits(&r, 8 << 20), u64::MAX, "x");
+        assert_eq!(cap.set_by, "vm.overcommit_memory=2 (CommitLimit)");
+        // Half of 4 GiB over (8 MiB + 64 KiB) per thread.
+        assert_eq!(cap.units, (2u64 << 30) / ((8 << 20) + (64 << 10)));
+    }
+
+    #[test]
+    fn no_readable_limit_falls_back_to_the_wish() {
+        let cap = safe_cap(&[], 5_000, "the preset");
+        assert_eq!((cap.units, cap.set_by.as_str()), (5_000, "the preset"));
+    }
+
+    #[test]
+    fn proc_formats_parse() {
+        assert_eq!(parse_loadavg_tasks("3.97 2.08 0.84 5/125 11591\n"), Some(125));
+        assert_eq!(parse_pids_max("max\n"), None);
+        assert_eq!(parse_pids_max("10813\n"), Some(10_813));
+        assert_eq!(
+            cgroup_pids_dir("9:name=systemd:/\n8:pids:/user.slice\n0::/\n"),
+            Some(PathBuf::from("/sys/fs/cgroup/pids/user.slice"))
+        );
+        assert_eq!(
+            cgroup_pids_dir("0::/system.slice/foo.service\n"),
+            Some(PathBuf::from("/sys/fs/cgroup/system.slice/foo.service"))
+        );
+        assert_eq!(count(65_530), "65,530");
+        assert_eq!(count(999), "999");
+    }
+
+    #[test]
+    fn a_thread_adds_a_few_maps() {
+        // Stack and its guard page, signal stack and its guard: about four. Measured, so the
+        // test only pins a sane range.
+        let per = maps_per_thread(Some(64 * 1024)).expect("/proc/self/maps is readable");
+        assert!((1..=8).contains(&per), "{per} maps per thread");
+    }
+}

@@ -1,0 +1,3 @@
+fn main() {
+    casebook::main::<spawn_costs::SpawnCosts>()
+}

@@ -1,0 +1,710 @@
+//! The units of concurrency, written the way someone fluent in each model would write them,
+//! and the two experiments every table is built from:
+//!
+//! - [`Driver::park`]: start N units that each arrive and then wait for one release signal;
+//!   time the spawning, the arrival of the last one and the joining, and read the process's
+//!   memory before the first spawn and once all N are parked. Creation, residency and
+//!   capacity are all this experiment, read differently.
+//! - [`Driver::ring`]: K units in a ring pass a token M times; time per hand-off.
+//!
+//! Every unit counts itself in and out ([`Gate`] for threads, [`Tally`] for tasks and
+//! futures), so a run reports how many units were alive at once and how many finished,
+//! not merely how many spawn calls returned.
+
+use std::{
+    future::Future,
+    io,
+    sync::{
+        Arc, Condvar, Mutex, MutexGuard, PoisonError,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        mpsc as std_mpsc,
+    },
+    task::Poll,
+    thread::{self, JoinHandle},
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use futures::stream::{FuturesUnordered, StreamExt};
+use tokio::{
+    runtime::Runtime,
+    sync::{Notify, mpsc, watch},
+};
+
+/// Which kind of unit a variant spawns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Futures polled by one task through `FuturesUnordered`.
+    FuturesInTask,
+    /// `tokio::spawn` on the multi-thread runtime.
+    TokioMulti,
+    /// `tokio::spawn` on the current-thread runtime.
+    TokioCurrent,
+    /// OS threads; `None` is the default stack (what `thread::spawn` uses).
+    Threads { stack: Option<usize> },
+}
+
+/// A thread's gate. Arrivals are counted under a mutex, and the driver sleeps on a
+/// condition variable until the last one; the release is a flag plus `Thread::unpark` for
+/// each thread, the primitive std's own channels block on. Waking every thread through one
+/// condition variable would make them all fight for its mutex on the way out, and the join
+/// figure would measure that convoy instead of the threads.
+#[derive(Debug)]
+pub struct Gate {
+    arrivals: Mutex<Arrivals>,
+    all_arrived: Condvar,
+    released: AtomicBool,
+    left: AtomicU64,
+}
+
+#[derive(Debug)]
+struct Arrivals {
+    expected: u64,
+    arrived: u64,
+}
+
+impl Gate {
+    pub fn new(expected: u64) -> Self {
+        Gate {
+            arrivals: Mutex::new(Arrivals { expected, arrived: 0 }),
+            all_arrived: Condvar::new(),
+            released: AtomicBool::new(false),
+            left: AtomicU64::new(0),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Arrivals> {
+        // No code holding this lock can panic, so a poisoned lock still holds good counts.
+        self.arrivals.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts this thread in, then sleeps until released.
+    pub fn arrive_and_wait(&self) {
+        {
+            let mut arrivals = self.lock();
+            arrivals.arrived += 1;
+            if arrivals.arrived == arrivals.expected {
+                self.all_arrived.notify_one();
+            }
+        }
+        // `park` may return spuriously, and returns at once if the unpark came first.
+        while !self.released.load(Ordering::Acquire) {
+            thread::park();
+        }
+        self.left.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Waits until `expected` threads have arrived (fewer than planned when a spawn failed)
+    /// and returns how many were parked at once: arrived and not yet gone.
+    pub fn wait_for_arrivals(&self, expected: u64) -> u64 {
+        let mut arrivals = self.lock();
+        arrivals.expected = expected;
+        while arrivals.arrived < expected {
+            arrivals = self.all_arrived.wait(arrivals).unwrap_or_else(PoisonError::into_inner);
+        }
+        arrivals.arrived - self.left.load(Ordering::Acquire)
+    }
+
+    /// Releases every waiting thread: the flag first, then one wake-up each.
+    pub fn release<'a>(&self, threads: impl IntoIterator<Item = &'a JoinHandle<()>>) {
+        self.released.store(true, Ordering::Release);
+        for handle in threads {
+            handle.thread().unpark();
+        }
+    }
+
+    pub fn left(&self) -> u64 {
+        self.left.load(Ordering::Acquire)
+    }
+}
+
+/// The task-side counterpart of [`Gate`]'s counts: atomics, and a `Notify` that the last
+/// unit to arrive fires (it stores a permit, so the driver cannot miss it).
+#[derive(Debug)]
+pub struct Tally {
+    expected: u64,
+    arrived: AtomicU64,
+    left: AtomicU64,
+    all_arrived: Notify,
+}
+
+impl Tally {
+    pub fn new(expected: u64) -> Self {
+        Tally { expected, arrived: AtomicU64::new(0), left: AtomicU64::new(0), all_arrived: Notify::new() }
+    }
+
+    fn arrive(&self) {
+        if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.expected {
+            self.all_arrived.notify_one();
+        }
+    }
+
+    fn leave(&self) {
+        self.left.fetch_add(1, Ordering::AcqRel);
+    }
+
+    async fn all_arrived(&self) {
+        if self.expected > 0 {
+            self.all_arrived.notified().await;
+        }
+    }
+
+    fn parked(&self) -> u64 {
+        self.arrived.load(Ordering::Acquire) - self.left.load(Ordering::Acquire)
+    }
+}
+
+// ANCHOR: thread_unit
+/// A parked thread: counted in, then asleep in the kernel until released. Its cost is the
+/// thread itself: a stack, a guard page, a signal stack, a kernel task.
+fn thread_unit(gate: &Gate) {
+    gate.arrive_and_wait();
+}
+// ANCHOR_END: thread_unit
+
+// ANCHOR: task_unit
+/// A parked task or future: counted in, then awaiting a shared `watch` channel. The same
+/// `async fn` is a spawned tokio task in two variants and a future inside one task in the
+/// third, so the three differ only in who polls it.
+async fn task_unit(tally: Arc<Tally>, mut release: watch::Receiver<bool>) {
+    tally.arrive();
+    // An error means the sender is gone, which also means "stop".
+    let _ = release.wait_for(|released| *released).await;
+    tally.leave();
+}
+// ANCHOR_END: task_unit
+
+/// The process's memory at one moment.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Memory {
+    /// Pages actually in RAM (RSS).
+    pub resident: f64,
+    /// Address space reserved (VSZ), touched or not.
+    pub virtual_size: f64,
+    /// `KernelStack` from `/proc/meminfo`: machine-wide, so other programs add noise.
+    pub kernel_stack: f64,
+    /// This process's page tables (`VmPTE`).
+    pub page_tables: f64,
+}
+
+impl Memory {
+    pub fn now() -> Memory {
+        let (resident, virtual_size) = casebook::procfs::memory_self().unwrap_or((0, 0));
+        Memory {
+            resident: resident as f64,
+            virtual_size: virtual_size as f64,
+            kernel_stack: kib_field("/proc/meminfo", "KernelStack:"),
+            page_tables: kib_field("/proc/self/status", "VmPTE:"),
+        }
+    }
+
+    /// Samples until resident memory stops moving: the plateau.
+    pub fn plateau() -> Memory {
+        let mut last = Memory::now();
+        for _ in 0..PLATEAU_SAMPLES {
+            thread::sleep(PLATEAU_EVERY);
+            let next = Memory::now();
+            if settled(&last, &next) {
+                return next;
+            }
+            last = next;
+        }
+        last
+    }
+
+    /// [`Memory::plateau`] for async code: the wait between samples must not block a worker.
+    pub async fn plateau_async() -> Memory {
+        let mut last = Memory::now();
+        for _ in 0..PLATEAU_SAMPLES {
+            tokio::time::sleep(PLATEAU_EVERY).await;
+            let next = Memory::now();
+            if settled(&last, &next) {
+                return next;
+            }
+            last = next;
+        }
+        last
+    }
+
+    /// `(self - baseline) / units`, field by field.
+    pub fn per_unit(&self, baseline: &Memory, units: u64) -> Memory {
+        let n = units.max(1) as f64;
+        Memory {
+            resident: (self.resident - baseline.resident) / n,
+            virtual_size: (self.virtual_size - baseline.virtual_size) / n,
+            kernel_stack: (self.kernel_stack - baseline.kernel_stack) / n,
+            page_tables: (self.page_tables - baseline.page_tables) / n,
+        }
+    }
+}
+
+const PLATEAU_SAMPLES: usize = 10;
+const PLATEAU_EVERY: Duration = Duration::from_millis(2);
+
+fn settled(last: &Memory, next: &Memory) -> bool {
+    (next.resident - last.resident).abs() <= 0.001 * last.resident.max(1.0)
+}
+
+fn kib_field(path: &str, name: &str) -> f64 {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with(name))?;
+            line.split_whitespace().nth(1)?.parse::<f64>().ok()
+        })
+        .map(|kib| kib * 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// What one run of [`Driver::park`] saw.
+#[derive(Debug)]
+pub struct Parked {
+    pub target: u64,
+    /// Spawn calls that succeeded.
+    pub spawned: u64,
+    /// Units counted in while none had yet been released: all of them alive at once.
+    pub alive_at_once: u64,
+    /// Units that ran to their end after the release.
+    pub exited: u64,
+    /// From the first spawn call until the last one returned.
+    pub spawn_s: f64,
+    /// From the first spawn call until the last unit had started and parked.
+    pub ready_s: f64,
+    /// From the release until every unit had been joined.
+    pub join_s: f64,
+    pub baseline: Memory,
+    /// Memory with every unit parked, when asked for.
+    pub plateau: Option<Memory>,
+    /// Why spawning stopped short of `target`, if it did.
+    pub spawn_error: Option<io::Error>,
+}
+
+/// What one run of [`Driver::ring`] saw.
+#[derive(Debug)]
+pub struct Ring {
+    pub units: usize,
+    /// The count the token carried when it stopped: hand-offs between units.
+    pub handoffs: u64,
+    /// From the injection of the token until its last hand-off arrived.
+    pub elapsed_s: f64,
+}
+
+/// A prepared way of running units: the runtime (if any) is built and warm before any
+/// experiment starts, and shut down when the driver is dropped, so that no parked task can
+/// keep a child process alive.
+#[derive(Debug)]
+pub struct Driver {
+    kind: Kind,
+    runtime: Option<Runtime>,
+}
+
+impl Driver {
+    pub fn new(kind: Kind) -> anyhow::Result<Driver> {
+        let runtime = match kind {
+            Kind::FuturesInTask | Kind::TokioCurrent => {
+                Some(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
+            }
+            Kind::TokioMulti => Some(tokio::runtime::Builder::new_multi_thread().enable_all().build()?),
+            Kind::Threads { .. } => None,
+        };
+        match &runtime {
+            // Let every worker start, allocate (and so take its malloc arena) and run
+            // something before the clock starts or the baseline is read.
+            Some(runtime) => runtime.block_on(async {
+                let warm: Vec<_> = (0..64)
+                    .map(|_| {
+                        tokio::spawn(async {
+                            std::hint::black_box(vec![0u8; 64]);
+                            tokio::task::yield_now().await;
+                        })
+                    })
+                    .collect();
+                for handle in warm {
+                    let _ = handle.await;
+                }
+            }),
+            None => warm_allocator_arenas(),
+        }
+        Ok(Driver { kind, runtime })
+    }
+
+    fn runtime(&self) -> anyhow::Result<&Runtime> {
+        self.runtime.as_ref().context("this kind of unit needs a runtime")
+    }
+
+    /// Starts `target` parked units, samples memory at the plateau if `sample`, releases
+    /// them and joins them. A failed thread spawn stops the spawning; the caller decides
+    /// whether that is a failure (creation, residency) or the answer (capacity).
+    pub fn park(&self, target: u64, sample: bool) -> anyhow::Result<Parked> {
+        match self.kind {
+            Kind::Threads { stack } => Ok(park_threads(target, sample, |gate| {
+                let mut builder = thread::Builder::new();
+                if let Some(bytes) = stack {
+                    builder = builder.stack_size(bytes);
+                }
+                builder.spawn(move || thread_unit(&gate))
+            })),
+            Kind::TokioMulti | Kind::TokioCurrent => park_tasks(self.runtime()?, target, sample),
+            Kind::FuturesInTask => Ok(park_futures(self.runtime()?, target, sample)),
+        }
+    }
+
+    /// Builds a ring of `units`, passes a token `handoffs` times, and tears the ring down.
+    pub fn ring(&self, units: usize, handoffs: u64) -> anyhow::Result<Ring> {
+        anyhow::ensure!(units >= 2, "a ring needs at least two units");
+        match self.kind {
+            Kind::Threads { stack } => thread_ring(stack, units, handoffs),
+            Kind::TokioMulti | Kind::TokioCurrent => task_ring(self.runtime()?, units, handoffs),
+            Kind::FuturesInTask => future_ring(self.runtime()?, units, handoffs),
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Stack of the arena warm-up threads: small enough that glibc will not hand their cached
+/// stacks to the measured threads (it only reuses a cached stack at least as large).
+const WARM_STACK: usize = 32 * 1024;
+
+/// Makes glibc create all of its malloc arenas (8 per core on 64-bit) now, before any
+/// baseline is taken. Each arena reserves 64 MiB of address space the first time a new
+/// thread allocates; left to happen inside a measurement, that would be charged to the
+/// first threads measured. Enough threads allocate while alive at once to use them all up.
+pub fn warm_allocator_arenas() {
+    // SAFETY: sysconf has no preconditions.
+    let cpus = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as u64;
+    park_threads((8 * cpus).min(512), false, |gate| {
+        thread::Builder::new().stack_size(WARM_STACK).spawn(move || {
+            std::hint::black_box(vec![0u8; 64]);
+            gate.arrive_and_wait();
+        })
+    });
+}
+
+/// The threads' park experiment. `spawn` starts one thread that calls
+/// [`Gate::arrive_and_wait`]; it is a parameter so that tests can make it fail.
+pub fn park_threads<S>(target: u64, sample: bool, mut spawn: S) -> Parked
+where
+    S: FnMut(Arc<Gate>) -> io::Result<JoinHandle<()>>,
+{
+    let gate = Arc::new(Gate::new(target));
+    let mut handles = Vec::with_capacity(usize::try_from(target).unwrap_or(0).min(1 << 20));
+    let mut spawn_error = None;
+    let baseline = Memory::now();
+    let start = Instant::now();
+    for _ in 0..target {
+        match spawn(Arc::clone(&gate)) {
+            Ok(handle) => handles.push(handle),
+            Err(error) => {
+                spawn_error = Some(error);
+                break;
+            }
+        }
+    }
+    let spawn_s = start.elapsed().as_secs_f64();
+    let spawned = handles.len() as u64;
+    let alive_at_once = gate.wait_for_arrivals(spawned);
+    let ready_s = start.elapsed().as_secs_f64();
+    let plateau = sample.then(Memory::plateau);
+    let released = Instant::now();
+    gate.release(&handles);
+    for handle in handles {
+        // A thread that panicked is not counted as exited; the case's checks report it.
+        let _ = handle.join();
+    }
+    Parked {
+        target,
+        spawned,
+        alive_at_once,
+        exited: gate.left(),
+        spawn_s,
+        ready_s,
+        join_s: released.elapsed().as_secs_f64(),
+        baseline,
+        plateau,
+        spawn_error,
+    }
+}
+
+fn park_tasks(runtime: &Runtime, target: u64, sample: bool) -> anyhow::Result<Parked> {
+    // The driver is itself a task, as a server's accept loop would be: spawns then go to its
+    // worker's local queue rather than through the runtime's shared injection queue.
+    let driver = async move {
+        let tally = Arc::new(Tally::new(target));
+        let (release, released) = watch::channel(false);
+        let mut handles = Vec::with_capacity(target as usize);
+        let baseline = Memory::now();
+        let start = Instant::now();
+        for _ in 0..target {
+            handles.push(tokio::spawn(task_unit(Arc::clone(&tally), released.clone())));
+        }
+        let spawn_s = start.elapsed().as_secs_f64();
+        tally.all_arrived().await;
+        let alive_at_once = tally.parked();
+        let ready_s = start.elapsed().as_secs_f64();
+        let plateau = if sample { Some(Memory::plateau_async().await) } else { None };
+        let release_at = Instant::now();
+        release.send_replace(true);
+        for handle in handles {
+            let _ = handle.await;
+        }
+        Parked {
+            target,
+            spawned: target,
+            alive_at_once,
+            exited: tally.left.load(Ordering::Acquire),
+            spawn_s,
+            ready_s,
+            join_s: release_at.elapsed().as_secs_f64(),
+            baseline,
+            plateau,
+            spawn_error: None,
+        }
+    };
+    Ok(runtime.block_on(async { tokio::spawn(driver).await })?)
+}
+
+/// Polls `set` until `done()` holds (or the set is empty). `FuturesUnordered` polls only the
+/// futures that were woken, and yields to its caller every few dozen polls.
+async fn poll_until<F>(set: &mut FuturesUnordered<F>, mut done: impl FnMut() -> bool)
+where
+    F: Future<Output = ()>,
+{
+    std::future::poll_fn(|cx| {
+        loop {
+            if done() {
+                return Poll::Ready(());
+            }
+            match set.poll_next_unpin(cx) {
+                Poll::Ready(Some(())) => continue,
+                Poll::Ready(None) => return Poll::Ready(()),
+                Poll::Pending if done() => return Poll::Ready(()),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    })
+    .await
+}
+
+/// Drives one task's own set of futures with tokio's cooperative budget switched off. Under
+/// the budget, once a task has spent its 128 units every budgeted future it polls returns
+/// `Pending` and has its wake-up deferred; `FuturesUnordered` cannot tell that from a real
+/// `Pending`, so it goes on to poll every other ready future in the set, and draining N
+/// ready futures costs O(N²) (rust-lang/futures-rs#2053, #2526). Releasing 100k parked
+/// futures took a minute that way on our two-core machine instead of tens of milliseconds.
+fn in_one_task<F: Future>(runtime: &Runtime, work: F) -> F::Output {
+    runtime.block_on(tokio::task::coop::unconstrained(work))
+}
+
+fn park_futures(runtime: &Runtime, target: u64, sample: bool) -> Parked {
+    in_one_task(runtime, async move {
+        let tally = Arc::new(Tally::new(target));
+        let (release, released) = watch::channel(false);
+        let mut set = FuturesUnordered::new();
+        let baseline = Memory::now();
+        let start = Instant::now();
+        for _ in 0..target {
+            set.push(task_unit(Arc::clone(&tally), released.clone()));
+        }
+        let spawn_s = start.elapsed().as_secs_f64();
+        poll_until(&mut set, || tally.arrived.load(Ordering::Acquire) >= target).await;
+        let alive_at_once = tally.parked();
+        let ready_s = start.elapsed().as_secs_f64();
+        let plateau = if sample { Some(Memory::plateau_async().await) } else { None };
+        let release_at = Instant::now();
+        release.send_replace(true);
+        while set.next().await.is_some() {}
+        Parked {
+            target,
+            spawned: target,
+            alive_at_once,
+            exited: tally.left.load(Ordering::Acquire),
+            spawn_s,
+            ready_s,
+            join_s: release_at.elapsed().as_secs_f64(),
+            baseline,
+            plateau,
+            spawn_error: None,
+        }
+    })
+}
+
+// ANCHOR: thread_ring_unit
+/// One thread of the ring: block on its inbox, pass the count on, stop after the last
+/// hand-off. Every hand-off wakes a sleeping thread: a trip through the kernel scheduler.
+fn ring_thread_unit(
+    inbox: std_mpsc::Receiver<u64>,
+    next: std_mpsc::SyncSender<u64>,
+    last: u64,
+    done: std_mpsc::Sender<u64>,
+) {
+    while let Ok(count) = inbox.recv() {
+        if count == last {
+            let _ = done.send(count);
+            return;
+        }
+        if next.send(count + 1).is_err() {
+            return;
+        }
+    }
+}
+// ANCHOR_END: thread_ring_unit
+
+// ANCHOR: task_ring_unit
+/// One task (or future) of the ring: the same loop over `tokio::sync::mpsc`. A hand-off
+/// wakes the next unit inside the runtime, with no system call when it stays on one worker.
+async fn ring_task_unit(
+    tally: Arc<Tally>,
+    mut inbox: mpsc::Receiver<u64>,
+    next: mpsc::Sender<u64>,
+    last: u64,
+    done: mpsc::Sender<u64>,
+) {
+    tally.arrive();
+    while let Some(count) = inbox.recv().await {
+        if count == last {
+            let _ = done.send(count).await;
+            return;
+        }
+        if next.send(count + 1).await.is_err() {
+            return;
+        }
+    }
+}
+// ANCHOR_END: task_ring_unit
+
+fn thread_ring(stack: Option<usize>, units: usize, handoffs: u64) -> anyhow::Result<Ring> {
+    let (senders, inboxes): (Vec<_>, Vec<_>) = (0..units).map(|_| std_mpsc::sync_channel::<u64>(1)).unzip();
+    let inject = senders[0].clone();
+    let (done_tx, done_rx) = std_mpsc::channel();
+    let gate = Arc::new(Gate::new(units as u64));
+    let mut handles = Vec::with_capacity(units);
+    let mut spawn_error = None;
+    for (index, inbox) in inboxes.into_iter().enumerate() {
+        let next = senders[(index + 1) % units].clone();
+        let done = done_tx.clone();
+        let gate = Arc::clone(&gate);
+        let mut builder = thread::Builder::new();
+        if let Some(bytes) = stack {
+            builder = builder.stack_size(bytes);
+        }
+        match builder.spawn(move || {
+            gate.arrive_and_wait();
+            ring_thread_unit(inbox, next, handoffs, done);
+        }) {
+            Ok(handle) => handles.push(handle),
+            Err(error) => {
+                spawn_error = Some(error);
+                break;
+            }
+        }
+    }
+    // From here each channel's only senders are the units (and `inject`), so when the ring
+    // stops, each unit's exit closes the next one's inbox and the whole ring unwinds.
+    drop(senders);
+    drop(done_tx);
+    gate.wait_for_arrivals(handles.len() as u64);
+    gate.release(&handles);
+    let outcome = match spawn_error {
+        Some(error) => Err(anyhow::anyhow!("could start only {} of {units} ring threads: {error}", handles.len())),
+        None => {
+            let start = Instant::now();
+            let result =
+                inject.send(0).map_err(|_| anyhow::anyhow!("the ring's first thread is gone")).and_then(|()| {
+                    done_rx.recv().map_err(|_| anyhow::anyhow!("the ring stopped before its last hand-off"))
+                });
+            let elapsed_s = start.elapsed().as_secs_f64();
+            result.map(|count| Ring { units, handoffs: count, elapsed_s })
+        }
+    };
+    drop(inject);
+    for handle in handles {
+        let _ = handle.join();
+    }
+    outcome
+}
+
+/// The channels of a ring of async units: unit `i` reads `inboxes[i]` and writes to
+/// `senders[i + 1]`.
+type RingChannels = (Vec<mpsc::Sender<u64>>, Vec<mpsc::Receiver<u64>>);
+
+fn ring_channels(units: usize) -> RingChannels {
+    (0..units).map(|_| mpsc::channel::<u64>(1)).unzip()
+}
+
+fn task_ring(runtime: &Runtime, units: usize, handoffs: u64) -> anyhow::Result<Ring> {
+    let driver = async move {
+        let (senders, inboxes) = ring_channels(units);
+        let inject = senders[0].clone();
+        let (done_tx, mut done_rx) = mpsc::channel(1);
+        let tally = Arc::new(Tally::new(units as u64));
+        let mut handles = Vec::with_capacity(units);
+        for (index, inbox) in inboxes.into_iter().enumerate() {
+            handles.push(tokio::spawn(ring_task_unit(
+                Arc::clone(&tally),
+                inbox,
+                senders[(index + 1) % units].clone(),
+                handoffs,
+                done_tx.clone(),
+            )));
+        }
+        drop(senders);
+        drop(done_tx);
+        tally.all_arrived().await;
+        let start = Instant::now();
+        let sent = inject.send(0).await;
+        let count = done_rx.recv().await;
+        let elapsed_s = start.elapsed().as_secs_f64();
+        drop(inject);
+        for handle in handles {
+            let _ = handle.await;
+        }
+        anyhow::ensure!(sent.is_ok(), "the ring's first task is gone");
+        let count = count.context("the ring stopped before its last hand-off")?;
+        Ok(Ring { units, handoffs: count, elapsed_s })
+    };
+    runtime.block_on(async { tokio::spawn(driver).await })?
+}
+
+fn future_ring(runtime: &Runtime, units: usize, handoffs: u64) -> anyhow::Result<Ring> {
+    in_one_task(runtime, async move {
+        let (senders, inboxes) = ring_channels(units);
+        let inject = senders[0].clone();
+        let (done_tx, mut done_rx) = mpsc::channel(1);
+        let tally = Arc::new(Tally::new(units as u64));
+        let mut set = FuturesUnordered::new();
+        for (index, inbox) in inboxes.into_iter().enumerate() {
+            set.push(ring_task_unit(
+                Arc::clone(&tally),
+                inbox,
+                senders[(index + 1) % units].clone(),
+                handoffs,
+                done_tx.clone(),
+            ));
+        }
+        drop(senders);
+        drop(done_tx);
+        poll_until(&mut set, || tally.arrived.load(Ordering::Acquire) >= units as u64).await;
+        let start = Instant::now();
+        // Capacity 1 and an empty inbox: this cannot wait.
+        let sent = inject.try_send(0);
+        let mut count = None;
+        poll_until(&mut set, || {
+            count = count.or_else(|| done_rx.try_recv().ok());
+            count.is_some()
+        })
+        .await;
+        let elapsed_s = start.elapsed().as_secs_f64();
+        drop(inject);
+        while set.next().await.is_some() {}
+        anyhow::ensure!(sent.is_ok(), "the ring's first future is gone");
+        let count = count.context("the ring stopped before its last hand-off")?;
+        Ok(Ring { units, handoffs: count, elapsed_s })
+    })
+}

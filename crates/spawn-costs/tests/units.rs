@@ -1,0 +1,83 @@
+//! The units really are what the tables say: N alive at once, M hand-offs, a clean stop at
+//! the cap or at a failed spawn. Counts only; nothing here depends on timing.
+
+use std::{io, sync::Arc, thread};
+
+use spawn_costs::units::{Driver, Gate, Kind, park_threads};
+
+const KINDS: [Kind; 5] = [
+    Kind::FuturesInTask,
+    Kind::TokioMulti,
+    Kind::TokioCurrent,
+    Kind::Threads { stack: None },
+    Kind::Threads { stack: Some(64 * 1024) },
+];
+
+#[test]
+fn every_kind_has_all_n_units_alive_at_once_and_ends_them_all() {
+    for kind in KINDS {
+        let driver = Driver::new(kind).expect("driver starts");
+        for n in [1, 37, 300] {
+            let parked = driver.park(n, true).expect("park runs");
+            assert_eq!(parked.spawned, n, "{kind:?} @{n}: spawned");
+            assert_eq!(parked.alive_at_once, n, "{kind:?} @{n}: alive at once");
+            assert_eq!(parked.exited, n, "{kind:?} @{n}: exited");
+            assert!(parked.spawn_error.is_none(), "{kind:?} @{n}: spawn error");
+            let plateau = parked.plateau.expect("memory was sampled");
+            assert!(plateau.resident > 0.0, "{kind:?}: RSS was read");
+        }
+    }
+}
+
+#[test]
+fn every_ring_delivers_exactly_the_handoffs_asked_for() {
+    for kind in KINDS {
+        let driver = Driver::new(kind).expect("driver starts");
+        for (units, handoffs) in [(2, 1), (7, 1_000), (64, 513)] {
+            let ring = driver.ring(units, handoffs).expect("ring runs");
+            assert_eq!(ring.units, units, "{kind:?}");
+            assert_eq!(ring.handoffs, handoffs, "{kind:?} ring of {units}");
+        }
+        assert!(driver.ring(1, 10).is_err(), "{kind:?}: a ring of one");
+    }
+}
+
+fn spawn_parked(gate: Arc<Gate>) -> io::Result<thread::JoinHandle<()>> {
+    thread::Builder::new().stack_size(64 * 1024).spawn(move || gate.arrive_and_wait())
+}
+
+#[test]
+fn capacity_stops_at_the_cap() {
+    let mut calls = 0;
+    let parked = park_threads(25, true, |gate| {
+        calls += 1;
+        spawn_parked(gate)
+    });
+    assert_eq!(calls, 25, "no spawn past the cap");
+    assert_eq!((parked.spawned, parked.alive_at_once, parked.exited), (25, 25, 25));
+    assert!(parked.spawn_error.is_none());
+}
+
+#[test]
+fn a_failed_spawn_stops_cleanly_and_every_started_thread_is_joined() {
+    let mut calls = 0;
+    let parked = park_threads(100, false, |gate| {
+        calls += 1;
+        if calls > 10 {
+            // What pthread_create reports when a limit is reached.
+            Err(io::Error::from_raw_os_error(libc_eagain()))
+        } else {
+            spawn_parked(gate)
+        }
+    });
+    assert_eq!(calls, 11, "spawning stops at the first failure");
+    assert_eq!(parked.target, 100);
+    assert_eq!((parked.spawned, parked.alive_at_once, parked.exited), (10, 10, 10));
+    let error = parked.spawn_error.expect("the failure is reported");
+    assert_eq!(error.raw_os_error(), Some(libc_eagain()));
+}
+
+fn libc_eagain() -> i32 {
+    // EAGAIN on Linux; spelled out to keep libc out of the dev-dependencies.
+    11
+}
