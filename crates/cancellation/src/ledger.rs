@@ -351,7 +351,7 @@ impl Worker {
         self.slot().steps.load(Ordering::SeqCst)
     }
 
-    /// The guard's id, for tests and messages.
+    /// The worker's number, 0..N.
     pub fn id(&self) -> usize {
         self.guard.id
     }
