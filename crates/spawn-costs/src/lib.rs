@@ -895,11 +895,11 @@ fn creation_verdict(report: &Report) -> Option<String> {
     let figure = |v: &str, f: &str| report.row_stats(CREATION, v, n, f).map(|s| s.median);
     let (thread_ready, task_ready) = (figure(thread, READY_PER_UNIT)?, figure(task, READY_PER_UNIT)?);
     Some(format!(
-        "creation at N = {}: a {thread} thread took {} to spawn and {} to be running, a {task} task {} and {} ({:.0}x less); joining took {} vs {} per unit.",
+        "creation at N = {}: spawning took {} per thread ({thread}) and {} per task ({task}); until the unit was running, {} vs {}, {:.0}x; joining, {} vs {} per unit.",
         format_count(n),
         format_seconds(figure(thread, SPAWN_PER_UNIT)?),
-        format_seconds(thread_ready),
         format_seconds(figure(task, SPAWN_PER_UNIT)?),
+        format_seconds(thread_ready),
         format_seconds(task_ready),
         thread_ready / task_ready.max(1e-12),
         format_seconds(figure(thread, JOIN_PER_UNIT)?),
