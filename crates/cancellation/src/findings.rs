@@ -53,6 +53,27 @@ fn combine(outcomes: &[Outcome]) -> Outcome {
     }
 }
 
+/// A predicate over each measured run of one row: held if it is true in every run, did not
+/// hold if it is false in every run.
+fn per_run(
+    report: &Report,
+    table: &str,
+    variant: &str,
+    predicate: impl Fn(&std::collections::BTreeMap<String, f64>) -> bool,
+) -> Outcome {
+    let Some(row) = report.row(table, variant) else {
+        return Outcome::Inconclusive;
+    };
+    let results: Vec<bool> = row.runs.iter().map(|r| predicate(&r.figures)).collect();
+    if !results.is_empty() && results.iter().all(|&r| r) {
+        Outcome::Held
+    } else if !results.is_empty() && results.iter().all(|&r| !r) {
+        Outcome::DidNotHold
+    } else {
+        Outcome::Inconclusive
+    }
+}
+
 /// "Every guard was dropped within the deadline": held in every run, in none, or in some.
 fn all_dropped(dropped: &Stats, n: f64) -> Outcome {
     at_least(dropped, n)
@@ -222,7 +243,7 @@ pub fn claims(report: &Report) -> Vec<ClaimResult> {
 /// the tasks queued behind it wait too.
 fn task_cooperative(report: &Report) -> ClaimResult {
     let job = report.params.get("cpu_job_steps").and_then(|v| v.as_f64()).unwrap_or(0.0);
-    let threshold = "held if, after abort, no CPU task without an await that had started was cut short and at least one ran its whole job after the request, in every run, and abort's cancel p50 was at least 5x abort-yield's in every run".to_string();
+    let threshold = "held if, after abort, no CPU task without an await that had started was cut short and at least one ran on to the end of its job (or past the deadline), in every run, and abort's cancel p50 was at least 5x abort-yield's in every run".to_string();
     let figures = (
         stats(report, CPU_TABLE, ABORT, CUT_SHORT),
         stats(report, CPU_TABLE, ABORT, WHOLE_JOB_AFTER_REQUEST),
@@ -232,15 +253,18 @@ fn task_cooperative(report: &Report) -> ClaimResult {
     let (Some(cut), Some(whole), Some(held_p50), Some(yield_p50)) = figures else {
         return ClaimResult::not_measured("task-cooperative", "abort and abort-yield on CPU-like steps", threshold);
     };
-    let ran_whole_job = if cut.max == 0.0 && whole.min >= 1.0 {
-        Outcome::Held
-    } else if cut.min >= 1.0 || whole.max == 0.0 {
-        Outcome::DidNotHold
-    } else {
-        Outcome::Inconclusive
-    };
-    let outcome = combine(&[ran_whole_job, at_least_times(held_p50, yield_p50, 5.0)]);
+    // A task still running at the deadline was not cut short either: it counts with those
+    // that finished their whole job.
+    let ran_on = per_run(report, CPU_TABLE, ABORT, |f| {
+        let get = |k: &str| f.get(k).copied().unwrap_or(0.0);
+        get(CUT_SHORT) == 0.0 && get(WHOLE_JOB_AFTER_REQUEST) + get(LEAKED) >= 1.0
+    });
+    let outcome = combine(&[ran_on, at_least_times(held_p50, yield_p50, 5.0)]);
     let steps = median(report, CPU_TABLE, ABORT, STEPS_AFTER_REQUEST).unwrap_or(0.0);
+    let running = stats(report, CPU_TABLE, ABORT, LEAKED)
+        .filter(|l| l.max > 0.0)
+        .map(|l| format!(", {} still running at the deadline", count(l)))
+        .unwrap_or_default();
     let step =
         median(report, CPU_TABLE, ABORT, CPU_STEP_US).map(|s| format!(" (one step {})", us(s))).unwrap_or_default();
     let token = median(report, CPU_TABLE, TOKEN, CANCEL_P50_US)
@@ -250,7 +274,7 @@ fn task_cooperative(report: &Report) -> ClaimResult {
         "task-cooperative",
         outcome,
         format!(
-            "after abort, CPU tasks with no await ran on: {} ran their whole {job:.0}-step job{step} after the request and {} were cut short, {steps:.0} steps ran after the request, and the tasks queued behind them waited: cancel p50 {} vs {} with yield_now between steps ({:.0}x){token}",
+            "after abort, CPU tasks with no await ran on: {} ran their whole {job:.0}-step job{step} after the request{running} and {} were cut short, {steps:.0} steps ran after the request, and the tasks queued behind them waited: cancel p50 {} vs {} with yield_now between steps ({:.0}x){token}",
             count(whole),
             count(cut),
             us(held_p50.median),

@@ -86,7 +86,7 @@ pub struct Args {
     pub cpu_iterations: Option<u32>,
     /// Steps in a CPU worker's whole job: what a task without yield points runs to the end
     /// of. Keep it several times the warm-up, so a running job has most of its length left
-    /// when the stop comes [default: quick 6000, default 12000, full 24000].
+    /// when the stop comes [default: quick 5000, default 8000, full 16000].
     #[arg(long, value_name = "N", help_heading = "Case")]
     pub cpu_job_steps: Option<u32>,
     /// How long the workers run before the stop is requested, in milliseconds [default:
@@ -232,9 +232,9 @@ impl Case for Cancellation {
 
     fn params(args: &Args, preset: Preset) -> Result<Params, UsageError> {
         let (workers, cpu_job_steps, warmup_ms, deadline_ms, shutdown_grace_ms) = match preset {
-            Preset::Quick => (200, 6000, 20, 250, 100),
-            Preset::Default => (1000, 12000, 50, 500, 200),
-            Preset::Full => (5000, 24000, 100, 2000, 500),
+            Preset::Quick => (200, 5000, 20, 250, 100),
+            Preset::Default => (1000, 8000, 50, 500, 200),
+            Preset::Full => (5000, 16000, 100, 2000, 500),
         };
         let in_range = |name: &str, value: u64, low: u64, high: u64| {
             if (low..=high).contains(&value) {
