@@ -78,6 +78,7 @@ impl Gate {
         self.arrivals.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    // ANCHOR: arrive_and_wait
     /// Counts this thread in, then sleeps until released.
     pub fn arrive_and_wait(&self) {
         {
@@ -93,6 +94,7 @@ impl Gate {
         }
         self.left.fetch_add(1, Ordering::AcqRel);
     }
+    // ANCHOR_END: arrive_and_wait
 
     /// Waits until `expected` threads have arrived (fewer than planned when a spawn failed)
     /// and returns how many were parked at once: arrived and not yet gone.
@@ -492,6 +494,7 @@ where
     .await
 }
 
+// ANCHOR: in_one_task
 /// Drives one task's own set of futures with tokio's cooperative budget switched off. Under
 /// the budget, once a task has spent its 128 units every budgeted future it polls returns
 /// `Pending` and has its wake-up deferred; `FuturesUnordered` cannot tell that from a real
@@ -501,6 +504,7 @@ where
 fn in_one_task<F: Future>(runtime: &Runtime, work: F) -> F::Output {
     runtime.block_on(tokio::task::coop::unconstrained(work))
 }
+// ANCHOR_END: in_one_task
 
 fn park_futures(runtime: &Runtime, target: u64, sample: bool) -> Parked {
     in_one_task(runtime, async move {
