@@ -13,7 +13,7 @@
 //! Two tables, because what stops a worker depends on what it is doing:
 //! - **IO-like steps**: each step waits 1 ms (a tokio timer in tasks, a blocking sleep or
 //!   wait in threads).
-//! - **CPU-like steps**: each step is some tens of microseconds of arithmetic with no await
+//! - **CPU-like steps**: each step is about 16 µs of arithmetic (reference machine) with no await
 //!   inside.
 //!
 //! The variants (in [`variants`]; the workers' loops are in [`workers`]), and why each exists:
@@ -81,7 +81,7 @@ pub struct Args {
     /// Length of one IO-like step, in milliseconds [default: 1].
     #[arg(long, value_name = "MS", help_heading = "Case")]
     pub io_step_ms: Option<u64>,
-    /// Iterations of arithmetic in one CPU-like step [default: 10000, some tens of µs].
+    /// Iterations of arithmetic in one CPU-like step [default: 10000, about 16 µs on the reference machine].
     #[arg(long, value_name = "N", help_heading = "Case")]
     pub cpu_iterations: Option<u32>,
     /// Steps in a CPU worker's whole job: what a task without yield points runs to the end
