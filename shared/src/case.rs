@@ -220,7 +220,7 @@ pub struct Table {
     pub columns: Vec<Column>,
     /// Whether every row must report the same digest (the variants computed the same answer).
     pub digests_must_agree: bool,
-    /// Repetitions for this table, if not the run's `--repeat` (sweeps use fewer).
+    /// This table's default number of measured runs (sweeps use fewer); `--repeat` overrides it.
     pub repeat: Option<usize>,
 }
 

@@ -233,6 +233,7 @@ fn run<C: Case>(args: Vec<std::ffi::OsString>) -> Result<i32, Stop> {
     let machine = Machine::detect();
     let options = RunOptions {
         repeat,
+        repeat_override: common.repeat.map(|r| r as usize),
         timeout: Duration::from_secs(common.timeout),
         progress: !common.no_progress && std::io::stderr().is_terminal(),
     };

@@ -273,11 +273,14 @@ fn format_cell(row: &RowReport, column: &Column) -> String {
         return "–".into();
     };
     let median = format_value(stats.median, column.format);
-    if column.spread && stats.n > 1 && stats.median != 0.0 {
+    let cell = if column.spread && stats.n > 1 && stats.median != 0.0 {
         format!("{median} ±{:.0}%", 100.0 * stats.mad / stats.median.abs())
     } else {
         median
-    }
+    };
+    // A figure only some runs produced (say, a latency over the workers that did stop) must
+    // say how many runs it stands for.
+    if stats.n < row.runs.len() { format!("{cell} ({}/{} runs)", stats.n, row.runs.len()) } else { cell }
 }
 
 pub fn format_value(value: f64, format: Format) -> String {

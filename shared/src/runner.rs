@@ -56,9 +56,19 @@ pub enum RunError {
 
 #[derive(Clone, Debug)]
 pub struct RunOptions {
+    /// Measured runs per row for tables that set no default of their own.
     pub repeat: usize,
+    /// `--repeat`, when the user gave it: it wins over every table's own default.
+    pub repeat_override: Option<usize>,
     pub timeout: Duration,
     pub progress: bool,
+}
+
+impl RunOptions {
+    /// The user's `--repeat`, else the table's own default, else the preset's.
+    pub fn repeat_for(&self, table: &Table) -> usize {
+        self.repeat_override.or(table.repeat).unwrap_or(self.repeat)
+    }
 }
 
 /// Every table's rows' measured records: `records[table][row][run]`.
@@ -81,7 +91,7 @@ pub fn run_plan(
     if interrupted() {
         return Err(RunError::Interrupted);
     }
-    let total: usize = tables.iter().map(|t| t.rows.len() * (1 + t.repeat.unwrap_or(options.repeat))).sum();
+    let total: usize = tables.iter().map(|t| t.rows.len() * (1 + options.repeat_for(t))).sum();
     let progress = if options.progress {
         let bar = ProgressBar::new(total as u64);
         bar.set_style(
@@ -97,7 +107,7 @@ pub fn run_plan(
     let mut sequence = 0usize;
     let mut records: Records = Vec::with_capacity(tables.len());
     for table in tables {
-        let repeat = table.repeat.unwrap_or(options.repeat);
+        let repeat = options.repeat_for(table);
         let mut table_records: Vec<Vec<RunRecord>> = vec![Vec::with_capacity(repeat); table.rows.len()];
         // Warm-up (round 0) is run and checked but not recorded.
         for round in 0..=repeat {
@@ -238,4 +248,20 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     file.as_file().sync_all()?;
     file.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeat_flag_beats_table_default_beats_preset() {
+        let mut table = Table::new("t", "t");
+        let preset = RunOptions { repeat: 5, repeat_override: None, timeout: Duration::from_secs(1), progress: false };
+        assert_eq!(preset.repeat_for(&table), 5);
+        table.repeat = Some(2);
+        assert_eq!(preset.repeat_for(&table), 2);
+        let flagged = RunOptions { repeat_override: Some(9), ..preset };
+        assert_eq!(flagged.repeat_for(&table), 9);
+    }
 }
