@@ -284,6 +284,8 @@ fn format_cell(row: &RowReport, column: &Column) -> String {
 }
 
 pub fn format_value(value: f64, format: Format) -> String {
+    // Differences of noisy figures can come out as a tiny negative; "-0 B" reads as a bug.
+    let value = if value.abs() < 1e-12 { 0.0 } else { value };
     match format {
         Format::Seconds => format_seconds(value),
         Format::Micros => format_seconds(value / 1e6),
@@ -302,6 +304,8 @@ pub fn format_seconds(seconds: f64) -> String {
         format!("{:.1} ms", seconds * 1e3)
     } else if abs >= 1e-6 {
         format!("{:.1} µs", seconds * 1e6)
+    } else if abs < 0.5e-9 {
+        "0 ns".to_string()
     } else {
         format!("{:.0} ns", seconds * 1e9)
     }
@@ -315,7 +319,13 @@ pub fn format_bytes(bytes: f64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 { format!("{value:.0} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+    if unit == 0 && value.abs() < 0.5 {
+        "0 B".to_string()
+    } else if unit == 0 {
+        format!("{value:.0} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 pub fn format_count(value: f64) -> String {
@@ -448,6 +458,8 @@ mod tests {
         assert_eq!(format_seconds(0.0123), "12.3 ms");
         assert_eq!(format_seconds(4.2e-6), "4.2 µs");
         assert_eq!(format_seconds(3e-8), "30 ns");
+        assert_eq!(format_seconds(-1e-10), "0 ns");
+        assert_eq!(format_bytes(-0.3), "0 B");
         assert_eq!(format_bytes(512.0), "512 B");
         assert_eq!(format_bytes(8.0 * 1024.0 * 1024.0), "8.0 MiB");
         assert_eq!(format_count(12.0), "12");
