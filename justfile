@@ -104,7 +104,7 @@ check-new:
     set -euo pipefail
     trap 'rm -rf crates/scaffold-check target/casebook/scaffold-check.json' EXIT
     just new scaffold-check
-    just list | grep -q '^scaffold-check '
+    just list | grep '^scaffold-check ' > /dev/null
     cargo test --quiet -p scaffold-check
     cargo run --quiet --release -p scaffold-check -- --quick --no-progress > /dev/null
 

@@ -394,10 +394,14 @@ pub fn execute(params: &Params, kind: StepKind, variant: &str, ctx: &mut Ctx) ->
 
     let deadline = Duration::from_millis(params.deadline_ms);
     let (requested_ns, steps_at_request) = ctx.measure(|| {
-        let steps_at_request = ledger.total_steps();
         let requested_ns = ledger.now_ns();
         let give_up_at = Instant::now() + deadline;
         cancel();
+        // Count from the moment the request has been fully issued: read before `cancel()`,
+        // a preempted main thread would charge the variant with steps that ran before any
+        // worker could have seen the request. From here, a worker that honours it finishes
+        // at most the step it is in.
+        let steps_at_request = ledger.total_steps();
         ledger.wait_all_dropped(give_up_at);
         (requested_ns, steps_at_request)
     });
