@@ -88,7 +88,7 @@ fn load(files: Vec<PathBuf>) -> anyhow::Result<Vec<Report>> {
 fn summary(reports: &[Report]) -> String {
     let mut table = Table::new();
     table.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
-    table.set_header(vec!["case", "run", "answers", "fastest per table", "claims"]);
+    table.set_header(vec!["case", "run", "checks", "fastest per table", "claims"]);
     for report in reports {
         let fastest: Vec<String> = report
             .tables
@@ -112,7 +112,7 @@ fn summary(reports: &[Report]) -> String {
         table.add_row(vec![
             report.case.clone(),
             format!("{}, {} runs/row, {}", report.preset, report.repeat, report.env.commit),
-            if report.correctness.ok { "agree".to_string() } else { "FAILED".to_string() },
+            if report.correctness.ok { "passed".to_string() } else { "FAILED".to_string() },
             fastest.join("\n"),
             format!("{held} held, {not} did not, {unsure} inconclusive"),
         ]);
