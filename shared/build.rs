@@ -1,17 +1,48 @@
-//! Records the compiler and profile this binary was built with, for the report's machine line.
-use std::process::Command;
+//! Records what this binary was built with, for the report's machine line: the compiler, the
+//! profile, and the commit of the source tree at build time (the report also reads the tree
+//! at run time, and says so when the two differ).
+use std::{path::Path, process::Command};
 
 fn main() {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let version = Command::new(rustc)
-        .arg("--version")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|| "unknown".into());
-    println!("cargo:rustc-env=CASEBOOK_RUSTC={version}");
+    println!("cargo:rustc-env=CASEBOOK_RUSTC={}", output_of(Command::new(rustc).arg("--version")));
     let profile = std::env::var("PROFILE").unwrap_or_else(|_| "unknown".into());
     println!("cargo:rustc-env=CASEBOOK_PROFILE={profile}");
+
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
+    let workspace = Path::new(&manifest).parent().unwrap_or(Path::new("."));
+    let commit = output_of(Command::new("git").arg("-C").arg(workspace).args([
+        "describe",
+        "--always",
+        "--dirty",
+        "--abbrev=12",
+    ]));
+    println!("cargo:rustc-env=CASEBOOK_BUILT_FROM={commit}");
+    // Rebuild when HEAD moves (a checkout or a commit); watch only files that exist, since a
+    // missing one would make cargo rerun this script on every build.
+    let git = workspace.join(".git");
+    let head = git.join("HEAD");
+    if head.is_file() {
+        println!("cargo:rerun-if-changed={}", head.display());
+        if let Some(reference) =
+            std::fs::read_to_string(&head).ok().and_then(|h| h.strip_prefix("ref: ").map(|r| r.trim().to_string()))
+        {
+            let path = git.join(reference);
+            if path.is_file() {
+                println!("cargo:rerun-if-changed={}", path.display());
+            }
+        }
+    }
     println!("cargo:rerun-if-changed=build.rs");
+}
+
+fn output_of(command: &mut Command) -> String {
+    command
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".into())
 }

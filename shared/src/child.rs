@@ -8,7 +8,6 @@
 
 use std::{
     collections::BTreeMap,
-    io::Read,
     path::{Path, PathBuf},
     time::Instant,
 };
@@ -20,8 +19,12 @@ use crate::{
     procfs,
 };
 
-/// The hidden first argument that puts a case binary in child mode.
+/// The hidden first argument that puts a case binary in child mode; the second is the path
+/// of the spec file.
 pub const CHILD_FLAG: &str = "__casebook-child";
+
+/// Tells the child its parent's pid, so it can tell when it has been orphaned.
+pub const PARENT_PID_VAR: &str = "CASEBOOK_PARENT_PID";
 
 /// Figure keys the harness itself records for every run.
 pub const WALL: &str = "wall_s";
@@ -57,7 +60,10 @@ pub struct Ctx {
     scratch: PathBuf,
     fixture: PathBuf,
     record: RunRecord,
-    measured: bool,
+    /// How many times `measure` ran: exactly once is the contract.
+    measured: usize,
+    /// Keys of figures that were not finite numbers: a bug in the case, reported by `finish`.
+    non_finite: Vec<String>,
 }
 
 impl Ctx {
@@ -66,7 +72,7 @@ impl Ctx {
     }
 
     pub fn with_fixture(scratch: PathBuf, fixture: PathBuf) -> Self {
-        Ctx { scratch, fixture, record: RunRecord::default(), measured: false }
+        Ctx { scratch, fixture, record: RunRecord::default(), measured: 0, non_finite: Vec::new() }
     }
 
     /// The inputs `Case::setup` built once for every run: read them, never write them.
@@ -96,22 +102,31 @@ impl Ctx {
         self.figure(CORES_BUSY, if wall > 0.0 { (user + system) / wall } else { 0.0 });
         self.figure(VOLUNTARY_CS, (after.voluntary_cs - before.voluntary_cs) as f64);
         self.figure(INVOLUNTARY_CS, (after.involuntary_cs - before.involuntary_cs) as f64);
-        self.measured = true;
+        self.measured += 1;
         out
     }
 
-    /// Records a case-defined figure.
+    /// Records a case-defined figure. A NaN or infinity fails the run at the end, naming the
+    /// key, rather than travelling on as a `null` nobody can summarise.
     pub fn figure(&mut self, key: &str, value: f64) {
+        if !value.is_finite() {
+            self.non_finite.push(key.to_string());
+            return;
+        }
         self.record.figures.insert(key.to_string(), value);
     }
 
     /// Records a latency distribution (values in microseconds) as `<key>_p50_us`,
-    /// `<key>_p99_us`, `<key>_max_us` and `<key>_count`.
+    /// `<key>_p99_us`, `<key>_max_us` and `<key>_count`. An empty histogram records only its
+    /// count: percentiles of nothing are not zero, they are missing.
     pub fn latency_us(&mut self, key: &str, histogram: &hdrhistogram::Histogram<u64>) {
+        self.figure(&format!("{key}_count"), histogram.len() as f64);
+        if histogram.is_empty() {
+            return;
+        }
         self.figure(&format!("{key}_p50_us"), histogram.value_at_quantile(0.50) as f64);
         self.figure(&format!("{key}_p99_us"), histogram.value_at_quantile(0.99) as f64);
         self.figure(&format!("{key}_max_us"), histogram.max() as f64);
-        self.figure(&format!("{key}_count"), histogram.len() as f64);
     }
 
     /// Records the run's answer, which must match every other variant's in the same table.
@@ -122,8 +137,13 @@ impl Ctx {
     /// Finishes the record: a case that never called [`Ctx::measure`] gets no wall time
     /// rather than a made-up one.
     pub fn finish(mut self) -> anyhow::Result<RunRecord> {
-        if !self.measured {
-            anyhow::bail!("the case's run() never called ctx.measure(): nothing was timed");
+        match self.measured {
+            0 => anyhow::bail!("the case's run() never called ctx.measure(): nothing was timed"),
+            1 => {}
+            n => anyhow::bail!("the case's run() called ctx.measure() {n} times; the figures would mix regions"),
+        }
+        if !self.non_finite.is_empty() {
+            anyhow::bail!("the case recorded non-finite figures: {}", self.non_finite.join(", "));
         }
         self.record.figures.insert(PEAK_RSS.into(), procfs::rusage_self().max_rss_bytes as f64);
         Ok(self.record)
@@ -132,10 +152,10 @@ impl Ctx {
 
 /// Child-mode entry point: read the spec, run the row once, write the record.
 pub(crate) fn child_main<C: Case>() -> anyhow::Result<()> {
-    procfs::die_with_parent();
-    let mut input = String::new();
-    std::io::stdin().read_to_string(&mut input)?;
-    let spec: ChildSpec = serde_json::from_str(&input)?;
+    let parent: Option<i32> = std::env::var(PARENT_PID_VAR).ok().and_then(|p| p.parse().ok());
+    procfs::die_with_parent(parent);
+    let spec_path = std::env::args_os().nth(2).ok_or_else(|| anyhow::anyhow!("child mode needs a spec path"))?;
+    let spec: ChildSpec = serde_json::from_slice(&std::fs::read(&spec_path)?)?;
     let params: C::Params = serde_json::from_value(spec.params.clone())?;
     let mut ctx = Ctx::with_fixture(spec.scratch.clone(), spec.fixture.clone());
     C::run(&params, &spec.point, &mut ctx)?;

@@ -67,6 +67,10 @@ impl std::fmt::Display for Outcome {
 pub struct ClaimResult {
     pub id: String,
     pub claim: String,
+    /// Which reading of the claim this result decides, when a case tests more than one (a
+    /// dropped future versus a dropped task handle, resident versus reserved memory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reading: Option<String>,
     pub outcome: Outcome,
     /// The measured figures the outcome rests on, as a sentence.
     pub evidence: String,
@@ -82,10 +86,17 @@ impl ClaimResult {
         ClaimResult {
             id: id.into(),
             claim: claim.into(),
+            reading: None,
             outcome,
             evidence: evidence.into(),
             threshold: threshold.into(),
         }
+    }
+
+    /// Names the reading of the claim this result decides.
+    pub fn with_reading(mut self, reading: impl Into<String>) -> Self {
+        self.reading = Some(reading.into());
+        self
     }
 
     /// The claim could not be decided because the rows it needs were not in this run.
@@ -96,9 +107,13 @@ impl ClaimResult {
 
 /// Decides "`a` is at least `factor` times `b`" from two summaries, spread-aware: it held
 /// if every run of `a` beat `factor` times every run of `b`, did not hold if every run fell
-/// short, and is inconclusive when the ranges straddle the line.
+/// short, and is inconclusive when the ranges straddle the line or either side has a single
+/// run.
 pub fn at_least_times(a: &Stats, b: &Stats, factor: f64) -> Outcome {
-    if a.min >= factor * b.max {
+    if a.n < 2 || b.n < 2 {
+        // One run has no spread: it cannot tell a real difference from a lucky one.
+        Outcome::Inconclusive
+    } else if a.min >= factor * b.max {
         Outcome::Held
     } else if a.max < factor * b.min {
         Outcome::DidNotHold
@@ -108,12 +123,29 @@ pub fn at_least_times(a: &Stats, b: &Stats, factor: f64) -> Outcome {
 }
 
 /// Decides "`a` is at least `threshold`": held if every run reached it, did not hold if no
-/// run did, inconclusive otherwise.
+/// run did, inconclusive otherwise (and with a single run).
 pub fn at_least(a: &Stats, threshold: f64) -> Outcome {
-    if a.min >= threshold {
+    if a.n < 2 {
+        Outcome::Inconclusive
+    } else if a.min >= threshold {
         Outcome::Held
     } else if a.max < threshold {
         Outcome::DidNotHold
+    } else {
+        Outcome::Inconclusive
+    }
+}
+
+/// One outcome from several sub-results of the same claim: held only if all held, did not
+/// hold if any did not, inconclusive otherwise, and inconclusive when there is nothing to
+/// combine.
+pub fn combine(outcomes: &[Outcome]) -> Outcome {
+    if outcomes.is_empty() {
+        Outcome::Inconclusive
+    } else if outcomes.contains(&Outcome::DidNotHold) {
+        Outcome::DidNotHold
+    } else if outcomes.iter().all(|o| *o == Outcome::Held) {
+        Outcome::Held
     } else {
         Outcome::Inconclusive
     }
@@ -145,6 +177,18 @@ mod tests {
         assert_eq!(at_least(&stats(&[1.7, 1.8]), 1.7), Outcome::Held);
         assert_eq!(at_least(&stats(&[1.2, 1.6]), 1.7), Outcome::DidNotHold);
         assert_eq!(at_least(&stats(&[1.6, 1.8]), 1.7), Outcome::Inconclusive);
+        // A single run decides nothing, however far from the line it lands.
+        assert_eq!(at_least(&stats(&[9.0]), 1.7), Outcome::Inconclusive);
+        assert_eq!(at_least_times(&stats(&[100.0]), &stats(&[1.0, 1.1]), 5.0), Outcome::Inconclusive);
+    }
+
+    #[test]
+    fn combining_outcomes() {
+        use Outcome::*;
+        assert_eq!(combine(&[]), Inconclusive);
+        assert_eq!(combine(&[Held, Held]), Held);
+        assert_eq!(combine(&[Held, Inconclusive]), Inconclusive);
+        assert_eq!(combine(&[Held, DidNotHold, Inconclusive]), DidNotHold);
     }
 
     #[test]

@@ -185,12 +185,17 @@ pub fn default_json_path(case: &str) -> PathBuf {
 }
 
 fn print_report(report: &Report, format: OutputFormat) -> anyhow::Result<()> {
-    match format {
-        OutputFormat::Table => print!("{}", report.to_text()),
-        OutputFormat::Markdown => print!("{}", report.to_markdown()),
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(report)?),
+    use std::io::Write;
+    let text = match format {
+        OutputFormat::Table => report.to_text(),
+        OutputFormat::Markdown => report.to_markdown(),
+        OutputFormat::Json => serde_json::to_string_pretty(report)? + "\n",
+    };
+    // A reader that closed the pipe early (`| head`) has what it wanted: not an error.
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 fn run<C: Case>(args: Vec<std::ffi::OsString>) -> Result<i32, Stop> {
@@ -243,6 +248,14 @@ fn run<C: Case>(args: Vec<std::ffi::OsString>) -> Result<i32, Stop> {
         Err(RunError::Interrupted) => return Err(Stop::Interrupted),
         Err(RunError::Failed(e)) => return Err(Stop::Failed(e)),
     };
+    // Record what each table really ran, so the report never claims runs it did not make.
+    let tables: Vec<_> = tables
+        .into_iter()
+        .map(|mut table| {
+            table.repeat = Some(options.repeat_for(&table));
+            table
+        })
+        .collect();
     let mut report = Report::build(info, machine, preset, repeat, params_json, tables, records);
     report.add_failures(C::check(&report));
     if report.correctness.lines.is_empty() {

@@ -33,7 +33,7 @@ pub mod stats;
 
 pub use case::{Case, CaseInfo, Column, Format, Model, Point, Preset, Row, Table, UsageError, Variant};
 pub use child::Ctx;
-pub use claims::{ClaimResult, Outcome, at_least, at_least_times};
+pub use claims::{ClaimResult, Outcome, at_least, at_least_times, combine};
 pub use cli::main;
 pub use report::{Report, RowReport};
 pub use stats::{Comparison, Stats};

@@ -32,15 +32,20 @@ impl Machine {
                 .unwrap_or_else(|_| "unknown".into()),
             rustc: env!("CASEBOOK_RUSTC").into(),
             profile: env!("CASEBOOK_PROFILE").into(),
-            commit: commit().unwrap_or_else(|| "unknown".into()),
+            commit: commit_line(),
             date: utc_now(),
         }
     }
 
     /// One line, for the top of every report.
     pub fn line(&self) -> String {
+        format!("{} | {}", self.line_without_date(), self.date)
+    }
+
+    /// The machine line without the date, to tell whether two reports share a machine and commit.
+    pub fn line_without_date(&self) -> String {
         format!(
-            "{} | {} logical cores | {} RAM | {} (kernel {}) | {} | {} build | commit {} | {}",
+            "{} | {} logical cores | {} RAM | {} (kernel {}) | {} | {} build | commit {}",
             self.cpu_model,
             self.logical_cores,
             crate::report::format_bytes(self.memory_bytes as f64),
@@ -48,8 +53,7 @@ impl Machine {
             self.kernel,
             self.rustc,
             self.profile,
-            self.commit,
-            self.date
+            self.commit
         )
     }
 }
@@ -71,7 +75,18 @@ fn os_name() -> Option<String> {
     Some(line.trim_start_matches("PRETTY_NAME=").trim_matches('"').to_string())
 }
 
-/// The commit of the checkout this binary was built from, `-dirty` when it has local edits.
+/// The commit the binary was built from; when the tree has moved on since (an edit or a
+/// checkout after the build), both, so no figure is filed under the wrong commit.
+fn commit_line() -> String {
+    let built = env!("CASEBOOK_BUILT_FROM");
+    match commit() {
+        Some(now) if now != built && built != "unknown" => format!("{built} (built from; tree now {now})"),
+        Some(now) if built == "unknown" => now,
+        _ => built.to_string(),
+    }
+}
+
+/// The commit of the checkout right now, `-dirty` when it has local edits.
 fn commit() -> Option<String> {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent()?;
     let output = Command::new("git")

@@ -55,11 +55,6 @@ pub fn thread_count(pid: u32) -> Option<u64> {
     after_name.split_whitespace().nth(17)?.parse().ok()
 }
 
-/// Threads of this process right now.
-pub fn thread_count_self() -> Option<u64> {
-    thread_count(std::process::id())
-}
-
 /// Reads a single integer from a file such as `/proc/sys/kernel/threads-max`.
 pub fn read_number(path: impl AsRef<Path>) -> Option<u64> {
     std::fs::read_to_string(path).ok()?.trim().parse().ok()
@@ -84,13 +79,14 @@ fn meminfo_field(name: &str) -> Option<u64> {
 
 /// Asks the kernel to kill this (child) process if its parent dies, so that a harness killed
 /// outright (SIGKILL, a closed terminal) never leaves a measured run behind.
-pub fn die_with_parent() {
+pub fn die_with_parent(expected_parent: Option<i32>) {
     #[cfg(target_os = "linux")]
     // SAFETY: prctl with PR_SET_PDEATHSIG takes a signal number and touches no memory.
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-        // The parent may have died before the prctl took effect: then we were re-parented.
-        if libc::getppid() == 1 {
+        // The parent may have died before the prctl took effect: then we were re-parented,
+        // to init or to a subreaper, and our parent is no longer the one that started us.
+        if expected_parent.is_some_and(|p| libc::getppid() != p) {
             libc::_exit(1);
         }
     }

@@ -179,19 +179,22 @@ impl Report {
             out += &format!("**Question:** {}\n\n", self.question);
             out += &format!("**Machine:** {}\n\n", self.env.line());
             out += &format!(
-                "**Run:** `{}` preset, {} measured runs per row after one warm-up, each in its own process. Parameters: `{}`\n\n",
+                "**Run:** `{}` preset, {} measured runs per row (unless a table says otherwise) after one warm-up, each in its own process. Parameters: `{}`\n\n",
                 self.preset, self.repeat, self.params
             );
         } else {
             out += &format!("casebook: {}\n{}\n\n", self.case, self.question);
             out += &format!("machine: {}\n", self.env.line());
             out += &format!(
-                "run: {} preset, {} measured runs per row after 1 warm-up, one process per run; params {}\n\n",
+                "run: {} preset, {} measured runs per row (unless a table says otherwise) after 1 warm-up, one process per run; params {}\n\n",
                 self.preset, self.repeat, self.params
             );
         }
         for table in &self.tables {
             out += &heading(0, &table.title);
+            if let Some(runs) = table.repeat.filter(|&r| r != self.repeat) {
+                out += &format!("{runs} measured runs per row in this table.\n\n");
+            }
             out += &self.render_table(table, markdown);
             out += "\n\n";
             if !table.note.is_empty() {
@@ -217,10 +220,11 @@ impl Report {
         let mut claims = new_table(markdown);
         claims.set_header(vec!["claim", "outcome", "evidence", "threshold"]);
         for claim in &self.claims {
+            let reading = claim.reading.as_ref().map(|r| format!(" (reading: {r})")).unwrap_or_default();
             let id = if markdown {
-                format!("`{}`: {}", claim.id, claim.claim)
+                format!("`{}`: {}{reading}", claim.id, claim.claim)
             } else {
-                format!("{}: {}", claim.id, claim.claim)
+                format!("{}: {}{reading}", claim.id, claim.claim)
             };
             claims.add_row(vec![id, claim.outcome.to_string(), claim.evidence.clone(), claim.threshold.clone()]);
         }

@@ -9,6 +9,7 @@
 use std::{
     fs::File,
     io::Write,
+    os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
     process::{Command, ExitStatus, Stdio},
     sync::atomic::{AtomicBool, Ordering},
@@ -20,7 +21,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::{
     case::{Point, Table},
-    child::{CHILD_FLAG, ChildSpec, RunRecord},
+    child::{CHILD_FLAG, ChildSpec, PARENT_PID_VAR, RunRecord},
     procfs,
 };
 
@@ -109,7 +110,7 @@ pub fn run_plan(
     for table in tables {
         let repeat = options.repeat_for(table);
         let mut table_records: Vec<Vec<RunRecord>> = vec![Vec::with_capacity(repeat); table.rows.len()];
-        // Warm-up (round 0) is run and checked but not recorded.
+        // Round 0 is the warm-up: it must succeed, but its figures and digest are dropped.
         for round in 0..=repeat {
             for (row_index, row) in table.rows.iter().enumerate() {
                 let what = if round == 0 { "warm-up".to_string() } else { format!("run {round}/{repeat}") };
@@ -163,26 +164,22 @@ fn run_child(
         fixture: fixture.to_path_buf(),
         result_path: result_path.clone(),
     };
+    // A file, not a pipe: writing to a child that never reads could block us before the
+    // timeout clock even starts.
+    let spec_path = scratch_root.join(format!("run-{sequence}.spec.json"));
+    std::fs::write(&spec_path, serde_json::to_vec(&spec).context("cannot serialise the run's spec")?)
+        .context("cannot write the run's spec")?;
 
     let mut child = Command::new(executable)
         .arg(CHILD_FLAG)
-        .stdin(Stdio::piped())
+        .arg(&spec_path)
+        .env(PARENT_PID_VAR, std::process::id().to_string())
+        .stdin(Stdio::null())
         .stdout(log.try_clone().context("log handle")?)
         .stderr(log)
         .spawn()
         .with_context(|| format!("cannot start {}", executable.display()))?;
     let pid = child.id();
-    if let Some(mut stdin) = child.stdin.take() {
-        let written = serde_json::to_vec(&spec).map_err(anyhow::Error::from).and_then(|bytes| {
-            stdin.write_all(&bytes)?;
-            Ok(())
-        });
-        if let Err(e) = written {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(RunError::Failed(e.context("cannot send the spec to the child")));
-        }
-    }
 
     let started = Instant::now();
     let mut peak_threads = 0u64;
@@ -208,9 +205,13 @@ fn run_child(
         }
         std::thread::sleep(SAMPLE_EVERY);
     };
-    // Ctrl-C reaches the whole process group: a child killed by SIGINT means "interrupted",
-    // not "the variant failed".
-    if interrupted() || killed_by_interrupt(&status) {
+    // Ctrl-C reaches the whole process group, and the child may die of it a moment before
+    // our handler sets the flag: give the flag a moment before calling it a failure. A child
+    // killed by a signal from anyone else is a failed run, not an interruption.
+    if killed_by_interrupt(&status) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    if interrupted() {
         return Err(RunError::Interrupted);
     }
     if !status.success() {
@@ -226,6 +227,7 @@ fn run_child(
     let _ = std::fs::remove_dir_all(&scratch);
     let _ = std::fs::remove_file(&result_path);
     let _ = std::fs::remove_file(&log_path);
+    let _ = std::fs::remove_file(&spec_path);
     Ok(record)
 }
 
@@ -245,6 +247,8 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let mut file =
         tempfile::NamedTempFile::new_in(&dir).with_context(|| format!("cannot write in {}", dir.display()))?;
     file.write_all(bytes)?;
+    // A report is for reading by anyone, not a secret: the temp file's 0600 would stick.
+    file.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
     file.as_file().sync_all()?;
     file.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())

@@ -60,14 +60,6 @@ impl Comparison {
             separated: a.max < b.min || b.max < a.min,
         }
     }
-
-    /// `a` is lower than `b` by at least `factor` (e.g. 1.1 for 10%) and the ranges do not
-    /// overlap. With a single run per side, separation is meaningless, so it is not required.
-    pub fn clearly_lower(a: &Stats, b: &Stats, factor: f64) -> bool {
-        let c = Comparison::of(a, b);
-        let separated = c.separated || a.n < 2 || b.n < 2;
-        separated && c.ratio * factor <= 1.0
-    }
 }
 
 #[cfg(test)]
@@ -103,18 +95,14 @@ mod tests {
         let b = Stats::of(&[1.3, 1.5, 1.7]).unwrap();
         let c = Comparison::of(&a, &b);
         assert!(!c.separated);
-        assert!(!Comparison::clearly_lower(&a, &b, 1.1));
     }
 
     #[test]
-    fn separated_ranges_with_enough_margin_are_clear() {
+    fn separated_ranges_are_called() {
         let a = Stats::of(&[1.0, 1.1, 1.05]).unwrap();
         let b = Stats::of(&[2.0, 2.2, 2.1]).unwrap();
         let c = Comparison::of(&a, &b);
         assert!(c.separated);
         assert!((c.ratio - 0.5).abs() < 1e-9);
-        assert!(Comparison::clearly_lower(&a, &b, 1.5));
-        assert!(!Comparison::clearly_lower(&a, &b, 2.5));
-        assert!(!Comparison::clearly_lower(&b, &a, 1.1));
     }
 }

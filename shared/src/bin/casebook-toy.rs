@@ -24,6 +24,12 @@ struct Args {
     /// Leave a file in the scratch directory.
     #[arg(long)]
     litter: bool,
+    /// Forget to call ctx.measure.
+    #[arg(long)]
+    no_measure: bool,
+    /// Record a NaN figure.
+    #[arg(long)]
+    nan: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -33,6 +39,8 @@ struct Params {
     fail: bool,
     sleep_ms: u64,
     litter: bool,
+    no_measure: bool,
+    nan: bool,
 }
 
 impl Case for Toy {
@@ -53,7 +61,18 @@ impl Case for Toy {
         if args.n == 0 {
             return Err(UsageError::new("--n must be at least 1"));
         }
-        Ok(Params { n: args.n, wrong: args.wrong, fail: args.fail, sleep_ms: args.sleep_ms, litter: args.litter })
+        if args.n > 1 << 32 {
+            return Err(UsageError::new("--n must be at most 2^32, so the sum fits in 64 bits"));
+        }
+        Ok(Params {
+            n: args.n,
+            wrong: args.wrong,
+            fail: args.fail,
+            sleep_ms: args.sleep_ms,
+            litter: args.litter,
+            no_measure: args.no_measure,
+            nan: args.nan,
+        })
     }
 
     /// Writes the input once; every run reads it, which proves children see the fixture.
@@ -74,6 +93,13 @@ impl Case for Toy {
             std::fs::write(ctx.scratch().join("litter.txt"), b"left behind")?;
         }
         let n: u64 = std::fs::read_to_string(ctx.fixture().join("n.txt"))?.trim().parse()?;
+        if params.nan {
+            ctx.figure("broken", f64::NAN);
+        }
+        if params.no_measure {
+            ctx.digest("0");
+            return Ok(());
+        }
         let sum = ctx.measure(|| -> anyhow::Result<u64> {
             std::thread::sleep(std::time::Duration::from_millis(params.sleep_ms));
             match point.variant.as_str() {

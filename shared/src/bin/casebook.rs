@@ -117,8 +117,19 @@ fn summary(reports: &[Report]) -> String {
             format!("{held} held, {not} did not, {unsure} inconclusive"),
         ]);
     }
-    let machine = reports.first().map(|r| r.env.line()).unwrap_or_default();
-    format!("machine: {machine}\n{table}\n")
+    // Reports from different machines or commits must not hide under one machine line.
+    let mut machines: Vec<String> = reports.iter().map(|r| r.env.line_without_date()).collect();
+    machines.dedup();
+    let header = if machines.len() == 1 {
+        format!("machine: {}", machines[0])
+    } else {
+        reports
+            .iter()
+            .map(|r| format!("machine ({}): {}", r.case, r.env.line_without_date()))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    format!("{header}\n{table}\n")
 }
 
 /// The outcome of a claim across cases: the same if they agree, otherwise "mixed".
@@ -138,7 +149,8 @@ fn claims_table(reports: &[Report]) -> String {
         for report in reports {
             for claim in report.claims.iter().filter(|c| c.id == *id) {
                 outcomes.push(claim.outcome);
-                per_case.push(format!("[{}](cases/{}.md): {}", report.case, report.case, claim.outcome));
+                let reading = claim.reading.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
+                per_case.push(format!("[{}](cases/{}.md){reading}: {}", report.case, report.case, claim.outcome));
             }
         }
         let per_case = if per_case.is_empty() { "not tested yet".to_string() } else { per_case.join("; ") };
