@@ -6,7 +6,13 @@
 //! model would write it; the `granularity` is how many items one unit of concurrency (a
 //! thread, a task, a rayon chunk) takes.
 
-use std::{future::Future, sync::Arc};
+use std::{
+    future::Future,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
 
 use rayon::prelude::*;
 
@@ -80,6 +86,40 @@ pub fn threads_static<W: Workload>(workload: &W, threads: usize) -> Vec<W::Item>
 }
 // ANCHOR_END: threads_static
 
+// ANCHOR: threads_shared_counter
+/// Scoped OS threads, one per core, that take the next `granularity` items from a shared
+/// atomic counter until none are left: dynamic load balancing with no pool and no stealing,
+/// the control that tells what rayon's stealing adds beyond it.
+pub fn threads_shared_counter<W: Workload>(workload: &W, threads: usize, granularity: usize) -> Vec<W::Item> {
+    let next = AtomicUsize::new(0);
+    let pieces: Vec<(usize, Vec<W::Item>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let next = &next;
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let first = next.fetch_add(granularity, Ordering::Relaxed);
+                        if first >= workload.item_count() {
+                            break done;
+                        }
+                        done.push((first, compute_range(workload, first, granularity)));
+                    }
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    });
+    let mut out = vec![W::Item::default(); workload.item_count()];
+    for (first, items) in pieces {
+        for (offset, item) in items.into_iter().enumerate() {
+            out[first + offset] = item;
+        }
+    }
+    out
+}
+// ANCHOR_END: threads_shared_counter
+
 // ANCHOR: thread_per_item
 /// A fresh OS thread for every `granularity` items, every pass: what "pool your threads"
 /// warns against, and what a quick `thread::spawn` in a loop turns into.
@@ -127,9 +167,37 @@ pub async fn tokio_spawn<W: Workload>(workload: Arc<W>, granularity: usize) -> a
 // ANCHOR_END: tokio_spawn
 
 // ANCHOR: tokio_spawn_blocking
-/// The same units through `spawn_blocking`: off the async workers, onto tokio's blocking
-/// pool, which grows a thread for every unit that finds no idle one (up to 512).
-pub async fn tokio_spawn_blocking<W: Workload>(workload: Arc<W>, granularity: usize) -> anyhow::Result<Vec<W::Item>> {
+/// The same units through `spawn_blocking`, the framework's advice, written as an expert
+/// would: a semaphore with one permit per core keeps at most that many on tokio's blocking
+/// pool at once, so the pool does not grow a thread per unit.
+pub async fn tokio_spawn_blocking<W: Workload>(
+    workload: Arc<W>,
+    granularity: usize,
+    cores: usize,
+) -> anyhow::Result<Vec<W::Item>> {
+    let permits = Arc::new(tokio::sync::Semaphore::new(cores));
+    let mut handles = Vec::with_capacity(workload.item_count().div_ceil(granularity));
+    for first in (0..workload.item_count()).step_by(granularity) {
+        let permit = Arc::clone(&permits).acquire_owned().await?;
+        let workload = Arc::clone(&workload);
+        handles.push(tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            compute_range(&*workload, first, granularity)
+        }));
+    }
+    let mut out = Vec::with_capacity(workload.item_count());
+    for handle in handles {
+        out.extend(handle.await?);
+    }
+    Ok(out)
+}
+
+/// The advice taken literally: one `spawn_blocking` per unit, all at once. Tokio's blocking
+/// pool grows a thread for every unit that finds no idle one, up to 512.
+pub async fn tokio_spawn_blocking_unbounded<W: Workload>(
+    workload: Arc<W>,
+    granularity: usize,
+) -> anyhow::Result<Vec<W::Item>> {
     let handles: Vec<_> = (0..workload.item_count())
         .step_by(granularity)
         .map(|first| {
@@ -192,12 +260,17 @@ mod tests {
             assert_eq!(sequential(&*w), expected(n));
             assert_eq!(threads_static(&*w, 3), expected(n));
             for g in [1, 3, 200] {
+                assert_eq!(threads_shared_counter(&*w, 3, g), expected(n), "shared counter n={n} g={g}");
+            }
+            for g in [1, 3, 200] {
                 assert_eq!(thread_per_item(&*w, g), expected(n), "thread-per-item n={n} g={g}");
                 assert_eq!(rayon_pass(&pool, &*w, g), expected(n), "rayon n={n} g={g}");
                 let spawned = runtime.block_on(tokio_spawn(Arc::clone(&w), g)).unwrap();
                 assert_eq!(spawned, expected(n), "tokio-spawn n={n} g={g}");
-                let blocking = runtime.block_on(tokio_spawn_blocking(Arc::clone(&w), g)).unwrap();
+                let blocking = runtime.block_on(tokio_spawn_blocking(Arc::clone(&w), g, 2)).unwrap();
                 assert_eq!(blocking, expected(n), "spawn-blocking n={n} g={g}");
+                let unbounded = runtime.block_on(tokio_spawn_blocking_unbounded(Arc::clone(&w), g)).unwrap();
+                assert_eq!(unbounded, expected(n), "spawn-blocking unbounded n={n} g={g}");
                 let hybrid = runtime.block_on(tokio_rayon(Arc::clone(&pool), Arc::clone(&w), g)).unwrap();
                 assert_eq!(hybrid, expected(n), "tokio-rayon n={n} g={g}");
             }
