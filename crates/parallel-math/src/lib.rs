@@ -220,7 +220,7 @@ impl Case for ParallelMath {
     fn params(args: &Args, preset: Preset) -> Result<Params, UsageError> {
         let (width, height, max_iter, bodies, steps, sweep, sweep_repeat) = match preset {
             Preset::Quick => (400, 300, 1000, 1500, 3, vec![1, 16, 0], 2),
-            Preset::Default => (900, 600, 1500, 3500, 6, vec![1, 4, 16, 64, 0], 3),
+            Preset::Default => (800, 540, 1500, 3500, 6, vec![1, 4, 16, 64, 0], 3),
             Preset::Full => (2000, 1500, 3000, 8000, 8, vec![1, 2, 4, 8, 16, 32, 64, 128, 0], 5),
         };
         let threads = args.threads.unwrap_or_else(casebook::machine::logical_cores);
@@ -537,8 +537,10 @@ const PARALLEL_SHARE: f64 = 0.75;
 /// goal for our implementation, stricter than the claims' threshold and reported, not tested.
 const EFFICIENCY_TARGET: f64 = 0.85;
 
-/// The probe needs this many ticks in a run before its percentiles mean anything.
-const MIN_PROBE_TICKS: f64 = 20.0;
+/// A run whose probe never ticked has no lateness to compare (its percentiles are missing,
+/// not zero). Few ticks are still evidence: a starved probe ticks rarely *because* it is
+/// starved, so demanding many would hide exactly the effect being measured.
+const MIN_PROBE_TICKS: f64 = 1.0;
 
 /// A probe figure, only where every run of the row had enough ticks to trust it.
 fn probe<'a>(report: &'a Report, table: &str, variant: &str, figure: &str) -> Option<&'a Stats> {
@@ -666,9 +668,9 @@ fn claims(report: &Report) -> Vec<ClaimResult> {
     );
 
     // no-cpu-async: what CPU work on the async workers does to a neighbour's latency.
-    let threshold = format!(
-        "tokio-spawn's probe p99 lateness on Mandelbrot ≥ 5 × rayon's, run against run (each run with ≥ {MIN_PROBE_TICKS} ticks)"
-    );
+    let threshold =
+        "tokio-spawn's probe p99 lateness on Mandelbrot ≥ 5 × rayon's, run against run (every run with a probe tick)"
+            .to_string();
     claims.push(
         match (
             probe(report, MANDELBROT_TABLE, TOKIO_SPAWN, PROBE_P99),
@@ -695,16 +697,14 @@ fn claims(report: &Report) -> Vec<ClaimResult> {
             }
             _ => ClaimResult::not_measured(
                 "no-cpu-async",
-                "tokio-spawn and rayon on Mandelbrot, with enough probe ticks",
+                "tokio-spawn and rayon on Mandelbrot, with probe ticks in every run",
                 threshold,
             ),
         },
     );
 
     // spawn-blocking: does moving the same units to the blocking pool keep the runtime responsive?
-    let threshold = format!(
-        "tokio-spawn's probe p99 on Mandelbrot ≥ 5 × tokio-spawn-blocking's, run against run (each run with ≥ {MIN_PROBE_TICKS} ticks)"
-    );
+    let threshold = "tokio-spawn's probe p99 on Mandelbrot ≥ 5 × tokio-spawn-blocking's, run against run (every run with a probe tick)".to_string();
     claims.push(
         match (
             probe(report, MANDELBROT_TABLE, TOKIO_SPAWN, PROBE_P99),
@@ -733,7 +733,7 @@ fn claims(report: &Report) -> Vec<ClaimResult> {
             }
             _ => ClaimResult::not_measured(
                 "spawn-blocking",
-                "tokio-spawn and tokio-spawn-blocking on Mandelbrot, with enough probe ticks",
+                "tokio-spawn and tokio-spawn-blocking on Mandelbrot, with probe ticks in every run",
                 threshold,
             ),
         },
@@ -742,9 +742,7 @@ fn claims(report: &Report) -> Vec<ClaimResult> {
     // task-cooperative: a task that never awaits holds its worker for the whole unit. The
     // control is the same probe beside rayon, which carries the timer's own 1 ms step: only
     // lateness beyond the control's counts as a held worker.
-    let threshold = format!(
-        "tokio-spawn's worst probe lateness on Mandelbrot exceeds rayon's by at least the mean time of one row, run against run (each run with ≥ {MIN_PROBE_TICKS} ticks)"
-    );
+    let threshold = "tokio-spawn's worst probe lateness on Mandelbrot exceeds rayon's by at least the mean time of one row, run against run (every run with a probe tick)".to_string();
     claims.push(
         match (
             probe(report, MANDELBROT_TABLE, TOKIO_SPAWN, PROBE_MAX),
@@ -779,7 +777,7 @@ fn claims(report: &Report) -> Vec<ClaimResult> {
             }
             _ => ClaimResult::not_measured(
                 "task-cooperative",
-                "sequential, rayon and tokio-spawn on Mandelbrot, with enough probe ticks",
+                "sequential, rayon and tokio-spawn on Mandelbrot, with probe ticks in every run",
                 threshold,
             ),
         },
