@@ -68,6 +68,9 @@ pub struct Ledger {
     total_steps: AtomicU64,
     guards_created: AtomicUsize,
     guards_dropped: AtomicUsize,
+    /// Guards whose own `Drop` found their file and removed it; the rest of the files a run
+    /// creates can only have been removed by the case's [`Ledger::sweep`].
+    files_removed_by_guards: AtomicUsize,
     /// Guards take it shared while they remove their file and count themselves; a snapshot
     /// takes it exclusively, so the counters and the directory are read as one state.
     books: RwLock<()>,
@@ -95,6 +98,7 @@ impl Ledger {
             total_steps: AtomicU64::new(0),
             guards_created: AtomicUsize::new(0),
             guards_dropped: AtomicUsize::new(0),
+            files_removed_by_guards: AtomicUsize::new(0),
             books: RwLock::new(()),
             all_dropped: (Mutex::new(()), Condvar::new()),
             gate_open: Mutex::new(false),
@@ -133,6 +137,11 @@ impl Ledger {
         self.guards_dropped.load(Ordering::SeqCst)
     }
 
+    /// Temp files removed by their own guard's `Drop`, as opposed to the case's sweep.
+    pub fn files_removed_by_guards(&self) -> usize {
+        self.files_removed_by_guards.load(Ordering::SeqCst)
+    }
+
     /// Blocks until every guard has been dropped or `deadline` passes; true if all were.
     pub fn wait_all_dropped(&self, deadline: Instant) -> bool {
         let (lock_, condvar) = &self.all_dropped;
@@ -166,8 +175,12 @@ impl Ledger {
             let stopped = slot.stopped_at_ns.load(Ordering::SeqCst);
             let started = slot.started_at_ns.load(Ordering::SeqCst);
             let completed = slot.completed.load(Ordering::SeqCst);
+            let started_before = started != 0 && started - 1 < requested_ns;
             if stopped == 0 {
                 snapshot.still_held += 1;
+                if started_before {
+                    snapshot.held_started += 1;
+                }
                 continue;
             }
             let stopped = stopped - 1;
@@ -178,7 +191,7 @@ impl Ledger {
             snapshot.latencies_ns.push(stopped - requested_ns);
             if completed {
                 snapshot.whole_job_after_request += 1;
-            } else if started != 0 && started - 1 < requested_ns {
+            } else if started_before {
                 snapshot.cut_short += 1;
             }
         }
@@ -224,8 +237,12 @@ impl Ledger {
 pub struct Snapshot {
     pub guards_created: usize,
     pub guards_dropped: usize,
-    /// Workers whose guard has not been dropped: they are still running (or stuck).
+    /// Workers whose guard has not been dropped: still running, stuck, or (an aborted task
+    /// or closure that never started) still queued, waiting for a thread to drop it.
     pub still_held: usize,
+    /// Of those, the workers that had begun their first step before the request: the ones
+    /// that are actually still running, not merely not yet dropped.
+    pub held_started: usize,
     pub files_left: usize,
     pub total_steps: u64,
     /// Workers that ended before the request (only CPU jobs short enough to finish).
@@ -278,11 +295,17 @@ impl Guard {
 impl Drop for Guard {
     fn drop(&mut self) {
         let ledger = &self.ledger;
+        // The drop is the cancel event: stamp it before the unlink, which is the cleanup being
+        // accounted, not the stop. A thousand unlinks in one directory queue on its lock, and
+        // timing them would give every variant the same filesystem floor.
+        let stopped_at_ns = ledger.now_ns() + 1;
         let dropped = {
             let _books = ledger.books.read().unwrap_or_else(|e| e.into_inner());
             // A missing file means the case already swept it after the deadline.
-            let _ = fs::remove_file(&self.path);
-            ledger.slots[self.id].stopped_at_ns.store(ledger.now_ns() + 1, Ordering::SeqCst);
+            if fs::remove_file(&self.path).is_ok() {
+                ledger.files_removed_by_guards.fetch_add(1, Ordering::SeqCst);
+            }
+            ledger.slots[self.id].stopped_at_ns.store(stopped_at_ns, Ordering::SeqCst);
             ledger.guards_dropped.fetch_add(1, Ordering::SeqCst) + 1
         };
         if dropped == ledger.workers() {

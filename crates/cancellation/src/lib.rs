@@ -25,14 +25,15 @@
 //!   steps, the honest fix.
 //! - `joinset-drop`: tasks owned by a `JoinSet`, stopped by dropping the set.
 //! - `token`: a `CancellationToken` raced with `select!` in every step (IO), or checked
-//!   between steps (CPU), with a `TaskTracker` for the shutdown.
+//!   between steps (CPU), with a `TaskTracker` awaited (up to the deadline) for the shutdown.
 //! - `drop-future`: no task per worker; one task drives every worker's future and `select!`
 //!   drops them all when a stop signal arrives: a dropped future, not a dropped handle.
 //! - `spawn-blocking-abort`: blocking loops on tokio's blocking pool, then `abort`: what
 //!   happens to thread-backed work when async code tries to cancel it.
 //! - `thread-flag`: one OS thread per worker polling an `AtomicBool` between steps.
-//! - `thread-signal` (IO only): one OS thread per worker, each step a timed wait on a shared
-//!   condvar, so the stop wakes a blocked thread instead of waiting for its step to end.
+//! - `thread-signal` (IO only): one OS thread per worker, each step a `park_timeout`; the stop
+//!   sets a flag and unparks every thread, so it wakes a blocked thread instead of waiting for
+//!   its step to end.
 //!
 //! The run keeps its books in [`ledger`], separately from the variants; the claims and the
 //! accounting checks are computed from those figures in [`findings`].
@@ -86,7 +87,8 @@ pub struct Args {
     pub cpu_iterations: Option<u32>,
     /// Steps in a CPU worker's whole job: what a task without yield points runs to the end
     /// of. Keep it several times the warm-up, so a running job has most of its length left
-    /// when the stop comes [default: quick 5000, default 8000, full 16000].
+    /// when the stop comes [default: enough steps for 3x the warm-up, from a step timed on
+    /// this machine].
     #[arg(long, value_name = "N", help_heading = "Case")]
     pub cpu_job_steps: Option<u32>,
     /// How long the workers run before the stop is requested, in milliseconds [default:
@@ -160,18 +162,35 @@ pub mod figure {
     pub const STOPPED_BEFORE_REQUEST: &str = "stopped_before_request";
     pub const STARTED_BEFORE_REQUEST: &str = "started_before_request";
     pub const LEAKED: &str = "leaked";
+    /// Of the leaked, those that had started before the request: still running, not merely
+    /// aborted and still queued.
+    pub const LEAKED_STARTED: &str = "leaked_started";
     pub const FILES_LEFT: &str = "files_left";
     pub const CUT_SHORT: &str = "cut_short";
     pub const WHOLE_JOB_AFTER_REQUEST: &str = "whole_job_after_request";
     pub const LEFT_AFTER_SHUTDOWN: &str = "left_after_shutdown";
     pub const FILES_AFTER_SHUTDOWN: &str = "files_after_shutdown";
     pub const FILES_REMOVED_BY_CASE: &str = "files_removed_by_case";
+    /// Temp files removed by their own guard's `Drop`, counted when the run ends.
+    pub const FILES_REMOVED_BY_GUARDS: &str = "files_removed_by_guards";
+    /// Whether the variant's own wait for a clean shutdown (`token`'s `TaskTracker`) ended
+    /// within the deadline: 1 or 0, recorded only by variants that have one.
+    pub const SHUTDOWN_WAITED: &str = "shutdown_waited";
     pub const FILES_AFTER_CLEANUP: &str = "files_after_cleanup";
     pub const CPU_STEP_US: &str = "cpu_step_us";
     pub const CPU_STEP_S: &str = "cpu_step_s";
 }
 
 const MAX_WORKERS: usize = 20_000;
+const MAX_JOB_STEPS: u64 = 10_000_000;
+
+/// A CPU job's length in steps: three warm-ups' worth of steps of the measured length, so that
+/// a task running when the stop comes has most of its job left on any machine. A fixed count
+/// would not: on a fast enough machine the whole job would end within the warm-up.
+pub fn job_steps_for(warmup: Duration, step: Duration) -> u32 {
+    let step_ns = step.as_nanos().max(1);
+    (3 * warmup.as_nanos()).div_ceil(step_ns).clamp(1, MAX_JOB_STEPS as u128) as u32
+}
 
 impl Case for Cancellation {
     type Args = Args;
@@ -225,16 +244,16 @@ impl Case for Cancellation {
             Variant {
                 name: THREAD_SIGNAL,
                 model: Model::Threads,
-                why: "an OS thread per worker in a condvar wait that the stop's notify_all ends at once",
+                why: "an OS thread per worker parked between steps, woken at once by the stop's unpark",
             },
         ],
     };
 
     fn params(args: &Args, preset: Preset) -> Result<Params, UsageError> {
-        let (workers, cpu_job_steps, warmup_ms, deadline_ms, shutdown_grace_ms) = match preset {
-            Preset::Quick => (200, 5000, 20, 250, 100),
-            Preset::Default => (1000, 8000, 50, 500, 200),
-            Preset::Full => (5000, 16000, 100, 2000, 500),
+        let (workers, warmup_ms, deadline_ms, shutdown_grace_ms) = match preset {
+            Preset::Quick => (200, 20, 250, 100),
+            Preset::Default => (1000, 50, 500, 200),
+            Preset::Full => (5000, 100, 2000, 500),
         };
         let in_range = |name: &str, value: u64, low: u64, high: u64| {
             if (low..=high).contains(&value) {
@@ -247,9 +266,14 @@ impl Case for Cancellation {
         let io_step_ms = in_range("io-step-ms", args.io_step_ms.unwrap_or(1), 1, 1000)?;
         let cpu_iterations =
             in_range("cpu-iterations", args.cpu_iterations.unwrap_or(10_000).into(), 1, 100_000_000)? as u32;
-        let cpu_job_steps =
-            in_range("cpu-job-steps", args.cpu_job_steps.unwrap_or(cpu_job_steps).into(), 1, 10_000_000)? as u32;
         let warmup_ms = in_range("warmup-ms", args.warmup_ms.unwrap_or(warmup_ms), 1, 60_000)?;
+        let cpu_job_steps = match args.cpu_job_steps {
+            Some(steps) => in_range("cpu-job-steps", steps.into(), 1, MAX_JOB_STEPS)? as u32,
+            // The fastest of the timed steps, not the median: a step timed while the machine
+            // is busy would shorten the job, and the job must outlast the warm-up when the
+            // machine is quiet.
+            None => job_steps_for(Duration::from_millis(warmup_ms), cpu_step_samples(cpu_iterations)[0]),
+        };
         let deadline_ms = in_range("deadline-ms", args.deadline_ms.unwrap_or(deadline_ms), 10, 60_000)?;
         let whole_run_ms = warmup_ms + deadline_ms + shutdown_grace_ms;
         let io_job_steps = (10 * whole_run_ms).div_ceil(io_step_ms).min(u32::MAX as u64) as u32;
@@ -293,7 +317,7 @@ impl Case for Cancellation {
                 StepKind::Io,
                 &IO_VARIANTS,
                 &format!(
-                    "cancel p50/p99/max: from the stop request to the worker's guard being dropped, over the workers that stopped within the {} ms deadline. leaked: guards still held at the deadline. still running after shutdown: guards still held after the runtime's shutdown_timeout({} ms); the case removes their temp files itself before the process exits. peak threads: sampled every 2 ms by the parent.",
+                    "cancel p50/p99/max: from the stop request to the start of the worker's guard's Drop (its temp file is removed after the stamp), over the workers that stopped within the {} ms deadline. leaked: guards still held at the deadline, running or still queued. still running after shutdown: guards still held after the runtime's shutdown_timeout({} ms), or, for OS threads, after as long a wait; the case removes their temp files itself before the process exits. peak threads: sampled every 2 ms by the parent.",
                     params.deadline_ms, params.shutdown_grace_ms
                 ),
             );
@@ -381,7 +405,7 @@ pub fn execute(params: &Params, kind: StepKind, variant: &str, ctx: &mut Ctx) ->
         None
     };
     let started = variants::start(variant, kind, runtime.as_ref().map(|r| r.handle()), workers)?;
-    let (cancel, threads) = (started.cancel, started.threads);
+    let (cancel, wait, threads) = (started.cancel, started.wait, started.threads);
 
     ledger.open_gate();
     std::thread::sleep(Duration::from_millis(params.warmup_ms));
@@ -393,7 +417,7 @@ pub fn execute(params: &Params, kind: StepKind, variant: &str, ctx: &mut Ctx) ->
     }
 
     let deadline = Duration::from_millis(params.deadline_ms);
-    let (requested_ns, steps_at_request) = ctx.measure(|| {
+    let (requested_ns, steps_at_request, waited) = ctx.measure(|| {
         let requested_ns = ledger.now_ns();
         let give_up_at = Instant::now() + deadline;
         cancel();
@@ -402,17 +426,26 @@ pub fn execute(params: &Params, kind: StepKind, variant: &str, ctx: &mut Ctx) ->
         // worker could have seen the request. From here, a worker that honours it finishes
         // at most the step it is in.
         let steps_at_request = ledger.total_steps();
+        // The variant's own clean-shutdown wait, as its author would write it; the ledger is
+        // still what says whether the workers stopped.
+        let waited = wait.map(|wait| wait(give_up_at));
         ledger.wait_all_dropped(give_up_at);
-        (requested_ns, steps_at_request)
+        (requested_ns, steps_at_request, waited)
     });
     let at_deadline = ledger.snapshot(requested_ns)?;
     let started_before = ledger.started_before(requested_ns);
 
-    // A plain runtime drop would wait forever for a leaked blocking closure: bound it.
-    if let Some(runtime) = runtime {
-        runtime.shutdown_timeout(Duration::from_millis(params.shutdown_grace_ms));
+    // A plain runtime drop would wait forever for a leaked blocking closure: bound it. OS
+    // threads get the same grace, so that a thread that stops late still cleans up after
+    // itself before the case's sweep, and "cleaned up by its own Drop" means the same for both.
+    let grace = Duration::from_millis(params.shutdown_grace_ms);
+    match runtime {
+        Some(runtime) => runtime.shutdown_timeout(grace),
+        None => {
+            ledger.wait_all_dropped(Instant::now() + grace);
+        }
     }
-    if at_deadline.still_held == 0 {
+    if ledger.guards_dropped() == ledger.workers() {
         for thread in threads {
             thread.join().map_err(|_| anyhow::anyhow!("a worker thread panicked"))?;
         }
@@ -421,6 +454,7 @@ pub fn execute(params: &Params, kind: StepKind, variant: &str, ctx: &mut Ctx) ->
     let after_shutdown = ledger.snapshot(requested_ns)?;
     let removed = ledger.sweep().context("cannot remove leftover temp files")?;
     let files_after_cleanup = ledger.files_left()?;
+    let files_removed_by_guards = ledger.files_removed_by_guards();
     ledger.remove_template()?;
 
     record(ctx, params, &at_deadline, steps_at_request, started_before);
@@ -428,6 +462,10 @@ pub fn execute(params: &Params, kind: StepKind, variant: &str, ctx: &mut Ctx) ->
     ctx.figure(figure::FILES_AFTER_SHUTDOWN, after_shutdown.files_left as f64);
     ctx.figure(figure::FILES_REMOVED_BY_CASE, removed as f64);
     ctx.figure(figure::FILES_AFTER_CLEANUP, files_after_cleanup as f64);
+    ctx.figure(figure::FILES_REMOVED_BY_GUARDS, files_removed_by_guards as f64);
+    if let Some(waited) = waited {
+        ctx.figure(figure::SHUTDOWN_WAITED, if waited { 1.0 } else { 0.0 });
+    }
     Ok(())
 }
 // ANCHOR_END: execute
@@ -458,6 +496,7 @@ fn record(
     ctx.figure(figure::STOPPED_BEFORE_REQUEST, at_deadline.stopped_before_request as f64);
     ctx.figure(figure::STARTED_BEFORE_REQUEST, started_before as f64);
     ctx.figure(figure::LEAKED, at_deadline.still_held as f64);
+    ctx.figure(figure::LEAKED_STARTED, at_deadline.held_started as f64);
     ctx.figure(figure::FILES_LEFT, at_deadline.files_left as f64);
     ctx.figure(figure::CUT_SHORT, at_deadline.cut_short as f64);
     ctx.figure(figure::WHOLE_JOB_AFTER_REQUEST, at_deadline.whole_job_after_request as f64);
@@ -465,6 +504,12 @@ fn record(
 
 /// One CPU-like step's duration: the median of a few, before any worker competes for a core.
 fn time_cpu_step(iterations: u32) -> Duration {
+    let samples = cpu_step_samples(iterations);
+    samples[samples.len() / 2]
+}
+
+/// A few timings of one CPU-like step, fastest first.
+fn cpu_step_samples(iterations: u32) -> Vec<Duration> {
     let mut samples: Vec<Duration> = (0..21u64)
         .map(|seed| {
             let start = Instant::now();
@@ -473,5 +518,29 @@ fn time_cpu_step(iterations: u32) -> Duration {
         })
         .collect();
     samples.sort();
-    samples[samples.len() / 2]
+    samples
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cpu_job_lasts_three_warm_ups_of_measured_steps() {
+        let ms = Duration::from_millis;
+        assert_eq!(job_steps_for(ms(50), Duration::from_micros(16)), 9375);
+        // A machine twice as fast gets twice the steps: the job's length in time stays put.
+        assert_eq!(job_steps_for(ms(50), Duration::from_micros(8)), 18750);
+        // Bounded both ways: a step longer than the whole job, and a step that took no time.
+        assert_eq!(job_steps_for(ms(1), Duration::from_secs(1)), 1);
+        assert_eq!(job_steps_for(ms(60_000), Duration::ZERO), MAX_JOB_STEPS as u32);
+    }
+
+    #[test]
+    fn an_explicit_job_length_is_kept() {
+        let args = Args { cpu_job_steps: Some(1234), ..Args::default() };
+        assert_eq!(Cancellation::params(&args, Preset::Quick).map(|p| p.cpu_job_steps).ok(), Some(1234));
+        let args = Args { cpu_job_steps: Some(0), ..Args::default() };
+        assert!(Cancellation::params(&args, Preset::Quick).is_err());
+    }
 }

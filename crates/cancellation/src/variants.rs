@@ -10,16 +10,14 @@ use std::{
         atomic::{AtomicBool, Ordering},
     },
     thread::JoinHandle as ThreadHandle,
+    time::Instant,
 };
 
 use anyhow::Context;
 use tokio::{runtime::Handle, sync::oneshot, task::JoinSet};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
-use crate::{
-    ledger::{StepKind, Worker},
-    workers::StopSignal,
-};
+use crate::ledger::{StepKind, Worker};
 
 pub const DROP_JOINHANDLE: &str = "drop-joinhandle";
 pub const ABORT: &str = "abort";
@@ -47,6 +45,10 @@ pub fn needs_runtime(variant: &str) -> bool {
 pub struct Started {
     /// The variant's stop request, called once.
     pub cancel: Box<dyn FnOnce() + Send>,
+    /// How the variant itself would wait for a clean shutdown, if it has a way: called once
+    /// the request is issued, never past the instant it is given; true if everything it
+    /// waited for ended by then. The run still judges stopping from the ledger, not from this.
+    pub wait: Option<Box<dyn FnOnce(Instant) -> bool + Send>>,
     /// The OS threads it started, if any: joined after the deadline when they all stopped,
     /// left to die with the process when they did not.
     pub threads: Vec<ThreadHandle<()>>,
@@ -54,7 +56,7 @@ pub struct Started {
 
 impl Started {
     fn tasks(cancel: impl FnOnce() + Send + 'static) -> Self {
-        Started { cancel: Box::new(cancel), threads: Vec::new() }
+        Started { cancel: Box::new(cancel), wait: None, threads: Vec::new() }
     }
 }
 
@@ -117,8 +119,8 @@ fn joinset_drop(runtime: &Handle, workers: Vec<Worker>) -> Started {
 // ANCHOR_END: joinset_drop
 
 // ANCHOR: token
-/// Cooperative cancellation: every task watches a `CancellationToken` and ends itself; the
-/// `TaskTracker` is how a graceful shutdown would then wait for them.
+/// Cooperative cancellation: every task watches a `CancellationToken` and ends itself, and a
+/// `TaskTracker` is how the shutdown then waits for them all, bounded by the deadline.
 fn token<F>(runtime: &Handle, workers: Vec<Worker>, task: fn(Worker, CancellationToken) -> F) -> Started
 where
     F: Future<Output = ()> + Send + 'static,
@@ -128,10 +130,16 @@ where
     for worker in workers {
         tracker.spawn_on(task(worker, token.clone()), runtime);
     }
-    Started::tasks(move || {
-        token.cancel();
-        tracker.close();
-    })
+    // No more tasks will join: `wait` can only end once the tracker is closed and empty.
+    tracker.close();
+    let runtime = runtime.clone();
+    Started {
+        cancel: Box::new(move || token.cancel()),
+        wait: Some(Box::new(move |until: Instant| {
+            runtime.block_on(async { tokio::time::timeout_at(until.into(), tracker.wait()).await.is_ok() })
+        })),
+        threads: Vec::new(),
+    }
 }
 // ANCHOR_END: token
 
@@ -172,31 +180,42 @@ fn spawn_blocking_abort(runtime: &Handle, workers: Vec<Worker>) -> Started {
 /// One OS thread per worker, all polling one `AtomicBool` between steps.
 fn thread_flag(workers: Vec<Worker>, body: fn(Worker, &AtomicBool)) -> anyhow::Result<Started> {
     let stop = Arc::new(AtomicBool::new(false));
-    let threads = workers
-        .into_iter()
-        .map(|worker| {
-            let stop = Arc::clone(&stop);
-            std::thread::Builder::new().name("flag-worker".into()).spawn(move || body(worker, &stop))
-        })
-        .collect::<std::io::Result<Vec<_>>>()
-        .context("cannot start a worker thread")?;
-    Ok(Started { cancel: Box::new(move || stop.store(true, Ordering::Relaxed)), threads })
+    let threads = spawn_threads(workers, "flag-worker", &stop, body)?;
+    Ok(Started { cancel: Box::new(move || stop.store(true, Ordering::Relaxed)), wait: None, threads })
 }
 // ANCHOR_END: thread_flag
 
 // ANCHOR: thread_signal
-/// One OS thread per worker, each blocked in a timed wait on a shared condvar between steps.
-/// The stop sets the flag behind the condvar and wakes them all with one `notify_all`.
+/// One OS thread per worker, each parked between steps. The stop sets the flag and then
+/// unparks every thread by its own handle, so each blocked thread wakes at once.
 fn thread_signal(workers: Vec<Worker>) -> anyhow::Result<Started> {
-    let stop = Arc::new(StopSignal::default());
-    let threads = workers
-        .into_iter()
-        .map(|worker| {
-            let stop = Arc::clone(&stop);
-            std::thread::Builder::new().name("signal-worker".into()).spawn(move || worker.io_thread_signal(&stop))
-        })
-        .collect::<std::io::Result<Vec<_>>>()
-        .context("cannot start a worker thread")?;
-    Ok(Started { cancel: Box::new(move || stop.stop()), threads })
+    let stop = Arc::new(AtomicBool::new(false));
+    let threads = spawn_threads(workers, "signal-worker", &stop, Worker::io_thread_signal)?;
+    let wake: Vec<std::thread::Thread> = threads.iter().map(|t| t.thread().clone()).collect();
+    let cancel = move || {
+        // The flag first: a thread that wakes for any reason must find it set.
+        stop.store(true, Ordering::Release);
+        for thread in &wake {
+            thread.unpark();
+        }
+    };
+    Ok(Started { cancel: Box::new(cancel), wait: None, threads })
 }
 // ANCHOR_END: thread_signal
+
+/// One named OS thread per worker, each running `body` with the shared stop flag.
+fn spawn_threads(
+    workers: Vec<Worker>,
+    name: &str,
+    stop: &Arc<AtomicBool>,
+    body: fn(Worker, &AtomicBool),
+) -> anyhow::Result<Vec<ThreadHandle<()>>> {
+    workers
+        .into_iter()
+        .map(|worker| {
+            let stop = Arc::clone(stop);
+            std::thread::Builder::new().name(name.into()).spawn(move || body(worker, &stop))
+        })
+        .collect::<std::io::Result<Vec<_>>>()
+        .context("cannot start a worker thread")
+}

@@ -6,30 +6,13 @@
 //! destructor in every model, and the only question is whether the worker actually ends.
 
 use std::{
-    sync::{
-        Condvar, Mutex,
-        atomic::{AtomicBool, Ordering},
-    },
-    time::Duration,
+    sync::atomic::{AtomicBool, Ordering},
+    time::{Duration, Instant},
 };
 
 use tokio_util::sync::CancellationToken;
 
 use crate::ledger::{Worker, crunch};
-
-/// A stop request that blocked threads wait on: setting it wakes every waiter at once.
-#[derive(Debug, Default)]
-pub struct StopSignal {
-    stopped: Mutex<bool>,
-    changed: Condvar,
-}
-
-impl StopSignal {
-    pub fn stop(&self) {
-        *self.stopped.lock().unwrap_or_else(|e| e.into_inner()) = true;
-        self.changed.notify_all();
-    }
-}
 
 impl Worker {
     fn io_step(&self) -> Duration {
@@ -101,19 +84,27 @@ impl Worker {
     // ANCHOR_END: io_thread_flag
 
     // ANCHOR: io_thread_signal
-    /// A thread whose blocking wait is also its stop signal: each step is a condvar wait with a
-    /// timeout, and the stop wakes it, so a blocked thread returns at once instead of
-    /// finishing its step.
-    pub fn io_thread_signal(self, stop: &StopSignal) {
+    /// A thread whose blocking wait is also its stop signal: each step parks the thread for
+    /// the step's length, and the stop sets the flag and unparks this thread, so a blocked
+    /// thread returns at once instead of finishing its step. Each thread is woken on its own:
+    /// there is no shared lock for a thousand of them to queue on.
+    pub fn io_thread_signal(self, stop: &AtomicBool) {
         self.wait_for_start();
-        let mut stopped = stop.stopped.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            let (still, _) = stop
-                .changed
-                .wait_timeout_while(stopped, self.io_step(), |stopped| !*stopped)
-                .unwrap_or_else(|e| e.into_inner());
-            stopped = still;
-            if *stopped || !self.step_done() {
+            let step_ends = Instant::now() + self.io_step();
+            // `park_timeout` may return early, spuriously or for an unpark: only the flag or
+            // the end of the step ends the wait.
+            loop {
+                if stop.load(Ordering::Acquire) {
+                    return;
+                }
+                let now = Instant::now();
+                if now >= step_ends {
+                    break;
+                }
+                std::thread::park_timeout(step_ends - now);
+            }
+            if !self.step_done() {
                 break;
             }
         }

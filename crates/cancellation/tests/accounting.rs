@@ -16,9 +16,8 @@ fn params(deadline_ms: u64) -> Params {
         workers: Some(WORKERS as usize),
         warmup_ms: Some(20),
         deadline_ms: Some(deadline_ms),
-        // A CPU job of some tens of milliseconds: far longer than one step, so a task that
-        // cannot be interrupted is visibly running when the request comes.
-        cpu_job_steps: Some(5000),
+        // The CPU job is left to the case, which sizes it from a step timed on this machine to
+        // outlast the warm-up: a fixed count would end early on a fast machine.
         ..Args::default()
     };
     Cancellation::params(&args, Preset::Quick).expect("valid test sizes")
@@ -49,6 +48,12 @@ fn run(variant: &str, kind: StepKind, deadline_ms: u64) -> BTreeMap<String, f64>
         "{at}: a temp file per guard still held after shutdown"
     );
     assert_eq!(f(FILES_AFTER_CLEANUP), 0.0, "{at}: the case sweeps what leaked");
+    assert!(f(LEAKED_STARTED) <= f(LEAKED), "{at}: running leaks are a part of all leaks");
+    assert_eq!(
+        f(FILES_REMOVED_BY_GUARDS) + f(FILES_REMOVED_BY_CASE),
+        WORKERS,
+        "{at}: every file removed once, by its guard or by the sweep"
+    );
     let guards = scratch.path().join("guards");
     assert_eq!(std::fs::read_dir(&guards).expect("guards dir").count(), 0, "{at}: no temp file outlives the run");
     figures
@@ -57,16 +62,19 @@ fn run(variant: &str, kind: StepKind, deadline_ms: u64) -> BTreeMap<String, f64>
 const WORKERS_FIGURE: &str = cancellation::figure::WORKERS;
 
 /// Variants that must stop every worker, and run no more than the step each was in.
-fn assert_stops_everything(variant: &str, kind: StepKind) {
+fn assert_stops_everything(variant: &str, kind: StepKind) -> BTreeMap<String, f64> {
     let figures = run(variant, kind, 10_000);
     let at = format!("{variant} ({kind:?})");
     assert_eq!(figures[LEAKED], 0.0, "{at}: nothing leaked");
     assert_eq!(figures[GUARDS_DROPPED], WORKERS, "{at}: every guard dropped");
+    assert_eq!(figures[FILES_REMOVED_BY_GUARDS], WORKERS, "{at}: every file removed by its own guard");
+    assert_eq!(figures[FILES_REMOVED_BY_CASE], 0.0, "{at}: nothing left for the case to clean up");
     assert!(
         figures[STEPS_AFTER_REQUEST] <= WORKERS,
         "{at}: at most the step in flight ran after the request, got {}",
         figures[STEPS_AFTER_REQUEST]
     );
+    figures
 }
 
 #[test]
@@ -80,13 +88,15 @@ fn dropping_a_joinset_stops_its_tasks() {
 }
 
 #[test]
-fn token_stops_io_tasks() {
-    assert_stops_everything(TOKEN, StepKind::Io);
+fn token_stops_io_tasks_and_its_tracker_sees_them_end() {
+    let figures = assert_stops_everything(TOKEN, StepKind::Io);
+    assert_eq!(figures[SHUTDOWN_WAITED], 1.0, "the TaskTracker's wait ended");
 }
 
 #[test]
 fn token_stops_cpu_tasks_between_steps() {
-    assert_stops_everything(TOKEN, StepKind::Cpu);
+    let figures = assert_stops_everything(TOKEN, StepKind::Cpu);
+    assert_eq!(figures[SHUTDOWN_WAITED], 1.0, "the TaskTracker's wait ended");
 }
 
 #[test]
@@ -110,6 +120,27 @@ fn a_signal_stops_blocked_threads() {
 }
 
 #[test]
+fn an_unpark_ends_a_long_blocking_step() {
+    // Steps far longer than the deadline: only a wake-up, not the end of a step, can stop
+    // these threads in time, and a stopped thread takes no further step.
+    let args = Args {
+        workers: Some(WORKERS as usize),
+        io_step_ms: Some(1000),
+        warmup_ms: Some(20),
+        deadline_ms: Some(900),
+        ..Args::default()
+    };
+    let params = Cancellation::params(&args, Preset::Quick).expect("valid test sizes");
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let mut ctx = Ctx::new(scratch.path().to_path_buf());
+    // The warm-up waits for a first step: with 1 s steps it lasts one step.
+    execute(&params, StepKind::Io, THREAD_SIGNAL, &mut ctx).expect("the variant runs");
+    let figures = ctx.finish().expect("a measured run").figures;
+    assert_eq!(figures[GUARDS_DROPPED], WORKERS, "every parked thread woke and stopped");
+    assert_eq!(figures[STEPS_AFTER_REQUEST], 0.0, "no thread finished its step after the stop");
+}
+
+#[test]
 fn abort_with_yield_points_stops_cpu_tasks_mid_job() {
     assert_stops_everything(ABORT_YIELD, StepKind::Cpu);
     let figures = run(ABORT_YIELD, StepKind::Cpu, 10_000);
@@ -129,7 +160,8 @@ fn dropping_a_joinhandle_leaves_the_task_running() {
 fn abort_cannot_stop_a_started_spawn_blocking_closure() {
     let figures = run(SPAWN_BLOCKING_ABORT, StepKind::Io, 300);
     assert!(figures[STARTED_BEFORE_REQUEST] >= 1.0);
-    assert!(figures[LEAKED] >= 1.0, "started closures keep running");
+    assert!(figures[LEAKED_STARTED] >= 1.0, "started closures keep running");
+    assert!(figures[FILES_REMOVED_BY_CASE] >= 1.0, "the case's sweep removed the running closures' files");
     assert!(figures[LEFT_AFTER_SHUTDOWN] >= 1.0, "not even the runtime's shutdown stops a running closure");
     assert!(figures[STEPS_AFTER_REQUEST] > 0.0);
 }
