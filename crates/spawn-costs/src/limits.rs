@@ -6,7 +6,10 @@
 //! task tables shared by the whole machine (`kernel.pid_max`, `kernel.threads-max`), the
 //! per-user process limit (`RLIMIT_NPROC`), the cgroup's `pids.max`, and, in strict
 //! overcommit mode or under `ulimit -v`, the address space the stacks reserve. Futures and
-//! tasks are heap objects: only memory bounds them.
+//! tasks are heap objects: only memory bounds them, the machine's (`MemAvailable`) or the
+//! cgroup's (`memory.max`, or v1's `memory.limit_in_bytes`), whichever leaves less: in a
+//! container, `MemAvailable` describes the host, and running past the cgroup's limit brings
+//! the OOM killer to every process in the cgroup, not only to this one.
 //!
 //! Hitting a limit for real is not safe. When `vm.max_map_count` runs out, `pthread_create`
 //! fails cleanly only if it is the call that runs out; if the new thread gets its stack but
@@ -71,6 +74,10 @@ pub struct Readings {
     pub cgroup_pids: Option<(u64, u64)>,
     /// `MemAvailable` from `/proc/meminfo`.
     pub mem_available: Option<u64>,
+    /// The tightest memory limit of this process's cgroup and its ancestors, by bytes left:
+    /// (limit, usage). `None` when no cgroup sets one.
+    #[serde(default)]
+    pub cgroup_memory: Option<(u64, u64)>,
     /// `CommitLimit - Committed_AS`, only when `vm.overcommit_memory` is 2 (strict).
     pub strict_commit_left: Option<u64>,
     /// `RLIMIT_AS` minus this process's virtual size, when `RLIMIT_AS` is finite.
@@ -172,17 +179,7 @@ pub fn thread_limits(r: &Readings, stack_bytes: u64) -> Vec<Limit> {
             ),
         });
     }
-    if let Some(available) = r.mem_available {
-        limits.push(Limit {
-            name: "MemAvailable".into(),
-            units: (available as f64 * MEMORY_SHARE) as u64 / THREAD_MEMORY_ESTIMATE,
-            detail: format!(
-                "half of {} MiB available, at a generous {} KiB per parked thread",
-                available >> 20,
-                THREAD_MEMORY_ESTIMATE >> 10
-            ),
-        });
-    }
+    limits.extend(memory_limits(r, THREAD_MEMORY_ESTIMATE, "thread"));
     // Only strict overcommit and `ulimit -v` charge a thread for the stack it reserves.
     let reserved = stack_bytes.max(1) + 64 * 1024;
     if let Some(left) = r.strict_commit_left {
@@ -206,20 +203,41 @@ pub fn thread_limits(r: &Readings, stack_bytes: u64) -> Vec<Limit> {
     limits
 }
 
-/// The limits that bound futures and tasks: only memory.
-pub fn task_limits(r: &Readings) -> Vec<Limit> {
+/// Memory as a number of units at `per_unit` bytes each: half of what the machine, and
+/// half of what the cgroup, has left.
+fn memory_limits(r: &Readings, per_unit: u64, unit: &str) -> Vec<Limit> {
     let mut limits = Vec::new();
+    let units = |bytes: u64| (bytes as f64 * MEMORY_SHARE) as u64 / per_unit.max(1);
     if let Some(available) = r.mem_available {
         limits.push(Limit {
             name: "MemAvailable".into(),
-            units: (available as f64 * MEMORY_SHARE) as u64 / TASK_MEMORY_ESTIMATE,
+            units: units(available),
             detail: format!(
-                "half of {} MiB available, at a generous {} KiB per parked task",
+                "half of {} MiB available, at a generous {} KiB per parked {unit}",
                 available >> 20,
-                TASK_MEMORY_ESTIMATE >> 10
+                per_unit >> 10
             ),
         });
     }
+    if let Some((limit, usage)) = r.cgroup_memory {
+        let left = limit.saturating_sub(usage);
+        limits.push(Limit {
+            name: "cgroup memory limit".into(),
+            units: units(left),
+            detail: format!(
+                "half of the {} MiB left of this cgroup's {} MiB, at a generous {} KiB per parked {unit}",
+                left >> 20,
+                limit >> 20,
+                per_unit >> 10
+            ),
+        });
+    }
+    limits
+}
+
+/// The limits that bound futures and tasks: only memory.
+pub fn task_limits(r: &Readings) -> Vec<Limit> {
+    let mut limits = memory_limits(r, TASK_MEMORY_ESTIMATE, "task");
     if let Some(left) = r.address_space_left {
         limits.push(Limit {
             name: "RLIMIT_AS".into(),
@@ -272,6 +290,7 @@ impl Readings {
             root: unsafe { libc::geteuid() } == 0,
             cgroup_pids: cgroup_pids(),
             mem_available: procfs::mem_available(),
+            cgroup_memory: cgroup_memory(),
             strict_commit_left: (overcommit == Some(2)).then(strict_commit_left).flatten(),
             address_space_left: rlimit(libc::RLIMIT_AS).map(|limit| {
                 let vsz = procfs::memory_self().map(|m| m.1).unwrap_or(0);
@@ -287,20 +306,16 @@ pub fn parse_loadavg_tasks(loadavg: &str) -> Option<u64> {
     loadavg.split_whitespace().nth(3)?.split_once('/')?.1.parse().ok()
 }
 
-/// `pids.max` holds a number or `max` (no limit).
-pub fn parse_pids_max(text: &str) -> Option<u64> {
-    text.trim().parse().ok()
-}
-
-/// The pids cgroup of this process, for cgroup v1 (`N:pids:/path`) or v2 (`0::/path`).
-pub fn cgroup_pids_dir(proc_cgroup: &str) -> Option<PathBuf> {
+/// The directory of this process's cgroup for `controller` (`pids`, `memory`), for cgroup v1
+/// (`N:pids:/path`, mounted at `/sys/fs/cgroup/pids`) or v2 (`0::/path`, one hierarchy).
+pub fn cgroup_dir(proc_cgroup: &str, controller: &str) -> Option<PathBuf> {
     let mut unified = None;
     for line in proc_cgroup.lines() {
         let mut fields = line.splitn(3, ':');
         let (_, controllers, path) = (fields.next()?, fields.next()?, fields.next()?);
         let path = path.trim_start_matches('/');
-        if controllers.split(',').any(|c| c == "pids") {
-            return Some(Path::new("/sys/fs/cgroup/pids").join(path));
+        if controllers.split(',').any(|c| c == controller) {
+            return Some(Path::new("/sys/fs/cgroup").join(controller).join(path));
         }
         if controllers.is_empty() {
             unified = Some(Path::new("/sys/fs/cgroup").join(path));
@@ -309,26 +324,44 @@ pub fn cgroup_pids_dir(proc_cgroup: &str) -> Option<PathBuf> {
     unified
 }
 
-/// The tightest `pids.max` (by pids left) of this cgroup and every ancestor: a parent's limit
-/// binds its children.
-fn cgroup_pids() -> Option<(u64, u64)> {
+/// A cgroup limit file: a number, or `max` (v2) or a value near `i64::MAX` (v1's way of
+/// saying unlimited), both of which mean no limit.
+pub fn parse_cgroup_limit(text: &str) -> Option<u64> {
+    text.trim().parse().ok().filter(|&n: &u64| n < 1 << 60)
+}
+
+/// The tightest (by what is left) `(limit, usage)` of this process's cgroup for `controller`
+/// and every ancestor: a parent's limit binds its children. v1 and v2 name the files
+/// differently, so both pairs are tried.
+fn tightest_cgroup(controller: &str, files: &[(&str, &str)]) -> Option<(u64, u64)> {
     let text = std::fs::read_to_string("/proc/self/cgroup").ok()?;
-    let dir = cgroup_pids_dir(&text)?;
+    let dir = cgroup_dir(&text, controller)?;
     let mut tightest: Option<(u64, u64)> = None;
     for ancestor in dir.ancestors() {
         if !ancestor.starts_with("/sys/fs/cgroup") {
             break;
         }
-        let Some(max) = std::fs::read_to_string(ancestor.join("pids.max")).ok().and_then(|s| parse_pids_max(&s)) else {
-            continue;
-        };
-        let current = procfs::read_number(ancestor.join("pids.current")).unwrap_or(0);
-        let left = max.saturating_sub(current);
-        if tightest.is_none_or(|(m, c)| left < m.saturating_sub(c)) {
-            tightest = Some((max, current));
+        for (limit_file, usage_file) in files {
+            let Some(limit) =
+                std::fs::read_to_string(ancestor.join(limit_file)).ok().and_then(|s| parse_cgroup_limit(&s))
+            else {
+                continue;
+            };
+            let usage = procfs::read_number(ancestor.join(usage_file)).unwrap_or(0);
+            if tightest.is_none_or(|(l, u)| limit.saturating_sub(usage) < l.saturating_sub(u)) {
+                tightest = Some((limit, usage));
+            }
         }
     }
     tightest
+}
+
+fn cgroup_pids() -> Option<(u64, u64)> {
+    tightest_cgroup("pids", &[("pids.max", "pids.current")])
+}
+
+fn cgroup_memory() -> Option<(u64, u64)> {
+    tightest_cgroup("memory", &[("memory.max", "memory.current"), ("memory.limit_in_bytes", "memory.usage_in_bytes")])
 }
 
 fn rlimit(resource: libc::__rlimit_resource_t) -> Option<u64> {
@@ -344,12 +377,15 @@ fn rlimit(resource: libc::__rlimit_resource_t) -> Option<u64> {
 }
 
 fn strict_commit_left() -> Option<u64> {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let field = |name: &str| -> Option<u64> {
-        let line = meminfo.lines().find(|l| l.starts_with(name))?;
-        Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
-    };
-    Some(field("CommitLimit:")?.saturating_sub(field("Committed_AS:")?))
+    let limit = kib_field("/proc/meminfo", "CommitLimit:")?;
+    Some(limit.saturating_sub(kib_field("/proc/meminfo", "Committed_AS:")?))
+}
+
+/// A `Name:   123 kB` field of a `/proc` file such as `meminfo` or `status`, in bytes.
+pub(crate) fn kib_field(path: &str, name: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let line = text.lines().find(|l| l.starts_with(name))?;
+    Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
 }
 
 /// Memory maps this process holds now: one line of `/proc/self/maps` each.
@@ -408,6 +444,7 @@ mod tests {
             root: false,
             cgroup_pids: None,
             mem_available: Some(24 << 30),
+            cgroup_memory: None,
             strict_commit_left: None,
             address_space_left: None,
             nofile: Some(1024),
@@ -454,6 +491,16 @@ mod tests {
     }
 
     #[test]
+    fn a_cgroup_memory_limit_binds_tasks_below_the_machines_memory() {
+        let mut r = stock_box();
+        // 1 GiB limit, 200 MiB used: half of 824 MiB at 2 KiB a task.
+        r.cgroup_memory = Some((1 << 30, 200 << 20));
+        let cap = safe_cap(&task_limits(&r), 10_000_000, "the preset");
+        assert_eq!(cap.set_by, "cgroup memory limit");
+        assert_eq!(cap.units, (412u64 << 20) / 2048);
+    }
+
+    #[test]
     fn no_readable_limit_falls_back_to_the_wish() {
         let cap = safe_cap(&[], 5_000, "the preset");
         assert_eq!((cap.units, cap.set_by.as_str()), (5_000, "the preset"));
@@ -462,14 +509,14 @@ mod tests {
     #[test]
     fn proc_formats_parse() {
         assert_eq!(parse_loadavg_tasks("3.97 2.08 0.84 5/125 11591\n"), Some(125));
-        assert_eq!(parse_pids_max("max\n"), None);
-        assert_eq!(parse_pids_max("10813\n"), Some(10_813));
+        assert_eq!(parse_cgroup_limit("max\n"), None);
+        assert_eq!(parse_cgroup_limit("10813\n"), Some(10_813));
+        assert_eq!(parse_cgroup_limit("9223372036854771712\n"), None, "v1's unlimited");
+        let v1 = "9:name=systemd:/\n8:pids:/user.slice\n4:memory:/api/abc\n0::/\n";
+        assert_eq!(cgroup_dir(v1, "pids"), Some(PathBuf::from("/sys/fs/cgroup/pids/user.slice")));
+        assert_eq!(cgroup_dir(v1, "memory"), Some(PathBuf::from("/sys/fs/cgroup/memory/api/abc")));
         assert_eq!(
-            cgroup_pids_dir("9:name=systemd:/\n8:pids:/user.slice\n0::/\n"),
-            Some(PathBuf::from("/sys/fs/cgroup/pids/user.slice"))
-        );
-        assert_eq!(
-            cgroup_pids_dir("0::/system.slice/foo.service\n"),
+            cgroup_dir("0::/system.slice/foo.service\n", "memory"),
             Some(PathBuf::from("/sys/fs/cgroup/system.slice/foo.service"))
         );
         assert_eq!(count(65_530), "65,530");

@@ -5,7 +5,10 @@
 //!   time the spawning, the arrival of the last one and the joining, and read the process's
 //!   memory before the first spawn and once all N are parked. Creation, residency and
 //!   capacity are all this experiment, read differently.
-//! - [`Driver::ring`]: K units in a ring pass a token M times; time per hand-off.
+//! - [`Driver::ring`]: K units in a ring pass a token M times; time per hand-off. The ring
+//!   is built (every unit started and waiting) before the caller's measured region and torn
+//!   down after it, so the region's CPU time and context switches belong to the hand-offs
+//!   alone, not to spawning and joining K units.
 //!
 //! Every unit counts itself in and out ([`Gate`] for threads, [`Tally`] for tasks and
 //! futures), so a run reports how many units were alive at once and how many finished,
@@ -184,78 +187,76 @@ pub struct Memory {
     /// Address space reserved (VSZ), touched or not.
     pub virtual_size: f64,
     /// `KernelStack` from `/proc/meminfo`: machine-wide, so other programs add noise.
-    pub kernel_stack: f64,
+    pub kernel_stack: Option<f64>,
     /// This process's page tables (`VmPTE`).
-    pub page_tables: f64,
+    pub page_tables: Option<f64>,
 }
 
 impl Memory {
-    pub fn now() -> Memory {
-        let (resident, virtual_size) = casebook::procfs::memory_self().unwrap_or((0, 0));
-        Memory {
+    /// `None` where `/proc/self/statm` cannot be read: a figure that was not read is missing,
+    /// never zero (a zero baseline would charge the whole process to the units).
+    pub fn now() -> Option<Memory> {
+        let (resident, virtual_size) = casebook::procfs::memory_self()?;
+        Some(Memory {
             resident: resident as f64,
             virtual_size: virtual_size as f64,
-            kernel_stack: kib_field("/proc/meminfo", "KernelStack:"),
-            page_tables: kib_field("/proc/self/status", "VmPTE:"),
-        }
+            kernel_stack: crate::limits::kib_field("/proc/meminfo", "KernelStack:").map(|b| b as f64),
+            page_tables: crate::limits::kib_field("/proc/self/status", "VmPTE:").map(|b| b as f64),
+        })
     }
 
     /// Samples until resident memory stops moving: the plateau.
-    pub fn plateau() -> Memory {
-        let mut last = Memory::now();
+    pub fn plateau() -> Option<Memory> {
+        let mut last = Memory::now()?;
         for _ in 0..PLATEAU_SAMPLES {
             thread::sleep(PLATEAU_EVERY);
-            let next = Memory::now();
+            let next = Memory::now()?;
             if settled(&last, &next) {
-                return next;
+                return Some(next);
             }
             last = next;
         }
-        last
+        Some(last)
     }
 
     /// [`Memory::plateau`] for async code: the wait between samples must not block a worker.
-    pub async fn plateau_async() -> Memory {
-        let mut last = Memory::now();
+    pub async fn plateau_async() -> Option<Memory> {
+        let mut last = Memory::now()?;
         for _ in 0..PLATEAU_SAMPLES {
             tokio::time::sleep(PLATEAU_EVERY).await;
-            let next = Memory::now();
+            let next = Memory::now()?;
             if settled(&last, &next) {
-                return next;
+                return Some(next);
             }
             last = next;
         }
-        last
+        Some(last)
     }
 
-    /// `(self - baseline) / units`, field by field.
-    pub fn per_unit(&self, baseline: &Memory, units: u64) -> Memory {
-        let n = units.max(1) as f64;
-        Memory {
+    /// `(self - baseline) / units`, field by field; `None` for no units, since dividing by
+    /// a made-up 1 would report the whole difference as one unit's cost.
+    pub fn per_unit(&self, baseline: &Memory, units: u64) -> Option<Memory> {
+        if units == 0 {
+            return None;
+        }
+        let n = units as f64;
+        let diff = |now: Option<f64>, before: Option<f64>| Some((now? - before?) / n);
+        Some(Memory {
             resident: (self.resident - baseline.resident) / n,
             virtual_size: (self.virtual_size - baseline.virtual_size) / n,
-            kernel_stack: (self.kernel_stack - baseline.kernel_stack) / n,
-            page_tables: (self.page_tables - baseline.page_tables) / n,
-        }
+            kernel_stack: diff(self.kernel_stack, baseline.kernel_stack),
+            page_tables: diff(self.page_tables, baseline.page_tables),
+        })
     }
 }
 
+/// Up to 20 ms of sampling: parked units allocate nothing, so RSS is flat within a sample
+/// or two; the loop only waits out pages still being faulted in by the last units to start.
 const PLATEAU_SAMPLES: usize = 10;
 const PLATEAU_EVERY: Duration = Duration::from_millis(2);
 
 fn settled(last: &Memory, next: &Memory) -> bool {
     (next.resident - last.resident).abs() <= 0.001 * last.resident.max(1.0)
-}
-
-fn kib_field(path: &str, name: &str) -> f64 {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|text| {
-            let line = text.lines().find(|l| l.starts_with(name))?;
-            line.split_whitespace().nth(1)?.parse::<f64>().ok()
-        })
-        .map(|kib| kib * 1024.0)
-        .unwrap_or(0.0)
 }
 
 /// What one run of [`Driver::park`] saw.
@@ -274,8 +275,9 @@ pub struct Parked {
     pub ready_s: f64,
     /// From the release until every unit had been joined.
     pub join_s: f64,
-    pub baseline: Memory,
-    /// Memory with every unit parked, when asked for.
+    /// Memory just before the first spawn, if it could be read.
+    pub baseline: Option<Memory>,
+    /// Memory with every unit parked, when asked for and readable.
     pub plateau: Option<Memory>,
     /// Why spawning stopped short of `target`, if it did.
     pub spawn_error: Option<io::Error>,
@@ -290,6 +292,17 @@ pub struct Ring {
     /// From the injection of the token until its last hand-off arrived.
     pub elapsed_s: f64,
 }
+
+/// One lap of the token: what the caller's measured region returns.
+#[derive(Debug)]
+pub struct Lap {
+    pub handoffs: u64,
+    pub elapsed_s: f64,
+}
+
+/// The token passing itself, handed to the caller so that it can wrap exactly this part in
+/// its measured region (`|lap| ctx.measure(lap)`).
+pub type LapFn<'a> = &'a mut dyn FnMut() -> anyhow::Result<Lap>;
 
 /// A prepared way of running units: the runtime (if any) is built and warm before any
 /// experiment starts, and shut down when the driver is dropped, so that no parked task can
@@ -351,14 +364,21 @@ impl Driver {
         }
     }
 
-    /// Builds a ring of `units`, passes a token `handoffs` times, and tears the ring down.
-    pub fn ring(&self, units: usize, handoffs: u64) -> anyhow::Result<Ring> {
+    /// Builds a ring of `units`, every unit started and waiting on its inbox; then calls
+    /// `timed` with the lap (the token passed `handoffs` times), which it must run once;
+    /// then tears the ring down, whether or not the lap ran or succeeded.
+    pub fn ring<T>(&self, units: usize, handoffs: u64, timed: T) -> anyhow::Result<Ring>
+    where
+        T: FnOnce(LapFn<'_>) -> anyhow::Result<Lap>,
+    {
         anyhow::ensure!(units >= 2, "a ring needs at least two units");
-        match self.kind {
-            Kind::Threads { stack } => thread_ring(stack, units, handoffs),
-            Kind::TokioMulti | Kind::TokioCurrent => task_ring(self.runtime()?, units, handoffs),
-            Kind::FuturesInTask => future_ring(self.runtime()?, units, handoffs),
-        }
+        anyhow::ensure!(handoffs >= 1, "a ring needs at least one hand-off");
+        let lap = match self.kind {
+            Kind::Threads { stack } => thread_ring(stack, units, handoffs, timed)?,
+            Kind::TokioMulti | Kind::TokioCurrent => task_ring(self.runtime()?, units, handoffs, timed)?,
+            Kind::FuturesInTask => future_ring(self.runtime()?, units, handoffs, timed)?,
+        };
+        Ok(Ring { units, handoffs: lap.handoffs, elapsed_s: lap.elapsed_s })
     }
 }
 
@@ -413,7 +433,7 @@ where
     let spawned = handles.len() as u64;
     let alive_at_once = gate.wait_for_arrivals(spawned);
     let ready_s = start.elapsed().as_secs_f64();
-    let plateau = sample.then(Memory::plateau);
+    let plateau = if sample { Memory::plateau() } else { None };
     let released = Instant::now();
     gate.release(&handles);
     for handle in handles {
@@ -450,7 +470,7 @@ fn park_tasks(runtime: &Runtime, target: u64, sample: bool) -> anyhow::Result<Pa
         tally.all_arrived().await;
         let alive_at_once = tally.parked();
         let ready_s = start.elapsed().as_secs_f64();
-        let plateau = if sample { Some(Memory::plateau_async().await) } else { None };
+        let plateau = if sample { Memory::plateau_async().await } else { None };
         let release_at = Instant::now();
         release.send_replace(true);
         for handle in handles {
@@ -520,7 +540,7 @@ fn park_futures(runtime: &Runtime, target: u64, sample: bool) -> Parked {
         poll_until(&mut set, || tally.arrived.load(Ordering::Acquire) >= target).await;
         let alive_at_once = tally.parked();
         let ready_s = start.elapsed().as_secs_f64();
-        let plateau = if sample { Some(Memory::plateau_async().await) } else { None };
+        let plateau = if sample { Memory::plateau_async().await } else { None };
         let release_at = Instant::now();
         release.send_replace(true);
         while set.next().await.is_some() {}
@@ -540,7 +560,7 @@ fn park_futures(runtime: &Runtime, target: u64, sample: bool) -> Parked {
 }
 
 // ANCHOR: thread_ring_unit
-/// One thread of the ring: block on its inbox, pass the count on, stop after the last
+/// One thread of the ring: block on its inbox, pass the count on, stop at the last
 /// hand-off. Every hand-off wakes a sleeping thread: a trip through the kernel scheduler.
 fn ring_thread_unit(
     inbox: std_mpsc::Receiver<u64>,
@@ -549,7 +569,7 @@ fn ring_thread_unit(
     done: std_mpsc::Sender<u64>,
 ) {
     while let Ok(count) = inbox.recv() {
-        if count == last {
+        if count >= last {
             let _ = done.send(count);
             return;
         }
@@ -572,7 +592,7 @@ async fn ring_task_unit(
 ) {
     tally.arrive();
     while let Some(count) = inbox.recv().await {
-        if count == last {
+        if count >= last {
             let _ = done.send(count).await;
             return;
         }
@@ -583,7 +603,16 @@ async fn ring_task_unit(
 }
 // ANCHOR_END: task_ring_unit
 
-fn thread_ring(stack: Option<usize>, units: usize, handoffs: u64) -> anyhow::Result<Ring> {
+// Tearing a ring down. Each unit holds the sender of the next one's inbox, so the senders
+// form a cycle and no inbox closes on its own: a ring whose lap never ran would wait
+// forever. So teardown always offers the stop count (`last`) to the first unit, then drops
+// the driver's inject sender and done receiver. Every unit then ends either by receiving
+// `last` or by finding its inbox closed behind a unit that ended, and the joins return.
+
+fn thread_ring<T>(stack: Option<usize>, units: usize, handoffs: u64, timed: T) -> anyhow::Result<Lap>
+where
+    T: FnOnce(LapFn<'_>) -> anyhow::Result<Lap>,
+{
     let (senders, inboxes): (Vec<_>, Vec<_>) = (0..units).map(|_| std_mpsc::sync_channel::<u64>(1)).unzip();
     let inject = senders[0].clone();
     let (done_tx, done_rx) = std_mpsc::channel();
@@ -609,25 +638,22 @@ fn thread_ring(stack: Option<usize>, units: usize, handoffs: u64) -> anyhow::Res
             }
         }
     }
-    // From here each channel's only senders are the units (and `inject`), so when the ring
-    // stops, each unit's exit closes the next one's inbox and the whole ring unwinds.
     drop(senders);
     drop(done_tx);
     gate.wait_for_arrivals(handles.len() as u64);
     gate.release(&handles);
     let outcome = match spawn_error {
         Some(error) => Err(anyhow::anyhow!("could start only {} of {units} ring threads: {error}", handles.len())),
-        None => {
+        None => timed(&mut || {
             let start = Instant::now();
-            let result =
-                inject.send(0).map_err(|_| anyhow::anyhow!("the ring's first thread is gone")).and_then(|()| {
-                    done_rx.recv().map_err(|_| anyhow::anyhow!("the ring stopped before its last hand-off"))
-                });
-            let elapsed_s = start.elapsed().as_secs_f64();
-            result.map(|count| Ring { units, handoffs: count, elapsed_s })
-        }
+            inject.send(0).map_err(|_| anyhow::anyhow!("the ring's first thread is gone"))?;
+            let count = done_rx.recv().map_err(|_| anyhow::anyhow!("the ring stopped before its last hand-off"))?;
+            Ok(Lap { handoffs: count, elapsed_s: start.elapsed().as_secs_f64() })
+        }),
     };
+    let _ = inject.try_send(handoffs);
     drop(inject);
+    drop(done_rx);
     for handle in handles {
         let _ = handle.join();
     }
@@ -642,11 +668,16 @@ fn ring_channels(units: usize) -> RingChannels {
     (0..units).map(|_| mpsc::channel::<u64>(1)).unzip()
 }
 
-fn task_ring(runtime: &Runtime, units: usize, handoffs: u64) -> anyhow::Result<Ring> {
-    let driver = async move {
+fn task_ring<T>(runtime: &Runtime, units: usize, handoffs: u64, timed: T) -> anyhow::Result<Lap>
+where
+    T: FnOnce(LapFn<'_>) -> anyhow::Result<Lap>,
+{
+    // Spawned from a task, as the park experiment's units are; the lap then runs from
+    // `block_on`, which costs one wake-up in and one out per lap, not per hand-off.
+    let build = async move {
         let (senders, inboxes) = ring_channels(units);
         let inject = senders[0].clone();
-        let (done_tx, mut done_rx) = mpsc::channel(1);
+        let (done_tx, done_rx) = mpsc::channel(1);
         let tally = Arc::new(Tally::new(units as u64));
         let mut handles = Vec::with_capacity(units);
         for (index, inbox) in inboxes.into_iter().enumerate() {
@@ -661,54 +692,67 @@ fn task_ring(runtime: &Runtime, units: usize, handoffs: u64) -> anyhow::Result<R
         drop(senders);
         drop(done_tx);
         tally.all_arrived().await;
-        let start = Instant::now();
-        let sent = inject.send(0).await;
-        let count = done_rx.recv().await;
-        let elapsed_s = start.elapsed().as_secs_f64();
-        drop(inject);
+        (inject, done_rx, handles)
+    };
+    let (inject, mut done_rx, handles) = runtime.block_on(async { tokio::spawn(build).await })?;
+    let outcome = timed(&mut || {
+        runtime.block_on(async {
+            let start = Instant::now();
+            inject.send(0).await.map_err(|_| anyhow::anyhow!("the ring's first task is gone"))?;
+            let count = done_rx.recv().await.context("the ring stopped before its last hand-off")?;
+            Ok(Lap { handoffs: count, elapsed_s: start.elapsed().as_secs_f64() })
+        })
+    });
+    let _ = inject.try_send(handoffs);
+    drop(inject);
+    drop(done_rx);
+    runtime.block_on(async {
         for handle in handles {
             let _ = handle.await;
         }
-        anyhow::ensure!(sent.is_ok(), "the ring's first task is gone");
-        let count = count.context("the ring stopped before its last hand-off")?;
-        Ok(Ring { units, handoffs: count, elapsed_s })
-    };
-    runtime.block_on(async { tokio::spawn(driver).await })?
+    });
+    outcome
 }
 
-fn future_ring(runtime: &Runtime, units: usize, handoffs: u64) -> anyhow::Result<Ring> {
-    in_one_task(runtime, async move {
-        let (senders, inboxes) = ring_channels(units);
-        let inject = senders[0].clone();
-        let (done_tx, mut done_rx) = mpsc::channel(1);
-        let tally = Arc::new(Tally::new(units as u64));
-        let mut set = FuturesUnordered::new();
-        for (index, inbox) in inboxes.into_iter().enumerate() {
-            set.push(ring_task_unit(
-                Arc::clone(&tally),
-                inbox,
-                senders[(index + 1) % units].clone(),
-                handoffs,
-                done_tx.clone(),
-            ));
-        }
-        drop(senders);
-        drop(done_tx);
-        poll_until(&mut set, || tally.arrived.load(Ordering::Acquire) >= units as u64).await;
-        let start = Instant::now();
-        // Capacity 1 and an empty inbox: this cannot wait.
-        let sent = inject.try_send(0);
-        let mut count = None;
-        poll_until(&mut set, || {
-            count = count.or_else(|| done_rx.try_recv().ok());
-            count.is_some()
+fn future_ring<T>(runtime: &Runtime, units: usize, handoffs: u64, timed: T) -> anyhow::Result<Lap>
+where
+    T: FnOnce(LapFn<'_>) -> anyhow::Result<Lap>,
+{
+    let (senders, inboxes) = ring_channels(units);
+    let inject = senders[0].clone();
+    let (done_tx, mut done_rx) = mpsc::channel(1);
+    let tally = Arc::new(Tally::new(units as u64));
+    let mut set = FuturesUnordered::new();
+    for (index, inbox) in inboxes.into_iter().enumerate() {
+        set.push(ring_task_unit(
+            Arc::clone(&tally),
+            inbox,
+            senders[(index + 1) % units].clone(),
+            handoffs,
+            done_tx.clone(),
+        ));
+    }
+    drop(senders);
+    drop(done_tx);
+    in_one_task(runtime, poll_until(&mut set, || tally.arrived.load(Ordering::Acquire) >= units as u64));
+    let outcome = timed(&mut || {
+        in_one_task(runtime, async {
+            let start = Instant::now();
+            // Capacity 1 and an empty inbox: this cannot wait.
+            inject.try_send(0).map_err(|_| anyhow::anyhow!("the ring's first future is gone"))?;
+            let mut count = None;
+            poll_until(&mut set, || {
+                count = count.or_else(|| done_rx.try_recv().ok());
+                count.is_some()
+            })
+            .await;
+            let count = count.context("the ring stopped before its last hand-off")?;
+            Ok(Lap { handoffs: count, elapsed_s: start.elapsed().as_secs_f64() })
         })
-        .await;
-        let elapsed_s = start.elapsed().as_secs_f64();
-        drop(inject);
-        while set.next().await.is_some() {}
-        anyhow::ensure!(sent.is_ok(), "the ring's first future is gone");
-        let count = count.context("the ring stopped before its last hand-off")?;
-        Ok(Ring { units, handoffs: count, elapsed_s })
-    })
+    });
+    let _ = inject.try_send(handoffs);
+    drop(inject);
+    drop(done_rx);
+    in_one_task(runtime, async { while set.next().await.is_some() {} });
+    outcome
 }

@@ -22,6 +22,7 @@ fn stock_box() -> Readings {
         root: false,
         cgroup_pids: None,
         mem_available: Some(24 << 30),
+        cgroup_memory: None,
         strict_commit_left: None,
         address_space_left: None,
         nofile: Some(1024),
@@ -63,7 +64,7 @@ fn the_thread_cap_is_the_machines_tightest_limit_and_says_so() {
     let params = resolve(&defaults(), Preset::Default, &stock_box()).expect("valid");
     assert_eq!(params.thread_cap.units, 16_116);
     assert_eq!(params.thread_cap.set_by, "vm.max_map_count");
-    assert_eq!(params.task_cap.units, 1_000_000);
+    assert_eq!(params.task_cap.units, 2_000_000);
     // A user may ask for fewer threads, never more.
     let params = resolve(&Args { thread_cap: Some(500), ..defaults() }, Preset::Default, &stock_box()).expect("valid");
     assert_eq!(params.thread_cap.units, 500);

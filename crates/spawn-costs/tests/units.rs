@@ -34,11 +34,32 @@ fn every_ring_delivers_exactly_the_handoffs_asked_for() {
     for kind in KINDS {
         let driver = Driver::new(kind).expect("driver starts");
         for (units, handoffs) in [(2, 1), (7, 1_000), (64, 513)] {
-            let ring = driver.ring(units, handoffs).expect("ring runs");
+            let mut laps = 0;
+            let ring = driver
+                .ring(units, handoffs, |lap| {
+                    laps += 1;
+                    lap()
+                })
+                .expect("ring runs");
+            assert_eq!(laps, 1, "{kind:?}: the lap runs once, inside the caller's region");
             assert_eq!(ring.units, units, "{kind:?}");
             assert_eq!(ring.handoffs, handoffs, "{kind:?} ring of {units}");
         }
-        assert!(driver.ring(1, 10).is_err(), "{kind:?}: a ring of one");
+        assert!(driver.ring(1, 10, |lap| lap()).is_err(), "{kind:?}: a ring of one");
+    }
+}
+
+#[test]
+fn a_ring_whose_lap_never_runs_is_still_torn_down() {
+    // The units' senders form a cycle, so without the stop token offered at teardown this
+    // would wait forever; the harness's timeout would be the only way out.
+    for kind in KINDS {
+        let driver = Driver::new(kind).expect("driver starts");
+        let result = driver.ring(16, 1_000, |_lap| Err(anyhow::anyhow!("the caller gave up")));
+        assert!(result.is_err(), "{kind:?}");
+        // And the driver still works afterwards: nothing was left holding the runtime.
+        let ring = driver.ring(3, 10, |lap| lap()).expect("ring runs");
+        assert_eq!(ring.handoffs, 10, "{kind:?}");
     }
 }
 
