@@ -11,12 +11,7 @@ fn main() {
 
     let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
     let workspace = Path::new(&manifest).parent().unwrap_or(Path::new("."));
-    let commit = output_of(Command::new("git").arg("-C").arg(workspace).args([
-        "describe",
-        "--always",
-        "--dirty",
-        "--abbrev=12",
-    ]));
+    let commit = describe_commit(workspace).unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=CASEBOOK_BUILT_FROM={commit}");
     // Rebuild when HEAD moves (a checkout or a commit); watch only files that exist, since a
     // missing one would make cargo rerun this script on every build.
@@ -34,7 +29,10 @@ fn main() {
         }
     }
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=src/describe.rs");
 }
+
+include!("src/describe.rs");
 
 fn output_of(command: &mut Command) -> String {
     command

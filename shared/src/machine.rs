@@ -1,6 +1,6 @@
 //! The machine line: what every published figure must be printed beside.
 
-use std::{path::Path, process::Command};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -86,18 +86,12 @@ fn commit_line() -> String {
     }
 }
 
-/// The commit of the checkout right now, `-dirty` when it has local edits.
+/// The commit of the checkout right now.
 fn commit() -> Option<String> {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent()?;
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(workspace)
-        .args(["describe", "--always", "--dirty", "--abbrev=12"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
+    describe_commit(Path::new(env!("CARGO_MANIFEST_DIR")).parent()?)
 }
+
+include!("describe.rs");
 
 /// The current UTC time as RFC 3339, to the second.
 fn utc_now() -> String {
