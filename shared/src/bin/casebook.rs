@@ -132,12 +132,13 @@ fn summary(reports: &[Report]) -> String {
     format!("{header}\n{table}\n")
 }
 
-/// The outcome of a claim across cases: the same if they agree, otherwise "mixed".
+/// The outcome of a claim across cases and readings: the same if they agree; otherwise the
+/// answer depends on how the claim is read, and each reading is listed beside it.
 fn combined(outcomes: &[Outcome]) -> String {
     match outcomes.first() {
         None => "not measured".into(),
         Some(first) if outcomes.iter().all(|o| o == first) => first.to_string(),
-        Some(_) => "mixed (see each case)".into(),
+        Some(_) => "depends on the reading".into(),
     }
 }
 
