@@ -102,7 +102,8 @@ new name:
 check-new:
     #!/usr/bin/env bash
     set -euo pipefail
-    trap 'rm -rf crates/scaffold-check target/casebook/scaffold-check.json' EXIT
+    # Remove the crate, then let cargo drop it from Cargo.lock again.
+    trap 'rm -rf crates/scaffold-check target/casebook/scaffold-check.json; cargo metadata --format-version 1 --offline > /dev/null 2>&1 || true' EXIT
     just new scaffold-check
     just list | grep '^scaffold-check ' > /dev/null
     cargo test --quiet -p scaffold-check
