@@ -1,7 +1,7 @@
 //! `casebook`: reads saved case reports and summarises them across cases.
 //!
-//! - `casebook summary [FILES]`: one screen over every case: did the variants agree, who
-//!   was fastest in each table, how the claims came out.
+//! - `casebook summary [FILES]`: one screen over every case: did its checks pass, who was
+//!   fastest against the baseline (or the case's first verdict), how the claims came out.
 //! - `casebook claims [FILES]`: every framework claim with its outcome in each case that
 //!   tests it, and the combined outcome: the table the docs' decision guide includes.
 
@@ -88,12 +88,13 @@ fn load(files: Vec<PathBuf>) -> anyhow::Result<Vec<Report>> {
 fn summary(reports: &[Report]) -> String {
     let mut table = Table::new();
     table.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
-    table.set_header(vec!["case", "run", "checks", "fastest per table", "claims"]);
+    table.set_header(vec!["case", "run", "checks", "headline", "claims"]);
     for report in reports {
         let fastest: Vec<String> = report
             .tables
             .iter()
-            .filter(|t| t.axis.is_none())
+            // Only tables that race variants against a baseline have a meaningful "fastest".
+            .filter(|t| t.axis.is_none() && t.baseline.is_some())
             .filter_map(|t| {
                 let best = report
                     .rows(&t.id)
@@ -108,12 +109,21 @@ fn summary(reports: &[Report]) -> String {
                 Some(format!("{}: {} {}{versus}", t.id, best.0.label, format_seconds(best.1)))
             })
             .collect();
+        // Cases that measure costs or accounting rather than speed lead with their first verdict.
+        let headline = if fastest.is_empty() {
+            // An accounting line only says the books balanced (the checks column says that too).
+            let mut verdicts = report.verdicts.iter();
+            let first = verdicts.clone().find(|v| !v.starts_with("accounting")).or(verdicts.next());
+            first.map(|v| shorten(v, 110)).unwrap_or_default()
+        } else {
+            fastest.join("\n")
+        };
         let (held, not, unsure) = report.claim_counts();
         table.add_row(vec![
             report.case.clone(),
             format!("{}, {} runs/row, {}", report.preset, report.repeat, report.env.commit),
             if report.correctness.ok { "passed".to_string() } else { "FAILED".to_string() },
-            fastest.join("\n"),
+            headline,
             format!("{held} held, {not} did not, {unsure} inconclusive"),
         ]);
     }
@@ -130,6 +140,14 @@ fn summary(reports: &[Report]) -> String {
             .join("\n")
     };
     format!("{header}\n{table}\n")
+}
+
+fn shorten(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(limit).collect::<String>())
+    }
 }
 
 /// The outcome of a claim across cases and readings: the same if they agree; otherwise the
