@@ -149,6 +149,11 @@ impl Report {
         self.row(table, label)?.stats(figure)
     }
 
+    /// A figure's median for one row, if that row was measured.
+    pub fn median(&self, table: &str, label: &str, figure: &str) -> Option<f64> {
+        self.stats(table, label, figure).map(|s| s.median)
+    }
+
     /// Adds failures found by the case's own checks.
     pub fn add_failures(&mut self, failures: Vec<String>) {
         if !failures.is_empty() {

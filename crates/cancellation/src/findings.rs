@@ -12,14 +12,6 @@ use crate::{
     },
 };
 
-fn stats<'a>(report: &'a Report, table: &str, variant: &str, figure: &str) -> Option<&'a Stats> {
-    report.stats(table, variant, figure)
-}
-
-fn median(report: &Report, table: &str, variant: &str, figure: &str) -> Option<f64> {
-    stats(report, table, variant, figure).map(|s| s.median)
-}
-
 fn workers(report: &Report) -> f64 {
     report.params.get("workers").and_then(|w| w.as_f64()).unwrap_or(0.0)
 }
@@ -63,14 +55,14 @@ fn all_dropped(dropped: &Stats, n: f64) -> Outcome {
 
 /// A count figure of one row, as [`count`] prints it, or `?` when it was not recorded.
 fn count_of(report: &Report, table: &str, variant: &str, figure: &str) -> String {
-    stats(report, table, variant, figure).map(count).unwrap_or_else(|| "?".into())
+    report.stats(table, variant, figure).map(count).unwrap_or_else(|| "?".into())
 }
 
 /// "dropped 1000 of 1000 guards, p99 1.2 ms, max 3 ms", from one row's figures.
 fn stop_summary(report: &Report, table: &str, variant: &str) -> String {
     let n = workers(report);
-    let dropped = stats(report, table, variant, GUARDS_DROPPED).map(count).unwrap_or_else(|| "?".into());
-    let latency = match (median(report, table, variant, CANCEL_P99_US), median(report, table, variant, CANCEL_MAX_US)) {
+    let dropped = report.stats(table, variant, GUARDS_DROPPED).map(count).unwrap_or_else(|| "?".into());
+    let latency = match (report.median(table, variant, CANCEL_P99_US), report.median(table, variant, CANCEL_MAX_US)) {
         (Some(p99), Some(max)) => format!(", cancel p99 {}, max {}", us(p99), us(max)),
         _ => String::new(),
     };
@@ -102,7 +94,7 @@ fn dropped_future(report: &Report) -> ClaimResult {
     let threshold = format!(
         "held if all {n:.0} guards were dropped within the {deadline:.0} ms deadline in every run; did not hold if some guard was still held at the deadline in every run"
     );
-    let Some(dropped) = stats(report, IO_TABLE, DROP_FUTURE, GUARDS_DROPPED) else {
+    let Some(dropped) = report.stats(IO_TABLE, DROP_FUTURE, GUARDS_DROPPED) else {
         return ClaimResult::not_measured("cancel-async-drop", "drop-future on IO-like steps", threshold)
             .with_reading(READING);
     };
@@ -127,7 +119,7 @@ fn dropped_joinhandle(report: &Report) -> ClaimResult {
     let threshold = format!(
         "held if dropping the JoinHandles stopped all {n:.0} workers (guards dropped) within the {deadline:.0} ms deadline in every run; did not hold if some were still running at the deadline in every run"
     );
-    let Some(dropped) = stats(report, IO_TABLE, DROP_JOINHANDLE, GUARDS_DROPPED) else {
+    let Some(dropped) = report.stats(IO_TABLE, DROP_JOINHANDLE, GUARDS_DROPPED) else {
         return ClaimResult::not_measured("cancel-async-drop", "drop-joinhandle on IO-like steps", threshold)
             .with_reading(READING);
     };
@@ -144,7 +136,7 @@ fn dropped_joinhandle(report: &Report) -> ClaimResult {
     } else {
         evidence += &format!("; {} still held after the runtime's shutdown", row(LEFT_AFTER_SHUTDOWN));
     }
-    if stats(report, IO_TABLE, JOINSET_DROP, GUARDS_DROPPED).is_some() {
+    if report.stats(IO_TABLE, JOINSET_DROP, GUARDS_DROPPED).is_some() {
         evidence += &format!(
             "; by contrast, dropping a JoinSet that owns the tasks: {}",
             stop_summary(report, IO_TABLE, JOINSET_DROP)
@@ -161,7 +153,7 @@ fn thread_from_outside(report: &Report) -> ClaimResult {
     let threshold = format!(
         "held if, after abort, some blocking closure that had started before it was still running at the {deadline:.0} ms deadline in every run; did not hold if none was in every run"
     );
-    let Some(running) = stats(report, IO_TABLE, SPAWN_BLOCKING_ABORT, LEAKED_STARTED) else {
+    let Some(running) = report.stats(IO_TABLE, SPAWN_BLOCKING_ABORT, LEAKED_STARTED) else {
         return ClaimResult::not_measured("cancel-threads", "spawn-blocking-abort on IO-like steps", threshold)
             .with_reading(READING);
     };
@@ -198,9 +190,8 @@ fn signalled_threads(report: &Report) -> [ClaimResult; 2] {
         "held if thread-flag and thread-signal each dropped all {n:.0} guards within the {deadline:.0} ms deadline in every run; did not hold if either still held some guard at the deadline in every run"
     );
     let cleanup_threshold = "held if, for thread-flag or thread-signal, the case's sweep had to remove some temp file in every run; did not hold if, for either, the workers' own Drop removed every file in every run (a thread that never stops, whatever the signal, counts as cleanup left to the case)".to_string();
-    let dropped: Vec<&Stats> = variants.iter().filter_map(|v| stats(report, IO_TABLE, v, GUARDS_DROPPED)).collect();
-    let swept: Vec<&Stats> =
-        variants.iter().filter_map(|v| stats(report, IO_TABLE, v, FILES_REMOVED_BY_CASE)).collect();
+    let dropped: Vec<&Stats> = variants.iter().filter_map(|v| report.stats(IO_TABLE, v, GUARDS_DROPPED)).collect();
+    let swept: Vec<&Stats> = variants.iter().filter_map(|v| report.stats(IO_TABLE, v, FILES_REMOVED_BY_CASE)).collect();
     if dropped.len() < variants.len() || swept.len() < variants.len() {
         return [
             ClaimResult::not_measured("cancel-threads", NEEDS, stop_threshold).with_reading(STOP),
@@ -248,10 +239,10 @@ fn task_cooperative(report: &Report) -> ClaimResult {
     let job = report.params.get("cpu_job_steps").and_then(|v| v.as_f64()).unwrap_or(0.0);
     let threshold = "held if, after abort, no CPU task without an await that had started was cut short and at least one that had started ran on to the end of its job (or was still running at the deadline), in every run, and abort's cancel p50 was at least 5x abort-yield's in every run".to_string();
     let figures = (
-        stats(report, CPU_TABLE, ABORT, CUT_SHORT),
-        stats(report, CPU_TABLE, ABORT, WHOLE_JOB_AFTER_REQUEST),
-        stats(report, CPU_TABLE, ABORT, CANCEL_P50_US),
-        stats(report, CPU_TABLE, ABORT_YIELD, CANCEL_P50_US),
+        report.stats(CPU_TABLE, ABORT, CUT_SHORT),
+        report.stats(CPU_TABLE, ABORT, WHOLE_JOB_AFTER_REQUEST),
+        report.stats(CPU_TABLE, ABORT, CANCEL_P50_US),
+        report.stats(CPU_TABLE, ABORT_YIELD, CANCEL_P50_US),
     );
     let (Some(cut), Some(whole), Some(held_p50), Some(yield_p50)) = figures else {
         return ClaimResult::not_measured("task-cooperative", "abort and abort-yield on CPU-like steps", threshold);
@@ -273,12 +264,14 @@ fn task_cooperative(report: &Report) -> ClaimResult {
 
     let row = |figure: &str| count_of(report, CPU_TABLE, ABORT, figure);
     let step =
-        median(report, CPU_TABLE, ABORT, CPU_STEP_US).map(|s| format!(" (one step {})", us(s))).unwrap_or_default();
-    let running = stats(report, CPU_TABLE, ABORT, LEAKED_STARTED)
+        report.median(CPU_TABLE, ABORT, CPU_STEP_US).map(|s| format!(" (one step {})", us(s))).unwrap_or_default();
+    let running = report
+        .stats(CPU_TABLE, ABORT, LEAKED_STARTED)
         .filter(|l| l.max > 0.0)
         .map(|l| format!(", {} still running at the deadline", count(l)))
         .unwrap_or_default();
-    let queued = stats(report, CPU_TABLE, ABORT, STARTED_BEFORE_REQUEST)
+    let queued = report
+        .stats(CPU_TABLE, ABORT, STARTED_BEFORE_REQUEST)
         .map(|s| format!("{:.0}", n - s.median))
         .unwrap_or_else(|| "?".into());
     let p50s = format!(
@@ -292,7 +285,8 @@ fn task_cooperative(report: &Report) -> ClaimResult {
     } else {
         format!("the {queued} aborted tasks that had not started: {p50s}")
     };
-    let token = median(report, CPU_TABLE, TOKEN, CANCEL_P50_US)
+    let token = report
+        .median(CPU_TABLE, TOKEN, CANCEL_P50_US)
         .map(|p50| format!("; a token checked between steps, still without an await, stopped them at p50 {}", us(p50)))
         .unwrap_or_default();
     ClaimResult::new(

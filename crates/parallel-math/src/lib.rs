@@ -351,7 +351,7 @@ impl Case for ParallelMath {
     /// The optional speed target: only when asked for, since timing is not correctness.
     fn check(report: &Report) -> Vec<String> {
         let Some(target) = report.params.get("min_efficiency").and_then(|e| e.as_f64()) else { return Vec::new() };
-        match stats(report, MANDELBROT_TABLE, RAYON, "speedup") {
+        match report.stats(MANDELBROT_TABLE, RAYON, "speedup") {
             Some(s) if s.median / usable_cores(report) as f64 >= target => Vec::new(),
             Some(s) => vec![format!(
                 "rayon's efficiency on Mandelbrot was {:.2}, below --min-efficiency {target}",
@@ -521,10 +521,6 @@ fn usable_cores(report: &Report) -> usize {
     threads.min(report.env.logical_cores).max(1)
 }
 
-fn stats<'a>(report: &'a Report, table: &str, variant: &str, figure: &str) -> Option<&'a Stats> {
-    report.stats(table, variant, figure)
-}
-
 fn ms(us: f64) -> String {
     format_seconds(us / 1e6)
 }
@@ -544,16 +540,16 @@ const MIN_PROBE_TICKS: f64 = 1.0;
 
 /// A probe figure, only where every run of the row had enough ticks to trust it.
 fn probe<'a>(report: &'a Report, table: &str, variant: &str, figure: &str) -> Option<&'a Stats> {
-    let ticks = stats(report, table, variant, "probe_count")?;
+    let ticks = report.stats(table, variant, "probe_count")?;
     (ticks.min >= MIN_PROBE_TICKS).then_some(())?;
-    stats(report, table, variant, figure)
+    report.stats(table, variant, figure)
 }
 
 /// Speedup over sequential decided on wall times, run against run: "held" needs every
 /// sequential run to take at least `factor` times every run of the variant.
 fn speedup_claim(report: &Report, table: &str, variant: &str, factor: f64) -> Option<(Outcome, f64)> {
-    let sequential = stats(report, table, SEQUENTIAL, "wall_s")?;
-    let parallel = stats(report, table, variant, "wall_s")?;
+    let sequential = report.stats(table, SEQUENTIAL, "wall_s")?;
+    let parallel = report.stats(table, variant, "wall_s")?;
     Some((at_least_times(sequential, parallel, factor), sequential.median / parallel.median))
 }
 
@@ -598,7 +594,7 @@ fn claims(report: &Report) -> Vec<ClaimResult> {
         let outcomes: Vec<Outcome> = rayon.iter().map(|(_, o, _)| *o).collect();
         let mut evidence: Vec<String> = rayon.iter().map(|(t, _, s)| format!("rayon {t} {s:.2}x")).collect();
         for t in [MANDELBROT_TABLE, NBODY_TABLE] {
-            if let (Some(a), Some(r)) = (stats(report, t, TOKIO_SPAWN, "wall_s"), stats(report, t, RAYON, "wall_s")) {
+            if let (Some(a), Some(r)) = (report.stats(t, TOKIO_SPAWN, "wall_s"), report.stats(t, RAYON, "wall_s")) {
                 evidence.push(format!("tokio-spawn on {t} took {:.2}x rayon's wall time", a.median / r.median));
             }
         }
@@ -611,8 +607,8 @@ fn claims(report: &Report) -> Vec<ClaimResult> {
             .to_string();
     claims.push(
         match (
-            stats(report, MANDELBROT_TABLE, RAYON, "wall_s"),
-            stats(report, MANDELBROT_TABLE, THREADS_STATIC, "wall_s"),
+            report.stats(MANDELBROT_TABLE, RAYON, "wall_s"),
+            report.stats(MANDELBROT_TABLE, THREADS_STATIC, "wall_s"),
         ) {
             (Some(rayon), Some(fixed)) => {
                 let mut evidence = format!(
@@ -621,7 +617,7 @@ fn claims(report: &Report) -> Vec<ClaimResult> {
                     format_seconds(rayon.median),
                     fixed.median / rayon.median
                 );
-                if let Some(counter) = stats(report, MANDELBROT_TABLE, THREADS_SHARED_COUNTER, "wall_s") {
+                if let Some(counter) = report.stats(MANDELBROT_TABLE, THREADS_SHARED_COUNTER, "wall_s") {
                     evidence += &format!(
                         "; threads taking rows from a shared counter, with no stealing, took {} ({:.2}x rayon's)",
                         format_seconds(counter.median),
@@ -629,7 +625,7 @@ fn claims(report: &Report) -> Vec<ClaimResult> {
                     );
                 }
                 if let (Some(r), Some(f)) =
-                    (stats(report, NBODY_TABLE, RAYON, "wall_s"), stats(report, NBODY_TABLE, THREADS_STATIC, "wall_s"))
+                    (report.stats(NBODY_TABLE, RAYON, "wall_s"), report.stats(NBODY_TABLE, THREADS_STATIC, "wall_s"))
                 {
                     evidence +=
                         &format!("; on uniform n-body static chunks took {:.2}x rayon's time", f.median / r.median);
@@ -643,9 +639,9 @@ fn claims(report: &Report) -> Vec<ClaimResult> {
     // pool-threads: repeated passes (n-body steps) with and without a pool.
     let threshold = "thread-per-item's wall time on n-body ≥ 1.05 × rayon's, run against run".to_string();
     claims.push(
-        match (stats(report, NBODY_TABLE, THREAD_PER_ITEM, "wall_s"), stats(report, NBODY_TABLE, RAYON, "wall_s")) {
+        match (report.stats(NBODY_TABLE, THREAD_PER_ITEM, "wall_s"), report.stats(NBODY_TABLE, RAYON, "wall_s")) {
             (Some(unpooled), Some(pooled)) => {
-                let created = stats(report, NBODY_TABLE, THREAD_PER_ITEM, UNITS).map(|u| u.median).unwrap_or(0.0);
+                let created = report.stats(NBODY_TABLE, THREAD_PER_ITEM, UNITS).map(|u| u.median).unwrap_or(0.0);
                 let mut evidence = format!(
                     "creating {created:.0} threads over the steps took {} vs rayon's pool {} ({:.2}x)",
                     format_seconds(unpooled.median),
@@ -653,7 +649,7 @@ fn claims(report: &Report) -> Vec<ClaimResult> {
                     unpooled.median / pooled.median
                 );
                 if let (Some(fixed), Some(per_step)) =
-                    (stats(report, NBODY_TABLE, THREADS_STATIC, "wall_s"), stats(report, NBODY_TABLE, THREADS_STATIC, UNITS))
+                    (report.stats(NBODY_TABLE, THREADS_STATIC, "wall_s"), report.stats(NBODY_TABLE, THREADS_STATIC, UNITS))
                 {
                     evidence += &format!(
                         "; threads-static, which also starts fresh threads every step but only {:.0} in all, took {:.2}x rayon's",
@@ -678,8 +674,8 @@ fn claims(report: &Report) -> Vec<ClaimResult> {
         ) {
             (Some(async_p99), Some(pool_p99)) => {
                 let speed = match (
-                    stats(report, MANDELBROT_TABLE, TOKIO_SPAWN, "wall_s"),
-                    stats(report, MANDELBROT_TABLE, RAYON, "wall_s"),
+                    report.stats(MANDELBROT_TABLE, TOKIO_SPAWN, "wall_s"),
+                    report.stats(MANDELBROT_TABLE, RAYON, "wall_s"),
                 ) {
                     (Some(a), Some(r)) => format!(", while its wall time was {:.2}x rayon's", a.median / r.median),
                     _ => String::new(),
@@ -718,7 +714,7 @@ fn claims(report: &Report) -> Vec<ClaimResult> {
                 );
                 if let (Some(p99), Some(threads)) = (
                     probe(report, MANDELBROT_TABLE, TOKIO_SPAWN_BLOCKING_UNBOUNDED, PROBE_P99),
-                    stats(report, MANDELBROT_TABLE, TOKIO_SPAWN_BLOCKING_UNBOUNDED, casebook::runner::PEAK_THREADS),
+                    report.stats(MANDELBROT_TABLE, TOKIO_SPAWN_BLOCKING_UNBOUNDED, casebook::runner::PEAK_THREADS),
                 ) {
                     evidence += &format!(
                         "; unbounded, spawn_blocking grew the process to {:.0} threads and p99 {}",
@@ -747,7 +743,7 @@ fn claims(report: &Report) -> Vec<ClaimResult> {
         match (
             probe(report, MANDELBROT_TABLE, TOKIO_SPAWN, PROBE_MAX),
             probe(report, MANDELBROT_TABLE, RAYON, PROBE_MAX),
-            stats(report, MANDELBROT_TABLE, SEQUENTIAL, "wall_s"),
+            report.stats(MANDELBROT_TABLE, SEQUENTIAL, "wall_s"),
         ) {
             (Some(held), Some(control), Some(sequential)) => {
                 let rows = report.params.pointer("/mandelbrot/height").and_then(|h| h.as_f64()).unwrap_or(1.0);
@@ -791,7 +787,7 @@ fn efficiency_verdicts(report: &Report) -> Vec<String> {
     [MANDELBROT_TABLE, NBODY_TABLE]
         .into_iter()
         .filter_map(|t| {
-            let s = stats(report, t, RAYON, "speedup")?;
+            let s = report.stats(t, RAYON, "speedup")?;
             Some(format!(
                 "{t}: rayon's parallel efficiency is {:.2} ({:.2}x on {cores} cores; target ≥ {EFFICIENCY_TARGET}).",
                 s.median / cores as f64,

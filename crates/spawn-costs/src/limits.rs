@@ -270,6 +270,29 @@ pub fn safe_cap(limits: &[Limit], wanted: u64, wanted_by: &str) -> Cap {
 // ANCHOR_END: safe_cap
 
 impl Readings {
+    /// The readings of a stock Linux box (2 cores, 24 GiB, default sysctls), where
+    /// max_map_count binds at (65,530 - 40 - 1,024) / 4 = 16,116 threads: a fixed input for
+    /// tests and examples of the cap computation.
+    pub fn stock_linux_box() -> Readings {
+        Readings {
+            max_map_count: Some(65_530),
+            maps_in_use: Some(40),
+            maps_per_thread: 4,
+            maps_measured: true,
+            threads_max: Some(192_730),
+            pid_max: Some(32_768),
+            tasks_in_use: Some(300),
+            nproc: Some(96_365),
+            root: false,
+            cgroup_pids: None,
+            mem_available: Some(24 << 30),
+            cgroup_memory: None,
+            strict_commit_left: None,
+            address_space_left: None,
+            nofile: Some(1024),
+        }
+    }
+
     /// Reads every limit this module knows, and measures the maps one thread adds.
     pub fn detect(stack: Option<usize>) -> Readings {
         let (maps_per_thread, maps_measured) = match maps_per_thread(stack) {
@@ -431,29 +454,9 @@ pub fn maps_per_thread(stack: Option<usize>) -> Option<u64> {
 mod tests {
     use super::*;
 
-    fn stock_box() -> Readings {
-        Readings {
-            max_map_count: Some(65_530),
-            maps_in_use: Some(40),
-            maps_per_thread: 4,
-            maps_measured: true,
-            threads_max: Some(192_730),
-            pid_max: Some(32_768),
-            tasks_in_use: Some(300),
-            nproc: Some(96_365),
-            root: false,
-            cgroup_pids: None,
-            mem_available: Some(24 << 30),
-            cgroup_memory: None,
-            strict_commit_left: None,
-            address_space_left: None,
-            nofile: Some(1024),
-        }
-    }
-
     #[test]
     fn the_smallest_limit_sets_the_cap_and_is_named() {
-        let limits = thread_limits(&stock_box(), 2 << 20);
+        let limits = thread_limits(&Readings::stock_linux_box(), 2 << 20);
         let cap = safe_cap(&limits, u64::MAX, "the preset");
         // (65,530 - 40 - 1,024) / 4 = 16,116; pid_max gives 3/4 of 32,468 = 24,351.
         assert_eq!(cap.set_by, "vm.max_map_count");
@@ -464,7 +467,7 @@ mod tests {
 
     #[test]
     fn a_tighter_cgroup_wins_and_a_smaller_wish_wins_over_all() {
-        let mut r = stock_box();
+        let mut r = Readings::stock_linux_box();
         r.cgroup_pids = Some((1_000, 200));
         let limits = thread_limits(&r, 2 << 20);
         let cap = safe_cap(&limits, u64::MAX, "the preset");
@@ -476,13 +479,13 @@ mod tests {
 
     #[test]
     fn root_is_exempt_from_nproc_and_strict_overcommit_charges_stacks() {
-        let mut r = stock_box();
+        let mut r = Readings::stock_linux_box();
         r.nproc = Some(10);
         r.root = true;
         assert!(thread_limits(&r, 2 << 20).iter().all(|l| l.name != "RLIMIT_NPROC"));
         r.root = false;
         assert_eq!(safe_cap(&thread_limits(&r, 2 << 20), u64::MAX, "x").set_by, "RLIMIT_NPROC");
-        let mut r = stock_box();
+        let mut r = Readings::stock_linux_box();
         r.strict_commit_left = Some(4 << 30);
         let cap = safe_cap(&thread_limits(&r, 8 << 20), u64::MAX, "x");
         assert_eq!(cap.set_by, "vm.overcommit_memory=2 (CommitLimit)");
@@ -492,7 +495,7 @@ mod tests {
 
     #[test]
     fn a_cgroup_memory_limit_binds_tasks_below_the_machines_memory() {
-        let mut r = stock_box();
+        let mut r = Readings::stock_linux_box();
         // 1 GiB limit, 200 MiB used: half of 824 MiB at 2 KiB a task.
         r.cgroup_memory = Some((1 << 30, 200 << 20));
         let cap = safe_cap(&task_limits(&r), 10_000_000, "the preset");

@@ -8,29 +8,8 @@ use spawn_costs::{
     resolve,
 };
 
-/// A stock Linux box: max_map_count binds at (65,530 - 40 - 1,024) / 4 = 16,116 threads.
-fn stock_box() -> Readings {
-    Readings {
-        max_map_count: Some(65_530),
-        maps_in_use: Some(40),
-        maps_per_thread: 4,
-        maps_measured: true,
-        threads_max: Some(192_730),
-        pid_max: Some(32_768),
-        tasks_in_use: Some(300),
-        nproc: Some(96_365),
-        root: false,
-        cgroup_pids: None,
-        mem_available: Some(24 << 30),
-        cgroup_memory: None,
-        strict_commit_left: None,
-        address_space_left: None,
-        nofile: Some(1024),
-    }
-}
-
 fn usage_error(args: Args) -> String {
-    match resolve(&args, Preset::Default, &stock_box()) {
+    match resolve(&args, Preset::Default, &Readings::stock_linux_box()) {
         Ok(params) => panic!("accepted {args:?} as {params:?}"),
         Err(error) => error.to_string(),
     }
@@ -61,12 +40,13 @@ fn defaults() -> Args {
 
 #[test]
 fn the_thread_cap_is_the_machines_tightest_limit_and_says_so() {
-    let params = resolve(&defaults(), Preset::Default, &stock_box()).expect("valid");
+    let params = resolve(&defaults(), Preset::Default, &Readings::stock_linux_box()).expect("valid");
     assert_eq!(params.thread_cap.units, 16_116);
     assert_eq!(params.thread_cap.set_by, "vm.max_map_count");
     assert_eq!(params.task_cap.units, 2_000_000);
     // A user may ask for fewer threads, never more.
-    let params = resolve(&Args { thread_cap: Some(500), ..defaults() }, Preset::Default, &stock_box()).expect("valid");
+    let params = resolve(&Args { thread_cap: Some(500), ..defaults() }, Preset::Default, &Readings::stock_linux_box())
+        .expect("valid");
     assert_eq!(params.thread_cap.units, 500);
     assert_eq!(params.small_thread_cap.units, 500);
     assert_eq!(params.thread_cap.set_by, "--thread-cap");
@@ -74,7 +54,7 @@ fn the_thread_cap_is_the_machines_tightest_limit_and_says_so() {
 
 #[test]
 fn thread_rows_above_the_cap_are_left_out_and_noted() {
-    let mut machine = stock_box();
+    let mut machine = Readings::stock_linux_box();
     machine.cgroup_pids = Some((4_000, 0));
     let params = resolve(
         &Args { sizes: Some(vec![10_000, 1_000, 1_000]), ring: Some(100), ..defaults() },
