@@ -1,57 +1,48 @@
 //! The measured side: what runs inside the child process for one run of one row.
 //!
-//! The parent re-executes the case binary with [`CHILD_FLAG`] and a spec on standard input;
+//! The parent re-executes the case binary with [`CHILD_FLAG`] and the path of a spec file;
 //! the child runs the row once and writes a [`RunRecord`] to the path in the spec. Keeping
 //! each run in its own process is what makes peak RSS and thread counts belong to one
 //! variant alone: a thread pool or allocator arena left over by the previous variant
 //! cannot inflate (or hide) the next one's figures.
 
 use std::{
-    collections::BTreeMap,
     path::{Path, PathBuf},
     time::Instant,
 };
 
+use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    case::{Case, Point},
+    case::Case,
+    figure::{self, Figure, Hist, Note},
+    latency,
+    load::{LoadEnv, LoadGen},
+    plan::Point,
     procfs,
+    record::RunRecord,
 };
 
 /// The hidden first argument that puts a case binary in child mode; the second is the path
 /// of the spec file.
 pub const CHILD_FLAG: &str = "__casebook-child";
 
-/// Tells the child its parent's pid, so it can tell when it has been orphaned.
+/// Tells a child (or a load generator) its parent's pid, so it can tell when it is orphaned.
 pub const PARENT_PID_VAR: &str = "CASEBOOK_PARENT_PID";
-
-/// Figure keys the harness itself records for every run.
-pub const WALL: &str = "wall_s";
-pub const USER_CPU: &str = "user_s";
-pub const SYSTEM_CPU: &str = "sys_s";
-pub const CORES_BUSY: &str = "cores_busy";
-pub const PEAK_RSS: &str = "peak_rss_bytes";
-pub const VOLUNTARY_CS: &str = "voluntary_cs";
-pub const INVOLUNTARY_CS: &str = "involuntary_cs";
 
 /// What the parent sends a child.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ChildSpec {
     pub params: serde_json::Value,
+    /// What the case's set-up handed every run (`Case::Shared`).
+    pub shared: serde_json::Value,
     pub point: Point,
     /// A directory of this run's own, removed by the parent when the run ends, however it ends.
     pub scratch: PathBuf,
-    /// The case's shared inputs, built once by `Case::setup`.
+    /// The directory the case's set-up owns: read it, never write it.
     pub fixture: PathBuf,
     pub result_path: PathBuf,
-}
-
-/// What a child reports for one run.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct RunRecord {
-    pub figures: BTreeMap<String, f64>,
-    pub digest: Option<String>,
 }
 
 /// The measuring context a case's `run` receives.
@@ -64,18 +55,39 @@ pub struct Ctx {
     measured: usize,
     /// Keys of figures that were not finite numbers: a bug in the case, reported by `finish`.
     non_finite: Vec<String>,
+    /// What a load generator started from this run needs; `None` outside a case binary.
+    load: Option<LoadEnv>,
 }
 
 impl Ctx {
+    /// A context for tests: `scratch` is the run's directory, there is no fixture, and no
+    /// load generator can be started.
     pub fn new(scratch: PathBuf) -> Self {
         Ctx::with_fixture(scratch, PathBuf::new())
     }
 
     pub fn with_fixture(scratch: PathBuf, fixture: PathBuf) -> Self {
-        Ctx { scratch, fixture, record: RunRecord::default(), measured: 0, non_finite: Vec::new() }
+        Ctx { scratch, fixture, record: RunRecord::default(), measured: 0, non_finite: Vec::new(), load: None }
     }
 
-    /// The inputs `Case::setup` built once for every run: read them, never write them.
+    /// Lets tests start load generators: `binary` is the case's own binary
+    /// (`env!("CARGO_BIN_EXE_<case>")`), which runs them in its hidden mode.
+    pub fn with_load_binary(
+        mut self,
+        binary: impl Into<PathBuf>,
+        params: &impl Serialize,
+        shared: &impl Serialize,
+    ) -> anyhow::Result<Self> {
+        self.load = Some(LoadEnv::new(
+            binary.into(),
+            serde_json::to_value(params)?,
+            serde_json::to_value(shared)?,
+            self.scratch.clone(),
+        ));
+        Ok(self)
+    }
+
+    /// The directory `Case::setup` was given: read it, never write it.
     pub fn fixture(&self) -> &Path {
         &self.fixture
     }
@@ -96,37 +108,40 @@ impl Ctx {
         let after = procfs::rusage_self();
         let user = after.user_s - before.user_s;
         let system = after.system_s - before.system_s;
-        self.figure(WALL, wall);
-        self.figure(USER_CPU, user);
-        self.figure(SYSTEM_CPU, system);
-        self.figure(CORES_BUSY, if wall > 0.0 { (user + system) / wall } else { 0.0 });
-        self.figure(VOLUNTARY_CS, (after.voluntary_cs - before.voluntary_cs) as f64);
-        self.figure(INVOLUNTARY_CS, (after.involuntary_cs - before.involuntary_cs) as f64);
+        self.figure(figure::WALL, wall);
+        self.figure(figure::USER_CPU, user);
+        self.figure(figure::SYSTEM_CPU, system);
+        self.figure(figure::CORES_BUSY, if wall > 0.0 { (user + system) / wall } else { 0.0 });
+        self.figure(figure::VOLUNTARY_CS, (after.voluntary_cs - before.voluntary_cs) as f64);
+        self.figure(figure::INVOLUNTARY_CS, (after.involuntary_cs - before.involuntary_cs) as f64);
         self.measured += 1;
         out
     }
 
     /// Records a case-defined figure. A NaN or infinity fails the run at the end, naming the
     /// key, rather than travelling on as a `null` nobody can summarise.
-    pub fn figure(&mut self, key: &str, value: f64) {
+    pub fn figure(&mut self, figure: Figure, value: f64) {
         if !value.is_finite() {
-            self.non_finite.push(key.to_string());
+            self.non_finite.push(figure.key.to_string());
             return;
         }
-        self.record.figures.insert(key.to_string(), value);
+        self.record.figures.insert(figure.key.to_string(), value);
     }
 
-    /// Records a latency distribution (values in microseconds) as `<key>_p50_us`,
-    /// `<key>_p99_us`, `<key>_max_us` and `<key>_count`. An empty histogram records only its
-    /// count: percentiles of nothing are not zero, they are missing.
-    pub fn latency_us(&mut self, key: &str, histogram: &hdrhistogram::Histogram<u64>) {
-        self.figure(&format!("{key}_count"), histogram.len() as f64);
-        if histogram.is_empty() {
-            return;
+    /// Records a distribution whole (the report merges it with the other runs' before taking
+    /// any quantile). An empty histogram is recorded too: its quantiles are missing, not zero.
+    pub fn histogram(&mut self, hist: Hist, histogram: &hdrhistogram::Histogram<u64>) {
+        match latency::encode(histogram) {
+            Ok(text) => {
+                self.record.histograms.insert(hist.key.to_string(), text);
+            }
+            Err(_) => self.non_finite.push(hist.key.to_string()),
         }
-        self.figure(&format!("{key}_p50_us"), histogram.value_at_quantile(0.50) as f64);
-        self.figure(&format!("{key}_p99_us"), histogram.value_at_quantile(0.99) as f64);
-        self.figure(&format!("{key}_max_us"), histogram.max() as f64);
+    }
+
+    /// Records a short string; the report shows each note's distinct values with counts.
+    pub fn note(&mut self, note: Note, value: impl Into<String>) {
+        self.record.notes.entry(note.key.to_string()).or_default().push(value.into());
     }
 
     /// Records the run's answer, which must match every other variant's in the same table.
@@ -134,9 +149,38 @@ impl Ctx {
         self.record.digest = Some(digest.into());
     }
 
+    /// Says this row cannot run here (a kernel feature refused, a tool missing), with the
+    /// reason a reader will see. Called in the warm-up run, it skips the row for good.
+    pub fn skip(&mut self, reason: impl Into<String>) {
+        self.record.skipped = Some(reason.into());
+    }
+
+    /// Starts a load generator: the case binary in its hidden load mode, running
+    /// `Case::load` with `spec`. Returns once the generator has called `GenCtx::ready`.
+    pub fn start_load(&mut self, spec: &impl Serialize) -> anyhow::Result<LoadGen> {
+        let env = self
+            .load
+            .as_mut()
+            .context("load generators can only start from the case binary (a test needs Ctx::with_load_binary)")?;
+        LoadGen::start(env, serde_json::to_value(spec).context("cannot serialise the load spec")?)
+    }
+
+    /// Adds a finished load generator's record to this run's.
+    pub(crate) fn absorb(&mut self, record: RunRecord) -> anyhow::Result<()> {
+        self.record.absorb(record)
+    }
+
+    /// The figures recorded so far (load generators add to the same record).
+    pub fn recorded(&self) -> &RunRecord {
+        &self.record
+    }
+
     /// Finishes the record: a case that never called [`Ctx::measure`] gets no wall time
     /// rather than a made-up one.
     pub fn finish(mut self) -> anyhow::Result<RunRecord> {
+        if self.record.skipped.is_some() {
+            return Ok(self.record);
+        }
         match self.measured {
             0 => anyhow::bail!("the case's run() never called ctx.measure(): nothing was timed"),
             1 => {}
@@ -145,7 +189,7 @@ impl Ctx {
         if !self.non_finite.is_empty() {
             anyhow::bail!("the case recorded non-finite figures: {}", self.non_finite.join(", "));
         }
-        self.record.figures.insert(PEAK_RSS.into(), procfs::rusage_self().max_rss_bytes as f64);
+        self.record.figures.insert(figure::PEAK_RSS.key.into(), procfs::rusage_self().max_rss_bytes as f64);
         Ok(self.record)
     }
 }
@@ -154,11 +198,14 @@ impl Ctx {
 pub(crate) fn child_main<C: Case>() -> anyhow::Result<()> {
     let parent: Option<i32> = std::env::var(PARENT_PID_VAR).ok().and_then(|p| p.parse().ok());
     procfs::die_with_parent(parent);
-    let spec_path = std::env::args_os().nth(2).ok_or_else(|| anyhow::anyhow!("child mode needs a spec path"))?;
+    let spec_path = std::env::args_os().nth(2).context("child mode needs a spec path")?;
     let spec: ChildSpec = serde_json::from_slice(&std::fs::read(&spec_path)?)?;
-    let params: C::Params = serde_json::from_value(spec.params.clone())?;
+    let params: C::Params = serde_json::from_value(spec.params.clone()).context("the child's parameters")?;
+    let shared: C::Shared = serde_json::from_value(spec.shared.clone()).context("the set-up's shared facts")?;
+    let executable = std::env::current_exe().context("cannot find this program's own path")?;
     let mut ctx = Ctx::with_fixture(spec.scratch.clone(), spec.fixture.clone());
-    C::run(&params, &spec.point, &mut ctx)?;
+    ctx.load = Some(LoadEnv::new(executable, spec.params, spec.shared, spec.scratch.clone()));
+    C::run(&params, &shared, &spec.point, &mut ctx)?;
     let record = ctx.finish()?;
     std::fs::write(&spec.result_path, serde_json::to_vec(&record)?)?;
     Ok(())

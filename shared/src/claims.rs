@@ -1,71 +1,100 @@
 //! The decision framework's claims, by the ids every case, report and doc page shares, and
 //! the record of one claim's outcome in one run.
+//!
+//! This list is the project's reference (`docs/src/framework.md` prints it). An id is a
+//! [`ClaimId`] variant, so a case cannot name a claim that does not exist: the compiler
+//! checks it before any run starts.
 
 use serde::{Deserialize, Serialize};
 
-use crate::stats::Stats;
+use crate::rules::{Decision, Outcome};
 
-/// Every claim id with the claim in our words (the same table as `CLAIMS.md`).
-pub const CLAIMS: &[(&str, &str)] = &[
-    ("thread-stack", "each OS thread costs about 2-8 MB of stack"),
-    ("thread-parallel", "threads give true parallelism on several cores"),
-    ("thread-switch", "OS context switches are expensive next to task switches"),
-    ("task-light", "a task costs on the order of a KB"),
-    ("task-cooperative", "tasks only yield at await points, so one that never awaits holds its worker"),
-    ("task-millions", "a runtime can hold millions of tasks at once"),
-    ("same-stream", "the same stream results from thread-based and task-based producers"),
-    ("threads-cpu", "threads suit CPU-heavy computation"),
-    ("threads-blocking-c", "threads suit blocking C libraries without async bindings"),
-    ("threads-fire-forget", "threads suit fire-and-forget background work"),
-    ("async-io", "async suits IO-heavy work: network and file system"),
-    ("async-many-conns", "async suits thousands of concurrent connections"),
-    ("async-low-memory", "async suits memory-constrained environments"),
-    ("hybrid-coordination", "threads for blocking work, async channels for coordination"),
-    ("hybrid-pipeline", "data pipelines: async coordinates, threads do the CPU work"),
-    ("hybrid-game", "games: async for the network, threads for the simulation"),
-    ("hybrid-web", "web apps: async for requests, threads for background jobs"),
-    ("work-stealing", "work-stealing runtimes balance load by moving tasks between threads"),
-    ("realtime-progress", "work that needs guaranteed progress belongs on threads"),
-    ("cancel-threads", "threads cannot be cancelled; they need external signalling and manual cleanup"),
-    ("cancel-async-drop", "async work is cancelled and cleaned up when its future or task is dropped"),
-    ("no-thread-per-request", "a thread per request or per IO operation is an anti-pattern"),
-    ("no-cpu-async", "CPU-bound work on async workers without yield points is an anti-pattern"),
-    ("no-needless-mixing", "mixing sync and async code without need costs performance"),
-    ("spawn-blocking", "run sync code from async contexts through `spawn_blocking`"),
-    ("pool-threads", "pool threads for repeated CPU work"),
-    ("batch-async", "batching async operations reduces overhead"),
-    ("channel-capacity", "channel buffer sizes matter and must be chosen"),
-];
+macro_rules! claim_ids {
+    ($($variant:ident = $id:literal: $text:literal,)*) => {
+        /// A claim of the framework, by its stable id.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum ClaimId {
+            $(#[serde(rename = $id)] $variant,)*
+        }
 
-/// The claim's text, or `None` for an id that is not in the table.
-pub fn claim_text(id: &str) -> Option<&'static str> {
-    CLAIMS.iter().find(|(claim_id, _)| *claim_id == id).map(|(_, text)| *text)
+        impl ClaimId {
+            /// Every claim, in the order the framework's table lists them.
+            pub const ALL: &'static [ClaimId] = &[$(ClaimId::$variant,)*];
+
+            /// The id as written in reports and docs: `thread-stack`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(ClaimId::$variant => $id,)* }
+            }
+
+            /// The claim in our words.
+            pub fn text(self) -> &'static str {
+                match self { $(ClaimId::$variant => $text,)* }
+            }
+
+            /// The claim with this id, if there is one.
+            pub fn parse(id: &str) -> Option<ClaimId> {
+                match id { $($id => Some(ClaimId::$variant),)* _ => None }
+            }
+        }
+    };
 }
 
-/// A claim's outcome on this machine, in this run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Outcome {
-    Held,
-    DidNotHold,
-    /// The spread is too wide to tell, or the figures it needs were not measured.
-    Inconclusive,
+claim_ids! {
+    ThreadStack = "thread-stack": "each OS thread costs about 2-8 MB of stack",
+    ThreadParallel = "thread-parallel": "threads give true parallelism on several cores",
+    ThreadSwitch = "thread-switch": "OS context switches are expensive next to task switches",
+    TaskLight = "task-light": "a task costs on the order of a KB",
+    TaskCooperative = "task-cooperative": "tasks only yield at await points, so one that never awaits holds its worker",
+    TaskMillions = "task-millions": "a runtime can hold millions of tasks at once",
+    SameStream = "same-stream": "the same stream results from thread-based and task-based producers",
+    ThreadsCpu = "threads-cpu": "threads suit CPU-heavy computation",
+    ThreadsBlockingC = "threads-blocking-c": "threads suit blocking C libraries without async bindings",
+    ThreadsFireForget = "threads-fire-forget": "threads suit fire-and-forget background work",
+    AsyncIo = "async-io": "async suits IO-heavy work: network and file system",
+    AsyncManyConns = "async-many-conns": "async suits thousands of concurrent connections",
+    AsyncLowMemory = "async-low-memory": "async suits memory-constrained environments",
+    HybridCoordination = "hybrid-coordination": "threads for blocking work, async channels for coordination",
+    HybridPipeline = "hybrid-pipeline": "data pipelines: async coordinates, threads do the CPU work",
+    HybridGame = "hybrid-game": "games: async for the network, threads for the simulation",
+    HybridWeb = "hybrid-web": "web apps: async for requests, threads for background jobs",
+    WorkStealing = "work-stealing": "work-stealing runtimes balance load by moving tasks between threads",
+    RealtimeProgress = "realtime-progress": "work that needs guaranteed progress belongs on threads",
+    CancelThreads = "cancel-threads": "threads cannot be cancelled; they need external signalling and manual cleanup",
+    CancelAsyncDrop = "cancel-async-drop": "async work is cancelled and cleaned up when its future or task is dropped",
+    NoThreadPerRequest = "no-thread-per-request": "a thread per request or per IO operation is an anti-pattern",
+    NoCpuAsync = "no-cpu-async": "CPU-bound work on async workers without yield points is an anti-pattern",
+    NoNeedlessMixing = "no-needless-mixing": "mixing sync and async code without need costs performance",
+    SpawnBlocking = "spawn-blocking": "run sync code from async contexts through `spawn_blocking`",
+    PoolThreads = "pool-threads": "pool threads for repeated CPU work",
+    BatchAsync = "batch-async": "batching async operations reduces overhead",
+    ChannelCapacity = "channel-capacity": "channel buffer sizes matter and must be chosen",
+    StructuredConcurrency = "structured-concurrency": "async suits structured concurrency: work scoped to a parent is not lost at shutdown",
 }
 
-impl std::fmt::Display for Outcome {
+impl std::fmt::Display for ClaimId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Outcome::Held => "held",
-            Outcome::DidNotHold => "did not hold",
-            Outcome::Inconclusive => "inconclusive",
-        })
+        f.write_str(self.as_str())
     }
 }
+
+/// What a claim needed and this run did not measure: a row left out by `--variants`, a
+/// skipped row, a figure no run recorded. A claim that meets one is "not measured", never
+/// decided on a made-up 0 or 1.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Missing(pub String);
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Missing {}
 
 /// One claim, decided from the figures, with the figures and the threshold that decided it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClaimResult {
-    pub id: String,
+    pub id: ClaimId,
     pub claim: String,
     /// Which reading of the claim this result decides, when a case tests more than one (a
     /// dropped future versus a dropped task handle, resident versus reserved memory).
@@ -76,78 +105,68 @@ pub struct ClaimResult {
     pub evidence: String,
     /// The rule that turned the figures into the outcome.
     pub threshold: String,
+    /// The estimate and interval each rule decided from, when figures decided it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
 }
 
-impl ClaimResult {
-    /// # Panics
-    /// On an id that is not in [`CLAIMS`]: that is a bug in the case, caught by its tests.
-    pub fn new(id: &str, outcome: Outcome, evidence: impl Into<String>, threshold: impl Into<String>) -> Self {
-        let claim = claim_text(id).unwrap_or_else(|| panic!("unknown claim id {id:?}"));
-        ClaimResult {
-            id: id.into(),
-            claim: claim.into(),
-            reading: None,
-            outcome,
-            evidence: evidence.into(),
-            threshold: threshold.into(),
-        }
+/// A claim being decided: its id, its threshold in words, optionally the reading.
+///
+/// ```
+/// use casebook::{Claim, ClaimId, Format, rules::{self, Series}};
+/// let fast = Series::of("rayon wall", Format::Seconds, &[0.25, 0.24, 0.26]);
+/// let slow = Series::of("sequential wall", Format::Seconds, &[0.48, 0.47, 0.49]);
+/// let result = Claim::new(ClaimId::ThreadsCpu, "sequential ≥ 1.5 × rayon, paired runs")
+///     .decide(|| Ok((rules::ratio_at_least(&slow, &fast, 1.5), "rayon 1.9x".to_string())));
+/// assert_eq!(result.outcome, casebook::Outcome::Held);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Claim {
+    id: ClaimId,
+    reading: Option<String>,
+    threshold: String,
+}
+
+impl Claim {
+    pub fn new(id: ClaimId, threshold: impl Into<String>) -> Claim {
+        Claim { id, reading: None, threshold: threshold.into() }
     }
 
     /// Names the reading of the claim this result decides.
-    pub fn with_reading(mut self, reading: impl Into<String>) -> Self {
+    pub fn reading(mut self, reading: impl Into<String>) -> Claim {
         self.reading = Some(reading.into());
         self
     }
 
-    /// The claim could not be decided because the rows it needs were not in this run.
-    pub fn not_measured(id: &str, needs: &str, threshold: impl Into<String>) -> Self {
-        ClaimResult::new(id, Outcome::Inconclusive, format!("not measured in this run: needs {needs}"), threshold)
+    /// Decides the claim: `decide` returns the rule's decision and the evidence sentence, or
+    /// what was missing, which makes the result "not measured" with that reason.
+    pub fn decide(self, decide: impl FnOnce() -> Result<(Decision, String), Missing>) -> ClaimResult {
+        match decide() {
+            Ok((decision, evidence)) => self.result(decision.outcome, evidence, decision.describe()),
+            Err(missing) => self.not_measured(&missing.0),
+        }
     }
-}
 
-/// Decides "`a` is at least `factor` times `b`" from two summaries, spread-aware: it held
-/// if every run of `a` beat `factor` times every run of `b`, did not hold if every run fell
-/// short, and is inconclusive when the ranges straddle the line or either side has a single
-/// run.
-pub fn at_least_times(a: &Stats, b: &Stats, factor: f64) -> Outcome {
-    if a.n < 2 || b.n < 2 {
-        // One run has no spread: it cannot tell a real difference from a lucky one.
-        Outcome::Inconclusive
-    } else if a.min >= factor * b.max {
-        Outcome::Held
-    } else if a.max < factor * b.min {
-        Outcome::DidNotHold
-    } else {
-        Outcome::Inconclusive
+    /// The claim could not be decided: the rows or figures it needs were not in this run.
+    pub fn not_measured(self, needs: &str) -> ClaimResult {
+        self.result(Outcome::Inconclusive, format!("not measured in this run: {needs}"), None)
     }
-}
 
-/// Decides "`a` is at least `threshold`": held if every run reached it, did not hold if no
-/// run did, inconclusive otherwise (and with a single run).
-pub fn at_least(a: &Stats, threshold: f64) -> Outcome {
-    if a.n < 2 {
-        Outcome::Inconclusive
-    } else if a.min >= threshold {
-        Outcome::Held
-    } else if a.max < threshold {
-        Outcome::DidNotHold
-    } else {
-        Outcome::Inconclusive
+    /// An outcome decided by something other than a figure (one usable core, say).
+    pub fn outcome(self, outcome: Outcome, evidence: impl Into<String>) -> ClaimResult {
+        self.result(outcome, evidence.into(), None)
     }
-}
 
-/// One outcome from several sub-results of the same claim: held only if all held, did not
-/// hold if any did not, inconclusive otherwise, and inconclusive when there is nothing to
-/// combine.
-pub fn combine(outcomes: &[Outcome]) -> Outcome {
-    if outcomes.is_empty() {
-        Outcome::Inconclusive
-    } else if outcomes.contains(&Outcome::DidNotHold) {
-        Outcome::DidNotHold
-    } else if outcomes.iter().all(|o| *o == Outcome::Held) {
-        Outcome::Held
-    } else {
-        Outcome::Inconclusive
+    fn result(self, outcome: Outcome, evidence: String, interval: Option<String>) -> ClaimResult {
+        ClaimResult {
+            id: self.id,
+            claim: self.id.text().into(),
+            reading: self.reading,
+            outcome,
+            evidence,
+            threshold: self.threshold,
+            interval,
+        }
     }
 }
 
@@ -156,43 +175,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_are_unique_and_known() {
-        let mut ids: Vec<_> = CLAIMS.iter().map(|(id, _)| *id).collect();
+    fn ids_are_unique_and_round_trip() {
+        let mut ids: Vec<&str> = ClaimId::ALL.iter().map(|c| c.as_str()).collect();
         ids.sort();
         ids.dedup();
-        assert_eq!(ids.len(), CLAIMS.len());
-        assert_eq!(claim_text("thread-stack"), Some("each OS thread costs about 2-8 MB of stack"));
-        assert_eq!(claim_text("no-such-claim"), None);
-    }
-
-    fn stats(values: &[f64]) -> Stats {
-        Stats::of(values).unwrap()
-    }
-
-    #[test]
-    fn ratio_rule_needs_every_run_on_one_side() {
-        assert_eq!(at_least_times(&stats(&[10.0, 11.0]), &stats(&[1.0, 2.0]), 5.0), Outcome::Held);
-        assert_eq!(at_least_times(&stats(&[3.0, 4.0]), &stats(&[1.0, 2.0]), 5.0), Outcome::DidNotHold);
-        assert_eq!(at_least_times(&stats(&[6.0, 11.0]), &stats(&[1.0, 2.0]), 5.0), Outcome::Inconclusive);
-        assert_eq!(at_least(&stats(&[1.7, 1.8]), 1.7), Outcome::Held);
-        assert_eq!(at_least(&stats(&[1.2, 1.6]), 1.7), Outcome::DidNotHold);
-        assert_eq!(at_least(&stats(&[1.6, 1.8]), 1.7), Outcome::Inconclusive);
-        // A single run decides nothing, however far from the line it lands.
-        assert_eq!(at_least(&stats(&[9.0]), 1.7), Outcome::Inconclusive);
-        assert_eq!(at_least_times(&stats(&[100.0]), &stats(&[1.0, 1.1]), 5.0), Outcome::Inconclusive);
+        assert_eq!(ids.len(), ClaimId::ALL.len());
+        for id in ClaimId::ALL {
+            assert_eq!(ClaimId::parse(id.as_str()), Some(*id));
+            assert_eq!(serde_json::to_string(id).unwrap(), format!("\"{id}\""));
+        }
+        assert_eq!(ClaimId::ThreadStack.text(), "each OS thread costs about 2-8 MB of stack");
+        assert_eq!(ClaimId::parse("no-such-claim"), None);
     }
 
     #[test]
-    fn combining_outcomes() {
-        use Outcome::*;
-        assert_eq!(combine(&[]), Inconclusive);
-        assert_eq!(combine(&[Held, Held]), Held);
-        assert_eq!(combine(&[Held, Inconclusive]), Inconclusive);
-        assert_eq!(combine(&[Held, DidNotHold, Inconclusive]), DidNotHold);
-    }
-
-    #[test]
-    fn outcome_serializes_in_kebab_case() {
-        assert_eq!(serde_json::to_string(&Outcome::DidNotHold).unwrap(), "\"did-not-hold\"");
+    fn a_missing_figure_is_not_measured() {
+        let result = Claim::new(ClaimId::AsyncIo, "t").decide(|| Err(Missing("needs hybrid / files_per_s".into())));
+        assert_eq!(result.outcome, Outcome::Inconclusive);
+        assert_eq!(result.evidence, "not measured in this run: needs hybrid / files_per_s");
+        assert!(result.interval.is_none());
     }
 }

@@ -1,17 +1,21 @@
 //! The command line every case binary shares, and the top-level flow of a run.
 //!
 //! Exit status: 0 success, 1 a failed run (a variant failed, timed out or disagreed with
-//! the others), 2 bad input, 130 interrupted by Ctrl-C.
+//! the others, or the harness hit a bug), 2 bad input, 130 interrupted by Ctrl-C.
 
 use std::{io::IsTerminal, path::PathBuf, time::Duration};
 
 use anyhow::Context;
-use clap::{Args, CommandFactory, FromArgMatches, Parser, ValueEnum};
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, ValueEnum, parser::ValueSource};
 
 use crate::{
-    case::{Case, Preset, UsageError, Variant},
+    case::Case,
     child,
+    limits::{Readings, check_needs},
+    load,
     machine::Machine,
+    plan::{Plan, Preset, UsageError, Variant},
+    plot, process,
     report::Report,
     runner::{self, RunError, RunOptions},
 };
@@ -29,10 +33,14 @@ pub enum OutputFormat {
 /// Options shared by every case.
 #[derive(Clone, Debug, Args)]
 pub struct CommonArgs {
-    /// Small sizes and fewer runs: seconds, for tests and CI.
+    /// How big a run is: quick (seconds, for tests and CI), default (what the docs quote),
+    /// full (the largest sizes, for machines with many cores).
+    #[arg(long, value_enum, conflicts_with_all = ["quick", "full"], help_heading = "Run")]
+    pub preset: Option<Preset>,
+    /// Same as --preset quick.
     #[arg(long, conflicts_with = "full", help_heading = "Run")]
     pub quick: bool,
-    /// The largest sizes, for machines with many cores.
+    /// Same as --preset full.
     #[arg(long, help_heading = "Run")]
     pub full: bool,
     /// Measured runs per row, after one warm-up [default: quick 2, default 5, full 7].
@@ -41,7 +49,7 @@ pub struct CommonArgs {
     /// Run only these variants (comma-separated); see --list-variants.
     #[arg(long, value_name = "NAMES", value_delimiter = ',', help_heading = "Run")]
     pub variants: Vec<String>,
-    /// Kill and fail a run that takes longer than this many seconds.
+    /// Stop and fail a run that takes longer than this many seconds.
     #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Run")]
     pub timeout: u64,
     /// How to print the report on standard output.
@@ -50,6 +58,9 @@ pub struct CommonArgs {
     /// Where to write the JSON report [default: target/casebook/<case>.json].
     #[arg(long, value_name = "PATH", help_heading = "Output")]
     pub json: Option<PathBuf>,
+    /// Draw the sweeps as SVG plots into this directory (as `just report` does for the docs).
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
+    pub plots: Option<PathBuf>,
     /// Print a saved JSON report in --format instead of running anything.
     #[arg(long, value_name = "PATH", help_heading = "Output")]
     pub render: Option<PathBuf>,
@@ -59,6 +70,17 @@ pub struct CommonArgs {
     /// Never draw the progress bar (it is drawn only when stderr is a terminal anyway).
     #[arg(long, help_heading = "Output")]
     pub no_progress: bool,
+}
+
+impl CommonArgs {
+    fn preset(&self) -> Preset {
+        match (self.preset, self.quick, self.full) {
+            (Some(preset), _, _) => preset,
+            (None, true, _) => Preset::Quick,
+            (None, _, true) => Preset::Full,
+            _ => Preset::Default,
+        }
+    }
 }
 
 #[derive(Debug, Parser)]
@@ -82,8 +104,17 @@ enum Stop {
 
 /// The whole program of a case binary: `fn main() { casebook::main::<MyCase>() }`.
 pub fn main<C: Case>() -> ! {
-    if std::env::args_os().nth(1).is_some_and(|a| a == child::CHILD_FLAG) {
-        match child::child_main::<C>() {
+    process::one_line_panics();
+    let mode = std::env::args_os().nth(1);
+    let hidden = if mode.as_deref() == Some(child::CHILD_FLAG.as_ref()) {
+        Some(child::child_main::<C>())
+    } else if mode.as_deref() == Some(load::LOAD_FLAG.as_ref()) {
+        Some(load::load_main::<C>())
+    } else {
+        None
+    };
+    if let Some(result) = hidden {
+        match result {
             Ok(()) => std::process::exit(0),
             Err(e) => {
                 eprintln!("error: {e:#}");
@@ -91,18 +122,23 @@ pub fn main<C: Case>() -> ! {
             }
         }
     }
-    one_line_panics();
-    let code = match run::<C>(std::env::args_os().collect()) {
-        Ok(code) => code,
-        Err(Stop::Usage(e)) => {
+    // A panic unwinds through the run, dropping the fixture and the scratch files on its way;
+    // the hook has already printed it as one line.
+    let outcome = std::panic::catch_unwind(|| run::<C>(std::env::args_os().collect()));
+    let code = match outcome {
+        Err(_) => 1,
+        Ok(Ok(code)) => code,
+        Ok(Err(Stop::Usage(e))) => {
             eprintln!("error: {e}");
             2
         }
-        Err(Stop::Interrupted) => {
-            eprintln!("interrupted: the child was stopped and its scratch files removed; no report was written");
+        Ok(Err(Stop::Interrupted)) => {
+            eprintln!(
+                "interrupted: every run was stopped and the case's files and fixture removed; no report was written"
+            );
             130
         }
-        Err(Stop::Failed(e)) => {
+        Ok(Err(Stop::Failed(e))) => {
             eprintln!("error: {e:#}");
             1
         }
@@ -110,28 +146,27 @@ pub fn main<C: Case>() -> ! {
     std::process::exit(code)
 }
 
-/// A panic is a bug, but the user still gets one line, not a backtrace.
-fn one_line_panics() {
-    std::panic::set_hook(Box::new(|info| {
-        let message = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".into());
-        let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-        eprintln!("error: internal error{place}: {message}");
-    }));
-}
+/// What `--version` prints after the case's name.
+static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "(casebook harness {}, report format {}, built from commit {} with {})",
+        env!("CARGO_PKG_VERSION"),
+        crate::report::REPORT_VERSION,
+        env!("CASEBOOK_BUILT_FROM"),
+        env!("CASEBOOK_RUSTC"),
+    )
+});
 
-fn parse<C: Case>(args: Vec<std::ffi::OsString>) -> Result<Cli<C::Args>, Stop> {
+fn parse<C: Case>(args: Vec<std::ffi::OsString>) -> Result<(Cli<C::Args>, ArgMatches), Stop> {
     let command = Cli::<C::Args>::command()
         .name(C::INFO.name)
         .bin_name(C::INFO.name)
+        .version(VERSION.as_str())
         .about(C::INFO.question)
         .after_help("Exit status: 0 ok, 1 a run failed or variants disagreed, 2 bad input, 130 interrupted.");
     let matches = command.try_get_matches_from(args).map_err(clap_error)?;
-    Cli::<C::Args>::from_arg_matches(&matches).map_err(clap_error)
+    let cli = Cli::<C::Args>::from_arg_matches(&matches).map_err(clap_error)?;
+    Ok((cli, matches))
 }
 
 /// Help and version are printed as clap would; an error becomes its first line, exit 2.
@@ -147,6 +182,30 @@ fn clap_error(error: clap::Error) -> Stop {
             let first = rendered.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
             Stop::Usage(UsageError::new(format!("{first} (see --help)")))
         }
+    }
+}
+
+/// `--render` prints a saved report: an option that would change a run means the user
+/// expected a run, so say so instead of ignoring it.
+fn render_conflicts<A: Args>(matches: &ArgMatches) -> Result<(), UsageError> {
+    const WITH_RENDER: [&str; 4] = ["render", "format", "plots", "no_progress"];
+    let command = Cli::<A>::command();
+    // Argument ids only: a flattened struct also shows up as a group id.
+    let arguments: Vec<&str> = command.get_arguments().map(|a| a.get_id().as_str()).collect();
+    let given: Vec<String> = matches
+        .ids()
+        .map(|id| id.as_str())
+        .filter(|id| arguments.contains(id) && !WITH_RENDER.contains(id))
+        .filter(|id| matches.value_source(id) == Some(ValueSource::CommandLine))
+        .map(|id| format!("--{}", id.replace('_', "-")))
+        .collect();
+    if given.is_empty() {
+        Ok(())
+    } else {
+        Err(UsageError::new(format!(
+            "--render prints a saved report and runs nothing, so {} would be ignored; drop it or run without --render",
+            given.join(", ")
+        )))
     }
 }
 
@@ -176,7 +235,8 @@ pub fn select_variants(
     Ok(selected)
 }
 
-/// Where reports go unless `--json` says otherwise: the workspace's target directory.
+/// Where reports go unless `--json` says otherwise: the build's target directory
+/// (`CARGO_TARGET_DIR` when it is set, as cargo itself does).
 pub fn default_json_path(case: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(std::path::Path::new(".")).join("target")
@@ -198,10 +258,22 @@ fn print_report(report: &Report, format: OutputFormat) -> anyhow::Result<()> {
     }
 }
 
+fn draw_plots(report: &mut Report, dir: Option<&PathBuf>) -> anyhow::Result<()> {
+    if let Some(dir) = dir {
+        report.plots =
+            plot::draw(report, dir).with_context(|| format!("cannot draw the plots into {}", dir.display()))?;
+    }
+    Ok(())
+}
+
 fn run<C: Case>(args: Vec<std::ffi::OsString>) -> Result<i32, Stop> {
-    let cli = parse::<C>(args)?;
+    let (cli, matches) = parse::<C>(args)?;
     let common = cli.common;
     let info = &C::INFO;
+    let problems = info.problems();
+    if !problems.is_empty() {
+        return Err(anyhow::anyhow!("the case's declaration is wrong: {}", problems.join("; ")).into());
+    }
 
     if common.list_variants {
         for v in info.variants {
@@ -210,31 +282,33 @@ fn run<C: Case>(args: Vec<std::ffi::OsString>) -> Result<i32, Stop> {
         return Ok(0);
     }
     if let Some(path) = &common.render {
+        render_conflicts::<C::Args>(&matches)?;
         let bytes = std::fs::read(path).map_err(|e| UsageError::new(format!("cannot read {}: {e}", path.display())))?;
-        let report: Report = serde_json::from_slice(&bytes)
-            .map_err(|e| UsageError::new(format!("{} is not a casebook report: {e}", path.display())))?;
+        let mut report = Report::from_json(&bytes).map_err(|e| {
+            UsageError::new(format!("{} is not a report this casebook can read: {e:#}", path.display()))
+        })?;
+        draw_plots(&mut report, common.plots.as_ref())?;
         print_report(&report, common.format)?;
         return Ok(if report.correctness.ok { 0 } else { 1 });
     }
 
-    let preset = if common.quick {
-        Preset::Quick
-    } else if common.full {
-        Preset::Full
-    } else {
-        Preset::Default
-    };
+    let preset = common.preset();
     let variants = select_variants(info.variants, info.name, &common.variants)?;
     let params = C::params(&cli.case, preset)?;
-    let tables = C::plan(&params, &variants);
-    if tables.iter().all(|t| t.rows.is_empty()) {
+    let needs = C::needs(&params);
+    if needs.threads.is_some() || needs.fds.is_some() || !needs.memory.is_empty() {
+        let readings = if needs.threads.is_some() { Readings::detect(None) } else { Readings::without_probe() };
+        check_needs(&needs, &readings)?;
+    }
+    let mut plan = Plan { tables: C::plan(&params, &variants) };
+    if plan.tables.iter().all(|t| t.rows.is_empty()) {
         return Err(UsageError::new("nothing to run: the selected variants have no rows in this case's tables").into());
     }
     let repeat = common.repeat.map(|r| r as usize).unwrap_or(preset.default_repeat());
     let params_json = serde_json::to_value(&params).context("cannot serialise the parameters")?;
     let executable = std::env::current_exe().context("cannot find this program's own path")?;
 
-    runner::install_interrupt_handler();
+    process::install_interrupt_handler();
     let machine = Machine::detect();
     let options = RunOptions {
         repeat,
@@ -242,14 +316,18 @@ fn run<C: Case>(args: Vec<std::ffi::OsString>) -> Result<i32, Stop> {
         timeout: Duration::from_secs(common.timeout),
         progress: !common.no_progress && std::io::stderr().is_terminal(),
     };
-    let setup = |fixture: &std::path::Path| C::setup(&params, fixture);
-    let records = match runner::run_plan(&executable, &params_json, &tables, &options, setup) {
+    let setup = |plan: &mut Plan, dir: &std::path::Path| {
+        let (shared, owned) = C::setup(&params, plan, dir)?.into_parts();
+        Ok((serde_json::to_value(&shared).context("cannot serialise the set-up's shared facts")?, owned))
+    };
+    let records = match runner::run_plan(&executable, &params_json, &mut plan, &options, setup) {
         Ok(records) => records,
         Err(RunError::Interrupted) => return Err(Stop::Interrupted),
         Err(RunError::Failed(e)) => return Err(Stop::Failed(e)),
     };
     // Record what each table really ran, so the report never claims runs it did not make.
-    let tables: Vec<_> = tables
+    let tables: Vec<_> = plan
+        .tables
         .into_iter()
         .map(|mut table| {
             table.repeat = Some(options.repeat_for(&table));
@@ -257,18 +335,20 @@ fn run<C: Case>(args: Vec<std::ffi::OsString>) -> Result<i32, Stop> {
         })
         .collect();
     let mut report = Report::build(info, machine, preset, repeat, params_json, tables, records);
-    report.add_failures(C::check(&report));
-    if report.correctness.lines.is_empty() {
-        report.correctness.lines.push("no table compares answers by digest; the case's own checks all passed".into());
-    }
-    report.verdicts.extend(C::verdicts(&report));
-    report.claims = C::claims(&report);
-    if runner::interrupted() {
+    // The raw records are saved before any case code reads them: a bug in a claim must not
+    // throw a whole run away.
+    let json_path = common.json.clone().unwrap_or_else(|| default_json_path(info.name));
+    let save = |report: &Report| -> anyhow::Result<()> {
+        runner::write_atomically(&json_path, &serde_json::to_vec_pretty(report).context("cannot serialise the report")?)
+    };
+    save(&report)?;
+    decide::<C>(&params, &mut report)
+        .map_err(|e| anyhow::anyhow!("{e:#}; the raw records of every run are saved in {}", json_path.display()))?;
+    if process::interrupted() {
         return Err(Stop::Interrupted);
     }
-
-    let json_path = common.json.clone().unwrap_or_else(|| default_json_path(info.name));
-    runner::write_atomically(&json_path, &serde_json::to_vec_pretty(&report).context("cannot serialise the report")?)?;
+    draw_plots(&mut report, common.plots.as_ref())?;
+    save(&report)?;
     print_report(&report, common.format)?;
     eprintln!("report written to {}", json_path.display());
     if !report.correctness.ok {
@@ -277,4 +357,26 @@ fn run<C: Case>(args: Vec<std::ffi::OsString>) -> Result<i32, Stop> {
         return Err(anyhow::anyhow!("the run failed its checks: {}", failures.join("; ")).into());
     }
     Ok(0)
+}
+
+/// Runs the case's own checks, verdicts and claims on the report, catching a panic in any of
+/// them so the saved raw records are pointed to instead of lost.
+fn decide<C: Case>(params: &C::Params, report: &mut Report) -> anyhow::Result<()> {
+    let decided = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        (C::check(params, report), C::verdicts(params, report), C::claims(params, report))
+    }));
+    let (failures, verdicts, claims) =
+        decided.map_err(|_| anyhow::anyhow!("computing the case's checks, verdicts or claims failed (see above)"))?;
+    report.add_failures(failures);
+    let undeclared: Vec<String> =
+        claims.iter().filter(|c| !C::INFO.claims.contains(&c.id)).map(|c| c.id.to_string()).collect();
+    if !undeclared.is_empty() {
+        report.add_failures(vec![format!("the case decided claims it does not declare: {}", undeclared.join(", "))]);
+    }
+    if report.correctness.lines.is_empty() {
+        report.correctness.lines.push("no table compares answers by digest; the case's own checks all passed".into());
+    }
+    report.verdicts.extend(verdicts);
+    report.claims = claims;
+    Ok(())
 }

@@ -1,42 +1,75 @@
 //! # casebook: the harness every case runs on
 //!
 //! A case crate describes a scenario (its question, the framework claims it tests, its
-//! variants and their parameters) by implementing [`Case`], and hands control to
-//! [`main`]. The harness does everything that must be the same for every case, so that two
-//! cases' figures mean the same thing:
+//! variants, their parameters, its fixture and its load generator) by implementing
+//! [`Case`], and hands control to [`main`]. The harness does everything that must be the
+//! same for every case, so that two cases' figures mean the same thing.
 //!
-//! - [`case`]: what a case declares: [`Variant`]s tagged with a [`Model`], [`Table`]s of
-//!   measured rows, [`Preset`] sizes.
-//! - [`child`]: the measured side. Every run of a variant happens in a fresh child process
-//!   (the case binary re-executed in a hidden mode), so peak memory, thread counts and
-//!   allocator state belong to that variant alone. [`Ctx`] times the measured region.
-//! - [`runner`]: the parent side: warm-up, interleaved repetitions, per-run timeout,
-//!   sampling the child's thread count, Ctrl-C handling, scratch-directory cleanup.
-//! - [`stats`]: medians, spreads, and the "too close to call" rule.
-//! - [`claims`]: the decision framework's claims by id, and how an outcome is recorded.
-//! - [`report`]: the report as data (JSON), as a terminal table and as Markdown.
-//! - [`machine`]: the machine line printed beside every figure.
-//! - [`procfs`]: small readers of `/proc` and `getrusage` used by the harness and by cases.
+//! The modules, in layers (each uses only those above it):
+//!
+//! - **Figures and the machine.** [`format`]: how numbers print. [`figure`]: typed keys for
+//!   what a run records ([`Figure`], [`Hist`], [`Note`]) and the harness's own figures.
+//!   [`procfs`], [`machine`], [`limits`]: the process's and the machine's facts, and the
+//!   caps on threads, descriptors and memory a run is held to.
+//! - **Statistics.** [`stats`]: medians, spreads, runs split into clusters. [`latency`]:
+//!   HDR histograms stored whole and merged across runs; open-loop schedules.
+//! - **Outcome rules and claims.** [`rules`]: the only way figures become held, did not
+//!   hold or inconclusive (bootstrap intervals over paired runs). [`claims`]: the
+//!   framework's claims by [`ClaimId`], and [`Claim`] to decide one.
+//! - **The plan a case declares.** [`plan`]: variants, presets, tables, rows (and skipped
+//!   rows), columns, primary measures, sweeps and plots.
+//! - **Records and the report.** [`record`]: one run's raw figures. [`report`]: the report
+//!   as data, with lookups that say what is missing. [`sweep`]: best points, knees,
+//!   crossovers. [`verdicts`]: the harness's own verdicts. [`render`] and [`plot`]: the
+//!   report as text, Markdown and SVG. [`testing`]: synthetic reports for claim tests.
+//! - **Running.** [`process`]: process groups, stopping them, Ctrl-C. [`fixture`]: what
+//!   a case's set-up owns. [`child`]: the measured side, [`Ctx`]. [`load`]: load-generator
+//!   processes. [`runner`]: the parent side, warm-up and interleaved runs.
+//! - **The case and the command line.** [`case`]: the [`Case`] trait. [`cli`]: [`main`].
 //!
 //! A case never writes a verdict by hand: claims are predicates over the measured figures,
-//! and the report prints the figures and the threshold beside each outcome.
+//! and the report prints the figures, the interval and the threshold beside each outcome.
 
 pub mod case;
 pub mod child;
 pub mod claims;
 pub mod cli;
+pub mod figure;
+pub mod fixture;
+pub mod format;
+pub mod latency;
+pub mod limits;
+pub mod load;
 pub mod machine;
+pub mod plan;
+pub mod plot;
+pub mod process;
 pub mod procfs;
+pub mod record;
+pub mod render;
 pub mod report;
+pub mod rules;
 pub mod runner;
 pub mod stats;
+pub mod sweep;
+pub mod testing;
+pub mod verdicts;
 
-pub use case::{Case, CaseInfo, Column, Format, Model, Point, Preset, Row, Table, UsageError, Variant};
+pub use case::Case;
 pub use child::Ctx;
-pub use claims::{ClaimResult, Outcome, at_least, at_least_times, combine};
+pub use claims::{Claim, ClaimId, ClaimResult, Missing};
 pub use cli::main;
+pub use figure::{Better, Figure, Hist, Measure, Note};
+pub use fixture::Setup;
+pub use format::Format;
+pub use load::{GenCtx, LoadGen, LoadSpec};
+pub use plan::{
+    Axis, CaseInfo, Column, Model, Needs, Plan, PlotSpec, Point, Preset, Primary, Row, Table, UsageError, Variant,
+};
+pub use process::interrupted;
 pub use report::{Report, RowReport};
-pub use stats::{Comparison, Stats};
+pub use rules::{Decision, Outcome, Series};
+pub use stats::Stats;
 
 /// Digest of a sequence of hashable values, for checking that variants agree.
 ///

@@ -37,6 +37,21 @@ impl Machine {
         }
     }
 
+    /// A made-up machine for synthetic reports in tests: 2 cores, 24 GiB.
+    pub fn fixed() -> Machine {
+        Machine {
+            cpu_model: "test CPU".into(),
+            logical_cores: 2,
+            memory_bytes: 24 << 30,
+            os: "test OS".into(),
+            kernel: "test".into(),
+            rustc: "rustc".into(),
+            profile: "test".into(),
+            commit: "0000000".into(),
+            date: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
     /// One line, for the top of every report.
     pub fn line(&self) -> String {
         format!("{} | {}", self.line_without_date(), self.date)
@@ -48,7 +63,7 @@ impl Machine {
             "{} | {} logical cores | {} RAM | {} (kernel {}) | {} | {} build | commit {}",
             self.cpu_model,
             self.logical_cores,
-            crate::report::format_bytes(self.memory_bytes as f64),
+            crate::format::format_bytes(self.memory_bytes as f64),
             self.os,
             self.kernel,
             self.rustc,

@@ -91,3 +91,10 @@ pub fn die_with_parent(expected_parent: Option<i32>) {
         }
     }
 }
+
+/// Processors online now (`_SC_NPROCESSORS_ONLN`): what glibc sizes its malloc arenas by.
+pub fn online_cpus() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let cpus = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    if cpus > 0 { cpus as u64 } else { 1 }
+}

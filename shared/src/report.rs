@@ -1,22 +1,34 @@
-//! The report: built from the records, kept as data (JSON), printed as a terminal table or
-//! as Markdown for the docs. All three come from the same [`Report`] value.
+//! The report as data: built from the runs' records, kept as JSON, read by claims, verdicts,
+//! renderings and plots. Lookups that a claim needs return [`Missing`] rather than a made-up
+//! value when a row or figure was not measured.
 
 use std::collections::BTreeMap;
 
-use comfy_table::{ContentArrangement, Table as TextTable, presets};
-use serde::{Deserialize, Serialize};
+use anyhow::Context;
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::{
-    case::{CaseInfo, Column, Format, Model, Preset, SPEEDUP, Table},
-    child::{RunRecord, WALL},
-    claims::{ClaimResult, Outcome},
+    claims::{ClaimResult, Missing},
+    figure::{Figure, Hist, Measure, Note},
+    latency::{self, Summary},
     machine::Machine,
-    runner::Records,
-    stats::{Comparison, Stats},
+    plan::{CaseInfo, Model, Preset, Table},
+    record::RunRecord,
+    rules::{Outcome, Series},
+    stats::{Clusters, Stats},
 };
+
+/// The JSON format this casebook writes and reads. An older report is refused by name
+/// rather than misread.
+pub const REPORT_VERSION: u32 = 2;
+
+/// The key under which a row's per-run gain over the baseline is summarised.
+pub const VS_BASELINE: &str = "vs_baseline";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
+    pub version: u32,
     pub case: String,
     pub question: String,
     /// The machine line's fields.
@@ -26,11 +38,21 @@ pub struct Report {
     pub params: serde_json::Value,
     /// The tables, in the order measured, without their figures.
     pub tables: Vec<Table>,
-    /// Every measured row of every table, with each run's raw figures and their summary.
-    pub variants: Vec<RowReport>,
+    /// Every row of every table, with each run's raw record and their summary.
+    pub rows: Vec<RowReport>,
     pub correctness: Correctness,
     pub verdicts: Vec<String>,
     pub claims: Vec<ClaimResult>,
+    /// SVG plots drawn for this report (`--plots`), file names only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plots: Vec<PlotFile>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlotFile {
+    pub table: String,
+    pub title: String,
+    pub file: String,
 }
 
 /// One row: a variant at one point, with all of its runs.
@@ -38,23 +60,27 @@ pub struct Report {
 pub struct RowReport {
     pub table: String,
     pub label: String,
-    pub name: String,
+    pub variant: String,
     pub model: Model,
     pub why: String,
     pub axis_value: Option<f64>,
+    /// Why the row did not run here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
     /// The answer every run of this row produced, if they all agree.
     pub digest: Option<String>,
     pub runs: Vec<RunRecord>,
+    /// Every figure over the runs.
     pub summary: BTreeMap<String, Stats>,
-}
-
-impl RowReport {
-    pub fn stats(&self, figure: &str) -> Option<&Stats> {
-        self.summary.get(figure)
-    }
-    pub fn median(&self, figure: &str) -> Option<f64> {
-        self.stats(figure).map(|s| s.median)
-    }
+    /// Every histogram, merged over the runs.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub latency: BTreeMap<String, Summary>,
+    /// Every note's distinct values, with how many times each was recorded.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub notes: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Figures whose runs split into two clusters, described for the reader.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clusters: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -64,94 +90,180 @@ pub struct Correctness {
     pub lines: Vec<String>,
 }
 
-impl Report {
-    /// Assembles the report from the records; verdicts and claims are added by the caller.
-    pub fn build(
-        info: &CaseInfo,
-        env: Machine,
-        preset: Preset,
-        repeat: usize,
-        params: serde_json::Value,
-        tables: Vec<Table>,
-        records: Records,
-    ) -> Report {
-        let mut variants = Vec::new();
-        for (table, table_records) in tables.iter().zip(records) {
-            let baseline_wall: Option<f64> = table.baseline.as_ref().and_then(|label| {
-                let index = table.rows.iter().position(|r| &r.label == label)?;
-                let walls: Vec<f64> =
-                    table_records[index].iter().filter_map(|r| r.figures.get(WALL).copied()).collect();
-                Stats::of(&walls).map(|s| s.median)
-            });
-            for (row, runs) in table.rows.iter().zip(table_records) {
-                let variant = info.variant(&row.variant);
-                let mut summary = summarise(&runs);
-                if let Some(base) = baseline_wall {
-                    let speedups: Vec<f64> =
-                        runs.iter().filter_map(|r| r.figures.get(WALL)).map(|w| base / w).collect();
-                    if let Some(mut s) = Stats::of(&speedups) {
-                        // The centre is the ratio of medians, so the baseline reads exactly 1.00x
-                        // even with an even number of runs; the spread still comes from each run.
-                        if let Some(wall) = summary.get(WALL) {
-                            s.median = base / wall.median;
-                        }
-                        summary.insert(SPEEDUP.into(), s);
-                    }
-                }
-                let first = runs.first().and_then(|r| r.digest.clone());
-                let digest = if runs.iter().all(|r| r.digest == first) { first } else { None };
-                variants.push(RowReport {
-                    table: table.id.clone(),
-                    label: row.label.clone(),
-                    name: row.variant.clone(),
-                    model: variant.map(|v| v.model).unwrap_or(Model::Sequential),
-                    why: variant.map(|v| v.why.to_string()).unwrap_or_default(),
-                    axis_value: row.axis_value,
-                    digest,
-                    runs,
-                    summary,
-                });
-            }
+/// Every table's rows' measured records: `records[table][row][run]`.
+pub type Records = Vec<Vec<Vec<RunRecord>>>;
+
+impl RowReport {
+    fn missing(&self, what: &str) -> Missing {
+        match &self.skipped {
+            Some(reason) => Missing(format!("{} / {} was skipped ({reason})", self.table, self.label)),
+            None => Missing(format!("no run of {} / {} recorded {what}", self.table, self.label)),
         }
-        let mut report = Report {
-            case: info.name.into(),
-            question: info.question.into(),
-            env,
-            preset,
-            repeat,
-            params,
-            tables,
-            variants,
-            correctness: Correctness::default(),
-            verdicts: Vec::new(),
-            claims: Vec::new(),
-        };
-        report.correctness = check_digests(&report);
-        report.verdicts = speed_verdicts(&report);
-        report
+    }
+
+    pub fn stats(&self, figure: Figure) -> Option<&Stats> {
+        self.summary.get(figure.key)
+    }
+
+    pub fn median(&self, figure: Figure) -> Option<f64> {
+        self.stats(figure).map(|s| s.median)
+    }
+
+    /// The figure run by run; missing when no run recorded it.
+    pub fn series(&self, figure: Figure) -> Result<Series, Missing> {
+        let values: Vec<Option<f64>> = self.runs.iter().map(|r| r.figure(figure)).collect();
+        if values.iter().all(Option::is_none) {
+            return Err(self.missing(figure.key));
+        }
+        Ok(Series::new(format!("{} {}", self.label, figure.key), figure.format, values))
+    }
+
+    /// Every run's histogram under `hist`, merged.
+    pub fn merged(&self, hist: Hist) -> Option<Histogram<u64>> {
+        let runs: Vec<Histogram<u64>> = self.runs.iter().filter_map(|r| r.histogram(hist)).collect();
+        latency::merge(&runs)
+    }
+
+    /// Quantile `q` of the merged histogram (1.0 is the maximum).
+    pub fn quantile(&self, hist: Hist, q: f64) -> Option<f64> {
+        latency::quantile(&self.merged(hist)?, q)
+    }
+
+    /// Quantile `q` of each run's own histogram, run by run: what a rule pairs across rows.
+    pub fn quantile_series(&self, hist: Hist, q: f64) -> Result<Series, Missing> {
+        let values: Vec<Option<f64>> =
+            self.runs.iter().map(|r| r.histogram(hist).and_then(|h| latency::quantile(&h, q))).collect();
+        if values.iter().all(Option::is_none) {
+            return Err(self.missing(&format!("{} values", hist.key)));
+        }
+        let label = format!("{} {} {}", self.label, hist.key, crate::figure::quantile_name(q));
+        Ok(Series::new(label, hist.format, values))
+    }
+
+    /// A note's distinct values with their counts over every run.
+    pub fn note_counts(&self, note: Note) -> Option<&BTreeMap<String, usize>> {
+        self.notes.get(note.key)
+    }
+
+    /// A yes-or-no fact of each run, for [`crate::rules::every_run`].
+    pub fn facts(&self, fact: impl Fn(&RunRecord) -> bool) -> Vec<bool> {
+        self.runs.iter().map(fact).collect()
+    }
+
+    /// The measure's value in each run (a figure, or a quantile of the run's histogram).
+    pub fn run_values(&self, measure: &Measure) -> Vec<Option<f64>> {
+        self.runs
+            .iter()
+            .map(|run| match measure {
+                Measure::Figure { key, .. } => run.figures.get(key).copied(),
+                Measure::Quantile { hist, q, .. } => run
+                    .histograms
+                    .get(hist)
+                    .and_then(|t| latency::decode(t).ok())
+                    .and_then(|h| latency::quantile(&h, *q)),
+                Measure::Note { .. } | Measure::VsBaseline => None,
+            })
+            .collect()
+    }
+
+    /// The measure over the whole row: a figure's median, a quantile of the merged histogram.
+    pub fn value(&self, measure: &Measure) -> Option<f64> {
+        match measure {
+            Measure::Figure { key, .. } => self.summary.get(key).map(|s| s.median),
+            Measure::Quantile { hist, q, .. } => {
+                let runs: Vec<Histogram<u64>> = self
+                    .runs
+                    .iter()
+                    .filter_map(|r| r.histograms.get(hist))
+                    .filter_map(|t| latency::decode(t).ok())
+                    .collect();
+                latency::quantile(&latency::merge(&runs)?, *q)
+            }
+            Measure::VsBaseline => self.summary.get(VS_BASELINE).map(|s| s.median),
+            Measure::Note { .. } => None,
+        }
+    }
+}
+
+impl Report {
+    /// Reads a saved report, refusing one written in another format by name.
+    pub fn from_json(bytes: &[u8]) -> anyhow::Result<Report> {
+        let value: serde_json::Value = serde_json::from_slice(bytes).context("not JSON")?;
+        match value.get("version").and_then(|v| v.as_u64()) {
+            Some(v) if v == u64::from(REPORT_VERSION) => {}
+            Some(v) => anyhow::bail!(
+                "it is a casebook report of format {v}; this casebook reads format {REPORT_VERSION}: run the case again"
+            ),
+            None if value.get("case").is_some() => anyhow::bail!(
+                "it is a casebook report of format 1 (before harness v2); this casebook reads format {REPORT_VERSION}: run the case again"
+            ),
+            None => anyhow::bail!("it has no casebook report version"),
+        }
+        serde_json::from_value(value).context("it does not have a casebook report's shape")
+    }
+
+    /// The case's parameters, decoded into the case's own type.
+    pub fn params<P: DeserializeOwned>(&self) -> anyhow::Result<P> {
+        serde_json::from_value(self.params.clone()).context("the report's parameters do not fit this case")
     }
 
     pub fn table(&self, id: &str) -> Option<&Table> {
         self.tables.iter().find(|t| t.id == id)
     }
 
-    /// The rows of one table, in table order.
-    pub fn rows<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a RowReport> + 'a {
-        self.variants.iter().filter(move |r| r.table == table)
+    /// The rows of one table, in table order, skipped ones included.
+    pub fn rows_in<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a RowReport> + 'a {
+        self.rows.iter().filter(move |r| r.table == table)
+    }
+
+    /// The rows of one table that ran.
+    pub fn ran_in<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a RowReport> + 'a {
+        self.rows_in(table).filter(|r| r.skipped.is_none())
     }
 
     pub fn row(&self, table: &str, label: &str) -> Option<&RowReport> {
-        self.variants.iter().find(|r| r.table == table && r.label == label)
+        self.rows.iter().find(|r| r.table == table && r.label == label)
+    }
+
+    /// A sweep's row of `variant` at `axis` (looked up by value, not by printed label).
+    pub fn row_at(&self, table: &str, variant: &str, axis: f64) -> Option<&RowReport> {
+        self.rows.iter().find(|r| r.table == table && r.variant == variant && r.axis_value == Some(axis))
+    }
+
+    /// A row a claim needs: missing (with why) when `--variants` left it out or it was skipped.
+    pub fn need(&self, table: &str, label: &str) -> Result<&RowReport, Missing> {
+        let row = self
+            .row(table, label)
+            .ok_or_else(|| Missing(format!("needs {label} in the {table} table, which this run did not include")))?;
+        match &row.skipped {
+            Some(reason) => Err(Missing(format!("{table} / {label} was skipped ({reason})"))),
+            None if row.runs.is_empty() => Err(Missing(format!("{table} / {label} has no measured run"))),
+            None => Ok(row),
+        }
     }
 
     /// A figure's summary for one row, if that row was measured.
-    pub fn stats(&self, table: &str, label: &str, figure: &str) -> Option<&Stats> {
+    pub fn stats(&self, table: &str, label: &str, figure: Figure) -> Option<&Stats> {
         self.row(table, label)?.stats(figure)
     }
 
-    /// A figure's median for one row, if that row was measured.
-    pub fn median(&self, table: &str, label: &str, figure: &str) -> Option<f64> {
+    pub fn median(&self, table: &str, label: &str, figure: Figure) -> Option<f64> {
         self.stats(table, label, figure).map(|s| s.median)
+    }
+
+    /// A figure of a row, run by run, for the outcome rules.
+    pub fn series(&self, table: &str, label: &str, figure: Figure) -> Result<Series, Missing> {
+        self.need(table, label)?.series(figure)
+    }
+
+    /// A quantile of a row's histogram, run by run, for the outcome rules.
+    pub fn quantile_series(&self, table: &str, label: &str, hist: Hist, q: f64) -> Result<Series, Missing> {
+        self.need(table, label)?.quantile_series(hist, q)
+    }
+
+    /// A quantile of a row's histogram merged over its runs.
+    pub fn quantile(&self, table: &str, label: &str, hist: Hist, q: f64) -> Option<f64> {
+        self.row(table, label)?.quantile(hist, q)
     }
 
     /// Adds failures found by the case's own checks.
@@ -167,186 +279,69 @@ impl Report {
         (count(Outcome::Held), count(Outcome::DidNotHold), count(Outcome::Inconclusive))
     }
 
-    pub fn to_text(&self) -> String {
-        self.render(false)
-    }
-
-    pub fn to_markdown(&self) -> String {
-        self.render(true)
-    }
-
-    fn render(&self, markdown: bool) -> String {
-        let mut out = String::new();
-        let heading = |level: usize, text: &str| {
-            if markdown { format!("{} {text}\n\n", "#".repeat(level + 2)) } else { format!("{text}\n") }
+    /// Assembles the report from the records; verdicts and claims are added by the caller.
+    pub fn build(
+        info: &CaseInfo,
+        env: Machine,
+        preset: Preset,
+        repeat: usize,
+        params: serde_json::Value,
+        tables: Vec<Table>,
+        records: Records,
+    ) -> Report {
+        let mut rows = Vec::new();
+        for (table, table_records) in tables.iter().zip(records) {
+            for (row, runs) in table.rows.iter().zip(table_records) {
+                let variant = info.variant(&row.variant);
+                let first = runs.first().and_then(|r| r.digest.clone());
+                let digest = if runs.iter().all(|r| r.digest == first) { first } else { None };
+                rows.push(RowReport {
+                    table: table.id.clone(),
+                    label: row.label.clone(),
+                    variant: row.variant.clone(),
+                    model: variant.map(|v| v.model).unwrap_or(Model::Sequential),
+                    why: variant.map(|v| v.why.to_string()).unwrap_or_default(),
+                    axis_value: row.axis_value,
+                    skipped: row.skipped.clone(),
+                    digest,
+                    summary: summarise(&runs),
+                    latency: merge_histograms(&runs),
+                    notes: count_notes(&runs),
+                    clusters: Vec::new(),
+                    runs,
+                });
+            }
+        }
+        let mut report = Report {
+            version: REPORT_VERSION,
+            case: info.name.into(),
+            question: info.question.into(),
+            env,
+            preset,
+            repeat,
+            params,
+            tables,
+            rows,
+            correctness: Correctness::default(),
+            verdicts: Vec::new(),
+            claims: Vec::new(),
+            plots: Vec::new(),
         };
-        if markdown {
-            out += &format!("**Question:** {}\n\n", self.question);
-            out += &format!("**Machine:** {}\n\n", self.env.line());
-            out += &format!(
-                "**Run:** `{}` preset, {} measured runs per row (unless a table says otherwise) after one warm-up, each in its own process. Parameters: `{}`\n\n",
-                self.preset, self.repeat, self.params
-            );
-        } else {
-            out += &format!("casebook: {}\n{}\n\n", self.case, self.question);
-            out += &format!("machine: {}\n", self.env.line());
-            out += &format!(
-                "run: {} preset, {} measured runs per row (unless a table says otherwise) after 1 warm-up, one process per run; params {}\n\n",
-                self.preset, self.repeat, self.params
-            );
-        }
-        for table in &self.tables {
-            out += &heading(0, &table.title);
-            if let Some(runs) = table.repeat.filter(|&r| r != self.repeat) {
-                out += &format!("{runs} measured runs per row in this table.\n\n");
-            }
-            out += &self.render_table(table, markdown);
-            out += "\n\n";
-            if !table.note.is_empty() {
-                out += &format!("{}\n", table.note);
-            }
-            out += "\n";
-        }
-        out += &heading(0, "Correctness");
-        for line in &self.correctness.lines {
-            out += &format!("- {line}\n");
-        }
-        out += "\n";
-        out += &heading(0, "Verdicts");
-        for line in &self.verdicts {
-            out += &format!("- {line}\n");
-        }
-        out += "\n";
-        out += &heading(0, "Claims");
-        if self.claims.is_empty() {
-            out += "This case tests no claim of the framework.\n\n";
-            return out;
-        }
-        let mut claims = new_table(markdown);
-        claims.set_header(vec!["claim", "outcome", "evidence", "threshold"]);
-        for claim in &self.claims {
-            let reading = claim.reading.as_ref().map(|r| format!(" (reading: {r})")).unwrap_or_default();
-            let id = if markdown {
-                format!("`{}`: {}{reading}", claim.id, claim.claim)
-            } else {
-                format!("{}: {}{reading}", claim.id, claim.claim)
-            };
-            claims.add_row(vec![id, claim.outcome.to_string(), claim.evidence.clone(), claim.threshold.clone()]);
-        }
-        out += &claims.to_string();
-        out += "\n";
-        let (held, not, unsure) = self.claim_counts();
-        out += &format!("\n{held} held, {not} did not hold, {unsure} inconclusive.\n");
-        out
+        add_baseline_gains(&mut report);
+        flag_clusters(&mut report);
+        report.correctness = crate::verdicts::check_digests(&report);
+        report.verdicts = crate::verdicts::speed_verdicts(&report);
+        report.verdicts.extend(crate::verdicts::sweep_verdicts(&report));
+        report
     }
 
-    fn render_table(&self, table: &Table, markdown: bool) -> String {
-        let mut text = new_table(markdown);
-        let mut header = vec!["variant".to_string(), "model".to_string()];
-        if let Some(axis) = &table.axis {
-            header.push(axis.clone());
-        }
-        header.extend(table.columns.iter().map(|c| c.header.clone()));
-        text.set_header(header);
-        for row in self.rows(&table.id) {
-            let mut cells = vec![row.name.clone(), row.model.to_string()];
-            if table.axis.is_some() {
-                cells.push(row.axis_value.map(format_count).unwrap_or_default());
-            }
-            for column in &table.columns {
-                cells.push(format_cell(row, column));
-            }
-            text.add_row(cells);
-        }
-        text.to_string()
-    }
-}
-
-fn new_table(markdown: bool) -> TextTable {
-    let mut table = TextTable::new();
-    if markdown {
-        table.load_preset(presets::ASCII_MARKDOWN);
-        table.set_content_arrangement(ContentArrangement::Disabled);
-    } else {
-        table.load_preset(presets::UTF8_FULL_CONDENSED);
-        table.set_content_arrangement(ContentArrangement::Dynamic);
-        if table.width().is_none() {
-            table.set_width(160);
-        }
-    }
-    table
-}
-
-fn format_cell(row: &RowReport, column: &Column) -> String {
-    let Some(stats) = row.stats(&column.figure) else {
-        return "–".into();
-    };
-    let median = format_value(stats.median, column.format);
-    let cell = if column.spread && stats.n > 1 && stats.median != 0.0 {
-        format!("{median} ±{:.0}%", 100.0 * stats.mad / stats.median.abs())
-    } else {
-        median
-    };
-    // A figure only some runs produced (say, a latency over the workers that did stop) must
-    // say how many runs it stands for.
-    if stats.n < row.runs.len() { format!("{cell} ({}/{} runs)", stats.n, row.runs.len()) } else { cell }
-}
-
-pub fn format_value(value: f64, format: Format) -> String {
-    // Differences of noisy figures can come out as a tiny negative; "-0 B" reads as a bug.
-    let value = if value.abs() < 1e-12 { 0.0 } else { value };
-    match format {
-        Format::Seconds => format_seconds(value),
-        Format::Micros => format_seconds(value / 1e6),
-        Format::Bytes => format_bytes(value),
-        Format::Count => format_count(value),
-        Format::Ratio => format!("{value:.2}x"),
-        Format::Cores => format!("{value:.2}"),
-    }
-}
-
-pub fn format_seconds(seconds: f64) -> String {
-    let abs = seconds.abs();
-    if abs >= 1.0 {
-        format!("{seconds:.2} s")
-    } else if abs >= 1e-3 {
-        format!("{:.1} ms", seconds * 1e3)
-    } else if abs >= 1e-6 {
-        format!("{:.1} µs", seconds * 1e6)
-    } else if abs < 0.5e-9 {
-        "0 ns".to_string()
-    } else {
-        format!("{:.0} ns", seconds * 1e9)
-    }
-}
-
-pub fn format_bytes(bytes: f64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes;
-    let mut unit = 0;
-    while value.abs() >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 && value.abs() < 0.5 {
-        "0 B".to_string()
-    } else if unit == 0 {
-        format!("{value:.0} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
-pub fn format_count(value: f64) -> String {
-    let abs = value.abs();
-    if abs >= 1e6 {
-        format!("{:.2}M", value / 1e6)
-    } else if abs >= 1e4 {
-        format!("{:.1}k", value / 1e3)
-    } else if value.fract() == 0.0 {
-        format!("{value:.0}")
-    } else {
-        format!("{value:.1}")
+    /// The row a row is compared against: the baseline variant's row at the same axis
+    /// value, or its row without one.
+    pub fn baseline_of<'a>(&'a self, row: &RowReport) -> Option<&'a RowReport> {
+        let table = self.table(&row.table)?;
+        let baseline = table.baseline.as_deref()?;
+        let candidates = || self.ran_in(&table.id).filter(move |r| r.variant == baseline);
+        candidates().find(|r| r.axis_value == row.axis_value).or_else(|| candidates().find(|r| r.axis_value.is_none()))
     }
 }
 
@@ -360,119 +355,71 @@ fn summarise(runs: &[RunRecord]) -> BTreeMap<String, Stats> {
     by_figure.into_iter().filter_map(|(k, v)| Stats::of(&v).map(|s| (k, s))).collect()
 }
 
-/// Every row of a table whose digests must agree reports one digest, the same for all rows.
-fn check_digests(report: &Report) -> Correctness {
-    let mut correctness = Correctness { ok: true, lines: Vec::new() };
-    for table in report.tables.iter().filter(|t| t.digests_must_agree) {
-        match digest_disagreements(report, table) {
-            Ok(reference) => correctness.lines.push(format!(
-                "{}: all {} rows produced the same answer (digest {reference}) in every run",
-                table.id,
-                report.rows(&table.id).count()
-            )),
-            Err(problem) => {
-                correctness.ok = false;
-                correctness.lines.push(format!("FAILED: {}: {problem}", table.id));
+fn merge_histograms(runs: &[RunRecord]) -> BTreeMap<String, Summary> {
+    let mut by_key: BTreeMap<&str, Vec<Histogram<u64>>> = BTreeMap::new();
+    for run in runs {
+        for (key, text) in &run.histograms {
+            if let Ok(h) = latency::decode(text) {
+                by_key.entry(key).or_default().push(h);
             }
         }
     }
-    correctness
+    by_key.into_iter().filter_map(|(k, hs)| Some((k.to_string(), Summary::of(&latency::merge(&hs)?)?))).collect()
 }
 
-/// The table's agreed digest, or what disagreed. The reference answer is the baseline's, or
-/// the first row's when there is none.
-fn digest_disagreements(report: &Report, table: &Table) -> Result<String, String> {
-    let rows: Vec<&RowReport> = report.rows(&table.id).collect();
-    let inconsistent: Vec<&str> = rows.iter().filter(|r| r.digest.is_none()).map(|r| r.label.as_str()).collect();
-    if !inconsistent.is_empty() {
-        return Err(format!("no single answer from {} (missing digest, or runs disagreed)", inconsistent.join(", ")));
-    }
-    let reference = table
-        .baseline
-        .as_ref()
-        .and_then(|b| rows.iter().find(|r| &r.label == b))
-        .or(rows.first())
-        .and_then(|r| r.digest.clone())
-        .unwrap_or_default();
-    let wrong: Vec<String> = rows
-        .iter()
-        .filter(|r| r.digest.as_deref() != Some(reference.as_str()))
-        .map(|r| format!("{} = {}", r.label, r.digest.as_deref().unwrap_or("-")))
-        .collect();
-    if wrong.is_empty() { Ok(reference) } else { Err(format!("expected digest {reference}, but {}", wrong.join(", "))) }
-}
-
-/// Who was fastest in each non-sweep table with a wall-time column, and whether the margin
-/// over the runner-up survives the spread.
-fn speed_verdicts(report: &Report) -> Vec<String> {
-    let mut verdicts = Vec::new();
-    for table in report.tables.iter().filter(|t| t.axis.is_none() && t.columns.iter().any(|c| c.figure == WALL)) {
-        let mut rows: Vec<(&RowReport, &Stats)> =
-            report.rows(&table.id).filter_map(|r| r.stats(WALL).map(|s| (r, s))).collect();
-        if rows.len() < 2 {
-            continue;
-        }
-        if table.digests_must_agree && digest_disagreements(report, table).is_err() {
-            verdicts.push(format!("{}: no speed verdict, because the variants did not agree on the answer.", table.id));
-            continue;
-        }
-        rows.sort_by(|a, b| a.1.median.total_cmp(&b.1.median));
-        let (winner, winner_wall) = rows[0];
-        let (second, second_wall) = rows[1];
-        let (slowest, slowest_wall) = rows[rows.len() - 1];
-        let against_baseline = match table.baseline.as_ref().and_then(|b| report.stats(&table.id, b, WALL)) {
-            Some(base) if base.median > 0.0 => {
-                format!(", {:.2}x the baseline's speed", base.median / winner_wall.median)
+fn count_notes(runs: &[RunRecord]) -> BTreeMap<String, BTreeMap<String, usize>> {
+    let mut counts: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for run in runs {
+        for (key, values) in &run.notes {
+            for value in values {
+                *counts.entry(key.clone()).or_default().entry(value.clone()).or_default() += 1;
             }
-            _ => String::new(),
-        };
-        let margin = Comparison::of(second_wall, winner_wall);
-        let runner_up = if margin.separated {
-            format!("{} ({}) was {} in every run", second.label, second.model, slower_by(margin.ratio))
-        } else {
-            format!(
-                "{} ({}) is too close to call (ranges overlap, medians {:.0}% apart)",
-                second.label,
-                second.model,
-                (margin.ratio - 1.0) * 100.0
-            )
-        };
-        verdicts.push(format!(
-            "{}: fastest was {} ({}) at {}{}; {}; slowest was {} at {:.2}x the winner's time.",
-            table.id,
-            winner.label,
-            winner.model,
-            format_seconds(winner_wall.median),
-            against_baseline,
-            runner_up,
-            slowest.label,
-            slowest_wall.median / winner_wall.median
-        ));
+        }
     }
-    verdicts
+    counts
 }
 
-/// "12% slower" for small gaps, "3.10x slower" for large ones.
-fn slower_by(ratio: f64) -> String {
-    if ratio >= 2.0 { format!("{ratio:.2}x slower") } else { format!("{:.0}% slower", (ratio - 1.0) * 100.0) }
+/// Each row's gain over its baseline on the table's primary measure, run against run.
+fn add_baseline_gains(report: &mut Report) {
+    let mut gains = Vec::new();
+    for (index, row) in report.rows.iter().enumerate() {
+        let Some(table) = report.table(&row.table) else { continue };
+        let Some(base) = report.baseline_of(row) else { continue };
+        let (mine, theirs) = (row.run_values(&table.primary.measure), base.run_values(&table.primary.measure));
+        let paired: Vec<f64> = mine
+            .iter()
+            .zip(&theirs)
+            .filter_map(|(a, b)| Some(table.primary.better.gain((*a)?, (*b)?)))
+            .filter(|g| g.is_finite())
+            .collect();
+        if let Some(stats) = Stats::of(&paired) {
+            gains.push((index, stats));
+        }
+    }
+    for (index, stats) in gains {
+        report.rows[index].summary.insert(VS_BASELINE.into(), stats);
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn units_are_readable() {
-        assert_eq!(format_seconds(1.5), "1.50 s");
-        assert_eq!(format_seconds(0.0123), "12.3 ms");
-        assert_eq!(format_seconds(4.2e-6), "4.2 µs");
-        assert_eq!(format_seconds(3e-8), "30 ns");
-        assert_eq!(format_seconds(-1e-10), "0 ns");
-        assert_eq!(format_bytes(-0.3), "0 B");
-        assert_eq!(format_bytes(512.0), "512 B");
-        assert_eq!(format_bytes(8.0 * 1024.0 * 1024.0), "8.0 MiB");
-        assert_eq!(format_count(12.0), "12");
-        assert_eq!(format_count(65_530.0), "65.5k");
-        assert_eq!(format_count(1_000_000.0), "1.00M");
+/// Flags rows whose primary measure (and wall time) split into two clusters of runs.
+fn flag_clusters(report: &mut Report) {
+    let mut flags = Vec::new();
+    for (index, row) in report.rows.iter().enumerate() {
+        let Some(table) = report.table(&row.table) else { continue };
+        let mut measures = vec![table.primary.measure.clone()];
+        let wall: Measure = crate::figure::WALL.into();
+        if !measures.contains(&wall) {
+            measures.push(wall);
+        }
+        for measure in measures {
+            let values: Vec<f64> = row.run_values(&measure).into_iter().flatten().collect();
+            if let Some(split) = Clusters::of(&values) {
+                let format = measure.format();
+                flags.push((index, format!("{}: {}", measure.name(), split.describe(|v| format.show(v)))));
+            }
+        }
+    }
+    for (index, flag) in flags {
+        report.rows[index].clusters.push(flag);
     }
 }

@@ -1,8 +1,17 @@
 //! A deliberately tiny case that exists to test the harness itself: it can be told to give a
-//! wrong answer, fail, hang or litter its scratch directory, so the harness tests can prove
-//! that each of those is caught and reported, not hidden.
+//! wrong answer, fail, hang, litter, leave a grandchild process running, skip rows, start a
+//! load generator, or panic, so the harness tests can prove that each is caught, reported
+//! and cleaned up, not hidden.
 
-use casebook::{Case, CaseInfo, ClaimResult, Ctx, Model, Point, Preset, Report, Row, Table, UsageError, Variant};
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+};
+
+use casebook::{
+    Case, CaseInfo, ClaimResult, Column, Ctx, Figure, Format, GenCtx, Hist, LoadSpec, Model, Needs, Note, Plan, Point,
+    Preset, Report, Row, Setup, Table, UsageError, Variant, latency,
+};
 use serde::{Deserialize, Serialize};
 
 struct Toy;
@@ -18,6 +27,9 @@ struct Args {
     /// Make the `formula` variant fail with an error.
     #[arg(long)]
     fail: bool,
+    /// Make the `formula` variant panic.
+    #[arg(long)]
+    panic: bool,
     /// Sleep this long inside every measured region.
     #[arg(long, default_value_t = 0)]
     sleep_ms: u64,
@@ -30,6 +42,30 @@ struct Args {
     /// Record a NaN figure.
     #[arg(long)]
     nan: bool,
+    /// Start a `sleep 600` from each run and write its pid into this directory.
+    #[arg(long, value_name = "DIR")]
+    grandchild: Option<PathBuf>,
+    /// Append a line to this file when the set-up's fixture is torn down.
+    #[arg(long, value_name = "PATH")]
+    teardown_log: Option<PathBuf>,
+    /// Panic in the set-up after it built part of its fixture.
+    #[arg(long)]
+    panic_in_setup: bool,
+    /// Panic while deciding the claims, after every run is done.
+    #[arg(long)]
+    panic_in_claims: bool,
+    /// The set-up skips the `formula` rows.
+    #[arg(long)]
+    skip_in_setup: bool,
+    /// The `formula` rows skip themselves at run time.
+    #[arg(long)]
+    skip_in_child: bool,
+    /// Every run starts a load generator that records latencies.
+    #[arg(long)]
+    load: bool,
+    /// Declare a need for this many bytes of memory per run.
+    #[arg(long, value_name = "BYTES")]
+    need_bytes: Option<u64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -37,23 +73,65 @@ struct Params {
     n: u64,
     wrong: bool,
     fail: bool,
+    panic: bool,
     sleep_ms: u64,
     litter: bool,
     no_measure: bool,
     nan: bool,
+    grandchild: Option<PathBuf>,
+    teardown_log: Option<PathBuf>,
+    panic_in_setup: bool,
+    panic_in_claims: bool,
+    skip_in_setup: bool,
+    skip_in_child: bool,
+    load: bool,
+    need_bytes: Option<u64>,
+}
+
+/// What the set-up hands every run: typed, not a path to parse.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct Shared {
+    input: PathBuf,
+    magic: u64,
+}
+
+/// The load generator's parameters.
+#[derive(Debug, Serialize, Deserialize)]
+struct LoadParams {
+    requests: u64,
+}
+
+const LOOP: &str = "loop";
+const FORMULA: &str = "formula";
+const REQUESTS: Figure = Figure::new("requests", Format::Count);
+const LATENCY: Hist = Hist::micros("latency");
+const HOW: Note = Note::new("how");
+
+/// Appends to the teardown log when dropped: the proof that the harness tore the fixture down.
+struct Teardown(Option<PathBuf>);
+
+impl Drop for Teardown {
+    fn drop(&mut self) {
+        if let Some(path) = &self.0
+            && let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path)
+        {
+            let _ = writeln!(file, "torn down");
+        }
+    }
 }
 
 impl Case for Toy {
     type Args = Args;
     type Params = Params;
+    type Shared = Shared;
 
     const INFO: CaseInfo = CaseInfo {
         name: "casebook-toy",
         question: "Does the harness catch a wrong, failed or hung variant?",
         claims: &[],
         variants: &[
-            Variant { name: "loop", model: Model::Sequential, why: "adds the numbers one by one" },
-            Variant { name: "formula", model: Model::Threads, why: "uses n(n-1)/2 on a scoped thread" },
+            Variant { name: LOOP, model: Model::Sequential, why: "adds the numbers one by one" },
+            Variant { name: FORMULA, model: Model::Threads, why: "uses n(n-1)/2 on a scoped thread" },
         ],
     };
 
@@ -64,59 +142,124 @@ impl Case for Toy {
         if args.n > 1 << 32 {
             return Err(UsageError::new("--n must be at most 2^32, so the sum fits in 64 bits"));
         }
+        let a = args.clone();
         Ok(Params {
-            n: args.n,
-            wrong: args.wrong,
-            fail: args.fail,
-            sleep_ms: args.sleep_ms,
-            litter: args.litter,
-            no_measure: args.no_measure,
-            nan: args.nan,
+            n: a.n,
+            wrong: a.wrong,
+            fail: a.fail,
+            panic: a.panic,
+            sleep_ms: a.sleep_ms,
+            litter: a.litter,
+            no_measure: a.no_measure,
+            nan: a.nan,
+            grandchild: a.grandchild,
+            teardown_log: a.teardown_log,
+            panic_in_setup: a.panic_in_setup,
+            panic_in_claims: a.panic_in_claims,
+            skip_in_setup: a.skip_in_setup,
+            skip_in_child: a.skip_in_child,
+            load: a.load,
+            need_bytes: a.need_bytes,
         })
     }
 
-    /// Writes the input once; every run reads it, which proves children see the fixture.
-    fn setup(params: &Params, fixture: &std::path::Path) -> anyhow::Result<()> {
-        std::fs::write(fixture.join("n.txt"), params.n.to_string())?;
-        Ok(())
+    fn needs(params: &Params) -> Needs {
+        match params.need_bytes {
+            Some(bytes) => Needs::default().memory("the toy's pretend buffer", bytes),
+            None => Needs::default(),
+        }
     }
 
     fn plan(_params: &Params, variants: &[&'static Variant]) -> Vec<Table> {
         let mut table = Table::new("sum", "Sum of 0..n");
-        table.baseline = variants.iter().any(|v| v.name == "loop").then(|| "loop".to_string());
-        table.rows = variants.iter().map(|v| Row::new(v, serde_json::Value::Null)).collect();
+        table.rows = variants.iter().map(|v| Row::new(v, ())).collect();
+        table.baseline_if_present(LOOP);
+        table.columns.push(Column::p99(LATENCY));
+        table.columns.push(Column::p999(LATENCY));
+        table.columns.push(Column::note("how", HOW));
         vec![table]
     }
 
-    fn run(params: &Params, point: &Point, ctx: &mut Ctx) -> anyhow::Result<()> {
+    /// Writes the input once; every run reads it, which proves children see the fixture.
+    fn setup(params: &Params, plan: &mut Plan, dir: &Path) -> anyhow::Result<Setup<Shared>> {
+        let teardown = Teardown(params.teardown_log.clone());
+        let input = dir.join("n.txt");
+        std::fs::write(&input, params.n.to_string())?;
+        if params.panic_in_setup {
+            panic!("the toy's set-up was told to panic");
+        }
+        if params.skip_in_setup {
+            plan.skip_where(|_, row| row.variant == FORMULA, "the set-up found no formula here");
+        }
+        Ok(Setup::new(Shared { input, magic: 42 }).owning(teardown))
+    }
+
+    fn run(params: &Params, shared: &Shared, point: &Point, ctx: &mut Ctx) -> anyhow::Result<()> {
+        anyhow::ensure!(shared.magic == 42, "the shared facts did not arrive");
+        if params.skip_in_child && point.variant == FORMULA {
+            ctx.skip("the formula found it cannot run here");
+            return Ok(());
+        }
         if params.litter {
             std::fs::write(ctx.scratch().join("litter.txt"), b"left behind")?;
         }
-        let n: u64 = std::fs::read_to_string(ctx.fixture().join("n.txt"))?.trim().parse()?;
+        if let Some(dir) = &params.grandchild {
+            let child = std::process::Command::new("sleep").arg("600").spawn()?;
+            std::fs::write(dir.join(format!("grandchild-{}", child.id())), child.id().to_string())?;
+        }
+        let n: u64 = std::fs::read_to_string(&shared.input)?.trim().parse()?;
         if params.nan {
-            ctx.figure("broken", f64::NAN);
+            ctx.figure(Figure::new("broken", Format::Count), f64::NAN);
         }
         if params.no_measure {
             ctx.digest("0");
             return Ok(());
         }
+        let mut load = if params.load { Some(ctx.start_load(&LoadParams { requests: 200 })?) } else { None };
         let sum = ctx.measure(|| -> anyhow::Result<u64> {
+            if let Some(load) = &mut load {
+                load.go()?;
+            }
             std::thread::sleep(std::time::Duration::from_millis(params.sleep_ms));
             match point.variant.as_str() {
-                "loop" => Ok((0..n).fold(0u64, |acc, x| acc.wrapping_add(std::hint::black_box(x)))),
-                "formula" if params.fail => anyhow::bail!("formula was told to fail"),
-                "formula" => {
+                LOOP => Ok((0..n).fold(0u64, |acc, x| acc.wrapping_add(std::hint::black_box(x)))),
+                FORMULA if params.fail => anyhow::bail!("formula was told to fail"),
+                FORMULA if params.panic => panic!("formula was told to panic"),
+                FORMULA => {
                     let sum = std::thread::scope(|s| s.spawn(|| n * (n - 1) / 2).join()).unwrap_or(0);
                     Ok(if params.wrong { sum + 1 } else { sum })
                 }
                 other => anyhow::bail!("unknown variant {other}"),
             }
         })?;
+        if let Some(load) = load {
+            load.finish(ctx)?;
+        }
+        ctx.note(HOW, if point.variant == LOOP { "added" } else { "multiplied" });
         ctx.digest(sum.to_string());
         Ok(())
     }
 
-    fn claims(_report: &Report) -> Vec<ClaimResult> {
+    /// Pretends to send requests: records a known latency distribution with a tail.
+    fn load(_params: &Params, _shared: &Shared, spec: &LoadSpec, generator: &mut GenCtx) -> anyhow::Result<()> {
+        let load: LoadParams = spec.decode()?;
+        generator.ready()?;
+        if !generator.wait_go() {
+            return Ok(());
+        }
+        let mut histogram = latency::histogram();
+        for i in 0..load.requests {
+            histogram.record(if i % 100 == 99 { 5_000 } else { 100 + i % 7 })?;
+        }
+        generator.histogram(LATENCY, &histogram)?;
+        generator.figure(REQUESTS, load.requests as f64);
+        Ok(())
+    }
+
+    fn claims(params: &Params, _report: &Report) -> Vec<ClaimResult> {
+        if params.panic_in_claims {
+            panic!("the toy's claims were told to panic");
+        }
         Vec::new()
     }
 }

@@ -8,11 +8,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use casebook::{
-    Outcome, Report,
-    claims::CLAIMS,
-    report::{format_seconds, format_value},
-};
+use casebook::{ClaimId, Outcome, Report, format::format_value};
 use clap::{Parser, Subcommand};
 use comfy_table::{ContentArrangement, Table, presets};
 
@@ -80,7 +76,8 @@ fn load(files: Vec<PathBuf>) -> anyhow::Result<Vec<Report>> {
         .iter()
         .map(|path| {
             let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            serde_json::from_slice(&bytes).with_context(|| format!("{} is not a casebook report", path.display()))
+            Report::from_json(&bytes)
+                .with_context(|| format!("{} is not a report this casebook can read", path.display()))
         })
         .collect()
 }
@@ -93,20 +90,20 @@ fn summary(reports: &[Report]) -> String {
         let fastest: Vec<String> = report
             .tables
             .iter()
-            // Only tables that race variants against a baseline have a meaningful "fastest".
+            // Only tables that race variants against a baseline have a meaningful "best".
             .filter(|t| t.axis.is_none() && t.baseline.is_some())
             .filter_map(|t| {
+                let (measure, better) = (&t.primary.measure, t.primary.better);
                 let best = report
-                    .rows(&t.id)
-                    .filter_map(|r| r.stats("wall_s").map(|s| (r, s.median)))
-                    .min_by(|a, b| a.1.total_cmp(&b.1))?;
-                let versus = t
-                    .baseline
-                    .as_ref()
-                    .and_then(|b| report.stats(&t.id, b, "wall_s"))
-                    .map(|b| format!(", {}", format_value(b.median / best.1, casebook::Format::Ratio)))
+                    .ran_in(&t.id)
+                    .filter_map(|r| Some((r, r.value(measure)?)))
+                    .reduce(|a, b| if better.prefers(b.1, a.1) { b } else { a })?;
+                let versus = report
+                    .baseline_of(best.0)
+                    .and_then(|b| b.value(measure))
+                    .map(|b| format!(", {:.2}x the baseline", better.gain(best.1, b)))
                     .unwrap_or_default();
-                Some(format!("{}: {} {}{versus}", t.id, best.0.label, format_seconds(best.1)))
+                Some(format!("{}: {} {}{versus}", t.id, best.0.label, format_value(best.1, measure.format())))
             })
             .collect();
         // Cases that measure costs or accounting rather than speed lead with their first verdict.
@@ -162,7 +159,7 @@ fn combined(outcomes: &[Outcome]) -> String {
 
 fn claims_table(reports: &[Report]) -> String {
     let mut out = String::from("| id | claim | outcome here | per case |\n|---|---|---|---|\n");
-    for (id, text) in CLAIMS {
+    for id in ClaimId::ALL {
         let mut outcomes = Vec::new();
         let mut per_case = Vec::new();
         for report in reports {
@@ -173,7 +170,7 @@ fn claims_table(reports: &[Report]) -> String {
             }
         }
         let per_case = if per_case.is_empty() { "not tested yet".to_string() } else { per_case.join("; ") };
-        out += &format!("| `{id}` | {text} | {} | {per_case} |\n", combined(&outcomes));
+        out += &format!("| `{id}` | {} | {} | {per_case} |\n", id.text(), combined(&outcomes));
     }
     out
 }

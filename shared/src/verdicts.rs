@@ -1,0 +1,268 @@
+//! The harness's own verdicts, computed from the figures for every case: did the variants
+//! agree, who won each table on its primary measure and by how much, and what each sweep
+//! says (best points, knees, who leads where).
+
+use crate::{
+    figure::{Better, Measure, WALL},
+    format::{format_value, slower_by},
+    report::{Correctness, Report, RowReport},
+    rules::{self, Outcome, Series},
+    sweep,
+};
+
+/// Every row of a table whose digests must agree reports one digest, the same for all rows
+/// that ran. A skipped row is named, and never counted as agreeing.
+pub fn check_digests(report: &Report) -> Correctness {
+    let mut correctness = Correctness { ok: true, lines: Vec::new() };
+    for table in report.tables.iter().filter(|t| t.digests_must_agree) {
+        let skipped = report.rows_in(&table.id).filter(|r| r.skipped.is_some()).count();
+        let skipped = if skipped > 0 { format!("; {skipped} skipped, not counted") } else { String::new() };
+        match digest_disagreements(report, &table.id, table.baseline.as_deref()) {
+            Ok(None) => correctness.lines.push(format!("{}: no row ran{skipped}", table.id)),
+            Ok(Some(reference)) => correctness.lines.push(format!(
+                "{}: all {} rows that ran produced the same answer (digest {reference}) in every run{skipped}",
+                table.id,
+                report.ran_in(&table.id).count()
+            )),
+            Err(problem) => {
+                correctness.ok = false;
+                correctness.lines.push(format!("FAILED: {}: {problem}", table.id));
+            }
+        }
+    }
+    correctness
+}
+
+/// The table's agreed digest (`None` when no row ran), or what disagreed. The reference
+/// answer is the baseline's, or the first row's when there is none.
+fn digest_disagreements(report: &Report, table: &str, baseline: Option<&str>) -> Result<Option<String>, String> {
+    let rows: Vec<&RowReport> = report.ran_in(table).collect();
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let inconsistent: Vec<&str> = rows.iter().filter(|r| r.digest.is_none()).map(|r| r.label.as_str()).collect();
+    if !inconsistent.is_empty() {
+        return Err(format!("no single answer from {} (missing digest, or runs disagreed)", inconsistent.join(", ")));
+    }
+    let reference = baseline
+        .and_then(|b| rows.iter().find(|r| r.variant == b))
+        .or(rows.first())
+        .and_then(|r| r.digest.clone())
+        .unwrap_or_default();
+    let wrong: Vec<String> = rows
+        .iter()
+        .filter(|r| r.digest.as_deref() != Some(reference.as_str()))
+        .map(|r| format!("{} = {}", r.label, r.digest.as_deref().unwrap_or("-")))
+        .collect();
+    if wrong.is_empty() {
+        Ok(Some(reference))
+    } else {
+        Err(format!("expected digest {reference}, but {}", wrong.join(", ")))
+    }
+}
+
+fn series(row: &RowReport, measure: &Measure) -> Series {
+    Series::new(row.label.clone(), measure.format(), row.run_values(measure))
+}
+
+/// Who won each table that is not a sweep, on its primary measure, and whether the margin
+/// over the runner-up survives the noise: the runner-up's paired ratio to the winner must
+/// have its whole interval on the losing side of 1.
+pub fn speed_verdicts(report: &Report) -> Vec<String> {
+    let mut verdicts = Vec::new();
+    for table in report.tables.iter().filter(|t| t.axis.is_none()) {
+        let (measure, better) = (&table.primary.measure, table.primary.better);
+        let mut rows: Vec<(&RowReport, f64)> =
+            report.ran_in(&table.id).filter_map(|r| Some((r, r.value(measure)?))).collect();
+        if rows.len() < 2 {
+            continue;
+        }
+        if table.digests_must_agree && digest_disagreements(report, &table.id, table.baseline.as_deref()).is_err() {
+            verdicts.push(format!("{}: no verdict, because the variants did not agree on the answer.", table.id));
+            continue;
+        }
+        rows.sort_by(|a, b| match better {
+            Better::Lower => a.1.total_cmp(&b.1),
+            Better::Higher => b.1.total_cmp(&a.1),
+        });
+        let ((winner, best), (second, _)) = (rows[0], rows[1]);
+        let (last, worst) = rows[rows.len() - 1];
+        let is_wall = *measure == Measure::from(WALL);
+        let against_baseline = report
+            .baseline_of(winner)
+            .and_then(|base| base.value(measure))
+            .filter(|base| *base > 0.0 && best > 0.0)
+            .map(|base| {
+                format!(
+                    ", {:.2}x the baseline's {}",
+                    better.gain(best, base),
+                    if is_wall { "speed".into() } else { measure.name() }
+                )
+            })
+            .unwrap_or_default();
+        // The runner-up against the winner, run by run: "worse" is above 1 either way.
+        let worse = match better {
+            Better::Lower => rules::ratio_at_least(&series(second, measure), &series(winner, measure), 1.0),
+            Better::Higher => rules::ratio_at_least(&series(winner, measure), &series(second, measure), 1.0),
+        };
+        let estimate = worse.basis.first().map(|b| b.estimate).unwrap_or(f64::NAN);
+        let margin = if worse.outcome == Outcome::Held && estimate > 1.0 {
+            let by = if is_wall { slower_by(estimate) } else { format!("{estimate:.2}x worse") };
+            format!("{} ({}) was {by} (paired runs, whole interval above 1)", second.label, second.model)
+        } else {
+            format!(
+                "{} ({}) is too close to call ({:.0}% apart at the medians, interval reaches 1)",
+                second.label,
+                second.model,
+                (estimate - 1.0) * 100.0
+            )
+        };
+        let name = if is_wall { String::new() } else { format!(" {}", measure.name()) };
+        verdicts.push(format!(
+            "{}: best{name} was {} ({}) at {}{against_baseline}; {margin}; worst was {} at {:.2}x the winner's.",
+            table.id,
+            winner.label,
+            winner.model,
+            format_value(best, measure.format()),
+            last.label,
+            worst / best,
+        ));
+    }
+    verdicts
+}
+
+/// For each sweep table: each variant's best point and knee on the primary measure, and
+/// which variant leads at which axis values.
+pub fn sweep_verdicts(report: &Report) -> Vec<String> {
+    let mut verdicts = Vec::new();
+    for table in report.tables.iter() {
+        let Some(axis) = &table.axis else { continue };
+        let (measure, better) = (&table.primary.measure, table.primary.better);
+        let format = measure.format();
+        for variant in sweep::variants(report, &table.id) {
+            let points = sweep::points(report, &table.id, &variant, measure);
+            if points.len() < 2 {
+                continue;
+            }
+            let (Some((best_x, best_v)), Some((knee_x, _))) =
+                (sweep::best(&points, better), sweep::knee(&points, better, KNEE_SHARE))
+            else {
+                continue;
+            };
+            let (first_x, first_v) = points[0];
+            verdicts.push(format!(
+                "{}, {variant}: best {} at {} = {}; within {:.0}% of that from {} = {}; at {} = {} it was {}.",
+                table.id,
+                format_value(best_v, format),
+                axis.name,
+                crate::format::format_count(best_x),
+                (1.0 - KNEE_SHARE) * 100.0,
+                axis.name,
+                crate::format::format_count(knee_x),
+                axis.name,
+                crate::format::format_count(first_x),
+                format_value(first_v, format),
+            ));
+        }
+        let leaders = sweep::leaders(report, &table.id, measure, better);
+        if leaders.len() >= 2 {
+            let mut spans: Vec<(String, f64, f64)> = Vec::new();
+            for (x, variant) in leaders {
+                match spans.last_mut() {
+                    Some((v, _, end)) if *v == variant => *end = x,
+                    _ => spans.push((variant, x, x)),
+                }
+            }
+            let count = crate::format::format_count;
+            let text: Vec<String> = spans
+                .iter()
+                .map(|(v, a, b)| {
+                    if a == b {
+                        format!("{v} at {}", count(*a))
+                    } else {
+                        format!("{v} from {} to {}", count(*a), count(*b))
+                    }
+                })
+                .collect();
+            verdicts.push(format!("{}: best {} by {}: {}.", table.id, measure.name(), axis.name, text.join(", ")));
+        }
+    }
+    verdicts
+}
+
+/// A sweep point is "within reach" of the best when it gets this share of it.
+pub const KNEE_SHARE: f64 = 0.9;
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::{
+        CaseInfo, Model, Row, Table, Variant,
+        figure::{Figure, WALL},
+        format::Format,
+        plan::{Axis, PlotSpec, Primary},
+        testing::ReportBuilder,
+    };
+
+    pub const THROUGHPUT: Figure = Figure::new("ops_per_s", Format::Rate);
+    static VARIANTS: [Variant; 3] = [
+        Variant { name: "seq", model: Model::Sequential, why: "" },
+        Variant { name: "threads", model: Model::Threads, why: "" },
+        Variant { name: "tasks", model: Model::Async, why: "" },
+    ];
+    pub static INFO: CaseInfo = CaseInfo { name: "demo", question: "?", claims: &[], variants: &VARIANTS };
+
+    /// A race table judged by wall time, and a throughput sweep where tasks overtake threads.
+    pub fn report() -> Report {
+        let mut race = Table::new("race", "race");
+        race.rows = VARIANTS.iter().map(|v| Row::new(v, ())).collect();
+        race.baseline_if_present("seq");
+        let mut sweep = Table::new("sweep", "sweep");
+        sweep.axis = Some(Axis::new("in flight").log());
+        sweep.primary = Primary::higher(THROUGHPUT);
+        sweep.baseline = Some("threads".into());
+        sweep.plots = vec![PlotSpec::Primary];
+        for v in &VARIANTS[1..] {
+            for x in [1.0, 16.0, 256.0] {
+                sweep.rows.push(Row::at(v, x, ()));
+            }
+        }
+        ReportBuilder::new(&INFO, &(), vec![race, sweep])
+            .figure("race", "seq", WALL, &[1.0, 1.02, 0.98])
+            .figure("race", "threads", WALL, &[0.51, 0.52, 0.50])
+            .figure("race", "tasks", WALL, &[0.55, 0.56, 0.54])
+            .digest("race", "seq", "42", 3)
+            .digest("race", "threads", "42", 3)
+            .digest("race", "tasks", "42", 3)
+            .figure("sweep", "threads @1", THROUGHPUT, &[500.0, 510.0])
+            .figure("sweep", "threads @16", THROUGHPUT, &[900.0, 910.0])
+            .figure("sweep", "threads @256", THROUGHPUT, &[700.0, 690.0])
+            .figure("sweep", "tasks @1", THROUGHPUT, &[400.0, 410.0])
+            .figure("sweep", "tasks @16", THROUGHPUT, &[880.0, 870.0])
+            .figure("sweep", "tasks @256", THROUGHPUT, &[950.0, 960.0])
+            .build()
+    }
+
+    #[test]
+    fn the_race_names_its_winner_and_a_separated_runner_up() {
+        let report = report();
+        let race = report.verdicts.iter().find(|v| v.starts_with("race:")).unwrap();
+        assert!(race.contains("best was threads"), "{race}");
+        assert!(race.contains("1.96x the baseline's speed"), "{race}");
+        assert!(race.contains("tasks (async) was 8% slower"), "{race}");
+        // The gain over the baseline, run by run.
+        let gain = report.row("race", "threads").unwrap().summary[crate::report::VS_BASELINE].median;
+        assert!((gain - 1.96).abs() < 0.01, "{gain}");
+    }
+
+    #[test]
+    fn the_sweep_finds_best_points_and_who_leads_where() {
+        let report = report();
+        let lines: Vec<&String> = report.verdicts.iter().filter(|v| v.starts_with("sweep")).collect();
+        assert!(lines.iter().any(|l| l.contains("sweep, threads: best 905/s at in flight = 16")), "{lines:?}");
+        assert!(lines.iter().any(|l| l.contains("threads from 1 to 16, tasks at 256")), "{lines:?}");
+        // In a sweep the baseline is compared at the same axis value.
+        let gain = report.row("sweep", "tasks @256").unwrap().summary[crate::report::VS_BASELINE].median;
+        assert!(gain > 1.3, "{gain}");
+    }
+}
