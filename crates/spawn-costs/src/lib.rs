@@ -7,7 +7,10 @@
 //! many threads. The variants, and why each exists:
 //! - `futures-in-task`: many futures polled by one task through `FuturesUnordered` (what
 //!   `join_all` does for large sets): no scheduler work per unit at all, the floor.
-//! - `tokio-multi`: `tokio::spawn` on the multi-thread runtime, what `#[tokio::main]` gives.
+//! - `tokio-multi`: `tokio::spawn` on the multi-thread runtime, what `#[tokio::main]` gives,
+//!   from a task on a worker (as an accept loop spawns).
+//! - `tokio-multi-main`: the same runtime, spawning and lapping the ring from `block_on`, as
+//!   `#[tokio::main]`'s own body does: every spawn through the shared injection queue.
 //! - `tokio-current`: `tokio::spawn` on a current-thread runtime: tasks without any
 //!   cross-thread wake-ups.
 //! - `threads`: `std::thread::spawn` with the default stack (2 MiB unless
@@ -55,6 +58,7 @@ pub struct SpawnCosts;
 
 pub const FUTURES_IN_TASK: &str = "futures-in-task";
 pub const TOKIO_MULTI: &str = "tokio-multi";
+pub const TOKIO_MULTI_MAIN: &str = "tokio-multi-main";
 pub const TOKIO_CURRENT: &str = "tokio-current";
 pub const THREADS: &str = "threads";
 pub const THREADS_SMALL_STACK: &str = "threads-small-stack";
@@ -176,6 +180,7 @@ fn kind_of(variant: &str, params: &Params) -> anyhow::Result<Kind> {
     Ok(match variant {
         FUTURES_IN_TASK => Kind::FuturesInTask,
         TOKIO_MULTI => Kind::TokioMulti,
+        TOKIO_MULTI_MAIN => Kind::TokioMultiMain,
         TOKIO_CURRENT => Kind::TokioCurrent,
         THREADS => Kind::Threads { stack: None },
         THREADS_SMALL_STACK => Kind::Threads { stack: Some(params.small_stack_bytes) },
@@ -341,7 +346,12 @@ impl Case for SpawnCosts {
             Variant {
                 name: TOKIO_MULTI,
                 model: Model::Async,
-                why: "tokio::spawn on the multi-thread runtime: what #[tokio::main] gives you",
+                why: "tokio::spawn on the multi-thread runtime: what #[tokio::main] gives you, spawning from a task",
+            },
+            Variant {
+                name: TOKIO_MULTI_MAIN,
+                model: Model::Async,
+                why: "the same, spawning from #[tokio::main]'s body (block_on, no worker): every spawn via the shared queue",
             },
             Variant {
                 name: TOKIO_CURRENT,
@@ -744,7 +754,7 @@ fn capacity_stop(report: &Report, row: &RowReport) -> String {
 }
 
 const TASK_PREFERENCE: [&str; 3] = [TOKIO_MULTI, TOKIO_CURRENT, FUTURES_IN_TASK];
-const TOKIO_TASKS: [&str; 2] = [TOKIO_MULTI, TOKIO_CURRENT];
+const TOKIO_TASKS: [&str; 3] = [TOKIO_MULTI, TOKIO_MULTI_MAIN, TOKIO_CURRENT];
 const THREAD_PREFERENCE: [&str; 2] = [THREADS, THREADS_SMALL_STACK];
 
 /// One megabyte, as the claim says "MB".
@@ -912,7 +922,7 @@ fn thread_switch_claim(report: &Report) -> ClaimResult {
         (handoffs.median > 0.0)
             .then(|| format!(", {:.2} voluntary context switches per hand-off", cs.median / handoffs.median))
     };
-    let others: Vec<String> = [THREADS_SMALL_STACK, TOKIO_CURRENT, FUTURES_IN_TASK]
+    let others: Vec<String> = [THREADS_SMALL_STACK, TOKIO_MULTI_MAIN, TOKIO_CURRENT, FUTURES_IN_TASK]
         .iter()
         .filter(|v| **v != task && **v != thread)
         .filter_map(|v| Some(format!("{v} {}", format_seconds(stats(v)?.median))))

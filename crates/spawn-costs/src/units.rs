@@ -39,12 +39,53 @@ use tokio::{
 pub enum Kind {
     /// Futures polled by one task through `FuturesUnordered`.
     FuturesInTask,
-    /// `tokio::spawn` on the multi-thread runtime.
+    /// `tokio::spawn` on the multi-thread runtime, from a task on one of its workers.
     TokioMulti,
+    /// `tokio::spawn` on the multi-thread runtime, from the thread in `block_on`.
+    TokioMultiMain,
     /// `tokio::spawn` on the current-thread runtime.
     TokioCurrent,
     /// OS threads; `None` is the default stack (what `thread::spawn` uses).
     Threads { stack: Option<usize> },
+}
+
+/// Where a tokio variant's own code runs: the loop that spawns the units, and the ring's lap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Origin {
+    /// A task on a worker, as a server's accept loop would be. On the multi-thread runtime
+    /// its spawns go to that worker's own queue (its LIFO slot first), which the other
+    /// worker steals from.
+    Worker,
+    /// The thread in `block_on`, as the body of `#[tokio::main]` is. On the multi-thread
+    /// runtime that thread is not a worker, so every spawn and every wake-up it causes goes
+    /// through the runtime's shared injection queue and may unpark a sleeping worker. On the
+    /// current-thread runtime `block_on` holds the scheduler, so it is the same path as a
+    /// task's, and only `tokio-multi` gets a row for each.
+    BlockOn,
+}
+
+impl Origin {
+    /// Runs `work` from this origin and waits for it. From a worker, `block_on` does nothing
+    /// but wait on the task's handle: one wake-up at the end, outside any per-unit figure.
+    fn run<F>(self, runtime: &Runtime, work: F) -> anyhow::Result<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        Ok(match self {
+            Origin::Worker => runtime.block_on(async { tokio::spawn(work).await })?,
+            Origin::BlockOn => runtime.block_on(work),
+        })
+    }
+}
+
+impl Kind {
+    fn origin(self) -> Origin {
+        match self {
+            Kind::TokioMultiMain => Origin::BlockOn,
+            _ => Origin::Worker,
+        }
+    }
 }
 
 /// A thread's gate. Arrivals are counted under a mutex, and the driver sleeps on a
@@ -319,7 +360,9 @@ impl Driver {
             Kind::FuturesInTask | Kind::TokioCurrent => {
                 Some(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
             }
-            Kind::TokioMulti => Some(tokio::runtime::Builder::new_multi_thread().enable_all().build()?),
+            Kind::TokioMulti | Kind::TokioMultiMain => {
+                Some(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+            }
             Kind::Threads { .. } => None,
         };
         match &runtime {
@@ -359,7 +402,9 @@ impl Driver {
                 }
                 builder.spawn(move || thread_unit(&gate))
             })),
-            Kind::TokioMulti | Kind::TokioCurrent => park_tasks(self.runtime()?, target, sample),
+            Kind::TokioMulti | Kind::TokioMultiMain | Kind::TokioCurrent => {
+                park_tasks(self.runtime()?, self.kind.origin(), target, sample)
+            }
             Kind::FuturesInTask => Ok(park_futures(self.runtime()?, target, sample)),
         }
     }
@@ -375,7 +420,9 @@ impl Driver {
         anyhow::ensure!(handoffs >= 1, "a ring needs at least one hand-off");
         let lap = match self.kind {
             Kind::Threads { stack } => thread_ring(stack, units, handoffs, timed)?,
-            Kind::TokioMulti | Kind::TokioCurrent => task_ring(self.runtime()?, units, handoffs, timed)?,
+            Kind::TokioMulti | Kind::TokioMultiMain | Kind::TokioCurrent => {
+                task_ring(self.runtime()?, self.kind.origin(), units, handoffs, timed)?
+            }
             Kind::FuturesInTask => future_ring(self.runtime()?, units, handoffs, timed)?,
         };
         Ok(Ring { units, handoffs: lap.handoffs, elapsed_s: lap.elapsed_s })
@@ -454,9 +501,9 @@ where
     }
 }
 
-fn park_tasks(runtime: &Runtime, target: u64, sample: bool) -> anyhow::Result<Parked> {
-    // The driver is itself a task, as a server's accept loop would be: spawns then go to its
-    // worker's local queue rather than through the runtime's shared injection queue.
+fn park_tasks(runtime: &Runtime, origin: Origin, target: u64, sample: bool) -> anyhow::Result<Parked> {
+    // Everything from the first spawn to the last join runs at `origin`, so the spawns take
+    // that origin's path into the scheduler.
     let driver = async move {
         let tally = Arc::new(Tally::new(target));
         let (release, released) = watch::channel(false);
@@ -489,7 +536,7 @@ fn park_tasks(runtime: &Runtime, target: u64, sample: bool) -> anyhow::Result<Pa
             spawn_error: None,
         }
     };
-    Ok(runtime.block_on(async { tokio::spawn(driver).await })?)
+    origin.run(runtime, driver)
 }
 
 /// Polls `set` until `done()` holds (or the set is empty). `FuturesUnordered` polls only the
@@ -668,12 +715,13 @@ fn ring_channels(units: usize) -> RingChannels {
     (0..units).map(|_| mpsc::channel::<u64>(1)).unzip()
 }
 
-fn task_ring<T>(runtime: &Runtime, units: usize, handoffs: u64, timed: T) -> anyhow::Result<Lap>
+fn task_ring<T>(runtime: &Runtime, origin: Origin, units: usize, handoffs: u64, timed: T) -> anyhow::Result<Lap>
 where
     T: FnOnce(LapFn<'_>) -> anyhow::Result<Lap>,
 {
-    // Spawned from a task, as the park experiment's units are; the lap then runs from
-    // `block_on`, which costs one wake-up in and one out per lap, not per hand-off.
+    // Built and lapped from where the park experiment spawns: for `tokio-multi`, a lap
+    // started from `block_on` would inject the token through the shared queue and wake a
+    // worker for it, which is `tokio-multi-main`'s path, not the worker's.
     let build = async move {
         let (senders, inboxes) = ring_channels(units);
         let inject = senders[0].clone();
@@ -694,14 +742,19 @@ where
         tally.all_arrived().await;
         (inject, done_rx, handles)
     };
-    let (inject, mut done_rx, handles) = runtime.block_on(async { tokio::spawn(build).await })?;
+    let (inject, done_rx, handles) = origin.run(runtime, build)?;
+    // The lap may run as a task, so it owns its ends: a clone of the inject sender, and the
+    // done receiver, which it drops when it ends (teardown needs only the inject sender).
+    let mut done_rx = Some(done_rx);
     let outcome = timed(&mut || {
-        runtime.block_on(async {
+        let lap_inject = inject.clone();
+        let mut done_rx = done_rx.take().context("a ring runs one lap")?;
+        origin.run(runtime, async move {
             let start = Instant::now();
-            inject.send(0).await.map_err(|_| anyhow::anyhow!("the ring's first task is gone"))?;
+            lap_inject.send(0).await.map_err(|_| anyhow::anyhow!("the ring's first task is gone"))?;
             let count = done_rx.recv().await.context("the ring stopped before its last hand-off")?;
             Ok(Lap { handoffs: count, elapsed_s: start.elapsed().as_secs_f64() })
-        })
+        })?
     });
     let _ = inject.try_send(handoffs);
     drop(inject);

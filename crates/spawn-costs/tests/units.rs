@@ -5,9 +5,10 @@ use std::{io, sync::Arc, thread};
 
 use spawn_costs::units::{Driver, Gate, Kind, park_threads};
 
-const KINDS: [Kind; 5] = [
+const KINDS: [Kind; 6] = [
     Kind::FuturesInTask,
     Kind::TokioMulti,
+    Kind::TokioMultiMain,
     Kind::TokioCurrent,
     Kind::Threads { stack: None },
     Kind::Threads { stack: Some(64 * 1024) },
