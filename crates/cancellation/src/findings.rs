@@ -1,26 +1,37 @@
 //! What the figures say: the accounting checks, the verdicts and the framework's claims, all
-//! computed from a report, never written by hand.
+//! computed from a report, never written by hand. One function per claim (and reading),
+//! each with its rule and threshold beside it.
 
-use casebook::{ClaimResult, Outcome, Report, Stats, at_least, at_least_times, combine, report::format_seconds};
+use casebook::{
+    Claim, ClaimId, ClaimResult, Decision, Figure, Missing, Report, RowReport, Stats, format::format_seconds,
+    record::RunRecord, rules,
+};
 
 use crate::{
-    CPU_TABLE, IO_TABLE,
-    figure::*,
+    CPU_TABLE, IO_TABLE, Params,
+    figures::*,
     variants::{
         ABORT, ABORT_YIELD, DROP_FUTURE, DROP_JOINHANDLE, JOINSET_DROP, SPAWN_BLOCKING_ABORT, THREAD_FLAG,
         THREAD_SIGNAL, TOKEN,
     },
 };
 
-fn workers(report: &Report) -> f64 {
-    report.params.get("workers").and_then(|w| w.as_f64()).unwrap_or(0.0)
+/// `task-cooperative`: how many times longer abort takes to drop CPU tasks with no await
+/// than the same tasks with `yield_now` between steps, at the median.
+const NO_YIELD_FACTOR: f64 = 5.0;
+
+pub fn claims(params: &Params, report: &Report) -> Vec<ClaimResult> {
+    vec![
+        dropped_future(params, report),
+        dropped_joinhandle(params, report),
+        thread_from_outside(params, report),
+        signal_stops_threads(params, report),
+        signalled_cleanup(params, report),
+        task_cooperative(params, report),
+    ]
 }
 
-fn param_ms(report: &Report, key: &str) -> f64 {
-    report.params.get(key).and_then(|v| v.as_f64()).unwrap_or(0.0)
-}
-
-/// A latency figure in µs, printed with its unit.
+/// A latency in µs, printed with its unit.
 fn us(value: f64) -> String {
     format_seconds(value / 1e6)
 }
@@ -34,288 +45,252 @@ fn count(s: &Stats) -> String {
     }
 }
 
-/// Whether `predicate` is true in every measured run of one row (false when the row has
-/// no runs): the test behind every clause an evidence sentence asserts, so that the sentence
-/// says only what each run's figures show.
-fn every_run(report: &Report, table: &str, variant: &str, predicate: impl Fn(&dyn Fn(&str) -> f64) -> bool) -> bool {
-    let Some(row) = report.row(table, variant) else {
-        return false;
-    };
-    !row.runs.is_empty()
-        && row.runs.iter().all(|run| {
-            let get = |key: &str| run.figures.get(key).copied().unwrap_or(f64::NAN);
-            predicate(&get)
-        })
-}
-
-/// "Every guard was dropped within the deadline": held in every run, in none, or in some.
-fn all_dropped(dropped: &Stats, n: f64) -> Outcome {
-    at_least(dropped, n)
-}
-
 /// A count figure of one row, as [`count`] prints it, or `?` when it was not recorded.
-fn count_of(report: &Report, table: &str, variant: &str, figure: &str) -> String {
+fn count_of(report: &Report, table: &str, variant: &str, figure: Figure) -> String {
     report.stats(table, variant, figure).map(count).unwrap_or_else(|| "?".into())
 }
 
-/// "dropped 1000 of 1000 guards, p99 1.2 ms, max 3 ms", from one row's figures.
-fn stop_summary(report: &Report, table: &str, variant: &str) -> String {
-    let n = workers(report);
-    let dropped = report.stats(table, variant, GUARDS_DROPPED).map(count).unwrap_or_else(|| "?".into());
-    let latency = match (report.median(table, variant, CANCEL_P99_US), report.median(table, variant, CANCEL_MAX_US)) {
+/// Whether `fact` is true of every measured run of a row (false when it has none): the test
+/// behind every clause an evidence sentence asserts, so a sentence says only what each
+/// run's figures show.
+fn all_runs(row: &RowReport, fact: impl Fn(&RunRecord) -> bool) -> bool {
+    !row.runs.is_empty() && row.runs.iter().all(fact)
+}
+
+fn f(run: &RunRecord, figure: Figure) -> f64 {
+    run.figure(figure).unwrap_or(f64::NAN)
+}
+
+/// "Every guard was dropped within the deadline", decided on the row's runs.
+fn all_dropped(params: &Params, report: &Report, table: &str, variant: &str) -> Result<Decision, Missing> {
+    Ok(rules::at_least(&report.series(table, variant, GUARDS_DROPPED)?, params.workers as f64))
+}
+
+/// "1000 of 1000 guards dropped, cancel p99 1.2 ms, max 3 ms", over every run's stops.
+fn stop_summary(params: &Params, report: &Report, table: &str, variant: &str) -> String {
+    let dropped = count_of(report, table, variant, GUARDS_DROPPED);
+    let quantile = |q| report.quantile(table, variant, CANCEL, q);
+    let latency = match (quantile(0.99), quantile(1.0)) {
         (Some(p99), Some(max)) => format!(", cancel p99 {}, max {}", us(p99), us(max)),
         _ => String::new(),
     };
-    format!("{dropped} of {n:.0} guards dropped{latency}")
+    format!("{dropped} of {} guards dropped{latency}", params.workers)
 }
 
-pub fn claims(report: &Report) -> Vec<ClaimResult> {
-    let mut claims = vec![dropped_future(report), dropped_joinhandle(report), thread_from_outside(report)];
-    claims.extend(signalled_threads(report));
-    claims.push(task_cooperative(report));
-    claims
-}
-
-/// How the temp files of one row were cleaned up, from the figures: "1000 of 1000 temp files
-/// removed by the workers' own Drop, 0 by the case's sweep".
-fn cleanup_summary(report: &Report, table: &str, variant: &str) -> String {
+/// "1000 of 1000 temp files removed by the workers' own Drop, 0 by the case's sweep".
+fn cleanup_summary(params: &Params, report: &Report, table: &str, variant: &str) -> String {
     format!(
-        "{} of {:.0} temp files removed by the workers' own Drop, {} by the case's sweep",
+        "{} of {} temp files removed by the workers' own Drop, {} by the case's sweep",
         count_of(report, table, variant, FILES_REMOVED_BY_GUARDS),
-        workers(report),
+        params.workers,
         count_of(report, table, variant, FILES_REMOVED_BY_CASE)
     )
 }
 
-/// `cancel-async-drop`, reading "a dropped future".
-fn dropped_future(report: &Report) -> ClaimResult {
-    const READING: &str = "a dropped future";
-    let (n, deadline) = (workers(report), param_ms(report, "deadline_ms"));
+/// `cancel-async-drop`, reading "a dropped future": every guard dropped within the deadline.
+fn dropped_future(p: &Params, report: &Report) -> ClaimResult {
     let threshold = format!(
-        "held if all {n:.0} guards were dropped within the {deadline:.0} ms deadline in every run; did not hold if some guard was still held at the deadline in every run"
+        "held if the guards dropped within the {} ms deadline reach all {} at the median, interval included; did not hold if the whole interval falls short",
+        p.deadline_ms, p.workers
     );
-    let Some(dropped) = report.stats(IO_TABLE, DROP_FUTURE, GUARDS_DROPPED) else {
-        return ClaimResult::not_measured("cancel-async-drop", "drop-future on IO-like steps", threshold)
-            .with_reading(READING);
-    };
-    ClaimResult::new(
-        "cancel-async-drop",
-        all_dropped(dropped, n),
-        format!(
+    Claim::new(ClaimId::CancelAsyncDrop, threshold).reading("a dropped future").decide(|| {
+        let decision = all_dropped(p, report, IO_TABLE, DROP_FUTURE)?;
+        let evidence = format!(
             "drop-future (select! dropping the unspawned futures): {}; {} steps ran after the request; {}",
-            stop_summary(report, IO_TABLE, DROP_FUTURE),
+            stop_summary(p, report, IO_TABLE, DROP_FUTURE),
             count_of(report, IO_TABLE, DROP_FUTURE, STEPS_AFTER_REQUEST),
-            cleanup_summary(report, IO_TABLE, DROP_FUTURE)
-        ),
-        threshold,
-    )
-    .with_reading(READING)
+            cleanup_summary(p, report, IO_TABLE, DROP_FUTURE)
+        );
+        Ok((decision, evidence))
+    })
 }
 
-/// `cancel-async-drop`, reading "a dropped JoinHandle".
-fn dropped_joinhandle(report: &Report) -> ClaimResult {
-    const READING: &str = "a dropped JoinHandle";
-    let (n, deadline) = (workers(report), param_ms(report, "deadline_ms"));
+/// `cancel-async-drop`, reading "a dropped JoinHandle": the same rule on dropped handles.
+fn dropped_joinhandle(p: &Params, report: &Report) -> ClaimResult {
     let threshold = format!(
-        "held if dropping the JoinHandles stopped all {n:.0} workers (guards dropped) within the {deadline:.0} ms deadline in every run; did not hold if some were still running at the deadline in every run"
+        "held if dropping the JoinHandles stopped all {} workers (guards dropped) within the {} ms deadline, at the median, interval included; did not hold if the whole interval falls short",
+        p.workers, p.deadline_ms
     );
-    let Some(dropped) = report.stats(IO_TABLE, DROP_JOINHANDLE, GUARDS_DROPPED) else {
-        return ClaimResult::not_measured("cancel-async-drop", "drop-joinhandle on IO-like steps", threshold)
-            .with_reading(READING);
-    };
-    let row = |figure: &str| count_of(report, IO_TABLE, DROP_JOINHANDLE, figure);
-    let mut evidence = format!(
-        "drop-joinhandle: {} of {n:.0} guards dropped; {} workers were still running {deadline:.0} ms after their handles were dropped and took {} more steps",
-        row(GUARDS_DROPPED),
-        row(LEAKED_STARTED),
-        row(STEPS_AFTER_REQUEST)
-    );
-    // What ended them, said only when every run shows it.
-    if every_run(report, IO_TABLE, DROP_JOINHANDLE, |f| f(LEAKED) > 0.0 && f(LEFT_AFTER_SHUTDOWN) == 0.0) {
-        evidence += "; they stopped only when the runtime shut down (0 still held after it)";
-    } else {
-        evidence += &format!("; {} still held after the runtime's shutdown", row(LEFT_AFTER_SHUTDOWN));
-    }
-    if report.stats(IO_TABLE, JOINSET_DROP, GUARDS_DROPPED).is_some() {
-        evidence += &format!(
-            "; by contrast, dropping a JoinSet that owns the tasks: {}",
-            stop_summary(report, IO_TABLE, JOINSET_DROP)
+    Claim::new(ClaimId::CancelAsyncDrop, threshold).reading("a dropped JoinHandle").decide(|| {
+        let decision = all_dropped(p, report, IO_TABLE, DROP_JOINHANDLE)?;
+        let row = report.need(IO_TABLE, DROP_JOINHANDLE)?;
+        let of = |figure| count_of(report, IO_TABLE, DROP_JOINHANDLE, figure);
+        let mut evidence = format!(
+            "drop-joinhandle: {} of {} guards dropped; {} workers were still running {} ms after their handles were dropped and took {} more steps",
+            of(GUARDS_DROPPED),
+            p.workers,
+            of(LEAKED_STARTED),
+            p.deadline_ms,
+            of(STEPS_AFTER_REQUEST)
         );
-    }
-    ClaimResult::new("cancel-async-drop", all_dropped(dropped, n), evidence, threshold).with_reading(READING)
+        // What ended them, said only when every run shows it.
+        if all_runs(row, |r| f(r, LEAKED) > 0.0 && f(r, LEFT_AFTER_SHUTDOWN) == 0.0) {
+            evidence += "; they stopped only when the runtime shut down (0 still held after it)";
+        } else {
+            evidence += &format!("; {} still held after the runtime's shutdown", of(LEFT_AFTER_SHUTDOWN));
+        }
+        if report.need(IO_TABLE, JOINSET_DROP).is_ok() {
+            evidence += &format!(
+                "; by contrast, dropping a JoinSet that owns the tasks: {}",
+                stop_summary(p, report, IO_TABLE, JOINSET_DROP)
+            );
+        }
+        Ok((decision, evidence))
+    })
 }
 
 /// `cancel-threads`, reading "stopping a running thread from outside": `abort` on
-/// `spawn_blocking` work.
-fn thread_from_outside(report: &Report) -> ClaimResult {
-    const READING: &str = "stopping a running thread from outside";
-    let (n, deadline) = (workers(report), param_ms(report, "deadline_ms"));
+/// `spawn_blocking` work leaves the closures that had started running.
+fn thread_from_outside(p: &Params, report: &Report) -> ClaimResult {
     let threshold = format!(
-        "held if, after abort, some blocking closure that had started before it was still running at the {deadline:.0} ms deadline in every run; did not hold if none was in every run"
+        "held if, after abort, at least one blocking closure that had started before it was still running at the {} ms deadline, at the median, interval included; did not hold if the whole interval is below one",
+        p.deadline_ms
     );
-    let Some(running) = report.stats(IO_TABLE, SPAWN_BLOCKING_ABORT, LEAKED_STARTED) else {
-        return ClaimResult::not_measured("cancel-threads", "spawn-blocking-abort on IO-like steps", threshold)
-            .with_reading(READING);
-    };
-    let row = |figure: &str| count_of(report, IO_TABLE, SPAWN_BLOCKING_ABORT, figure);
-    let mut evidence = format!(
-        "spawn-blocking-abort: {} of {n:.0} closures had started before the abort; at the deadline {} of them were still running and {} guards in all were not yet dropped (queued closures included); {} guards were dropped by then ({} by a closure that had started); {} were still held after the runtime's shutdown",
-        row(STARTED_BEFORE_REQUEST),
-        count(running),
-        row(LEAKED),
-        row(GUARDS_DROPPED),
-        row(CUT_SHORT),
-        row(LEFT_AFTER_SHUTDOWN),
-    );
-    if every_run(report, IO_TABLE, SPAWN_BLOCKING_ABORT, |f| f(FILES_REMOVED_BY_CASE) > 0.0) {
-        evidence += &format!(
-            ", so the case's sweep removed their temp files ({})",
-            cleanup_summary(report, IO_TABLE, SPAWN_BLOCKING_ABORT)
+    Claim::new(ClaimId::CancelThreads, threshold).reading("stopping a running thread from outside").decide(|| {
+        let running = report.series(IO_TABLE, SPAWN_BLOCKING_ABORT, LEAKED_STARTED)?;
+        let row = report.need(IO_TABLE, SPAWN_BLOCKING_ABORT)?;
+        let of = |figure| count_of(report, IO_TABLE, SPAWN_BLOCKING_ABORT, figure);
+        let mut evidence = format!(
+            "spawn-blocking-abort: {} of {} closures had started before the abort; at the deadline {} of them were still running and {} guards in all were not yet dropped (queued closures included); {} guards were dropped by then ({} by a closure that had started); {} were still held after the runtime's shutdown",
+            of(STARTED_BEFORE_REQUEST),
+            p.workers,
+            of(LEAKED_STARTED),
+            of(LEAKED),
+            of(GUARDS_DROPPED),
+            of(CUT_SHORT),
+            of(LEFT_AFTER_SHUTDOWN),
         );
-    } else {
-        evidence += &format!("; {}", cleanup_summary(report, IO_TABLE, SPAWN_BLOCKING_ABORT));
-    }
-    ClaimResult::new("cancel-threads", at_least(running, 1.0), evidence, threshold).with_reading(READING)
+        let cleanup = cleanup_summary(p, report, IO_TABLE, SPAWN_BLOCKING_ABORT);
+        if all_runs(row, |r| f(r, FILES_REMOVED_BY_CASE) > 0.0) {
+            evidence += &format!(", so the case's sweep removed their temp files ({cleanup})");
+        } else {
+            evidence += &format!("; {cleanup}");
+        }
+        Ok((rules::at_least(&running, 1.0), evidence))
+    })
 }
 
-/// `cancel-threads` for threads that are signalled (a flag, an unpark): whether the signal
-/// stops them in time, and, separately, whether anything but their own `Drop` had to clean up.
-fn signalled_threads(report: &Report) -> [ClaimResult; 2] {
-    const STOP: &str = "a signal stops a thread";
-    const CLEANUP: &str = "cleanup after a signalled thread is manual";
-    const NEEDS: &str = "thread-flag and thread-signal on IO-like steps";
-    let (n, deadline) = (workers(report), param_ms(report, "deadline_ms"));
-    let variants = [THREAD_FLAG, THREAD_SIGNAL];
-    let stop_threshold = format!(
-        "held if thread-flag and thread-signal each dropped all {n:.0} guards within the {deadline:.0} ms deadline in every run; did not hold if either still held some guard at the deadline in every run"
+const SIGNALLED: [&str; 2] = [THREAD_FLAG, THREAD_SIGNAL];
+
+/// `cancel-threads`, reading "a signal stops a thread": a flag or an unpark stops every
+/// thread within the deadline.
+fn signal_stops_threads(p: &Params, report: &Report) -> ClaimResult {
+    let threshold = format!(
+        "held if thread-flag and thread-signal each dropped all {} guards within the {} ms deadline, at the median, interval included; did not hold if the whole interval falls short for either",
+        p.workers, p.deadline_ms
     );
-    let cleanup_threshold = "held if, for thread-flag or thread-signal, the case's sweep had to remove some temp file in every run; did not hold if, for either, the workers' own Drop removed every file in every run (a thread that never stops, whatever the signal, counts as cleanup left to the case)".to_string();
-    let dropped: Vec<&Stats> = variants.iter().filter_map(|v| report.stats(IO_TABLE, v, GUARDS_DROPPED)).collect();
-    let swept: Vec<&Stats> = variants.iter().filter_map(|v| report.stats(IO_TABLE, v, FILES_REMOVED_BY_CASE)).collect();
-    if dropped.len() < variants.len() || swept.len() < variants.len() {
-        return [
-            ClaimResult::not_measured("cancel-threads", NEEDS, stop_threshold).with_reading(STOP),
-            ClaimResult::not_measured("cancel-threads", NEEDS, cleanup_threshold).with_reading(CLEANUP),
-        ];
-    }
+    Claim::new(ClaimId::CancelThreads, threshold).reading("a signal stops a thread").decide(|| {
+        let decisions = SIGNALLED.iter().map(|v| all_dropped(p, report, IO_TABLE, v)).collect::<Result<Vec<_>, _>>()?;
+        let evidence = SIGNALLED
+            .iter()
+            .map(|v| {
+                format!(
+                    "{v}: {}, {} steps after the request",
+                    stop_summary(p, report, IO_TABLE, v),
+                    count_of(report, IO_TABLE, v, STEPS_AFTER_REQUEST)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        Ok((Decision::all(decisions), evidence))
+    })
+}
 
-    let stop_outcome = combine(&dropped.iter().map(|d| all_dropped(d, n)).collect::<Vec<_>>());
-    let stop_evidence = variants
-        .iter()
-        .map(|v| {
-            format!(
-                "{v}: {}, {} steps after the request",
-                stop_summary(report, IO_TABLE, v),
-                count_of(report, IO_TABLE, v, STEPS_AFTER_REQUEST)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("; ");
-
-    // "Manual cleanup" is read from who removed the files, not from whether the threads were
-    // quick: a late thread that cleans up after itself needed no cleanup code.
-    let cleanup_outcome = combine(&swept.iter().map(|s| at_least(s, 1.0)).collect::<Vec<_>>());
-    let mut cleanup_evidence = variants
-        .iter()
-        .map(|v| format!("{v}: {}", cleanup_summary(report, IO_TABLE, v)))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let by_own_drop = |v: &str| {
-        every_run(report, IO_TABLE, v, |f| f(FILES_REMOVED_BY_GUARDS) == n && f(FILES_REMOVED_BY_CASE) == 0.0)
-    };
-    if variants.iter().all(|v| by_own_drop(v)) {
-        cleanup_evidence += ". In every run each file was removed by its guard's Drop as the thread returned, the same destructor the tasks use: no cleanup code beyond the signal";
-    }
-    [
-        ClaimResult::new("cancel-threads", stop_outcome, stop_evidence, stop_threshold).with_reading(STOP),
-        ClaimResult::new("cancel-threads", cleanup_outcome, cleanup_evidence, cleanup_threshold).with_reading(CLEANUP),
-    ]
+/// `cancel-threads`, reading "cleanup after a signalled thread is manual": read from who
+/// removed the files, not from whether the threads were quick: a late thread that cleans up
+/// after itself needed no cleanup code.
+fn signalled_cleanup(p: &Params, report: &Report) -> ClaimResult {
+    let threshold = "held if, for thread-flag and for thread-signal, the case's sweep had to remove at least one temp file at the median, interval included; did not hold if, for either, the whole interval is below one (a thread that never stops, whatever the signal, counts as cleanup left to the case)";
+    Claim::new(ClaimId::CancelThreads, threshold).reading("cleanup after a signalled thread is manual").decide(|| {
+        let mut decisions = Vec::new();
+        for v in SIGNALLED {
+            decisions.push(rules::at_least(&report.series(IO_TABLE, v, FILES_REMOVED_BY_CASE)?, 1.0));
+        }
+        let mut evidence = SIGNALLED
+            .iter()
+            .map(|v| format!("{v}: {}", cleanup_summary(p, report, IO_TABLE, v)))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let n = p.workers as f64;
+        let by_own_drop = |v: &str| {
+            report.need(IO_TABLE, v).is_ok_and(|row| {
+                all_runs(row, |r| f(r, FILES_REMOVED_BY_GUARDS) == n && f(r, FILES_REMOVED_BY_CASE) == 0.0)
+            })
+        };
+        if SIGNALLED.iter().all(|v| by_own_drop(v)) {
+            evidence += ". In every run each file was removed by its guard's Drop as the thread returned, the same destructor the tasks use: no cleanup code beyond the signal";
+        }
+        Ok((Decision::all(decisions), evidence))
+    })
 }
 
 /// `task-cooperative`: a CPU task without an await cannot be aborted before it returns, and
-/// the tasks queued behind it wait too.
-fn task_cooperative(report: &Report) -> ClaimResult {
-    let n = workers(report);
-    let job = report.params.get("cpu_job_steps").and_then(|v| v.as_f64()).unwrap_or(0.0);
-    let threshold = "held if, after abort, no CPU task without an await that had started was cut short and at least one that had started ran on to the end of its job (or was still running at the deadline), in every run, and abort's cancel p50 was at least 5x abort-yield's in every run".to_string();
-    let figures = (
-        report.stats(CPU_TABLE, ABORT, CUT_SHORT),
-        report.stats(CPU_TABLE, ABORT, WHOLE_JOB_AFTER_REQUEST),
-        report.stats(CPU_TABLE, ABORT, CANCEL_P50_US),
-        report.stats(CPU_TABLE, ABORT_YIELD, CANCEL_P50_US),
+/// the aborted tasks queued behind it wait too.
+fn task_cooperative(p: &Params, report: &Report) -> ClaimResult {
+    let threshold = format!(
+        "held if, after abort, no CPU task without an await that had started was cut short and at least one that had started ran on to the end of its job (or was still running at the deadline), in every run; and abort's cancel p50 was at least {NO_YIELD_FACTOR}x abort-yield's, run against run, interval included"
     );
-    let (Some(cut), Some(whole), Some(held_p50), Some(yield_p50)) = figures else {
-        return ClaimResult::not_measured("task-cooperative", "abort and abort-yield on CPU-like steps", threshold);
-    };
-    // A task that had started and was still running at the deadline was not cut short either:
-    // it counts with those that finished their whole job. An aborted task that never started
-    // and is merely still queued does not: it says nothing about a running task.
-    let ran_on = |f: &dyn Fn(&str) -> f64| f(CUT_SHORT) == 0.0 && f(WHOLE_JOB_AFTER_REQUEST) + f(LEAKED_STARTED) >= 1.0;
-    let ran_on_every_run = every_run(report, CPU_TABLE, ABORT, ran_on);
-    let ran_on_no_run = every_run(report, CPU_TABLE, ABORT, |f| !ran_on(f));
-    let runs = report.row(CPU_TABLE, ABORT).map(|r| r.runs.len()).unwrap_or(0);
-    let ran_on_outcome = match (runs >= 2, ran_on_every_run, ran_on_no_run) {
-        (true, true, _) => Outcome::Held,
-        (true, _, true) => Outcome::DidNotHold,
-        _ => Outcome::Inconclusive,
-    };
-    let waited = at_least_times(held_p50, yield_p50, 5.0);
-    let outcome = combine(&[ran_on_outcome, waited]);
-
-    let row = |figure: &str| count_of(report, CPU_TABLE, ABORT, figure);
-    let step =
-        report.median(CPU_TABLE, ABORT, CPU_STEP_US).map(|s| format!(" (one step {})", us(s))).unwrap_or_default();
-    let running = report
-        .stats(CPU_TABLE, ABORT, LEAKED_STARTED)
-        .filter(|l| l.max > 0.0)
-        .map(|l| format!(", {} still running at the deadline", count(l)))
-        .unwrap_or_default();
-    let queued = report
-        .stats(CPU_TABLE, ABORT, STARTED_BEFORE_REQUEST)
-        .map(|s| format!("{:.0}", n - s.median))
-        .unwrap_or_else(|| "?".into());
-    let p50s = format!(
-        "cancel p50 {} vs {} with yield_now between steps ({:.0}x)",
-        us(held_p50.median),
-        us(yield_p50.median),
-        held_p50.median / yield_p50.median.max(1.0)
-    );
-    let behind = if waited == Outcome::Held {
-        format!("the {queued} aborted tasks that had not started waited behind them to be dropped: {p50s}")
-    } else {
-        format!("the {queued} aborted tasks that had not started: {p50s}")
-    };
-    let token = report
-        .median(CPU_TABLE, TOKEN, CANCEL_P50_US)
-        .map(|p50| format!("; a token checked between steps, still without an await, stopped them at p50 {}", us(p50)))
-        .unwrap_or_default();
-    ClaimResult::new(
-        "task-cooperative",
-        outcome,
-        format!(
-            "after abort, of the {} CPU tasks with no await that had started: {} ran their whole {job:.0}-step job{step} after the request{running} and {} were cut short; {} steps ran after the request; {behind}{token}",
-            row(STARTED_BEFORE_REQUEST),
-            count(whole),
-            count(cut),
-            row(STEPS_AFTER_REQUEST),
-        ),
-        threshold,
-    )
+    Claim::new(ClaimId::TaskCooperative, threshold).decide(|| {
+        let abort = report.need(CPU_TABLE, ABORT)?;
+        let held_p50 = report.quantile_series(CPU_TABLE, ABORT, CANCEL, 0.5)?;
+        let yield_p50 = report.quantile_series(CPU_TABLE, ABORT_YIELD, CANCEL, 0.5)?;
+        // A task that had started and was still running at the deadline was not cut short
+        // either: it counts with those that finished their whole job. An aborted task that
+        // never started and is merely still queued says nothing about a running task.
+        let ran_on = abort.facts(|r| f(r, CUT_SHORT) == 0.0 && f(r, WHOLE_JOB_AFTER_REQUEST) + f(r, LEAKED_STARTED) >= 1.0);
+        let ran_on = rules::every_run("runs where a started task ran on after the abort", &ran_on);
+        let waited = rules::ratio_at_least(&held_p50, &yield_p50, NO_YIELD_FACTOR);
+        let of = |figure| count_of(report, CPU_TABLE, ABORT, figure);
+        let step = abort.median(CPU_STEP).map(|s| format!(" (one step {})", format_seconds(s))).unwrap_or_default();
+        let running = abort
+            .stats(LEAKED_STARTED)
+            .filter(|l| l.max > 0.0)
+            .map(|l| format!(", {} still running at the deadline", count(l)))
+            .unwrap_or_default();
+        let queued =
+            abort.stats(STARTED_BEFORE_REQUEST).map(|s| format!("{:.0}", p.workers as f64 - s.median)).unwrap_or("?".into());
+        let p50s = format!(
+            "cancel p50 {} vs {} with yield_now between steps ({:.0}x)",
+            us(held_p50.median()),
+            us(yield_p50.median()),
+            held_p50.median() / yield_p50.median().max(1.0)
+        );
+        let behind = if waited.outcome == casebook::Outcome::Held {
+            format!("the {queued} aborted tasks that had not started waited behind them to be dropped: {p50s}")
+        } else {
+            format!("the {queued} aborted tasks that had not started: {p50s}")
+        };
+        let token = report
+            .quantile(CPU_TABLE, TOKEN, CANCEL, 0.5)
+            .map(|p50| format!("; a token checked between steps, still without an await, stopped them at p50 {}", us(p50)))
+            .unwrap_or_default();
+        let evidence = format!(
+            "after abort, of the {} CPU tasks with no await that had started: {} ran their whole {}-step job{step} after the request{running} and {} were cut short; {} steps ran after the request; {behind}{token}",
+            of(STARTED_BEFORE_REQUEST),
+            of(WHOLE_JOB_AFTER_REQUEST),
+            p.cpu_job_steps,
+            of(CUT_SHORT),
+            of(STEPS_AFTER_REQUEST),
+        );
+        Ok((Decision::all([ran_on, waited]), evidence))
+    })
 }
 
-pub fn verdicts(report: &Report) -> Vec<String> {
-    let n = workers(report);
+pub fn verdicts(params: &Params, report: &Report) -> Vec<String> {
+    let n = params.workers as f64;
     let mut verdicts = Vec::new();
     for table in &report.tables {
         let mut stopped = Vec::new();
         let mut leaked = Vec::new();
-        for row in report.rows(&table.id) {
-            let Some(dropped) = row.stats(GUARDS_DROPPED) else {
-                continue;
-            };
+        for row in report.ran_in(&table.id) {
+            let Some(dropped) = row.stats(GUARDS_DROPPED) else { continue };
             if dropped.min >= n {
-                let p99 = row.median(CANCEL_P99_US).map(|p| format!("p99 {}", us(p))).unwrap_or_default();
-                stopped.push((row.median(CANCEL_P99_US).unwrap_or(0.0), row.label.clone(), p99));
+                let p99 = row.quantile(CANCEL, 0.99);
+                stopped.push((
+                    p99.unwrap_or(0.0),
+                    row.label.clone(),
+                    p99.map(|p| format!("p99 {}", us(p))).unwrap_or_default(),
+                ));
             } else {
                 // Not yet stopped includes aborted work still queued; running is what had started.
                 let left = row.stats(LEAKED).map(count).unwrap_or_default();
@@ -344,7 +319,7 @@ pub fn verdicts(report: &Report) -> Vec<String> {
         verdicts.push(line + ".");
     }
     if check(report).is_empty() {
-        let runs: usize = report.variants.iter().map(|r| r.runs.len()).sum();
+        let runs: usize = report.rows.iter().map(|r| r.runs.len()).sum();
         verdicts.push(format!(
             "accounting: in all {runs} measured runs, every one of the {n:.0} guards was either dropped or held by a worker reported as leaked, the temp files on disk matched the guards still held (at the deadline and after shutdown), each file was removed exactly once (by its guard or by the case's sweep), and none outlived the run."
         ));
@@ -352,33 +327,34 @@ pub fn verdicts(report: &Report) -> Vec<String> {
     verdicts
 }
 
+/// The figures every run must record for its books to be checked.
+const REQUIRED: [Figure; 12] = [
+    WORKERS,
+    GUARDS_CREATED,
+    GUARDS_DROPPED,
+    LEAKED,
+    LEAKED_STARTED,
+    FILES_LEFT,
+    STOPPED_BEFORE_REQUEST,
+    LEFT_AFTER_SHUTDOWN,
+    FILES_AFTER_SHUTDOWN,
+    FILES_REMOVED_BY_CASE,
+    FILES_AFTER_CLEANUP,
+    FILES_REMOVED_BY_GUARDS,
+];
+
 /// Accounting failures: a worker or guard that is neither cleaned up nor reported as leaked.
 pub fn check(report: &Report) -> Vec<String> {
     let mut failures = Vec::new();
-    for row in &report.variants {
+    for row in &report.rows {
         for (index, run) in row.runs.iter().enumerate() {
             let at = format!("{} / {} run {}", row.table, row.label, index + 1);
-            let get = |key: &str| run.figures.get(key).copied();
-            let required = [
-                WORKERS,
-                GUARDS_CREATED,
-                GUARDS_DROPPED,
-                LEAKED,
-                LEAKED_STARTED,
-                FILES_LEFT,
-                STOPPED_BEFORE_REQUEST,
-                LEFT_AFTER_SHUTDOWN,
-                FILES_AFTER_SHUTDOWN,
-                FILES_REMOVED_BY_CASE,
-                FILES_AFTER_CLEANUP,
-                FILES_REMOVED_BY_GUARDS,
-            ];
-            let missing: Vec<&str> = required.iter().copied().filter(|k| get(k).is_none()).collect();
+            let missing: Vec<&str> = REQUIRED.iter().filter(|k| run.figure(**k).is_none()).map(|k| k.key).collect();
             if !missing.is_empty() {
                 failures.push(format!("{at}: missing figures {}", missing.join(", ")));
                 continue;
             }
-            let f = |key: &str| get(key).unwrap_or(f64::NAN);
+            let f = |figure| f(run, figure);
             let n = f(WORKERS);
             let mut expect = |ok: bool, what: String| {
                 if !ok {
@@ -394,7 +370,7 @@ pub fn check(report: &Report) -> Vec<String> {
                 f(FILES_LEFT) == f(LEAKED),
                 format!("{} temp files on disk but {} guards still held at the deadline", f(FILES_LEFT), f(LEAKED)),
             );
-            let stopped_after = get(CANCEL_COUNT).unwrap_or(0.0);
+            let stopped_after = run.histogram(CANCEL).map(|h| h.len() as f64).unwrap_or(0.0);
             expect(
                 stopped_after + f(STOPPED_BEFORE_REQUEST) == f(GUARDS_DROPPED),
                 format!(
@@ -447,7 +423,7 @@ pub fn check(report: &Report) -> Vec<String> {
                 ),
             );
             // A variant's own wait that reports everything ended must agree with the ledger.
-            if get(SHUTDOWN_WAITED) == Some(1.0) {
+            if run.notes(SHUTDOWN_WAIT).iter().any(|w| w == WAIT_ENDED) {
                 expect(
                     f(GUARDS_DROPPED) == n,
                     format!("the variant's shutdown wait ended but {} guards were still held", f(LEAKED)),

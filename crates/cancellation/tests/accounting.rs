@@ -2,10 +2,18 @@
 //! figures checked for what they must say: every guard accounted for, and each model's
 //! stopping behaviour. Nothing here asserts a latency.
 
-use std::collections::BTreeMap;
+use cancellation::{Args, Cancellation, Params, figures::*, ledger::StepKind, run::execute, variants::*};
+use casebook::{Case, Ctx, Figure, Preset, record::RunRecord};
 
-use cancellation::{Args, Cancellation, Params, execute, figure::*, ledger::StepKind, variants::*};
-use casebook::{Case, Ctx, Preset};
+/// One run's record, read by figure: `figures[LEAKED]`.
+struct Figures(RunRecord);
+
+impl std::ops::Index<Figure> for Figures {
+    type Output = f64;
+    fn index(&self, figure: Figure) -> &f64 {
+        self.0.figures.get(figure.key).unwrap_or_else(|| panic!("no {}", figure.key))
+    }
+}
 
 const WORKERS: f64 = 24.0;
 
@@ -25,19 +33,19 @@ fn params(deadline_ms: u64) -> Params {
 
 /// Runs one variant once and returns its figures, after checking the invariants every
 /// variant must keep whatever it does.
-fn run(variant: &str, kind: StepKind, deadline_ms: u64) -> BTreeMap<String, f64> {
+fn run(variant: &str, kind: StepKind, deadline_ms: u64) -> Figures {
     let scratch = tempfile::tempdir().expect("temp dir");
     let mut ctx = Ctx::new(scratch.path().to_path_buf());
     execute(&params(deadline_ms), kind, variant, &mut ctx).expect("the variant runs");
-    let figures = ctx.finish().expect("a measured run").figures;
-    let f = |key: &str| *figures.get(key).unwrap_or_else(|| panic!("{variant}: no {key}"));
+    let figures = Figures(ctx.finish().expect("a measured run"));
+    let f = |figure: Figure| figures[figure];
     let at = format!("{variant} ({kind:?})");
     assert_eq!(f(WORKERS_FIGURE), WORKERS, "{at}: workers");
     assert_eq!(f(GUARDS_CREATED), WORKERS, "{at}: a guard per worker");
     assert_eq!(f(GUARDS_DROPPED) + f(LEAKED), WORKERS, "{at}: every guard is dropped or held by a leaked worker");
     assert_eq!(f(FILES_LEFT), f(LEAKED), "{at}: a temp file per held guard");
     assert_eq!(
-        figures.get(CANCEL_COUNT).copied().unwrap_or(0.0) + f(STOPPED_BEFORE_REQUEST),
+        figures.0.histogram(CANCEL).map(|h| h.len() as f64).unwrap_or(0.0) + f(STOPPED_BEFORE_REQUEST),
         f(GUARDS_DROPPED),
         "{at}: every dropped guard has a stop time"
     );
@@ -59,10 +67,10 @@ fn run(variant: &str, kind: StepKind, deadline_ms: u64) -> BTreeMap<String, f64>
     figures
 }
 
-const WORKERS_FIGURE: &str = cancellation::figure::WORKERS;
+const WORKERS_FIGURE: Figure = cancellation::figures::WORKERS;
 
 /// Variants that must stop every worker, and run no more than the step each was in.
-fn assert_stops_everything(variant: &str, kind: StepKind) -> BTreeMap<String, f64> {
+fn assert_stops_everything(variant: &str, kind: StepKind) -> Figures {
     let figures = run(variant, kind, 10_000);
     let at = format!("{variant} ({kind:?})");
     assert_eq!(figures[LEAKED], 0.0, "{at}: nothing leaked");
@@ -90,13 +98,13 @@ fn dropping_a_joinset_stops_its_tasks() {
 #[test]
 fn token_stops_io_tasks_and_its_tracker_sees_them_end() {
     let figures = assert_stops_everything(TOKEN, StepKind::Io);
-    assert_eq!(figures[SHUTDOWN_WAITED], 1.0, "the TaskTracker's wait ended");
+    assert_eq!(figures.0.notes(SHUTDOWN_WAIT), [WAIT_ENDED], "the TaskTracker's wait ended");
 }
 
 #[test]
 fn token_stops_cpu_tasks_between_steps() {
     let figures = assert_stops_everything(TOKEN, StepKind::Cpu);
-    assert_eq!(figures[SHUTDOWN_WAITED], 1.0, "the TaskTracker's wait ended");
+    assert_eq!(figures.0.notes(SHUTDOWN_WAIT), [WAIT_ENDED], "the TaskTracker's wait ended");
 }
 
 #[test]
@@ -135,7 +143,7 @@ fn an_unpark_ends_a_long_blocking_step() {
     let mut ctx = Ctx::new(scratch.path().to_path_buf());
     // The warm-up waits for a first step: with 1 s steps it lasts one step.
     execute(&params, StepKind::Io, THREAD_SIGNAL, &mut ctx).expect("the variant runs");
-    let figures = ctx.finish().expect("a measured run").figures;
+    let figures = Figures(ctx.finish().expect("a measured run"));
     assert_eq!(figures[GUARDS_DROPPED], WORKERS, "every parked thread woke and stopped");
     assert_eq!(figures[STEPS_AFTER_REQUEST], 0.0, "no thread finished its step after the stop");
 }

@@ -3,7 +3,7 @@
 
 use std::{path::Path, process::Command};
 
-use casebook::{Report, claims::CLAIMS};
+use casebook::{ClaimId, Report};
 
 fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_cancellation"))
@@ -36,14 +36,11 @@ fn quick_run_reports_and_cleans_up() {
         .expect("the binary runs");
     assert!(output.status.success(), "exit {:?}: {}", output.status.code(), String::from_utf8_lossy(&output.stderr));
 
-    let report: Report = serde_json::from_slice(&std::fs::read(&json).expect("report written")).expect("a report");
+    let report = Report::from_json(&std::fs::read(&json).expect("report written")).expect("a report");
     assert_eq!(report.case, "cancellation");
     assert!(report.correctness.ok, "{:?}", report.correctness.lines);
     assert!(!report.claims.is_empty());
-    for claim in &report.claims {
-        assert!(CLAIMS.iter().any(|(id, _)| *id == claim.id), "unknown claim id {}", claim.id);
-    }
-    for id in ["cancel-async-drop", "cancel-threads", "task-cooperative"] {
+    for id in [ClaimId::CancelAsyncDrop, ClaimId::CancelThreads, ClaimId::TaskCooperative] {
         assert!(report.claims.iter().any(|c| c.id == id), "claim {id} missing");
     }
     let left = files_under(&scratch);
@@ -52,8 +49,8 @@ fn quick_run_reports_and_cleans_up() {
     // The accounting check is not vacuous: one file too many on disk is caught.
     assert!(cancellation::findings::check(&report).is_empty());
     let mut tampered = report.clone();
-    let run = &mut tampered.variants[0].runs[0];
-    *run.figures.get_mut(cancellation::figure::FILES_LEFT).expect("figure") += 1.0;
+    let run = &mut tampered.rows[0].runs[0];
+    *run.figures.get_mut(cancellation::figures::FILES_LEFT.key).expect("figure") += 1.0;
     assert_eq!(cancellation::findings::check(&tampered).len(), 1);
 }
 
