@@ -27,12 +27,28 @@ run case *flags:
     set -euo pipefail
     case_name="$1"; shift
     cases=$(ls crates)
+    # Reports go where the binaries put them: cargo's target directory, wherever it is.
+    reports_dir="${CARGO_TARGET_DIR:-target}/casebook"
     if [ "$case_name" = all ]; then
+        # Only the harness's own options mean the same to every case; a case's option would
+        # make the others exit 2, and --json would make them all write one file.
+        preset=(--preset quick)
+        passed=()
+        while [ $# -gt 0 ]; do
+            case "$1" in
+                --repeat|--timeout) passed+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
+                --repeat=*|--timeout=*|--no-progress) passed+=("$1"); shift ;;
+                --preset) preset=("$1" "${2:?--preset needs a value}"); shift 2 ;;
+                --preset=*) preset=("$1"); shift ;;
+                --quick|--full) preset=("$1"); shift ;;
+                *) echo "error: \`just run all\` passes only the harness's options to every case (--preset, --quick, --full, --repeat, --timeout, --no-progress), not '$1': run that case alone with \`just run <case> $1\`" >&2; exit 2 ;;
+            esac
+        done
         reports=()
         for c in $cases; do
             echo "== $c" >&2
-            cargo run --quiet --release -p "$c" -- --quick "$@"
-            reports+=("target/casebook/$c.json")
+            cargo run --quiet --release -p "$c" -- "${preset[@]}" ${passed[@]+"${passed[@]}"} --json "$reports_dir/$c.json"
+            reports+=("$reports_dir/$c.json")
         done
         cargo run --quiet --release -p casebook --bin casebook -- summary "${reports[@]}"
     elif [ -d "crates/$case_name" ]; then
@@ -103,34 +119,35 @@ check-new:
     #!/usr/bin/env bash
     set -euo pipefail
     # Remove the crate, then let cargo drop it from Cargo.lock again.
-    trap 'rm -rf crates/scaffold-check target/casebook/scaffold-check.json; cargo metadata --format-version 1 --offline > /dev/null 2>&1 || true' EXIT
+    trap 'rm -rf crates/scaffold-check "${CARGO_TARGET_DIR:-target}/casebook/scaffold-check.json"; cargo metadata --format-version 1 --offline > /dev/null 2>&1 || true' EXIT
     just new scaffold-check
     just list | grep '^scaffold-check ' > /dev/null
     cargo test --quiet -p scaffold-check
     # A debug run: building the release harness while the throwaway crate dirties Cargo.lock
     # would stamp every later release report with a "-dirty" commit.
-    cargo run --quiet -p scaffold-check -- --quick --no-progress --json target/casebook/scaffold-check.json > /dev/null
+    cargo run --quiet -p scaffold-check -- --quick --no-progress --json "${CARGO_TARGET_DIR:-target}/casebook/scaffold-check.json" > /dev/null
 
 # Speed target, measured side by side: rayon must reach 0.85 x cores over sequential on Mandelbrot (default size)
 [group('bench')]
 bench:
-    cargo run --quiet --release -p parallel-math -- --workload mandelbrot --variants sequential,rayon --no-sweep --min-efficiency 0.85 --json target/casebook/bench-efficiency.json
+    cargo run --quiet --release -p parallel-math -- --workload mandelbrot --variants sequential,rayon --no-sweep --min-efficiency 0.85 --json "${CARGO_TARGET_DIR:-target}/casebook/bench-efficiency.json"
 
-# Regenerate a case's results page (default size) and the claims table from real runs: `just report parallel-math`
+# Regenerate a case's results page and plots (default size) and the claims table from real runs: `just report parallel-math`
 [group('docs')]
 [no-exit-message]
 report case='all':
     #!/usr/bin/env bash
     set -euo pipefail
     if [ "$1" = all ]; then cases=$(ls crates); else cases="$1"; fi
+    reports_dir="${CARGO_TARGET_DIR:-target}/casebook"
     mkdir -p docs/src/results
     for c in $cases; do
         [ -d "crates/$c" ] || { echo "error: unknown case '$c'; valid cases: $(ls crates | tr '\n' ' ')" >&2; exit 2; }
-        cargo run --quiet --release -p "$c" -- --no-progress --format markdown > "docs/src/results/$c.md.tmp"
+        cargo run --quiet --release -p "$c" -- --no-progress --format markdown --plots docs/src/results --json "$reports_dir/$c.json" > "docs/src/results/$c.md.tmp"
         mv "docs/src/results/$c.md.tmp" "docs/src/results/$c.md"
         echo "wrote docs/src/results/$c.md" >&2
     done
-    reports=$(ls crates | sed 's#.*#target/casebook/&.json#' | while read -r f; do [ -f "$f" ] && echo "$f"; done)
+    reports=$(ls crates | sed "s#.*#$reports_dir/&.json#" | while read -r f; do [ -f "$f" ] && echo "$f"; done)
     cargo run --quiet --release -p casebook --bin casebook -- claims $reports > docs/src/results/claims.md.tmp
     mv docs/src/results/claims.md.tmp docs/src/results/claims.md
 

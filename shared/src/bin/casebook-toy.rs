@@ -180,6 +180,7 @@ impl Case for Toy {
         vec![table]
     }
 
+    // ANCHOR: setup
     /// Writes the input once; every run reads it, which proves children see the fixture.
     fn setup(params: &Params, plan: &mut Plan, dir: &Path) -> anyhow::Result<Setup<Shared>> {
         let teardown = Teardown(params.teardown_log.clone());
@@ -193,6 +194,7 @@ impl Case for Toy {
         }
         Ok(Setup::new(Shared { input, magic: 42 }).owning(teardown))
     }
+    // ANCHOR_END: setup
 
     fn run(params: &Params, shared: &Shared, point: &Point, ctx: &mut Ctx) -> anyhow::Result<()> {
         anyhow::ensure!(shared.magic == 42, "the shared facts did not arrive");
@@ -215,6 +217,7 @@ impl Case for Toy {
             ctx.digest("0");
             return Ok(());
         }
+        // ANCHOR: start_load
         let mut load = if params.load { Some(ctx.start_load(&LoadParams { requests: 200 })?) } else { None };
         let sum = ctx.measure(|| -> anyhow::Result<u64> {
             if let Some(load) = &mut load {
@@ -235,11 +238,13 @@ impl Case for Toy {
         if let Some(load) = load {
             load.finish(ctx)?;
         }
+        // ANCHOR_END: start_load
         ctx.note(HOW, if point.variant == LOOP { "added" } else { "multiplied" });
         ctx.digest(sum.to_string());
         Ok(())
     }
 
+    // ANCHOR: load
     /// Pretends to send requests: records a known latency distribution with a tail.
     fn load(_params: &Params, _shared: &Shared, spec: &LoadSpec, generator: &mut GenCtx) -> anyhow::Result<()> {
         let load: LoadParams = spec.decode()?;
@@ -255,6 +260,7 @@ impl Case for Toy {
         generator.figure(REQUESTS, load.requests as f64);
         Ok(())
     }
+    // ANCHOR_END: load
 
     fn claims(params: &Params, _report: &Report) -> Vec<ClaimResult> {
         if params.panic_in_claims {
