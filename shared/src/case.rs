@@ -29,9 +29,11 @@ pub trait Case: 'static {
     /// Turns options plus a preset into sizes; out-of-range options are a [`UsageError`].
     fn params(args: &Self::Args, preset: Preset) -> Result<Self::Params, UsageError>;
 
-    /// What one child run needs at most (memory, threads, file descriptors), checked against
-    /// the machine before anything runs: a size that cannot fit is a usage error naming it.
-    fn needs(_params: &Self::Params) -> Needs {
+    /// What one child run of the selected variants needs at most (memory, threads, file
+    /// descriptors), checked against the machine before anything runs: a size that cannot
+    /// fit is a usage error naming it. Memory entries add up: declare what one run holds at
+    /// once.
+    fn needs(_params: &Self::Params, _variants: &[&'static Variant]) -> Needs {
         Needs::default()
     }
 

@@ -295,7 +295,7 @@ fn run<C: Case>(args: Vec<std::ffi::OsString>) -> Result<i32, Stop> {
     let preset = common.preset();
     let variants = select_variants(info.variants, info.name, &common.variants)?;
     let params = C::params(&cli.case, preset)?;
-    let needs = C::needs(&params);
+    let needs = C::needs(&params, &variants);
     if needs.threads.is_some() || needs.fds.is_some() || !needs.memory.is_empty() {
         let readings = if needs.threads.is_some() { Readings::detect(None) } else { Readings::without_probe() };
         check_needs(&needs, &readings)?;

@@ -113,8 +113,8 @@ impl Measure {
     /// A short name for evidence and plots: the figure's key, or `latency p99`.
     pub fn name(&self) -> String {
         match self {
-            Measure::Figure { key, .. } | Measure::Note { key } => key.clone(),
-            Measure::Quantile { hist, q, .. } => format!("{hist} {}", quantile_name(*q)),
+            Measure::Figure { key, .. } | Measure::Note { key } => display_name(key),
+            Measure::Quantile { hist, q, .. } => format!("{} {}", display_name(hist), quantile_name(*q)),
             Measure::VsBaseline => "vs baseline".into(),
         }
     }
@@ -124,6 +124,17 @@ impl From<Figure> for Measure {
     fn from(figure: Figure) -> Measure {
         Measure::Figure { key: figure.key.into(), format: figure.format }
     }
+}
+
+/// A key as a reader would name it: `wall_s` is "wall", `files_per_s` is "files/s",
+/// `peak_rss_bytes` is "peak rss".
+pub fn display_name(key: &str) -> String {
+    let key = match key.strip_suffix("_per_s") {
+        Some(stem) => return format!("{}/s", stem.replace('_', " ")),
+        None => key,
+    };
+    let stem = ["_s", "_us", "_ns", "_bytes"].iter().find_map(|unit| key.strip_suffix(unit)).unwrap_or(key);
+    stem.replace('_', " ")
 }
 
 /// `p50`, `p99`, `p99.9`, `max` for 1.0.
@@ -167,6 +178,14 @@ mod tests {
         assert_eq!(quantile_name(0.999), "p99.9");
         assert_eq!(quantile_name(0.9999), "p99.99");
         assert_eq!(quantile_name(1.0), "max");
+    }
+
+    #[test]
+    fn keys_read_as_names() {
+        assert_eq!(display_name("wall_s"), "wall");
+        assert_eq!(display_name("files_per_s"), "files/s");
+        assert_eq!(display_name("peak_rss_bytes"), "peak rss");
+        assert_eq!(display_name("probe"), "probe");
     }
 
     #[test]

@@ -97,7 +97,9 @@ pub fn format_bytes(bytes: f64) -> String {
 
 pub fn format_count(value: f64) -> String {
     let abs = value.abs();
-    if abs >= 1e6 {
+    if abs >= 1e9 {
+        format!("{:.2}G", value / 1e9)
+    } else if abs >= 1e6 {
         format!("{:.2}M", value / 1e6)
     } else if abs >= 1e4 {
         format!("{:.1}k", value / 1e3)
@@ -112,7 +114,9 @@ pub fn format_count(value: f64) -> String {
 /// thousands keep one so that 1.2k/s and 1.3k/s stay apart.
 fn format_count_rounded(value: f64) -> String {
     let abs = value.abs();
-    if abs >= 1e6 {
+    if abs >= 1e9 {
+        format!("{:.2}G", value / 1e9)
+    } else if abs >= 1e6 {
         format!("{:.2}M", value / 1e6)
     } else if abs >= 1e3 {
         format!("{:.1}k", value / 1e3)
@@ -123,9 +127,16 @@ fn format_count_rounded(value: f64) -> String {
     }
 }
 
-/// "12% slower" for small gaps, "3.10x slower" for large ones.
+/// "12% slower" for small gaps ("0.4% slower" below one percent), "3.10x slower" for large ones.
 pub fn slower_by(ratio: f64) -> String {
-    if ratio >= 2.0 { format!("{ratio:.2}x slower") } else { format!("{:.0}% slower", (ratio - 1.0) * 100.0) }
+    let percent = (ratio - 1.0) * 100.0;
+    if ratio >= 2.0 {
+        format!("{ratio:.2}x slower")
+    } else if percent.abs() < 1.0 {
+        format!("{percent:.1}% slower")
+    } else {
+        format!("{percent:.0}% slower")
+    }
 }
 
 /// A count with thousands separators, for limits people search for: `65,530`.
@@ -170,5 +181,7 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(slower_by(1.12), "12% slower");
         assert_eq!(slower_by(3.1), "3.10x slower");
+        assert_eq!(slower_by(1.004), "0.4% slower");
+        assert_eq!(format_count(1e9), "1.00G");
     }
 }

@@ -163,9 +163,9 @@ impl Column {
     pub fn new(header: impl Into<String>, measure: impl Into<Measure>) -> Self {
         Column { header: header.into(), measure: measure.into(), spread: false }
     }
-    /// A figure, headed by its key with the underscores turned to spaces.
+    /// A figure, headed by its key as a reader would name it.
     pub fn of(figure: Figure) -> Self {
-        Column::new(figure.key.replace('_', " "), figure)
+        Column::new(figure::display_name(figure.key), figure)
     }
     pub fn with_spread(mut self) -> Self {
         self.spread = true;
@@ -176,16 +176,16 @@ impl Column {
         Column::new(header, Measure::quantile(hist, q))
     }
     pub fn p50(hist: Hist) -> Self {
-        Column::quantile(format!("{} p50", hist.key), hist, 0.50)
+        Column::quantile(format!("{} p50", figure::display_name(hist.key)), hist, 0.50)
     }
     pub fn p99(hist: Hist) -> Self {
-        Column::quantile(format!("{} p99", hist.key), hist, 0.99)
+        Column::quantile(format!("{} p99", figure::display_name(hist.key)), hist, 0.99)
     }
     pub fn p999(hist: Hist) -> Self {
-        Column::quantile(format!("{} p99.9", hist.key), hist, 0.999)
+        Column::quantile(format!("{} p99.9", figure::display_name(hist.key)), hist, 0.999)
     }
     pub fn max(hist: Hist) -> Self {
-        Column::quantile(format!("{} max", hist.key), hist, 1.0)
+        Column::quantile(format!("{} max", figure::display_name(hist.key)), hist, 1.0)
     }
     /// A note's distinct values with their counts over the runs.
     pub fn note(header: impl Into<String>, note: Note) -> Self {

@@ -142,6 +142,8 @@ where
     chart
         .configure_mesh()
         .x_desc(axis)
+        .x_labels(12)
+        .y_labels(12)
         .x_label_formatter(&|v| format_count(*v))
         .y_label_formatter(&|v| format_value(*v, format))
         .light_line_style(WHITE.mix(0.0))
@@ -182,7 +184,7 @@ mod tests {
         assert_eq!(drawn[0].file, "demo-sweep-1.svg");
         let svg = std::fs::read_to_string(dir.path().join(&drawn[0].file)).unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..80.min(svg.len())]);
-        for text in ["threads", "tasks", "in flight", "ops_per_s"] {
+        for text in ["threads", "tasks", "in flight", "ops/s"] {
             assert!(svg.contains(text), "the plot lacks {text}");
         }
     }

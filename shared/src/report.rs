@@ -115,7 +115,7 @@ impl RowReport {
         if values.iter().all(Option::is_none) {
             return Err(self.missing(figure.key));
         }
-        Ok(Series::new(format!("{} {}", self.label, figure.key), figure.format, values))
+        Ok(Series::new(format!("{} {}", self.label, crate::figure::display_name(figure.key)), figure.format, values))
     }
 
     /// Every run's histogram under `hist`, merged.
@@ -136,7 +136,8 @@ impl RowReport {
         if values.iter().all(Option::is_none) {
             return Err(self.missing(&format!("{} values", hist.key)));
         }
-        let label = format!("{} {} {}", self.label, hist.key, crate::figure::quantile_name(q));
+        let label =
+            format!("{} {} {}", self.label, crate::figure::display_name(hist.key), crate::figure::quantile_name(q));
         Ok(Series::new(label, hist.format, values))
     }
 

@@ -150,19 +150,26 @@ pub fn sweep_verdicts(report: &Report) -> Vec<String> {
                 continue;
             };
             let (first_x, first_v) = points[0];
-            verdicts.push(format!(
-                "{}, {variant}: best {} at {} = {}; within {:.0}% of that from {} = {}; at {} = {} it was {}.",
+            let count = crate::format::format_count;
+            let mut line = format!(
+                "{}, {variant}: best {} at {} = {}",
                 table.id,
                 format_value(best_v, format),
                 axis.name,
-                crate::format::format_count(best_x),
-                (1.0 - KNEE_SHARE) * 100.0,
-                axis.name,
-                crate::format::format_count(knee_x),
-                axis.name,
-                crate::format::format_count(first_x),
-                format_value(first_v, format),
-            ));
+                count(best_x)
+            );
+            if knee_x != best_x {
+                line += &format!(
+                    "; within {:.0}% of that from {} = {}",
+                    (1.0 - KNEE_SHARE) * 100.0,
+                    axis.name,
+                    count(knee_x)
+                );
+            }
+            if first_x != best_x && first_x != knee_x {
+                line += &format!("; at {} = {} it was {}", axis.name, count(first_x), format_value(first_v, format));
+            }
+            verdicts.push(line + ".");
         }
         let leaders = sweep::leaders(report, &table.id, measure, better);
         if leaders.len() >= 2 {

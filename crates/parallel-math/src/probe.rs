@@ -38,8 +38,7 @@ impl Probe {
 
 // ANCHOR: tick
 async fn tick(stop: Arc<AtomicBool>) -> Histogram<u64> {
-    // Up to a minute of lateness at 3 significant digits.
-    let mut lateness = Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds");
+    let mut lateness = casebook::latency::histogram();
     while !stop.load(Ordering::Relaxed) {
         let deadline = Instant::now() + TICK;
         tokio::time::sleep_until(deadline).await;

@@ -1,4 +1,4 @@
-//! The variants themselves: seven ways to compute every item of a [`Workload`].
+//! The variants themselves: nine ways to compute every item of a [`Workload`], and their names.
 //!
 //! A workload is a list of independent items (Mandelbrot rows, n-body accelerations). A
 //! *pass* computes all of them; a [`Job`] is one or more passes (one render, several
@@ -15,6 +15,20 @@ use std::{
 };
 
 use rayon::prelude::*;
+
+pub const SEQUENTIAL: &str = "sequential";
+pub const THREADS_STATIC: &str = "threads-static";
+pub const THREADS_SHARED_COUNTER: &str = "threads-shared-counter";
+pub const THREAD_PER_ITEM: &str = "thread-per-item";
+pub const RAYON: &str = "rayon";
+pub const TOKIO_SPAWN: &str = "tokio-spawn";
+pub const TOKIO_SPAWN_BLOCKING: &str = "tokio-spawn-blocking";
+pub const TOKIO_SPAWN_BLOCKING_UNBOUNDED: &str = "tokio-spawn-blocking-unbounded";
+pub const TOKIO_RAYON: &str = "tokio-rayon";
+
+/// The variants with a unit size, which the granularity sweep varies.
+pub const SWEPT: [&str; 6] =
+    [THREAD_PER_ITEM, RAYON, TOKIO_SPAWN, TOKIO_SPAWN_BLOCKING, TOKIO_SPAWN_BLOCKING_UNBOUNDED, TOKIO_RAYON];
 
 /// Independent items computed by a pure function of their index.
 pub trait Workload: Send + Sync + 'static {

@@ -2,6 +2,9 @@
 
 use std::process::Command;
 
+use casebook::{Case, ClaimId, Outcome, Report};
+use parallel_math::{MANDELBROT_TABLE, NBODY_TABLE, ParallelMath, SWEEP_TABLE};
+
 const BIN: &str = env!("CARGO_BIN_EXE_parallel-math");
 const TINY: [&str; 12] = [
     "--quick",
@@ -18,11 +21,11 @@ const TINY: [&str; 12] = [
     "--no-progress",
 ];
 
-fn run(extra: &[&str]) -> (std::process::Output, Option<casebook::Report>) {
+fn run(extra: &[&str]) -> (std::process::Output, Option<Report>) {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("report.json");
     let output = Command::new(BIN).args(TINY).args(extra).arg("--json").arg(&json).output().unwrap();
-    let report = std::fs::read(&json).ok().map(|bytes| serde_json::from_slice(&bytes).unwrap());
+    let report = std::fs::read(&json).ok().map(|bytes| Report::from_json(&bytes).unwrap());
     (output, report)
 }
 
@@ -32,18 +35,20 @@ fn a_full_quick_run_agrees_and_reports_every_claim() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let report = report.unwrap();
     assert!(report.correctness.ok, "{:?}", report.correctness.lines);
-    assert_eq!(report.rows("mandelbrot").count(), 9);
-    assert_eq!(report.rows("nbody").count(), 9);
-    assert_eq!(report.rows("granularity-sweep").count(), 1 + 6 * 2);
-    let mut ids: Vec<&str> = report.claims.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(report.rows_in(MANDELBROT_TABLE).count(), 9);
+    assert_eq!(report.rows_in(NBODY_TABLE).count(), 9);
+    assert_eq!(report.rows_in(SWEEP_TABLE).count(), 1 + 6 * 2);
+    let mut ids: Vec<ClaimId> = report.claims.iter().map(|c| c.id).collect();
     ids.sort();
-    let mut declared = <parallel_math::ParallelMath as casebook::Case>::INFO.claims.to_vec();
+    let mut declared = ParallelMath::INFO.claims.to_vec();
     declared.sort();
     assert_eq!(ids, declared, "one result per declared claim");
     for claim in &report.claims {
-        assert!(casebook::claims::claim_text(&claim.id).is_some());
-        assert!(!claim.evidence.is_empty() && !claim.threshold.is_empty());
+        assert!(!claim.evidence.is_empty() && !claim.threshold.is_empty(), "{claim:?}");
     }
+    // Every run of every row recorded the probe's lateness.
+    let probe = parallel_math::figures::PROBE;
+    assert!(report.rows.iter().all(|r| r.runs.iter().all(|run| run.histogram(probe).is_some())));
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("parallel efficiency"), "{text}");
 }
@@ -54,10 +59,11 @@ fn a_subset_of_variants_leaves_the_other_claims_not_measured() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let report = report.unwrap();
     assert_eq!(report.tables.len(), 1);
-    assert_eq!(report.rows("mandelbrot").count(), 2);
-    let pool = report.claims.iter().find(|c| c.id == "pool-threads").unwrap();
-    assert_eq!(pool.outcome, casebook::Outcome::Inconclusive);
-    assert!(pool.evidence.contains("not measured"));
+    assert_eq!(report.rows_in(MANDELBROT_TABLE).count(), 2);
+    let pool = report.claims.iter().find(|c| c.id == ClaimId::PoolThreads).unwrap();
+    assert_eq!(pool.outcome, Outcome::Inconclusive);
+    assert!(pool.evidence.starts_with("not measured"), "{}", pool.evidence);
+    assert!(pool.evidence.contains("thread-per-item"), "{}", pool.evidence);
 }
 
 #[test]
@@ -69,4 +75,20 @@ fn bad_options_exit_2_with_one_line() {
         assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
         assert!(report.is_none());
     }
+}
+
+#[test]
+fn sizes_that_cannot_fit_are_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let output = Command::new(BIN)
+        .args(["--quick", "--width", "1000000000", "--height", "1000000000", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("1000000000x1000000000 Mandelbrot image"), "{err}");
+    assert!(!json.exists());
 }

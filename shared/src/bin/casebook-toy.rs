@@ -163,7 +163,7 @@ impl Case for Toy {
         })
     }
 
-    fn needs(params: &Params) -> Needs {
+    fn needs(params: &Params, _variants: &[&'static Variant]) -> Needs {
         match params.need_bytes {
             Some(bytes) => Needs::default().memory("the toy's pretend buffer", bytes),
             None => Needs::default(),
