@@ -509,9 +509,9 @@ pub fn fd_budget(r: &Readings) -> Option<u64> {
 /// Descriptors kept free for everything but the case's own sockets and files.
 pub const FD_RESERVE: u64 = 64;
 
-/// The safe cap on default-stack threads on this machine.
-pub fn thread_budget(r: &Readings) -> Cap {
-    safe_cap(&thread_limits(r, 2 << 20), u64::MAX, "no cap")
+/// The safe cap on threads with `stack_bytes` of stack on this machine.
+pub fn thread_budget(r: &Readings, stack_bytes: u64) -> Cap {
+    safe_cap(&thread_limits(r, stack_bytes), u64::MAX, "no cap")
 }
 
 /// Checks what one run needs against the machine: a need that does not fit is a usage error
@@ -528,8 +528,8 @@ pub fn check_needs(needs: &Needs, r: &Readings) -> Result<(), UsageError> {
             format_bytes(budget as f64)
         )));
     }
-    if let Some((what, threads)) = &needs.threads {
-        let cap = thread_budget(r);
+    if let Some((what, threads, stack)) = &needs.threads {
+        let cap = thread_budget(r, *stack);
         if *threads > cap.units {
             return Err(UsageError::new(format!(
                 "{what} would need {} threads, above this machine's safe cap of {} ({}: {})",

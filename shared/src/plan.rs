@@ -131,7 +131,8 @@ impl UsageError {
 #[derive(Clone, Debug, Default)]
 pub struct Needs {
     pub memory: Vec<(String, u64)>,
-    pub threads: Option<(String, u64)>,
+    /// What needs the threads, how many, and the stack each reserves.
+    pub threads: Option<(String, u64, u64)>,
     pub fds: Option<(String, u64)>,
 }
 
@@ -140,8 +141,14 @@ impl Needs {
         self.memory.push((what.into(), bytes));
         self
     }
-    pub fn threads(mut self, what: impl Into<String>, threads: u64) -> Needs {
-        self.threads = Some((what.into(), threads));
+    /// Threads with the standard library's default 2 MiB stack.
+    pub fn threads(self, what: impl Into<String>, threads: u64) -> Needs {
+        self.threads_with_stack(what, threads, DEFAULT_STACK)
+    }
+    /// Threads with a stack of their own size (which only strict overcommit and `ulimit -v`
+    /// charge in full).
+    pub fn threads_with_stack(mut self, what: impl Into<String>, threads: u64, stack_bytes: u64) -> Needs {
+        self.threads = Some((what.into(), threads, stack_bytes));
         self
     }
     pub fn fds(mut self, what: impl Into<String>, fds: u64) -> Needs {
@@ -149,6 +156,9 @@ impl Needs {
         self
     }
 }
+
+/// The stack `std::thread::spawn` gives a thread unless `RUST_MIN_STACK` says otherwise.
+pub const DEFAULT_STACK: u64 = 2 << 20;
 
 /// One column of a table: what it shows, how it is headed, whether it shows its spread.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

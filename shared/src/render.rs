@@ -42,7 +42,8 @@ impl Report {
         for table in &self.tables {
             out += &heading(0, &table.title);
             if let Some(runs) = table.repeat.filter(|&r| r != self.repeat) {
-                out += &format!("{runs} measured runs per row in this table.\n\n");
+                let plural = if runs == 1 { "run" } else { "runs" };
+                out += &format!("{runs} measured {plural} per row in this table.\n\n");
             }
             out += &self.render_table(table, markdown);
             out += "\n\n";

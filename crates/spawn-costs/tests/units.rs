@@ -1,9 +1,9 @@
 //! The units really are what the tables say: N alive at once, M hand-offs, a clean stop at
 //! the cap or at a failed spawn. Counts only; nothing here depends on timing.
 
-use std::{io, sync::Arc, thread};
+use std::{io, sync::Arc, thread, time::Duration};
 
-use spawn_costs::units::{Driver, Gate, Kind, park_threads};
+use spawn_costs::units::{Driver, Kind, gate::Gate, park::park_threads};
 
 const KINDS: [Kind; 6] = [
     Kind::FuturesInTask,
@@ -27,6 +27,22 @@ fn every_kind_has_all_n_units_alive_at_once_and_ends_them_all() {
             let plateau = parked.plateau.expect("memory was sampled");
             assert!(plateau.resident > 0.0, "{kind:?}: RSS was read");
         }
+    }
+}
+
+#[test]
+fn creation_runs_a_cold_batch_then_warm_ones_within_their_limits() {
+    for kind in KINDS {
+        let driver = Driver::new(kind).expect("driver starts");
+        let creation = driver.create(50, 3, Duration::from_secs(60)).expect("creation runs");
+        assert_eq!(creation.warm.len(), 3, "{kind:?}: as many warm batches as asked, within a generous budget");
+        for batch in creation.batches() {
+            assert_eq!((batch.spawned, batch.alive_at_once, batch.exited), (50, 50, 50), "{kind:?}");
+            assert!(batch.plateau.is_none(), "{kind:?}: creation samples no memory");
+        }
+        // A spent budget still leaves one warm batch to report.
+        let creation = driver.create(20, 5, Duration::ZERO).expect("creation runs");
+        assert_eq!(creation.warm.len(), 1, "{kind:?}");
     }
 }
 

@@ -1,0 +1,148 @@
+//! One run of one row, in its own process: build the variant's driver, run the row's
+//! experiment inside the measured region, and record what it saw.
+
+use std::{io, time::Duration};
+
+use casebook::{Ctx, stats::median};
+
+use crate::{
+    FUTURES_IN_TASK, THREADS, THREADS_SMALL_STACK, TOKIO_CURRENT, TOKIO_MULTI, TOKIO_MULTI_MAIN,
+    figures::*,
+    params::Params,
+    plan::RowSpec,
+    units::{Creation, Driver, Kind, park::Parked},
+};
+
+pub fn kind_of(variant: &str, params: &Params) -> anyhow::Result<Kind> {
+    Ok(match variant {
+        FUTURES_IN_TASK => Kind::FuturesInTask,
+        TOKIO_MULTI => Kind::TokioMulti,
+        TOKIO_MULTI_MAIN => Kind::TokioMultiMain,
+        TOKIO_CURRENT => Kind::TokioCurrent,
+        THREADS => Kind::Threads { stack: None },
+        THREADS_SMALL_STACK => Kind::Threads { stack: Some(params.small_stack_bytes) },
+        other => anyhow::bail!("unknown variant {other}"),
+    })
+}
+
+pub fn execute(params: &Params, variant: &str, spec: RowSpec, ctx: &mut Ctx) -> anyhow::Result<()> {
+    let driver = Driver::new(kind_of(variant, params)?)?;
+    match spec {
+        RowSpec::Creation { units } => {
+            let budget = Duration::from_millis(params.batch_budget_ms);
+            let creation = ctx.measure(|| driver.create(units, params.warm_batches, budget))?;
+            record_creation(ctx, units, &creation)?;
+        }
+        RowSpec::Residency { units } => {
+            let parked = ctx.measure(|| driver.park(units, true))?;
+            require_all(&parked)?;
+            record_counts(ctx, &parked);
+            record_memory(ctx, &parked);
+        }
+        RowSpec::Ring { units, handoffs } => {
+            // Only the lap is measured: spawning and joining the ring's units would
+            // otherwise add their own CPU time and context switches to the hand-offs'.
+            let ring = driver.ring(units, handoffs, |lap| ctx.measure(lap))?;
+            ctx.figure(HANDOFFS, ring.handoffs as f64);
+            ctx.figure(PER_HANDOFF, ring.elapsed_s / ring.handoffs.max(1) as f64);
+            ctx.digest(casebook::digest_of(&(ring.units, ring.handoffs)));
+        }
+        RowSpec::Capacity { target } => {
+            let parked = ctx.measure(|| driver.park(target, true))?;
+            record_counts(ctx, &parked);
+            record_memory(ctx, &parked);
+            ctx.figure(FILL, parked.ready_s);
+            let stopped_by = parked.spawn_error.as_ref().map(describe_spawn_error).unwrap_or_else(|| AT_CAP.into());
+            ctx.note(STOPPED_BY, stopped_by);
+        }
+    }
+    // Dropping the driver shuts its runtime down in the background: nothing parked can
+    // outlive the run.
+    drop(driver);
+    Ok(())
+}
+
+/// The per-unit figures are the median over the warm batches; the counts are the fewest
+/// over every batch, so one batch that lost a unit shows in the accounting.
+fn record_creation(ctx: &mut Ctx, units: u64, creation: &Creation) -> anyhow::Result<()> {
+    for batch in creation.batches() {
+        require_all(batch)?;
+    }
+    let n = units.max(1) as f64;
+    let warm = |seconds: fn(&Parked) -> f64| median(&creation.warm.iter().map(|b| seconds(b) / n).collect::<Vec<_>>());
+    let medians = [
+        (SPAWN_PER_UNIT, warm(|b| b.spawn_s)),
+        (READY_PER_UNIT, warm(|b| b.ready_s)),
+        (JOIN_PER_UNIT, warm(|b| b.join_s)),
+    ];
+    for (figure, value) in medians {
+        if let Some(value) = value {
+            ctx.figure(figure, value);
+        }
+    }
+    ctx.figure(COLD_SPAWN_PER_UNIT, creation.cold.spawn_s / n);
+    ctx.figure(BATCHES, creation.warm.len() as f64);
+    let fewest = |count: fn(&Parked) -> u64| creation.batches().map(count).min().unwrap_or(0) as f64;
+    ctx.figure(TARGET, units as f64);
+    ctx.figure(SPAWNED, fewest(|b| b.spawned));
+    ctx.figure(ALIVE_AT_ONCE, fewest(|b| b.alive_at_once));
+    ctx.figure(EXITED, fewest(|b| b.exited));
+    Ok(())
+}
+
+/// Creation and residency need every unit: a short run is an error, not a smaller N.
+fn require_all(parked: &Parked) -> anyhow::Result<()> {
+    if let Some(error) = &parked.spawn_error {
+        anyhow::bail!(
+            "could start only {} of {} units ({error}); lower --sizes, or see the capacity table for this machine's limit",
+            parked.spawned,
+            parked.target
+        );
+    }
+    Ok(())
+}
+
+fn record_counts(ctx: &mut Ctx, parked: &Parked) {
+    ctx.figure(TARGET, parked.target as f64);
+    ctx.figure(SPAWNED, parked.spawned as f64);
+    ctx.figure(ALIVE_AT_ONCE, parked.alive_at_once as f64);
+    ctx.figure(EXITED, parked.exited as f64);
+}
+
+fn record_memory(ctx: &mut Ctx, parked: &Parked) {
+    let (Some(plateau), Some(baseline)) = (parked.plateau, parked.baseline) else {
+        return;
+    };
+    ctx.figure(RSS_PARKED, plateau.resident);
+    // Divided by the units really alive at the plateau, not by the target: a capacity run
+    // stopped short by a failed spawn still gets an honest per-unit figure, and none at all
+    // when nothing started.
+    let Some(per) = plateau.per_unit(&baseline, parked.alive_at_once) else {
+        return;
+    };
+    if let Some(anonymous) = per.anonymous {
+        ctx.figure(RSS_PER_UNIT, anonymous);
+    }
+    ctx.figure(VSZ_PER_UNIT, per.virtual_size);
+    if let Some(kernel) = per.kernel_stack {
+        ctx.figure(KERNEL_STACK_PER_UNIT, kernel);
+    }
+    if let Some(tables) = per.page_tables {
+        ctx.figure(PAGE_TABLES_PER_UNIT, tables);
+    }
+}
+
+/// A failed spawn as a reader would search for it: `EAGAIN: Resource temporarily
+/// unavailable`, for the errors `pthread_create` documents.
+pub fn describe_spawn_error(error: &io::Error) -> String {
+    let name = match error.raw_os_error() {
+        Some(libc::EAGAIN) => "EAGAIN",
+        Some(libc::EINVAL) => "EINVAL",
+        Some(libc::EPERM) => "EPERM",
+        Some(libc::ENOMEM) => "ENOMEM",
+        _ => return error.to_string(),
+    };
+    let text = error.to_string();
+    let text = text.split(" (os error").next().unwrap_or(&text);
+    format!("{name}: {text}")
+}
