@@ -15,7 +15,6 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    case::Case,
     figure::{self, Figure, Hist, Note},
     latency,
     load::{LoadEnv, LoadGen},
@@ -27,9 +26,6 @@ use crate::{
 /// The hidden first argument that puts a case binary in child mode; the second is the path
 /// of the spec file.
 pub const CHILD_FLAG: &str = "__casebook-child";
-
-/// Tells a child (or a load generator) its parent's pid, so it can tell when it is orphaned.
-pub const PARENT_PID_VAR: &str = "CASEBOOK_PARENT_PID";
 
 /// What the parent sends a child.
 #[derive(Debug, Serialize, Deserialize)]
@@ -165,9 +161,11 @@ impl Ctx {
         LoadGen::start(env, serde_json::to_value(spec).context("cannot serialise the load spec")?)
     }
 
-    /// Adds a finished load generator's record to this run's.
-    pub(crate) fn absorb(&mut self, record: RunRecord) -> anyhow::Result<()> {
-        self.record.absorb(record)
+    /// A child run's context, from its spec: the generators it starts get the same facts.
+    pub(crate) fn for_spec(spec: &ChildSpec, executable: PathBuf) -> Self {
+        let mut ctx = Ctx::with_fixture(spec.scratch.clone(), spec.fixture.clone());
+        ctx.load = Some(LoadEnv::new(executable, spec.params.clone(), spec.shared.clone(), spec.scratch.clone()));
+        ctx
     }
 
     /// The figures recorded so far (load generators add to the same record).
@@ -194,19 +192,22 @@ impl Ctx {
     }
 }
 
-/// Child-mode entry point: read the spec, run the row once, write the record.
-pub(crate) fn child_main<C: Case>() -> anyhow::Result<()> {
-    let parent: Option<i32> = std::env::var(PARENT_PID_VAR).ok().and_then(|p| p.parse().ok());
-    procfs::die_with_parent(parent);
-    let spec_path = std::env::args_os().nth(2).context("child mode needs a spec path")?;
-    let spec: ChildSpec = serde_json::from_slice(&std::fs::read(&spec_path)?)?;
-    let params: C::Params = serde_json::from_value(spec.params.clone()).context("the child's parameters")?;
-    let shared: C::Shared = serde_json::from_value(spec.shared.clone()).context("the set-up's shared facts")?;
-    let executable = std::env::current_exe().context("cannot find this program's own path")?;
-    let mut ctx = Ctx::with_fixture(spec.scratch.clone(), spec.fixture.clone());
-    ctx.load = Some(LoadEnv::new(executable, spec.params, spec.shared, spec.scratch.clone()));
-    C::run(&params, &shared, &spec.point, &mut ctx)?;
-    let record = ctx.finish()?;
-    std::fs::write(&spec.result_path, serde_json::to_vec(&record)?)?;
-    Ok(())
+impl LoadGen {
+    /// Waits for the generator to end, adds its record to the run's (histograms of the same
+    /// name merge), and records what it cost apart from the run's own figures.
+    pub fn finish(self, ctx: &mut Ctx) -> anyhow::Result<()> {
+        let (record, cost) = self.wait()?;
+        ctx.record.absorb(record)?;
+        // Several generators in one run add up: together they are the load.
+        for (figure, value) in [
+            (figure::LOADGEN_CPU, cost.cpu_s),
+            (figure::LOADGEN_PEAK_RSS, cost.peak_rss_bytes),
+            (figure::LOADGEN_PEAK_THREADS, cost.peak_threads),
+            (figure::LOADGEN_CORES, cost.cpu_s / cost.wall_s.max(1e-9)),
+        ] {
+            let before = ctx.record.figure(figure).unwrap_or(0.0);
+            ctx.figure(figure, before + value);
+        }
+        Ok(())
+    }
 }

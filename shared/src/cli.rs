@@ -10,10 +10,9 @@ use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, ValueEnum, 
 
 use crate::{
     case::Case,
-    child,
     limits::{Readings, check_needs},
-    load,
     machine::Machine,
+    modes,
     plan::{Plan, Preset, UsageError, Variant},
     plot, process,
     report::Report,
@@ -105,15 +104,7 @@ enum Stop {
 /// The whole program of a case binary: `fn main() { casebook::main::<MyCase>() }`.
 pub fn main<C: Case>() -> ! {
     process::one_line_panics();
-    let mode = std::env::args_os().nth(1);
-    let hidden = if mode.as_deref() == Some(child::CHILD_FLAG.as_ref()) {
-        Some(child::child_main::<C>())
-    } else if mode.as_deref() == Some(load::LOAD_FLAG.as_ref()) {
-        Some(load::load_main::<C>())
-    } else {
-        None
-    };
-    if let Some(result) = hidden {
+    if let Some(result) = modes::hidden::<C>() {
         match result {
             Ok(()) => std::process::exit(0),
             Err(e) => {
@@ -335,6 +326,7 @@ fn run<C: Case>(args: Vec<std::ffi::OsString>) -> Result<i32, Stop> {
         })
         .collect();
     let mut report = Report::build(info, machine, preset, repeat, params_json, tables, records);
+    crate::verdicts::judge(&mut report);
     // The raw records are saved before any case code reads them: a bug in a claim must not
     // throw a whole run away.
     let json_path = common.json.clone().unwrap_or_else(|| default_json_path(info.name));

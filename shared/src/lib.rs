@@ -9,23 +9,26 @@
 //!
 //! - **Figures and the machine.** [`format`]: how numbers print. [`figure`]: typed keys for
 //!   what a run records ([`Figure`], [`Hist`], [`Note`]) and the harness's own figures.
-//!   [`procfs`], [`machine`], [`limits`]: the process's and the machine's facts, and the
-//!   caps on threads, descriptors and memory a run is held to.
+//!   [`procfs`], [`machine`]: the process's and the machine's facts.
 //! - **Statistics.** [`stats`]: medians, spreads, runs split into clusters. [`latency`]:
 //!   HDR histograms stored whole and merged across runs; open-loop schedules.
 //! - **Outcome rules and claims.** [`rules`]: the only way figures become held, did not
 //!   hold or inconclusive (bootstrap intervals over paired runs). [`claims`]: the
 //!   framework's claims by [`ClaimId`], and [`Claim`] to decide one.
 //! - **The plan a case declares.** [`plan`]: variants, presets, tables, rows (and skipped
-//!   rows), columns, primary measures, sweeps and plots.
+//!   rows), columns, primary measures, sweeps and plots, and what a run needs. [`limits`]:
+//!   the caps on threads, descriptors and memory a run is held to, and the check of its
+//!   needs against them.
 //! - **Records and the report.** [`record`]: one run's raw figures. [`report`]: the report
 //!   as data, with lookups that say what is missing. [`sweep`]: best points, knees,
 //!   crossovers. [`verdicts`]: the harness's own verdicts. [`render`] and [`plot`]: the
 //!   report as text, Markdown and SVG. [`testing`]: synthetic reports for claim tests.
 //! - **Running.** [`process`]: process groups, stopping them, Ctrl-C. [`fixture`]: what
-//!   a case's set-up owns. [`child`]: the measured side, [`Ctx`]. [`load`]: load-generator
-//!   processes. [`runner`]: the parent side, warm-up and interleaved runs.
-//! - **The case and the command line.** [`case`]: the [`Case`] trait. [`cli`]: [`main`].
+//!   a case's set-up owns. [`load`]: load-generator processes. [`child`]: the measured
+//!   side, [`Ctx`]. [`runner`]: the parent side, warm-up and interleaved runs.
+//! - **The case and the command line.** [`case`]: the [`Case`] trait. The hidden modes a
+//!   case binary runs in for the harness (a child run, a load generator), then [`cli`]:
+//!   [`main`], the command line and the flow of a whole run.
 //!
 //! A case never writes a verdict by hand: claims are predicates over the measured figures,
 //! and the report prints the figures, the interval and the threshold beside each outcome.
@@ -41,6 +44,7 @@ pub mod latency;
 pub mod limits;
 pub mod load;
 pub mod machine;
+mod modes;
 pub mod plan;
 pub mod plot;
 pub mod process;

@@ -29,10 +29,10 @@ use anyhow::{Context, anyhow, bail};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::{
-    case::Case,
-    child::{Ctx, PARENT_PID_VAR},
-    figure::{self, Figure, Hist, Note},
-    latency, process, procfs,
+    figure::{Figure, Hist, Note},
+    latency,
+    process::{self, PARENT_PID_VAR},
+    procfs,
     record::RunRecord,
 };
 
@@ -68,9 +68,9 @@ impl LoadEnv {
 
 /// The file a generator is started with.
 #[derive(Debug, Serialize, Deserialize)]
-struct LoadFile {
-    params: serde_json::Value,
-    shared: serde_json::Value,
+pub(crate) struct LoadFile {
+    pub(crate) params: serde_json::Value,
+    pub(crate) shared: serde_json::Value,
     spec: serde_json::Value,
     scratch: PathBuf,
     result_path: PathBuf,
@@ -80,9 +80,17 @@ struct LoadFile {
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct LoadResult {
     record: RunRecord,
-    cpu_s: f64,
-    wall_s: f64,
-    peak_rss_bytes: f64,
+    cost: LoadCost,
+}
+
+/// What a generator's load cost it, from its `go` to its end (memory: its whole life).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct LoadCost {
+    pub(crate) cpu_s: f64,
+    pub(crate) wall_s: f64,
+    pub(crate) peak_rss_bytes: f64,
+    /// Sampled by the run that started it.
+    pub(crate) peak_threads: f64,
 }
 
 /// The case-defined parameters of one generator, as `Case::load` receives them.
@@ -210,9 +218,9 @@ impl LoadGen {
         self.say("stop")
     }
 
-    /// Waits for the generator to end, adds its record to the run's, and records what it
-    /// cost apart from the run's own figures.
-    pub fn finish(mut self, ctx: &mut Ctx) -> anyhow::Result<()> {
+    /// Waits for the generator to end; its record and what it cost. (`LoadGen::finish`, in
+    /// `child`, adds both to the run's record.)
+    pub(crate) fn wait(mut self) -> anyhow::Result<(RunRecord, LoadCost)> {
         // End of input is the generator's last word: stop if you have not.
         drop(self.stdin.take());
         let mut child = self.child.take().context("the load generator is gone")?;
@@ -236,17 +244,8 @@ impl LoadGen {
         let result: LoadResult =
             serde_json::from_slice(&std::fs::read(&self.result_path).context("the load generator wrote no result")?)
                 .context("the load generator's result is not valid")?;
-        ctx.absorb(result.record)?;
-        let mut add = |figure: Figure, value: f64| {
-            let before = ctx.recorded().figure(figure).unwrap_or(0.0);
-            ctx.figure(figure, before + value);
-        };
-        // Several generators in one run add up: together they are the load.
-        add(figure::LOADGEN_CPU, result.cpu_s);
-        add(figure::LOADGEN_PEAK_RSS, result.peak_rss_bytes);
-        add(figure::LOADGEN_PEAK_THREADS, self.peak_threads.load(Ordering::Relaxed) as f64);
-        add(figure::LOADGEN_CORES, result.cpu_s / result.wall_s.max(1e-9));
-        Ok(())
+        let cost = LoadCost { peak_threads: self.peak_threads.load(Ordering::Relaxed) as f64, ..result.cost };
+        Ok((result.record, cost))
     }
 
     fn stop_sampling(&mut self) {
@@ -276,6 +275,7 @@ pub struct GenCtx {
     protocol: File,
     commands: Arc<Commands>,
     go_at: Option<(Instant, procfs::Rusage)>,
+    started: Instant,
 }
 
 #[derive(Debug, Default)]
@@ -350,41 +350,52 @@ fn listen(commands: Arc<Commands>) {
     set(false, true);
 }
 
-/// Load-generator mode: run `Case::load` and write what it recorded.
-pub(crate) fn load_main<C: Case>() -> anyhow::Result<()> {
-    let parent: Option<i32> = std::env::var(PARENT_PID_VAR).ok().and_then(|p| p.parse().ok());
-    procfs::die_with_parent(parent);
-    let started = Instant::now();
-    // The protocol keeps the real stdout; anything the case prints goes to the log instead.
-    // SAFETY: dup and dup2 on this process's own standard descriptors.
-    let protocol = unsafe {
-        let fd = libc::dup(std::io::stdout().as_raw_fd());
-        if fd < 0 {
-            bail!("cannot duplicate stdout");
+impl GenCtx {
+    /// Load-generator mode starts here: takes the protocol out of stdout (anything the case
+    /// prints goes to the log instead), reads the spec, and starts listening for commands.
+    pub(crate) fn open() -> anyhow::Result<(GenCtx, LoadFile, LoadSpec)> {
+        process::die_with_starter();
+        // SAFETY: dup and dup2 on this process's own standard descriptors.
+        let protocol = unsafe {
+            let fd = libc::dup(std::io::stdout().as_raw_fd());
+            if fd < 0 {
+                bail!("cannot duplicate stdout");
+            }
+            libc::dup2(std::io::stderr().as_raw_fd(), std::io::stdout().as_raw_fd());
+            File::from_raw_fd(fd)
+        };
+        let spec_path = std::env::args_os().nth(2).context("load mode needs a spec path")?;
+        let mut file: LoadFile = serde_json::from_slice(&std::fs::read(&spec_path)?)?;
+        let spec = LoadSpec { value: std::mem::take(&mut file.spec) };
+        let commands = Arc::new(Commands::default());
+        {
+            let commands = Arc::clone(&commands);
+            std::thread::spawn(move || listen(commands));
         }
-        libc::dup2(std::io::stderr().as_raw_fd(), std::io::stdout().as_raw_fd());
-        File::from_raw_fd(fd)
-    };
-    let spec_path = std::env::args_os().nth(2).context("load mode needs a spec path")?;
-    let file: LoadFile = serde_json::from_slice(&std::fs::read(&spec_path)?)?;
-    let params: C::Params = serde_json::from_value(file.params).context("the generator's parameters")?;
-    let shared: C::Shared = serde_json::from_value(file.shared).context("the set-up's shared facts")?;
-    let commands = Arc::new(Commands::default());
-    {
-        let commands = Arc::clone(&commands);
-        std::thread::spawn(move || listen(commands));
+        let generator = GenCtx {
+            scratch: file.scratch.clone(),
+            record: RunRecord::default(),
+            protocol,
+            commands,
+            go_at: None,
+            started: Instant::now(),
+        };
+        Ok((generator, file, spec))
     }
-    let mut generator = GenCtx { scratch: file.scratch, record: RunRecord::default(), protocol, commands, go_at: None };
-    C::load(&params, &shared, &LoadSpec { value: file.spec }, &mut generator)?;
-    let end = procfs::rusage_self();
-    // The load's cost is counted from `go`: binding sockets and building inputs is set-up.
-    let (from, before) = generator.go_at.unwrap_or((started, procfs::Rusage::default()));
-    let result = LoadResult {
-        record: generator.record,
-        cpu_s: (end.user_s + end.system_s) - (before.user_s + before.system_s),
-        wall_s: from.elapsed().as_secs_f64(),
-        peak_rss_bytes: end.max_rss_bytes as f64,
-    };
-    std::fs::write(&file.result_path, serde_json::to_vec(&result)?)?;
-    Ok(())
+
+    /// Writes what the generator recorded and what its load cost, for the run to collect.
+    pub(crate) fn close(self, file: &LoadFile) -> anyhow::Result<()> {
+        let end = procfs::rusage_self();
+        // The load's cost is counted from `go`: binding sockets and building inputs is set-up.
+        let (from, before) = self.go_at.unwrap_or((self.started, procfs::Rusage::default()));
+        let cost = LoadCost {
+            cpu_s: (end.user_s + end.system_s) - (before.user_s + before.system_s),
+            wall_s: from.elapsed().as_secs_f64(),
+            peak_rss_bytes: end.max_rss_bytes as f64,
+            peak_threads: 0.0,
+        };
+        let result = LoadResult { record: self.record, cost };
+        std::fs::write(&file.result_path, serde_json::to_vec(&result)?)?;
+        Ok(())
+    }
 }

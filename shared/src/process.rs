@@ -13,6 +13,16 @@ use std::{
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
+/// Tells a child (or a load generator) its parent's pid, so it can tell when it is orphaned.
+pub const PARENT_PID_VAR: &str = "CASEBOOK_PARENT_PID";
+
+/// In a process the harness started: asks the kernel to kill it when the parent named by
+/// [`PARENT_PID_VAR`] dies, so nothing outlives a harness killed outright.
+pub fn die_with_starter() {
+    let parent: Option<i32> = std::env::var(PARENT_PID_VAR).ok().and_then(|p| p.parse().ok());
+    crate::procfs::die_with_parent(parent);
+}
+
 /// Makes Ctrl-C (and SIGTERM) set a flag that every wait loop checks, so the run stops within
 /// milliseconds, stops its child's group, and removes its files instead of dying mid-write.
 pub fn install_interrupt_handler() {

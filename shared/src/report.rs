@@ -280,7 +280,9 @@ impl Report {
         (count(Outcome::Held), count(Outcome::DidNotHold), count(Outcome::Inconclusive))
     }
 
-    /// Assembles the report from the records; verdicts and claims are added by the caller.
+    /// Assembles the report from the records: every row's summaries, merged histograms,
+    /// notes, gain over its baseline and split runs. The harness's checks and verdicts are
+    /// added by [`crate::verdicts::judge`], the case's claims by the caller.
     pub fn build(
         info: &CaseInfo,
         env: Machine,
@@ -330,9 +332,6 @@ impl Report {
         };
         add_baseline_gains(&mut report);
         flag_clusters(&mut report);
-        report.correctness = crate::verdicts::check_digests(&report);
-        report.verdicts = crate::verdicts::speed_verdicts(&report);
-        report.verdicts.extend(crate::verdicts::sweep_verdicts(&report));
         report
     }
 

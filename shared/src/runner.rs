@@ -21,11 +21,11 @@ use anyhow::{Context, anyhow};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::{
-    child::{CHILD_FLAG, ChildSpec, PARENT_PID_VAR},
+    child::{CHILD_FLAG, ChildSpec},
     figure::PEAK_THREADS,
     fixture::Owned,
     plan::{Plan, Point, Table},
-    process::{self, interrupted},
+    process::{self, PARENT_PID_VAR, interrupted},
     procfs,
     record::RunRecord,
     report::Records,

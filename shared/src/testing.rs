@@ -109,6 +109,9 @@ impl ReportBuilder {
             })
             .collect();
         let repeat = 5;
-        Report::build(self.info, Machine::fixed(), Preset::Default, repeat, self.params, self.tables, records)
+        let mut report =
+            Report::build(self.info, Machine::fixed(), Preset::Default, repeat, self.params, self.tables, records);
+        crate::verdicts::judge(&mut report);
+        report
     }
 }

@@ -10,6 +10,14 @@ use crate::{
     sweep,
 };
 
+/// Adds the harness's own findings to a freshly built report: the digest checks, the best
+/// row of each table, and what each sweep says.
+pub fn judge(report: &mut Report) {
+    report.correctness = check_digests(report);
+    report.verdicts = speed_verdicts(report);
+    report.verdicts.extend(sweep_verdicts(report));
+}
+
 /// Every row of a table whose digests must agree reports one digest, the same for all rows
 /// that ran. A skipped row is named, and never counted as agreeing.
 pub fn check_digests(report: &Report) -> Correctness {
