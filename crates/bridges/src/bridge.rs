@@ -246,11 +246,13 @@ impl Prepared {
         let cpu_before = process_cpu();
         let start = Instant::now();
         self.ctl.gate.open();
-        let consumer = consumer.join(self.runtime.as_ref())?;
-        let reports =
-            producers.into_iter().map(|p| p.join(self.runtime.as_ref())).collect::<anyhow::Result<Vec<_>>>()?;
+        let consumer = consumer.join(self.runtime.as_ref());
+        // Every producer is joined even if the consumer failed: none may outlive the row.
+        let reports: Vec<_> = producers.into_iter().map(|p| p.join(self.runtime.as_ref())).collect();
         let elapsed = start.elapsed();
         let cpu = process_cpu().saturating_sub(cpu_before);
+        let consumer = consumer?;
+        let reports = reports.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
         let sent: Vec<u64> = reports.iter().map(|r| r.sent).collect();
         Ok(BridgeOutcome {
             spec: self.spec,
