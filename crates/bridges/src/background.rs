@@ -117,6 +117,15 @@ impl Ledger {
     }
 }
 
+/// Whether the program has written that its `main` is returning.
+pub fn main_has_returned(path: &Path) -> anyhow::Result<bool> {
+    let mut flag = [0u8; 4];
+    File::open(path)
+        .and_then(|file| file.read_exact_at(&mut flag, 12))
+        .with_context(|| format!("cannot read the job ledger {}", path.display()))?;
+    Ok(u32::from_le_bytes(flag) == 1)
+}
+
 /// What the ledger says once the program is gone.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobTally {

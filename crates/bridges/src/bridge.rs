@@ -20,7 +20,6 @@ use crate::{
     books::{Delivery, Envelope, Msg, Tracked},
     channels::{AsyncRecv, AsyncSend, Capacity, Channel, Direction, Side, SyncRecv, SyncSend, unsupported},
     ends::{Consumer, Control, ProducerReport, consume_async, consume_blocking, produce_async, produce_blocking},
-    guard::process_cpu,
 };
 
 pub use crate::ends::latency_histogram;
@@ -54,9 +53,8 @@ pub struct BridgeOutcome {
     pub delivery: Delivery,
     /// Send-to-receive time of the stamped messages, in nanoseconds.
     pub latency_ns: Histogram<u64>,
+    /// From the gate opening to the last producer joined.
     pub elapsed: Duration,
-    /// CPU time of the whole process (every thread) over the measured region.
-    pub cpu: Duration,
     /// Sends that failed because the receiver was gone; each producer stops at its first.
     pub refused: u64,
     /// Messages the channel still held when its receiver was dropped, and dropped with it.
@@ -70,10 +68,6 @@ pub struct BridgeOutcome {
 impl BridgeOutcome {
     pub fn messages_per_s(&self) -> f64 {
         self.delivery.received as f64 / self.elapsed.as_secs_f64().max(1e-9)
-    }
-
-    pub fn cpu_ns_per_message(&self) -> f64 {
-        self.cpu.as_nanos() as f64 / self.delivery.received.max(1) as f64
     }
 
     /// Every message is accounted for: received once and in order, or (consumer dropped)
@@ -243,14 +237,12 @@ impl Prepared {
         let consumer = self.consumer.take().context("a row executes once")?;
         let producers = mem::take(&mut self.producers);
         self.ctl.gate.wait_for_arrivals(producers.len() + 1);
-        let cpu_before = process_cpu();
         let start = Instant::now();
         self.ctl.gate.open();
         let consumer = consumer.join(self.runtime.as_ref());
         // Every producer is joined even if the consumer failed: none may outlive the row.
         let reports: Vec<_> = producers.into_iter().map(|p| p.join(self.runtime.as_ref())).collect();
         let elapsed = start.elapsed();
-        let cpu = process_cpu().saturating_sub(cpu_before);
         let consumer = consumer?;
         let reports = reports.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
         let sent: Vec<u64> = reports.iter().map(|r| r.sent).collect();
@@ -259,7 +251,6 @@ impl Prepared {
             delivery: consumer.books.close(&sent),
             latency_ns: consumer.latency_ns,
             elapsed,
-            cpu,
             refused: reports.iter().filter(|r| r.refused).count() as u64,
             discarded: self.ctl.discarded.load(Ordering::Relaxed),
             peak_depth: self.ctl.queue_limit.map(|_| self.ctl.peak_depth.load(Ordering::Relaxed)),

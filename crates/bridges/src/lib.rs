@@ -42,15 +42,178 @@
 //! it. [`background`]: jobs handed off as detached threads, detached tasks, scoped threads or
 //! a `JoinSet`, and how many of them were lost or cut short when `main` returned, counted
 //! from a ledger file that outlives the program.
+//!
+//! The harness layer: [`params`] (options and sizes), [`plan`] (the tables), [`run`] (one
+//! run, the program the fire-and-forget rows start as a load generator, and the minimal
+//! loops timed at set-up), [`figures`] (what a run records), [`accounting`] (the books every
+//! run must balance), [`findings`] (one function per claim) and [`verdicts`].
 
+pub mod accounting;
 pub mod background;
 pub mod book;
 pub mod books;
 pub mod bridge;
 pub mod channels;
 mod ends;
+pub mod figures;
+pub mod findings;
 pub mod gate;
 pub mod guard;
 pub mod listings;
 pub mod mixing;
+pub mod params;
+pub mod plan;
 pub mod raw;
+pub mod run;
+pub mod verdicts;
+
+use std::path::Path;
+
+use casebook::{
+    Case, CaseInfo, ClaimId, ClaimResult, Ctx, GenCtx, LoadSpec, Model, Needs, Plan, Point, Preset, Report, Setup,
+    Table, UsageError, Variant,
+};
+
+use crate::{background::Background, book::Listing, channels::Channel, mixing::Mixing};
+pub use crate::{
+    params::{Args, Params, RowSpec},
+    run::Shared,
+};
+
+pub struct Bridges;
+
+const fn variant(name: &'static str, model: Model, why: &'static str) -> Variant {
+    Variant { name, model, why }
+}
+
+impl Case for Bridges {
+    type Args = Args;
+    type Params = Params;
+    type Shared = Shared;
+
+    const INFO: CaseInfo = CaseInfo {
+        name: "bridges",
+        question: env!("CARGO_PKG_DESCRIPTION"),
+        claims: &[
+            ClaimId::SameStream,
+            ClaimId::HybridCoordination,
+            ClaimId::ChannelCapacity,
+            ClaimId::NoNeedlessMixing,
+            ClaimId::ThreadsFireForget,
+            ClaimId::StructuredConcurrency,
+        ],
+        variants: &[
+            variant(
+                Listing::TaskProducer.name(),
+                Model::Async,
+                "the book's listing 17-40: both sources as tokio tasks",
+            ),
+            variant(
+                Listing::ThreadProducer.name(),
+                Model::Hybrid,
+                "listing 17-41: the intervals source as an OS thread, the swap the book says changes nothing",
+            ),
+            variant(
+                Listing::ThreadSenders.name(),
+                Model::Hybrid,
+                "listing 17-42's shape: both sources as threads sending over async channels",
+            ),
+            variant(
+                Listing::TaskBounded.name(),
+                Model::Async,
+                "the fix: a bounded channel whose send waits for room, so the consumer paces the task",
+            ),
+            variant(
+                Listing::ThreadBounded.name(),
+                Model::Hybrid,
+                "the fix with the thread: blocking_send into a bounded channel",
+            ),
+            variant(
+                Channel::Flume.name(),
+                Model::Hybrid,
+                "one channel whose ends both block and await: serves every direction",
+            ),
+            variant(
+                Channel::TokioMpsc.name(),
+                Model::Async,
+                "the async channel most code already has, with blocking_send/blocking_recv for threads",
+            ),
+            variant(Channel::StdMpsc.name(), Model::Threads, "the standard library's channel: thread to thread only"),
+            variant(
+                Channel::Crossbeam.name(),
+                Model::Threads,
+                "the usual fast choice between threads: thread to thread only",
+            ),
+            variant(Mixing::DirectCall.name(), Model::Async, "native: a cheap sync call made directly in async code"),
+            variant(Mixing::BlockInPlace.name(), Model::Hybrid, "each call wrapped in block_in_place, just in case"),
+            variant(
+                Mixing::SpawnBlocking.name(),
+                Model::Hybrid,
+                "each call sent to the blocking pool with spawn_blocking",
+            ),
+            variant(Mixing::AsyncAwait.name(), Model::Async, "native: an async API awaited from async code"),
+            variant(
+                Mixing::BlockOnPerCall.name(),
+                Model::Hybrid,
+                "the async API called from sync code, one Handle::block_on per call",
+            ),
+            variant(
+                Background::DetachedThread.name(),
+                Model::Threads,
+                "std::thread::spawn with the handle dropped: fire and forget",
+            ),
+            variant(Background::DetachedTask.name(), Model::Async, "tokio::spawn with the handle dropped"),
+            variant(
+                Background::ThreadScope.name(),
+                Model::Threads,
+                "std::thread::scope: every job joined before main goes on",
+            ),
+            variant(Background::JoinSet.name(), Model::Async, "a JoinSet drained before main returns"),
+        ],
+    };
+
+    fn params(args: &Args, preset: Preset) -> Result<Params, UsageError> {
+        params::resolve(args, preset)
+    }
+
+    /// The most threads one run holds: the detached and scoped forms run up to one thread
+    /// per job at once, each with the default stack.
+    fn needs(params: &Params, variants: &[&'static Variant]) -> Needs {
+        let threads_per_job = [Background::DetachedThread, Background::ThreadScope]
+            .iter()
+            .any(|f| variants.iter().any(|v| v.name == f.name()));
+        if threads_per_job {
+            Needs::default().threads("the fire-and-forget jobs' threads", u64::from(params.jobs.jobs) + 16)
+        } else {
+            Needs::default()
+        }
+    }
+
+    fn plan(params: &Params, variants: &[&'static Variant]) -> Vec<Table> {
+        plan::tables(params, variants)
+    }
+
+    fn setup(params: &Params, plan: &mut Plan, _dir: &Path) -> anyhow::Result<Setup<Shared>> {
+        Ok(Setup::new(run::time_minimal_loops(params, plan)?))
+    }
+
+    fn run(params: &Params, shared: &Shared, point: &Point, ctx: &mut Ctx) -> anyhow::Result<()> {
+        run::run(params, shared, point, ctx)
+    }
+
+    fn load(params: &Params, _shared: &Shared, spec: &LoadSpec, generator: &mut GenCtx) -> anyhow::Result<()> {
+        run::program(params, spec, generator)
+    }
+
+    fn claims(params: &Params, report: &Report) -> Vec<ClaimResult> {
+        findings::claims(params, report)
+    }
+
+    fn verdicts(_params: &Params, report: &Report) -> Vec<String> {
+        verdicts::verdicts(report)
+    }
+
+    fn check(_params: &Params, report: &Report) -> Vec<String> {
+        accounting::check(report)
+    }
+}

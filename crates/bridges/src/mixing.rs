@@ -20,8 +20,6 @@ use tokio::{
     sync::{mpsc, oneshot},
 };
 
-use crate::guard::process_cpu;
-
 /// The forms of table 3a.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -76,16 +74,11 @@ pub struct MixOutcome {
     /// The wrapping sum of every call's answer: equal across variants or something is wrong.
     pub sum: u64,
     pub elapsed: Duration,
-    pub cpu: Duration,
 }
 
 impl MixOutcome {
     pub fn ns_per_call(&self) -> f64 {
         self.elapsed.as_nanos() as f64 / f64::from(self.calls.max(1))
-    }
-
-    pub fn cpu_ns_per_call(&self) -> f64 {
-        self.cpu.as_nanos() as f64 / f64::from(self.calls.max(1))
     }
 
     pub fn digest(&self) -> String {
@@ -157,13 +150,12 @@ impl Prepared {
         let runtime = self.runtime.as_ref().context("a row executes once")?;
         let calls = self.spec.calls as usize;
         let (records, client) = (Arc::clone(&self.records), self.client.clone());
-        let cpu_before = process_cpu();
         let start = Instant::now();
         let sum = match self.kind {
             Mixing::BlockOnPerCall => block_on_per_call(runtime, &client, calls)?,
             kind => runtime.block_on(runtime.spawn(in_async_code(kind, records, client, calls)))??,
         };
-        Ok(MixOutcome { calls: self.spec.calls, sum, elapsed: start.elapsed(), cpu: process_cpu() - cpu_before })
+        Ok(MixOutcome { calls: self.spec.calls, sum, elapsed: start.elapsed() })
     }
 }
 

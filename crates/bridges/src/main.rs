@@ -1,0 +1,3 @@
+fn main() {
+    casebook::main::<bridges::Bridges>()
+}

@@ -1,0 +1,307 @@
+//! The tables: the book's example (as printed, and left running), the bridge matrix (one
+//! sweep over capacity per direction, and a many-producer table), needless mixing (one
+//! table per direction of the call) and fire-and-forget.
+
+use casebook::{Axis, Column, Measure, PlotSpec, Primary, Row, Table, Variant};
+
+use crate::{
+    background::Background,
+    book::Listing,
+    channels::{Capacity, Channel, Direction, unsupported},
+    figures::*,
+    mixing::Mixing,
+    params::{Params, RowSpec},
+};
+
+pub const BOOK: &str = "book";
+pub const DRIFT: &str = "drift";
+pub const THREAD_TO_THREAD: &str = "thread-to-thread";
+pub const THREAD_TO_TASK: &str = "thread-to-task";
+pub const TASK_TO_THREAD: &str = "task-to-thread";
+pub const TASK_TO_TASK: &str = "task-to-task";
+pub const MANY_PRODUCERS: &str = "many-producers";
+pub const SYNC_FROM_ASYNC: &str = "sync-from-async";
+pub const ASYNC_FROM_SYNC: &str = "async-from-sync";
+pub const FIRE_AND_FORGET: &str = "fire-and-forget";
+
+/// The capacity the harness-overhead bar and the many-producer table use.
+pub const REFERENCE_CAPACITY: usize = 1024;
+
+/// The matrix table of one direction.
+pub fn matrix_table(direction: Direction) -> &'static str {
+    match direction {
+        Direction::THREAD_TO_THREAD => THREAD_TO_THREAD,
+        Direction::THREAD_TO_TASK => THREAD_TO_TASK,
+        Direction::TASK_TO_THREAD => TASK_TO_THREAD,
+        _ => TASK_TO_TASK,
+    }
+}
+
+/// The channel each direction's rows are compared against: the standard library's between
+/// threads, tokio's (the async channel most code already has) wherever a task is involved.
+pub fn matrix_baseline(direction: Direction) -> Channel {
+    if direction == Direction::THREAD_TO_THREAD { Channel::StdMpsc } else { Channel::TokioMpsc }
+}
+
+/// The listings the drift table runs: one of each producer form, unbounded and bounded.
+/// `thread-senders` is left out: its intervals source is `thread-producer`'s.
+pub const DRIFT_LISTINGS: [Listing; 4] =
+    [Listing::TaskProducer, Listing::ThreadProducer, Listing::TaskBounded, Listing::ThreadBounded];
+
+fn selected<'a>(variants: &'a [&'static Variant], name: &str) -> Option<&'a &'static Variant> {
+    variants.iter().find(|v| v.name == name)
+}
+
+pub fn tables(params: &Params, variants: &[&'static Variant]) -> Vec<Table> {
+    let mut tables = vec![book(params, variants), drift(params, variants)];
+    tables.extend(Direction::ALL.into_iter().map(|d| matrix(params, variants, d)));
+    tables.push(many_producers(params, variants));
+    tables.push(mixing(
+        params,
+        variants,
+        SYNC_FROM_ASYNC,
+        &[Mixing::DirectCall, Mixing::BlockInPlace, Mixing::SpawnBlocking],
+    ));
+    tables.push(mixing(params, variants, ASYNC_FROM_SYNC, &[Mixing::AsyncAwait, Mixing::BlockOnPerCall]));
+    tables.push(fire_and_forget(params, variants));
+    tables.retain(|t| !t.rows.is_empty());
+    tables
+}
+
+fn book(params: &Params, variants: &[&'static Variant]) -> Table {
+    let pace = &params.book;
+    let mut table = Table::new(
+        BOOK,
+        &format!(
+            "The book's example as printed: intervals every {:?}, throttled to one per {:?}, take({})",
+            pace.interval, pace.throttle, pace.take
+        ),
+    );
+    for listing in Listing::ALL {
+        if let Some(v) = selected(variants, listing.name()) {
+            table.rows.push(Row::new(v, RowSpec::Book { listing }));
+        }
+    }
+    table.baseline_if_present(Listing::TaskProducer.name());
+    // Fewer is better: every interval made beyond those taken was work for nothing.
+    table.primary = Primary::lower(INTERVALS_MADE);
+    table.columns = vec![
+        Column::new("letters seen", LETTERS_SEEN),
+        Column::new("intervals seen", INTERVALS_SEEN),
+        Column::new("timeouts", TIMEOUTS),
+        Column::new("intervals made", INTERVALS_MADE),
+        Column::new("left in the queue", LEFT_QUEUED),
+        Column::p50(INTERVAL_AGE),
+        Column::max(INTERVAL_AGE),
+        Column::wall(),
+        Column::peak_threads(),
+    ];
+    table.repeat = Some(params.repeat.book);
+    table.note = format!(
+        "The digest is each source's items as the consumer saw them: letters a.. and intervals 1.. in order, none skipped, and {} items in all; which items land in the first {} depends on the scheduler, so the counts are columns. intervals made: sent into the channel by the producer; left in the queue: made but never taken when take() ended the stream. interval age: from the producer's send to the item leaving the channel.",
+        pace.take, pace.take
+    );
+    table
+}
+
+fn drift(params: &Params, variants: &[&'static Variant]) -> Table {
+    let mut table = Table::new(
+        DRIFT,
+        &format!(
+            "The same consumer left running for {:?}, each interval carrying {} bytes; the bounded forms at capacity {}",
+            params.drift_for, params.drift.payload_bytes, params.fix_capacity
+        ),
+    );
+    for listing in DRIFT_LISTINGS {
+        if let Some(v) = selected(variants, listing.name()) {
+            table.rows.push(Row::new(v, RowSpec::Drift { listing }));
+        }
+    }
+    table.baseline_if_present(Listing::TaskProducer.name());
+    table.primary = Primary::lower(INTERVALS_MADE);
+    table.columns = vec![
+        Column::new("intervals made", INTERVALS_MADE),
+        Column::new("intervals taken", INTERVALS_TAKEN),
+        Column::new("left in the queue", LEFT_QUEUED),
+        Column::new("queue growth", QUEUE_GROWTH),
+        Column::new("RSS growth", RSS_GROWTH),
+        Column::p50(INTERVAL_AGE),
+        Column::max(INTERVAL_AGE),
+        Column::new("hit the guard", GUARD_HIT),
+        Column::peak_rss(),
+    ];
+    table.repeat = Some(params.repeat.drift);
+    table.note = format!(
+        "No take(): the consumer runs for {:?}. queue growth: intervals left in the queue per second of the run. RSS growth: resident memory just before the queue was dropped, less at the start. The memory guard stops an unbounded producer at {}.",
+        params.drift_for, params.guard.set_by
+    );
+    table
+}
+
+fn matrix_columns(direction: Option<Direction>) -> Vec<Column> {
+    let mut columns = vec![
+        Column::new("messages/s (median ±MAD)", MESSAGES_PER_S).with_spread(),
+        Column::vs_baseline("vs baseline"),
+        Column::p50(LATENCY),
+        Column::p99(LATENCY),
+        Column::new("CPU/message", CPU_PER_MESSAGE),
+        // The harness shows a row's variant and axis value, not its label: an unbounded row's
+        // capacity cell is empty, and this column, which only unbounded rows have, names it.
+        Column::new("unbounded: peak queue", PEAK_DEPTH),
+        Column::peak_rss(),
+        Column::voluntary_switches(),
+        Column::involuntary_switches(),
+    ];
+    if direction == Some(Direction::THREAD_TO_THREAD) {
+        columns.push(Column::new("minimal loop", MINIMAL_LOOP));
+    }
+    columns
+}
+
+fn bridge_row(variant: &Variant, channel: Channel, direction: Direction, capacity: Capacity, producers: u32) -> Row {
+    let spec = RowSpec::Bridge { channel, direction, capacity, producers };
+    let row = match capacity {
+        Capacity::Bounded(n) => Row::at(variant, n as f64, spec),
+        // Unbounded has no place on the capacity axis: a row of its own, named for it.
+        Capacity::Unbounded => Row { label: format!("{} unbounded", variant.name), ..Row::new(variant, spec) },
+    };
+    match unsupported(channel, direction, capacity) {
+        Some(why) => row.skip(why),
+        None => row,
+    }
+}
+
+fn matrix(params: &Params, variants: &[&'static Variant], direction: Direction) -> Table {
+    let mut table = Table::new(
+        matrix_table(direction),
+        &format!(
+            "{direction}: {} messages of 16 bytes, one producer, one consumer, by channel capacity",
+            params.messages
+        ),
+    );
+    for channel in Channel::ALL {
+        let Some(v) = selected(variants, channel.name()) else { continue };
+        if direction != Direction::THREAD_TO_THREAD && !channel.bridges_tasks() {
+            // One skipped row says it for every capacity.
+            let why = unsupported(channel, direction, Capacity::Unbounded).unwrap_or_default();
+            let spec = RowSpec::Bridge { channel, direction, capacity: Capacity::Unbounded, producers: 1 };
+            table.rows.push(Row::new(v, spec).skip(why));
+            continue;
+        }
+        for capacity in &params.capacities {
+            table.rows.push(bridge_row(v, channel, direction, *capacity, 1));
+        }
+    }
+    table.baseline_if_present(matrix_baseline(direction).name());
+    table.axis = Some(Axis::new("capacity").log());
+    table.primary = Primary::higher(MESSAGES_PER_S);
+    table.columns = matrix_columns(Some(direction));
+    table.plots = vec![PlotSpec::log_y(MESSAGES_PER_S), PlotSpec::quantiles(LATENCY), PlotSpec::log_y(CPU_PER_MESSAGE)];
+    table.repeat = Some(params.repeat.matrix);
+    table.note = format!(
+        "Rows with no capacity are the unbounded channels. The digest: every message sent arrived exactly once, in order per producer. latency: send to receive of one message in {} (stamped by the producer, read by the consumer on one clock). CPU/message: user and system time of the whole process over the measured region. peak queue: unbounded rows, the deepest queue a producer saw (checked every {} messages). Unbounded rows run under a memory guard of {}.{}",
+        crate::books::STAMP_EVERY,
+        crate::guard::CHECK_EVERY,
+        params.guard.set_by,
+        if direction == Direction::THREAD_TO_THREAD {
+            " minimal loop: the same channel at bounded(1024) driven by the smallest loop that moves the same messages, timed in the parent before any run (the harness-overhead reference)."
+        } else {
+            ""
+        }
+    );
+    table
+}
+
+fn many_producers(params: &Params, variants: &[&'static Variant]) -> Table {
+    let mut table = Table::new(
+        MANY_PRODUCERS,
+        &format!(
+            "{} producers, one consumer: {} messages in all, capacity {REFERENCE_CAPACITY}",
+            params.producers, params.messages
+        ),
+    );
+    for channel in Channel::ALL {
+        let Some(v) = selected(variants, channel.name()) else { continue };
+        for direction in Direction::ALL {
+            if unsupported(channel, direction, Capacity::Bounded(REFERENCE_CAPACITY)).is_some() {
+                continue;
+            }
+            let spec = RowSpec::Bridge {
+                channel,
+                direction,
+                capacity: Capacity::Bounded(REFERENCE_CAPACITY),
+                producers: params.producers,
+            };
+            table.rows.push(Row { label: format!("{} {direction}", v.name), ..Row::new(v, spec) });
+        }
+    }
+    table.primary = Primary::higher(MESSAGES_PER_S);
+    // The direction is a note because the harness shows a row's variant, not its label.
+    table.columns = vec![Column::note("direction", DIRECTION)];
+    table.columns.extend(matrix_columns(None).into_iter().filter(|c| !matches!(c.measure, Measure::VsBaseline)));
+    table.columns.retain(|c| c.measure != PEAK_DEPTH.into());
+    table.repeat = Some(params.repeat.matrix);
+    table.note = "Rows are a channel and a direction; std-mpsc and crossbeam have thread-to-thread rows only. Columns as in the single-producer tables.".into();
+    table
+}
+
+fn mixing(params: &Params, variants: &[&'static Variant], id: &str, forms: &[Mixing]) -> Table {
+    let title = if id == SYNC_FROM_ASYNC {
+        format!(
+            "A sync call from async code: a checksum of {} bytes, {} calls",
+            params.mix.record_bytes, params.mix.calls
+        )
+    } else {
+        format!("An async call from sync code: the same checksum asked of a service task, {} calls", params.mix.calls)
+    };
+    let mut table = Table::new(id, &title);
+    for form in forms {
+        if let Some(v) = selected(variants, form.name()) {
+            table.rows.push(Row::new(v, RowSpec::Mixing { form: *form }));
+        }
+    }
+    table.baseline_if_present(forms[0].native().name());
+    table.primary = Primary::lower(PER_CALL);
+    table.columns = vec![
+        Column::new("per call (median ±MAD)", PER_CALL).with_spread(),
+        Column::vs_baseline("vs native"),
+        Column::new("CPU per call", CPU_PER_CALL),
+        Column::cores_busy(),
+        Column::peak_threads(),
+        Column::voluntary_switches(),
+    ];
+    table.repeat = Some(params.repeat.mixing);
+    table.note = "The digest is the sum of every call's answer. per call: wall time of the measured region over the calls; CPU per call: user and system time of the whole process (the blocking pool's threads included) over the calls.".into();
+    table
+}
+
+fn fire_and_forget(params: &Params, variants: &[&'static Variant]) -> Table {
+    let jobs = &params.jobs;
+    let mut table = Table::new(
+        FIRE_AND_FORGET,
+        &format!(
+            "Fire-and-forget: {} jobs of {} steps of {:?}, one handed off every {:?}, then main returns",
+            jobs.jobs, jobs.steps, jobs.step, jobs.submit_every
+        ),
+    );
+    for form in Background::ALL {
+        if let Some(v) = selected(variants, form.name()) {
+            table.rows.push(Row::new(v, RowSpec::Background { form }));
+        }
+    }
+    table.digests_must_agree = false;
+    table.primary = Primary::higher(COMPLETED);
+    table.columns = vec![
+        Column::new("completed", COMPLETED),
+        Column::new("cut short", CUT_SHORT),
+        Column::new("never started", NEVER_STARTED),
+        Column::new("lost", LOST),
+        Column::p50(HAND_OFF),
+        Column::new("shutdown wait", SHUTDOWN_WAIT),
+        Column::new("CPU per job", CPU_PER_JOB),
+        Column::new("program's peak threads", casebook::figure::LOADGEN_PEAK_THREADS),
+    ];
+    table.repeat = Some(params.repeat.background);
+    table.note = "The program runs in a process of its own (the case's load generator) and writes a ledger file that outlives it: each job records its start and every step with pwrite. Counted after the process exited: completed (every step written), cut short (started, not finished), never started. hand off: the spawn call. shutdown wait: from the last hand-off until main returned. CPU per job: the program's CPU time from its start to its exit, over the jobs.".into();
+    table
+}

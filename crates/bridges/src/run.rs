@@ -1,0 +1,231 @@
+//! One run of one row, the fire-and-forget program (the load generator's body), and the
+//! minimal loops the set-up times. Each run builds its threads, tasks and runtime first;
+//! only the work is inside `ctx.measure`, and the teardown (joins, runtime shutdown) after it.
+
+use std::{
+    path::PathBuf,
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use casebook::{Ctx, GenCtx, LoadSpec, Plan, Point, figure};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    background::{self, Background, JobTally, Ledger},
+    book::{self, Listing, Mode, StreamSpec},
+    books::Msg,
+    bridge::{self, BridgeSpec},
+    channels::{Capacity, Channel, Direction},
+    figures::*,
+    listings::Tick,
+    mixing::{self, Mixing},
+    params::{Params, RowSpec},
+    plan::{REFERENCE_CAPACITY, THREAD_TO_THREAD},
+    raw,
+};
+
+/// What the set-up hands every run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Shared {
+    /// Messages per second of each channel's minimal loop, timed in the parent before any
+    /// run (median of [`MINIMAL_LOOP_RUNS`]); only for channels whose reference row runs.
+    pub minimal_loop: Vec<(Channel, f64)>,
+}
+
+/// Timed runs of each minimal loop, after one untimed warm-up: the median of many short
+/// runs, as the row's figure is the median of its runs.
+pub const MINIMAL_LOOP_RUNS: usize = 11;
+
+/// Times the minimal loop of every channel whose thread-to-thread bounded(1024) row is
+/// planned. It runs here, in the parent, before any child exists: outside the harness's
+/// child processes, its sampling and its measured region, which is what the reference is for.
+pub fn time_minimal_loops(params: &Params, plan: &Plan) -> anyhow::Result<Shared> {
+    let mut shared = Shared::default();
+    let messages = u32::try_from(params.messages).context("too many messages for one producer")?;
+    for channel in Channel::ALL {
+        let reference = |t: &casebook::Table, r: &casebook::Row| {
+            t.id == THREAD_TO_THREAD && r.variant == channel.name() && r.axis_value == Some(REFERENCE_CAPACITY as f64)
+        };
+        if !plan.runs_any(reference) {
+            continue;
+        }
+        raw::minimal_loop(channel, messages)?;
+        let mut rates = (0..MINIMAL_LOOP_RUNS)
+            .map(|_| Ok(params.messages as f64 / raw::minimal_loop(channel, messages)?.as_secs_f64().max(1e-9)))
+            .collect::<anyhow::Result<Vec<f64>>>()?;
+        rates.sort_by(f64::total_cmp);
+        shared.minimal_loop.push((channel, rates[rates.len() / 2]));
+    }
+    Ok(shared)
+}
+
+pub fn run(params: &Params, shared: &Shared, point: &Point, ctx: &mut Ctx) -> anyhow::Result<()> {
+    match point.decode::<RowSpec>()? {
+        RowSpec::Book { listing } => stream(params, listing, Mode::Book, ctx),
+        RowSpec::Drift { listing } => {
+            let sample_every = (params.drift_for / 20).clamp(Duration::from_millis(10), Duration::from_secs(1));
+            stream(params, listing, Mode::Drift { run_for: params.drift_for, sample_every }, ctx)
+        }
+        RowSpec::Bridge { channel, direction, capacity, producers } => {
+            let per_producer = u32::try_from(params.messages / u64::from(producers)).context("too many messages")?;
+            let queue_limit = params.guard.max_items(size_of::<Msg>() as u64);
+            let spec =
+                BridgeSpec { channel, direction, capacity, producers, per_producer, drop_after: None, queue_limit };
+            bridge(shared, spec, ctx)
+        }
+        RowSpec::Mixing { form } => mix(params, form, ctx),
+        RowSpec::Background { form } => fire_and_forget(params, form, ctx),
+    }
+}
+
+/// User plus system CPU of the measured region, as the harness recorded it.
+fn measured_cpu(ctx: &Ctx) -> f64 {
+    let recorded = ctx.recorded();
+    recorded.figure(figure::USER_CPU).unwrap_or(0.0) + recorded.figure(figure::SYSTEM_CPU).unwrap_or(0.0)
+}
+
+fn stream(params: &Params, listing: Listing, mode: Mode, ctx: &mut Ctx) -> anyhow::Result<()> {
+    let pace = if mode == Mode::Book { params.book } else { params.drift };
+    let item_bytes = (size_of::<Tick>() + pace.payload_bytes) as u64;
+    let spec = StreamSpec {
+        listing,
+        pace,
+        mode,
+        capacity: params.fix_capacity,
+        queue_limit: params.guard.max_items(item_bytes),
+    };
+    let mut prepared = book::prepare(&spec)?;
+    let outcome = ctx.measure(|| prepared.execute())?;
+    drop(prepared);
+    let books = &outcome.books;
+    ctx.figure(LETTERS_SEEN, books.letters.len() as f64);
+    ctx.figure(INTERVALS_SEEN, books.counts.len() as f64);
+    ctx.figure(TIMEOUTS, f64::from(books.message_timeouts + books.interval_timeouts));
+    ctx.figure(INTERVALS_MADE, outcome.produced as f64);
+    ctx.figure(INTERVALS_TAKEN, outcome.taken as f64);
+    ctx.figure(LEFT_QUEUED, outcome.final_depth as f64);
+    ctx.figure(QUEUE_GROWTH, outcome.depth_growth_per_s());
+    ctx.figure(RSS_GROWTH, outcome.rss_end as f64 - outcome.rss_start as f64);
+    ctx.figure(GUARD_HIT, if outcome.guard_hit { 1.0 } else { 0.0 });
+    if outcome.guard_hit {
+        ctx.note(STOPPED_BY, STOPPED_BY_GUARD);
+    }
+    if !books.age_us.is_empty() {
+        ctx.histogram(INTERVAL_AGE, &books.age_us);
+    }
+    ctx.digest(outcome.digest());
+    Ok(())
+}
+
+fn bridge(shared: &Shared, spec: BridgeSpec, ctx: &mut Ctx) -> anyhow::Result<()> {
+    let mut prepared = bridge::prepare(&spec)?;
+    let outcome = ctx.measure(|| prepared.execute())?;
+    drop(prepared);
+    let d = &outcome.delivery;
+    ctx.figure(MESSAGES_PER_S, outcome.messages_per_s());
+    ctx.figure(CPU_PER_MESSAGE, measured_cpu(ctx) * 1e9 / d.received.max(1) as f64);
+    ctx.figure(EXPECTED, spec.total() as f64);
+    ctx.figure(SENT, d.sent as f64);
+    ctx.figure(RECEIVED, d.received as f64);
+    ctx.figure(MISSING, d.missing as f64);
+    ctx.figure(SURPLUS, d.surplus as f64);
+    ctx.figure(LATE, d.late as f64);
+    ctx.figure(EARLY, d.early as f64);
+    ctx.figure(GUARD_HIT, if outcome.guard_hit { 1.0 } else { 0.0 });
+    if let Some(depth) = outcome.peak_depth {
+        ctx.figure(PEAK_DEPTH, depth as f64);
+    }
+    if outcome.guard_hit {
+        ctx.note(STOPPED_BY, STOPPED_BY_GUARD);
+    }
+    if !outcome.latency_ns.is_empty() {
+        ctx.histogram(LATENCY, &outcome.latency_ns);
+    }
+    let reference = spec.direction == Direction::THREAD_TO_THREAD
+        && spec.capacity == Capacity::Bounded(REFERENCE_CAPACITY)
+        && spec.producers == 1;
+    if let Some((_, rate)) = shared.minimal_loop.iter().find(|(c, _)| reference && *c == spec.channel) {
+        ctx.figure(MINIMAL_LOOP, *rate);
+    }
+    if spec.producers > 1 {
+        ctx.note(DIRECTION, spec.direction.to_string());
+    }
+    ctx.digest(d.digest());
+    Ok(())
+}
+
+fn mix(params: &Params, form: Mixing, ctx: &mut Ctx) -> anyhow::Result<()> {
+    let mut prepared = mixing::prepare(form, &params.mix)?;
+    let outcome = ctx.measure(|| prepared.execute())?;
+    drop(prepared);
+    let calls = f64::from(outcome.calls.max(1));
+    ctx.figure(PER_CALL, outcome.ns_per_call());
+    ctx.figure(CPU_PER_CALL, measured_cpu(ctx) * 1e9 / calls);
+    ctx.digest(outcome.digest());
+    Ok(())
+}
+
+/// What the load generator is told: which `main` to play, and where its ledger is.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ProgramSpec {
+    pub form: Background,
+    pub ledger: PathBuf,
+}
+
+/// How long `main` may take before the run gives up on it: the whole program, twice over,
+/// and a minute more for a machine under load.
+fn program_deadline(params: &Params) -> Duration {
+    let jobs = &params.jobs;
+    let main_loop = jobs.submit_every * jobs.jobs;
+    let one_job = jobs.step * jobs.steps;
+    2 * (main_loop + one_job) + Duration::from_secs(60)
+}
+
+fn fire_and_forget(params: &Params, form: Background, ctx: &mut Ctx) -> anyhow::Result<()> {
+    let ledger = ctx.scratch().join("jobs.ledger");
+    Ledger::create(&ledger, params.jobs.jobs)?;
+    let mut program = ctx.start_load(&ProgramSpec { form, ledger: ledger.clone() })?;
+    let deadline = program_deadline(params);
+    // Measured: from `go` until the program's `main` says it is returning.
+    ctx.measure(|| -> anyhow::Result<()> {
+        program.go()?;
+        let start = Instant::now();
+        while !background::main_has_returned(&ledger)? {
+            anyhow::ensure!(start.elapsed() < deadline, "the program's main did not return within {deadline:?}");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Ok(())
+    })?;
+    // Then the process exits, taking whatever it detached with it; the ledger is read after.
+    program.finish(ctx)?;
+    let tally = JobTally::read(&ledger, params.jobs.steps)?;
+    record_tally(ctx, &tally);
+    let cpu = ctx.recorded().figure(figure::LOADGEN_CPU).unwrap_or(0.0);
+    ctx.figure(CPU_PER_JOB, cpu * 1e9 / f64::from(tally.submitted.max(1)));
+    Ok(())
+}
+
+fn record_tally(ctx: &mut Ctx, tally: &JobTally) {
+    ctx.figure(JOBS, f64::from(tally.jobs));
+    ctx.figure(SUBMITTED, f64::from(tally.submitted));
+    ctx.figure(COMPLETED, f64::from(tally.completed));
+    ctx.figure(CUT_SHORT, f64::from(tally.cut_short));
+    ctx.figure(NEVER_STARTED, f64::from(tally.never_started));
+    ctx.figure(LOST, f64::from(tally.lost()));
+    ctx.figure(MAIN_RETURNED, if tally.main_returned { 1.0 } else { 0.0 });
+}
+
+/// The load generator: plays the program's `main` once it is told to go. When this returns,
+/// the generator process ends, as a program does when `main` returns.
+pub fn program(params: &Params, spec: &LoadSpec, generator: &mut GenCtx) -> anyhow::Result<()> {
+    let program: ProgramSpec = spec.decode()?;
+    generator.ready()?;
+    if !generator.wait_go() {
+        return Ok(());
+    }
+    let report = background::program(program.form, &params.jobs, &program.ledger)?;
+    generator.histogram(HAND_OFF, &report.submit_ns)?;
+    generator.figure(SHUTDOWN_WAIT, report.shutdown.as_secs_f64());
+    Ok(())
+}

@@ -1,0 +1,117 @@
+//! The case's own verdicts, beside the harness's: the memory guard's findings, the harness
+//! overhead against the minimal loops, and what the figures add to the framework's closing
+//! advice. Every sentence is built from the report's figures.
+
+use casebook::{Format, Report};
+
+use crate::{
+    background::Background,
+    book::Listing,
+    channels::Channel,
+    figures::*,
+    findings::at,
+    mixing::Mixing,
+    plan::{
+        ASYNC_FROM_SYNC, DRIFT, FIRE_AND_FORGET, REFERENCE_CAPACITY, SYNC_FROM_ASYNC, THREAD_TO_TASK, THREAD_TO_THREAD,
+    },
+};
+
+/// The bar the matrix's reference rows are held to: at most this much slower than the
+/// same channel in a minimal loop outside the harness.
+pub const OVERHEAD_BAR: f64 = 1.1;
+
+pub fn verdicts(report: &Report) -> Vec<String> {
+    let mut verdicts = guard_findings(report);
+    verdicts.extend(harness_overhead(report));
+    verdicts.extend(closing_advice(report));
+    verdicts
+}
+
+/// Rows whose unbounded queue reached the memory guard: the finding, not a failure.
+fn guard_findings(report: &Report) -> Vec<String> {
+    report
+        .rows
+        .iter()
+        .filter_map(|row| {
+            let hits = row.runs.iter().filter(|r| r.figure(GUARD_HIT) == Some(1.0)).count();
+            (hits > 0).then(|| {
+                format!(
+                    "{} / {}: the unbounded queue reached the memory guard in {hits} of {} runs and its producer was stopped there (the finding, not a failure: without the guard it would have kept growing).",
+                    row.table,
+                    row.label,
+                    row.runs.len()
+                )
+            })
+        })
+        .collect()
+}
+
+/// The ratio of each channel's minimal loop to its reference row in the harness.
+fn harness_overhead(report: &Report) -> Option<String> {
+    let mut parts = Vec::new();
+    let mut worst: f64 = 0.0;
+    for channel in Channel::ALL {
+        let Some(row) = report.row(THREAD_TO_THREAD, &at(channel, REFERENCE_CAPACITY)) else { continue };
+        let (Some(harness), Some(minimal)) = (row.median(MESSAGES_PER_S), row.median(MINIMAL_LOOP)) else { continue };
+        let ratio = minimal / harness;
+        worst = worst.max(ratio);
+        parts.push(format!(
+            "{} {} in the harness vs {} in a minimal loop ({})",
+            channel.name(),
+            Format::Rate.show(harness),
+            Format::Rate.show(minimal),
+            Format::Ratio.show(ratio)
+        ));
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    let within = if worst <= OVERHEAD_BAR { "within" } else { "over" };
+    Some(format!(
+        "harness overhead, thread → thread at bounded({REFERENCE_CAPACITY}), minimal loop / harness median: {}; the worst is {within} the {OVERHEAD_BAR}x bar (the minimal loop is timed once, in the parent before the runs; the rows over several runs, interleaved with the others).",
+        parts.join(", ")
+    ))
+}
+
+/// "Start with async, add threads where parallelism pays": what the seams cost here.
+fn closing_advice(report: &Report) -> Option<String> {
+    let hop = report.median(THREAD_TO_TASK, &at(Channel::TokioMpsc, REFERENCE_CAPACITY), CPU_PER_MESSAGE)?;
+    let direct = report.median(SYNC_FROM_ASYNC, Mixing::DirectCall.name(), PER_CALL);
+    let spawn_blocking = report.median(SYNC_FROM_ASYNC, Mixing::SpawnBlocking.name(), PER_CALL);
+    let awaited = report.median(ASYNC_FROM_SYNC, Mixing::AsyncAwait.name(), PER_CALL);
+    let block_on = report.median(ASYNC_FROM_SYNC, Mixing::BlockOnPerCall.name(), PER_CALL);
+    let growth = report.median(DRIFT, Listing::TaskProducer.name(), QUEUE_GROWTH);
+    let lost = |form: Background| report.median(FIRE_AND_FORGET, form.name(), LOST);
+    let mut parts = vec![format!(
+        "adding a thread costs little at the seam when the seam is a channel with a chosen capacity (tokio-mpsc thread → task at {REFERENCE_CAPACITY}: {} of CPU per message)",
+        Format::Nanos.show(hop)
+    )];
+    if let (Some(sb), Some(direct)) = (spawn_blocking, direct) {
+        parts.push(format!(
+            "crossing it per call is what costs: a spawn_blocking per call took {} against {} called directly",
+            Format::Nanos.show(sb),
+            Format::Nanos.show(direct)
+        ));
+    }
+    if let (Some(bo), Some(aw)) = (block_on, awaited) {
+        parts.push(format!(
+            "a block_on per call {} against {} awaited",
+            Format::Nanos.show(bo),
+            Format::Nanos.show(aw)
+        ));
+    }
+    if let Some(growth) = growth {
+        parts.push(format!("an unbounded channel behind a throttle grew by {} items/s", Format::Count.show(growth)));
+    }
+    if let (Some(thread), Some(task), Some(scope), Some(set)) = (
+        lost(Background::DetachedThread),
+        lost(Background::DetachedTask),
+        lost(Background::ThreadScope),
+        lost(Background::JoinSet),
+    ) {
+        parts.push(format!(
+            "and detached work was lost at shutdown ({thread:.0} jobs as detached threads, {task:.0} as detached tasks) where thread::scope and a JoinSet lost {scope:.0} and {set:.0}"
+        ));
+    }
+    Some(format!("\"start with async, add threads where parallelism pays\": {}.", parts.join("; ")))
+}
