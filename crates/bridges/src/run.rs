@@ -33,9 +33,9 @@ pub struct Shared {
     pub minimal_loop: Vec<(Channel, f64)>,
 }
 
-/// Timed runs of each minimal loop, after one untimed warm-up: the median of many short
-/// runs, as the row's figure is the median of its runs.
-pub const MINIMAL_LOOP_RUNS: usize = 11;
+/// Timed runs of each minimal loop, after one untimed warm-up: the median, as the row's
+/// figure is the median of its runs.
+pub const MINIMAL_LOOP_RUNS: usize = 7;
 
 /// Times the minimal loop of every channel whose thread-to-thread bounded(1024) row is
 /// planned. It runs here, in the parent, before any child exists: outside the harness's
@@ -68,7 +68,8 @@ pub fn run(params: &Params, shared: &Shared, point: &Point, ctx: &mut Ctx) -> an
             stream(params, listing, Mode::Drift { run_for: params.drift_for, sample_every }, ctx)
         }
         RowSpec::Bridge { channel, direction, capacity, producers } => {
-            let per_producer = u32::try_from(params.messages / u64::from(producers)).context("too many messages")?;
+            let per_producer =
+                u32::try_from(params.messages_at(capacity) / u64::from(producers)).context("too many messages")?;
             let queue_limit = params.guard.max_items(size_of::<Msg>() as u64);
             let spec =
                 BridgeSpec { channel, direction, capacity, producers, per_producer, drop_after: None, queue_limit };
