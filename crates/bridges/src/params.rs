@@ -112,7 +112,8 @@ pub enum RowSpec {
     Background { form: Background },
 }
 
-const MAX_MESSAGES: u64 = 1 << 32;
+/// One producer's sequence numbers are `u32`s, and the minimal loop moves every message from one.
+const MAX_MESSAGES: u64 = u32::MAX as u64;
 
 /// Rows at capacity 0 and 1 move this many times fewer messages: every message there is a
 /// hand-off (a wake-up of the other side, often a context switch), about ten times the cost

@@ -96,6 +96,7 @@ fn bad_options_exit_2_with_one_line() {
     for args in [
         &["--variants", "nope"][..],
         &["--messages", "0"][..],
+        &["--messages", "5000000000"][..],
         &["--capacities", "lots"][..],
         &["--drift-secs", "0"][..],
         &["--fix-capacity", "0"][..],
