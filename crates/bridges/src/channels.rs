@@ -161,6 +161,7 @@ impl<T: Send + 'static> AsyncRecv<T> for flume::Receiver<T> {
     }
 }
 
+// ANCHOR: tokio_ends
 impl<T: Send + 'static> SyncSend<T> for tokio::sync::mpsc::Sender<T> {
     fn send_blocking(&self, value: T) -> Result<(), T> {
         self.blocking_send(value).map_err(|e| e.0)
@@ -184,6 +185,8 @@ impl<T: Send + 'static> AsyncRecv<T> for tokio::sync::mpsc::Receiver<T> {
         self.recv()
     }
 }
+
+// ANCHOR_END: tokio_ends
 
 // An unbounded tokio sender never waits, so the same non-blocking `send` serves both sides.
 impl<T: Send + 'static> SyncSend<T> for tokio::sync::mpsc::UnboundedSender<T> {

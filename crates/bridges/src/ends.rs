@@ -79,6 +79,7 @@ pub(crate) struct ProducerReport {
     pub(crate) refused: bool,
 }
 
+// ANCHOR: produce_blocking
 pub(crate) fn produce_blocking<E: Envelope, T: SyncSend<E>>(
     tx: T,
     id: u32,
@@ -102,7 +103,9 @@ pub(crate) fn produce_blocking<E: Envelope, T: SyncSend<E>>(
     }
     report
 }
+// ANCHOR_END: produce_blocking
 
+// ANCHOR: produce_async
 pub(crate) async fn produce_async<E: Envelope, T: AsyncSend<E>>(
     tx: T,
     id: u32,
@@ -126,6 +129,7 @@ pub(crate) async fn produce_async<E: Envelope, T: AsyncSend<E>>(
     }
     report
 }
+// ANCHOR_END: produce_async
 
 /// The consumer's side of the books, whichever way it receives.
 pub(crate) struct Consumer {
@@ -140,6 +144,7 @@ impl Consumer {
         Consumer { ctl, books: OrderBooks::new(producers as usize), latency_ns: latency_histogram(), taken: 0 }
     }
 
+    // ANCHOR: take
     /// Books one message; false once the consumer is to drop its receiver.
     #[inline]
     fn take<E: Envelope>(&mut self, envelope: E) -> bool {
@@ -156,6 +161,7 @@ impl Consumer {
         }
         self.ctl.drop_after.is_none_or(|limit| self.taken < limit)
     }
+    // ANCHOR_END: take
 }
 
 /// Nanoseconds from 1 ns to a minute, at 3 significant digits.

@@ -91,6 +91,7 @@ fn consumer_saw(row: &RowReport) -> String {
     format!("{}: {} intervals, {} letters, {} timeouts", row.label, of(INTERVALS_SEEN), of(LETTERS_SEEN), of(TIMEOUTS))
 }
 
+// ANCHOR: capacity_in_the_book
 /// `channel-capacity`, on the book's example: the unbounded queue grows at least as fast as
 /// the consumer takes from it (the producer is not paced), the bounded one stays within its
 /// capacity and one item in the producer's hands.
@@ -125,6 +126,7 @@ fn capacity_in_the_book(params: &Params, report: &Report) -> ClaimResult {
         Ok((Decision::all(decisions), format!("after {:?}: {}", params.drift_for, evidence.join("; "))))
     })
 }
+// ANCHOR_END: capacity_in_the_book
 
 /// `channel-capacity`, in the matrix: capacity 1024 moves at least this many times the
 /// messages per second of capacity 1, run against run, for each direction's baseline channel.

@@ -183,6 +183,7 @@ fn program_deadline(params: &Params) -> Duration {
     2 * (main_loop + one_job) + Duration::from_secs(60)
 }
 
+// ANCHOR: fire_and_forget
 fn fire_and_forget(params: &Params, form: Background, ctx: &mut Ctx) -> anyhow::Result<()> {
     let ledger = ctx.scratch().join("jobs.ledger");
     Ledger::create(&ledger, params.jobs.jobs)?;
@@ -206,6 +207,7 @@ fn fire_and_forget(params: &Params, form: Background, ctx: &mut Ctx) -> anyhow::
     ctx.figure(CPU_PER_JOB, cpu * 1e9 / f64::from(tally.submitted.max(1)));
     Ok(())
 }
+// ANCHOR_END: fire_and_forget
 
 fn record_tally(ctx: &mut Ctx, tally: &JobTally) {
     ctx.figure(JOBS, f64::from(tally.jobs));
