@@ -14,17 +14,25 @@ fn main() {
     let commit = describe_commit(workspace).unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=CASEBOOK_BUILT_FROM={commit}");
     // Rebuild when HEAD moves (a checkout or a commit); watch only files that exist, since a
-    // missing one would make cargo rerun this script on every build.
-    let git = workspace.join(".git");
+    // missing one would make cargo rerun this script on every build. In a linked worktree
+    // `.git` is a file naming the worktree's own git directory, and branch refs live in the
+    // repository's common directory.
+    let dot_git = workspace.join(".git");
+    let git = match std::fs::read_to_string(&dot_git) {
+        Ok(text) => text.strip_prefix("gitdir:").map(|d| workspace.join(d.trim())).unwrap_or(dot_git),
+        Err(_) => dot_git,
+    };
+    let common = std::fs::read_to_string(git.join("commondir")).map(|d| git.join(d.trim())).unwrap_or(git.clone());
     let head = git.join("HEAD");
     if head.is_file() {
         println!("cargo:rerun-if-changed={}", head.display());
         if let Some(reference) =
             std::fs::read_to_string(&head).ok().and_then(|h| h.strip_prefix("ref: ").map(|r| r.trim().to_string()))
         {
-            let path = git.join(reference);
-            if path.is_file() {
-                println!("cargo:rerun-if-changed={}", path.display());
+            for path in [git.join(&reference), common.join(&reference)] {
+                if path.is_file() {
+                    println!("cargo:rerun-if-changed={}", path.display());
+                }
             }
         }
     }

@@ -90,6 +90,17 @@ fn render(
     log_y: bool,
     lines: &[Line],
 ) -> anyhow::Result<()> {
+    // A log axis cannot show zero or less: such points are left out, not pinned to an edge.
+    let lines: Vec<Line> = lines
+        .iter()
+        .map(|l| Line {
+            name: l.name.clone(),
+            points: l.points.iter().copied().filter(|(x, y)| (!log_x || *x > 0.0) && (!log_y || *y > 0.0)).collect(),
+            dashed: l.dashed,
+            colour: l.colour,
+        })
+        .collect();
+    let lines = lines.as_slice();
     let points = || lines.iter().flat_map(|l| l.points.iter().copied());
     let (x_lo, x_hi) = bounds(points().map(|p| p.0), log_x);
     let (y_lo, y_hi) = bounds(points().map(|p| p.1), log_y);

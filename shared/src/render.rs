@@ -128,7 +128,10 @@ impl Report {
         header.extend(table.columns.iter().map(|c| c.header.clone()));
         text.set_header(header);
         for row in self.rows_in(&table.id) {
-            let mut cells = vec![row.variant.clone(), row.model.to_string()];
+            // A sweep shows the variant beside its axis value; elsewhere the label says which
+            // of a variant's rows this is (it is the variant's name unless a case says more).
+            let name = if table.axis.is_some() { &row.variant } else { &row.label };
+            let mut cells = vec![name.clone(), row.model.to_string()];
             if table.axis.is_some() {
                 cells.push(row.axis_value.map(format_count).unwrap_or_default());
             }

@@ -95,6 +95,18 @@ pub fn speed_verdicts(report: &Report) -> Vec<String> {
         });
         let ((winner, best), (second, _)) = (rows[0], rows[1]);
         let (last, worst) = rows[rows.len() - 1];
+        if best == 0.0 || worst == 0.0 {
+            // Ratios to zero mean nothing: name the best and stop there.
+            verdicts.push(format!(
+                "{}: best {} was {} ({}) at {}; a zero figure leaves nothing to compare by ratio.",
+                table.id,
+                measure.name(),
+                winner.label,
+                winner.model,
+                format_value(best, measure.format())
+            ));
+            continue;
+        }
         let is_wall = *measure == Measure::from(WALL);
         let against_baseline = report
             .baseline_of(winner)
