@@ -95,13 +95,17 @@ impl Ctx {
     }
 
     /// Runs `work` as the measured region: wall time, CPU time (user and system, the whole
-    /// process) and context switches are taken around it. Call it exactly once per run.
+    /// process) and context switches are taken around it, and apart from them the CPU time
+    /// of child processes the region started and waited for (a peer tool run as a variant).
+    /// Call it exactly once per run.
     pub fn measure<T>(&mut self, work: impl FnOnce() -> T) -> T {
         let before = procfs::rusage_self();
+        let children_before = procfs::children_cpu_s();
         let start = Instant::now();
         let out = work();
         let wall = start.elapsed().as_secs_f64();
         let after = procfs::rusage_self();
+        self.figure(figure::CHILD_CPU, procfs::children_cpu_s() - children_before);
         let user = after.user_s - before.user_s;
         let system = after.system_s - before.system_s;
         self.figure(figure::WALL, wall);
@@ -187,7 +191,7 @@ impl Ctx {
         if !self.non_finite.is_empty() {
             anyhow::bail!("the case recorded non-finite figures: {}", self.non_finite.join(", "));
         }
-        self.record.figures.insert(figure::PEAK_RSS.key.into(), procfs::rusage_self().max_rss_bytes as f64);
+        self.record.figures.insert(figure::PEAK_RSS.key.into(), procfs::peak_rss_self() as f64);
         Ok(self.record)
     }
 }

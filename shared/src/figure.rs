@@ -154,7 +154,11 @@ pub const USER_CPU: Figure = Figure::new("user_s", Format::Seconds);
 pub const SYSTEM_CPU: Figure = Figure::new("sys_s", Format::Seconds);
 /// CPU time over wall time in the measured region.
 pub const CORES_BUSY: Figure = Figure::new("cores_busy", Format::Cores);
-/// The child's resident-memory high-water mark, for its whole life.
+/// CPU time (user + system) of processes the measured region started and waited for: a
+/// peer tool (b3sum, pgbench) run as a variant. Not part of [`CORES_BUSY`].
+pub const CHILD_CPU: Figure = Figure::new("child_cpu_s", Format::Seconds);
+/// The child's resident-memory high-water mark, for its whole life (`VmHWM`: the process's
+/// own, not the harness's that started it).
 pub const PEAK_RSS: Figure = Figure::new("peak_rss_bytes", Format::Bytes);
 /// The child's thread count, sampled by the parent: a lower bound on the true peak.
 pub const PEAK_THREADS: Figure = Figure::new("peak_threads", Format::Count);

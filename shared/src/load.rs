@@ -391,7 +391,7 @@ impl GenCtx {
         let cost = LoadCost {
             cpu_s: (end.user_s + end.system_s) - (before.user_s + before.system_s),
             wall_s: from.elapsed().as_secs_f64(),
-            peak_rss_bytes: end.max_rss_bytes as f64,
+            peak_rss_bytes: procfs::peak_rss_self() as f64,
             peak_threads: 0.0,
         };
         let result = LoadResult { record: self.record, cost };

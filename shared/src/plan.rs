@@ -380,6 +380,10 @@ pub struct Table {
     pub primary: Primary,
     /// Whether every row must report the same digest (the variants computed the same answer).
     pub digests_must_agree: bool,
+    /// In a sweep whose axis changes the input (a file mix, a dataset size), whether digests
+    /// must agree only among rows at the same axis value rather than across the table.
+    #[serde(default)]
+    pub digests_by_axis: bool,
     /// This table's default number of measured runs (sweeps use fewer); `--repeat` overrides it.
     pub repeat: Option<usize>,
     /// SVG plots `--plots` draws for this table.
@@ -398,6 +402,7 @@ impl Table {
             columns: Column::throughput_set(),
             primary: Primary::default(),
             digests_must_agree: true,
+            digests_by_axis: false,
             repeat: None,
             plots: Vec::new(),
         }

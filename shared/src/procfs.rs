@@ -31,6 +31,34 @@ pub fn rusage_self() -> Rusage {
     }
 }
 
+/// This process's resident-memory high-water mark since it started its program (`VmHWM`).
+///
+/// Not `getrusage`'s `ru_maxrss`: on Linux that also carries the high-water mark of the
+/// process this one was forked from, so a child could never report less than its parent
+/// held when it was started. `ru_maxrss` is the fallback where `/proc` cannot be read.
+pub fn peak_rss_self() -> u64 {
+    status_kib("VmHWM:").unwrap_or_else(|| rusage_self().max_rss_bytes)
+}
+
+/// A `Name:   123 kB` field of `/proc/self/status`, in bytes.
+fn status_kib(name: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(name))?;
+    Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
+}
+
+/// CPU time (user + system) of this process's children that have been waited for.
+pub fn children_cpu_s() -> f64 {
+    // SAFETY: getrusage only writes into the zeroed struct we own.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
 /// Resident and virtual size of this process right now, in bytes, from `/proc/self/statm`.
 pub fn memory_self() -> Option<(u64, u64)> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;

@@ -133,7 +133,7 @@ impl Report {
             let name = if table.axis.is_some() { &row.variant } else { &row.label };
             let mut cells = vec![name.clone(), row.model.to_string()];
             if table.axis.is_some() {
-                cells.push(row.axis_value.map(format_count).unwrap_or_default());
+                cells.push(row.axis_value.map(format_count).unwrap_or_else(|| "–".into()));
             }
             for (i, column) in table.columns.iter().enumerate() {
                 cells.push(match (&row.skipped, i) {

@@ -25,26 +25,45 @@ pub fn check_digests(report: &Report) -> Correctness {
     for table in report.tables.iter().filter(|t| t.digests_must_agree) {
         let skipped = report.rows_in(&table.id).filter(|r| r.skipped.is_some()).count();
         let skipped = if skipped > 0 { format!("; {skipped} skipped, not counted") } else { String::new() };
-        match digest_disagreements(report, &table.id, table.baseline.as_deref()) {
-            Ok(None) => correctness.lines.push(format!("{}: no row ran{skipped}", table.id)),
-            Ok(Some(reference)) => correctness.lines.push(format!(
-                "{}: all {} rows that ran produced the same answer (digest {reference}) in every run{skipped}",
-                table.id,
-                report.ran_in(&table.id).count()
-            )),
-            Err(problem) => {
-                correctness.ok = false;
-                correctness.lines.push(format!("FAILED: {}: {problem}", table.id));
+        // Groups of rows that must agree: the whole table, or each axis value's rows.
+        let mut groups: Vec<(Option<f64>, Vec<&RowReport>)> = Vec::new();
+        for row in report.ran_in(&table.id) {
+            let key = if table.digests_by_axis { row.axis_value } else { None };
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, rows)) => rows.push(row),
+                None => groups.push((key, vec![row])),
             }
+        }
+        let ran = report.ran_in(&table.id).count();
+        let problems: Vec<String> =
+            groups.iter().filter_map(|(_, rows)| digest_disagreements(rows, table.baseline.as_deref()).err()).collect();
+        if !problems.is_empty() {
+            correctness.ok = false;
+            correctness.lines.push(format!("FAILED: {}: {}", table.id, problems.join("; ")));
+        } else if ran == 0 {
+            correctness.lines.push(format!("{}: no row ran{skipped}", table.id));
+        } else if table.digests_by_axis {
+            correctness.lines.push(format!(
+                "{}: at each of its {} points, every row that ran produced the same answer in every run ({ran} rows){skipped}",
+                table.id,
+                groups.len()
+            ));
+        } else {
+            let reference =
+                groups.first().and_then(|(_, rows)| digest_disagreements(rows, table.baseline.as_deref()).ok());
+            correctness.lines.push(format!(
+                "{}: all {ran} rows that ran produced the same answer (digest {}) in every run{skipped}",
+                table.id,
+                reference.flatten().unwrap_or_default()
+            ));
         }
     }
     correctness
 }
 
-/// The table's agreed digest (`None` when no row ran), or what disagreed. The reference
+/// The rows' agreed digest (`None` when there is no row), or what disagreed. The reference
 /// answer is the baseline's, or the first row's when there is none.
-fn digest_disagreements(report: &Report, table: &str, baseline: Option<&str>) -> Result<Option<String>, String> {
-    let rows: Vec<&RowReport> = report.ran_in(table).collect();
+fn digest_disagreements(rows: &[&RowReport], baseline: Option<&str>) -> Result<Option<String>, String> {
     if rows.is_empty() {
         return Ok(None);
     }
@@ -85,7 +104,11 @@ pub fn speed_verdicts(report: &Report) -> Vec<String> {
         if rows.len() < 2 {
             continue;
         }
-        if table.digests_must_agree && digest_disagreements(report, &table.id, table.baseline.as_deref()).is_err() {
+        let ran: Vec<&RowReport> = report.ran_in(&table.id).collect();
+        if table.digests_must_agree
+            && !table.digests_by_axis
+            && digest_disagreements(&ran, table.baseline.as_deref()).is_err()
+        {
             verdicts.push(format!("{}: no verdict, because the variants did not agree on the answer.", table.id));
             continue;
         }
@@ -291,5 +314,31 @@ pub(crate) mod tests {
         // In a sweep the baseline is compared at the same axis value.
         let gain = report.row("sweep", "tasks @256").unwrap().summary[crate::report::VS_BASELINE].median;
         assert!(gain > 1.3, "{gain}");
+    }
+
+    #[test]
+    fn digests_can_be_compared_per_axis_value() {
+        let mut table = Table::new("mix", "mix");
+        table.axis = Some(Axis::new("mix"));
+        table.digests_by_axis = true;
+        for v in &VARIANTS[1..] {
+            for x in [1.0, 2.0] {
+                table.rows.push(Row::at(v, x, ()));
+            }
+        }
+        let build = |tasks_at_2: &str| {
+            ReportBuilder::new(&INFO, &(), vec![table.clone()])
+                .digest("mix", "threads @1", "a", 2)
+                .digest("mix", "tasks @1", "a", 2)
+                .digest("mix", "threads @2", "b", 2)
+                .digest("mix", "tasks @2", tasks_at_2, 2)
+                .build()
+        };
+        let agreeing = build("b");
+        assert!(agreeing.correctness.ok, "{:?}", agreeing.correctness.lines);
+        assert!(agreeing.correctness.lines[0].contains("at each of its 2 points"), "{:?}", agreeing.correctness.lines);
+        let wrong = build("c");
+        assert!(!wrong.correctness.ok);
+        assert!(wrong.correctness.lines[0].contains("tasks @2 = c"), "{:?}", wrong.correctness.lines);
     }
 }
