@@ -15,7 +15,8 @@ use file_pipeline::{
 #[test]
 fn every_variant_gives_the_same_manifest_for_every_kind_of_work() {
     let inbox = inbox(3 * MIB, Mix::Mixed);
-    let files = Listing::scan(&inbox.path).expect("list").files.len();
+    let before = Listing::scan(&inbox.path).expect("list");
+    let files = before.files.len();
     for work in Work::ALL {
         let mut digests = BTreeMap::new();
         for variant in runnable() {
@@ -26,11 +27,22 @@ fn every_variant_gives_the_same_manifest_for_every_kind_of_work() {
             let outputs =
                 books::verify_outbox(&inbox.path, ran.outbox(), &ran.entries).unwrap_or_else(|e| panic!("{at}: {e}"));
             assert_eq!(outputs, if work.compresses() { files } else { 0 }, "{at}: outputs");
+            assert_eq!(names_in(ran.scratch.path()), ["manifest.jsonl", "outbox"], "{at}: nothing written elsewhere");
+            assert_eq!(Listing::scan(&inbox.path).expect("list").files, before.files, "{at}: the inbox is untouched");
             digests.insert(variant, ran.digest());
         }
         let first = digests.values().next().expect("a variant ran").clone();
         assert!(digests.values().all(|d| *d == first), "{work:?}: digests differ: {digests:#?}");
     }
+}
+
+fn names_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 #[test]

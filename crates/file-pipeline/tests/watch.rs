@@ -202,6 +202,30 @@ fn an_overflowed_event_queue_is_rescanned_and_nothing_is_lost_or_doubled() {
 }
 
 #[test]
+fn a_file_deleted_before_it_is_read_is_an_error_entry_and_the_watch_goes_on() {
+    // The sequential pipeline is busy with the largest file for many milliseconds while the
+    // next file lands and is deleted at once: it is gone when its turn comes.
+    let source = inbox(6 * MIB, Mix::Mixed);
+    let listing = Listing::scan(&source.path).expect("list");
+    let largest = listing.files.iter().max_by_key(|job| job.size).expect("a file").name.clone();
+    let (small, after) = (listing.files[0].name.clone(), listing.files[1].name.clone());
+    let (_scratch, inbox, pipeline) = watched(settings(Work::Both));
+    let watching = Watching::start(Variant::Sequential, Arc::clone(&pipeline)).expect("watch starts");
+    let plan = |name: &str| Plan { names: vec![name.to_owned()], rate: None, chunk_pause: Duration::ZERO };
+    producer::produce(&source.path, &inbox, &plan(&largest), &|| false).expect("produce");
+    producer::produce(&source.path, &inbox, &plan(&small), &|| false).expect("produce");
+    fs::remove_file(inbox.join(&small)).expect("delete it before it is read");
+    producer::produce(&source.path, &inbox, &plan(&after), &|| false).expect("produce");
+    assert!(watching.settle(3, QUIET, LINGER));
+    watching.stop().expect("stops");
+    let entries = pipeline.manifest.entries();
+    let record = |name: &str| &entries.iter().find(|e| e.name == name).expect("an entry").record;
+    assert!(matches!(record(&small), Record::Failed { failure: Failure::NotFound, .. }), "{entries:?}");
+    assert!(!record(&largest).is_failed() && !record(&after).is_failed(), "{entries:?}");
+    assert_eq!(entries.len(), 3);
+}
+
+#[test]
 fn a_symlink_renamed_into_the_inbox_is_refused_not_followed() {
     let (scratch, inbox, pipeline) = watched(settings(Work::Both));
     let secret = scratch.path().join("secret");
