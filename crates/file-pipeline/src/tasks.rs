@@ -128,8 +128,10 @@ pub(crate) fn start_cpu_side(work: crate::Work, from_io: Receiver<Read>, to_io: 
 /// Tokio owns the coordination and the IO: it takes jobs from the source, reads up to
 /// `in_flight` files at once and sends them (waiting when the channel is full: that is the
 /// backpressure) to rayon, which hashes and compresses; the results come back over another
-/// channel to tasks that write them. `flume` works on both sides, so neither side blocks the
-/// other's threads.
+/// channel to a writer task. `flume` works on both sides, so neither side blocks the other's
+/// threads. As tokio's `fs` documentation advises, each file's blocking calls are batched
+/// into one `spawn_blocking`: `tokio::fs::read` for the read; the write, rename and manifest
+/// line together.
 pub fn hybrid(pipeline: &Arc<Pipeline>, source: Receiver<Job>) -> anyhow::Result<()> {
     let (to_cpu, cpu_in) = pipeline.capacity.channel::<Read>();
     let (to_writer, writer_in) = pipeline.capacity.channel::<Done>();
@@ -149,16 +151,24 @@ pub fn hybrid(pipeline: &Arc<Pipeline>, source: Receiver<Job>) -> anyhow::Result
         });
         reads.await.context("the pipeline stopped taking files")
     };
-    let write = writer_in.into_stream().map(Ok::<_, io::Error>).try_for_each_concurrent(in_flight, |(name, done)| {
-        let pipeline = Arc::clone(pipeline);
-        async move {
-            let record = match done {
-                Ok(processed) => write_out(&pipeline, &name, processed).await?,
-                Err(e) => Record::read_error(&e),
-            };
-            pipeline.manifest.record(name, record)
+    // One writer, as in `threads`: files created in one directory from several threads at
+    // once serialise on the directory's lock, and the waiters spin on it. It owns its
+    // receiver, so a failed writer closes the channel and stops the rest.
+    let write = async move {
+        while let Ok((name, done)) = writer_in.recv_async().await {
+            let pipeline = Arc::clone(pipeline);
+            tokio::task::spawn_blocking(move || {
+                let record = match done {
+                    Ok(processed) => work::finish(&pipeline, &name, processed)?,
+                    Err(e) => Record::read_error(&e),
+                };
+                pipeline.manifest.record(name, record)
+            })
+            .await
+            .expect("writing does not panic")?;
         }
-    });
+        Ok::<_, io::Error>(())
+    };
     runtime(pipeline)?.block_on(async {
         let (read, write) = tokio::join!(read, write);
         write.context("the writer failed")?;

@@ -108,16 +108,19 @@ pub fn pipeline(pipeline: &Arc<Pipeline>, source: Receiver<Job>) -> anyhow::Resu
         });
         reads.await.context("the pipeline stopped taking files")
     };
-    let write = writer_in.into_stream().map(Ok::<_, io::Error>).try_for_each_concurrent(in_flight, |(name, done)| {
-        let pipeline = Arc::clone(pipeline);
-        async move {
+    // One writer, as in `threads`: creating files in one directory from several threads at
+    // once serialises on the directory's lock, and the waiters spin on it.
+    // Owns its receiver, so that a failed writer closes the channel and stops the rest.
+    let write = async move {
+        while let Ok((name, done)) = writer_in.recv_async().await {
             let record = match done {
-                Ok(processed) => write_out(&pipeline, &name, processed).await?,
+                Ok(processed) => write_out(pipeline, &name, processed).await?,
                 Err(e) => Record::read_error(&e),
             };
-            pipeline.manifest.record(name, record)
+            pipeline.manifest.record(name, record)?;
         }
-    });
+        Ok::<_, io::Error>(())
+    };
     runtime.block_on(async {
         let (read, write) = futures::join!(read, write);
         write.context("the writer failed")?;
