@@ -7,7 +7,8 @@
 //! the sizes are shuffled, so listing order interleaves small and large files.
 
 use std::{
-    fs, io,
+    fs,
+    io::{self, Write},
     ops::RangeInclusive,
     path::{Path, PathBuf},
     str::FromStr,
@@ -121,7 +122,9 @@ pub fn generate(dir: &Path, spec: &InboxSpec, interrupted: &(dyn Fn() -> bool + 
     sizes.par_iter().enumerate().try_for_each(|(index, &size)| {
         anyhow::ensure!(!interrupted(), "interrupted while generating the inbox");
         let path = dir.join(file_name(index));
-        fs::write(&path, vocabulary.content(spec.seed, index, size))
+        let mut file = fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        vocabulary
+            .write_content(spec.seed, index, size, &mut file)
             .with_context(|| format!("cannot write {}", path.display()))
     })?;
     Ok(Inventory { files: sizes.len(), bytes: sizes.iter().sum() })
@@ -134,6 +137,9 @@ struct Vocabulary {
 
 const LEVELS: [&[u8]; 4] = [b"INFO", b"DEBUG", b"WARN", b"ERROR"];
 
+/// Bytes generated before each write.
+const CHUNK: usize = 64 * 1024;
+
 impl Vocabulary {
     fn new(seed: u64) -> Self {
         let mut rng = fastrand::Rng::with_seed(seed ^ 0x0005_eed0_f70c);
@@ -141,33 +147,47 @@ impl Vocabulary {
         Vocabulary { words }
     }
 
-    /// `size` bytes of log lines for file `index`, the same for the same seed on any machine.
-    fn content(&self, seed: u64, index: usize, size: u64) -> Vec<u8> {
-        let size = size as usize;
+    /// Writes `size` bytes of log lines for file `index` to `out`, the same for the same seed
+    /// on any machine. Written in chunks, so that generating a 16 MiB file holds 64 KiB: the
+    /// set-up runs in the harness's parent, whose peak memory its children inherit.
+    fn write_content(&self, seed: u64, index: usize, size: u64, out: &mut impl Write) -> io::Result<()> {
+        let mut left = size as usize;
         let mut rng = fastrand::Rng::with_seed(seed ^ (index as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        let mut out = Vec::with_capacity(size + 256);
+        let mut chunk = Vec::with_capacity(CHUNK + 256);
         let mut clock = rng.u64(1_700_000_000_000..1_800_000_000_000);
         // Requests in flight: each spans several lines, as in a real service's log.
         let requests: Vec<u64> = (0..64).map(|_| rng.u64(..)).collect();
-        while out.len() < size {
+        while left > 0 {
             clock += rng.u64(0..2_000);
-            push_decimal(&mut out, clock);
-            out.push(b' ');
-            out.extend_from_slice(LEVELS[rng.usize(..LEVELS.len())]);
-            out.extend_from_slice(b" svc-");
-            out.extend_from_slice(&self.words[rng.usize(..16)]);
-            out.push(b':');
+            push_decimal(&mut chunk, clock);
+            chunk.push(b' ');
+            chunk.extend_from_slice(LEVELS[rng.usize(..LEVELS.len())]);
+            chunk.extend_from_slice(b" svc-");
+            chunk.extend_from_slice(&self.words[rng.usize(..16)]);
+            chunk.push(b':');
             for _ in 0..rng.usize(3..12) {
-                out.push(b' ');
-                out.extend_from_slice(&self.words[rng.usize(..self.words.len())]);
+                chunk.push(b' ');
+                chunk.extend_from_slice(&self.words[rng.usize(..self.words.len())]);
             }
-            out.extend_from_slice(b" id=");
-            push_hex(&mut out, requests[rng.usize(..requests.len())]);
-            out.extend_from_slice(b" took=");
-            push_decimal(&mut out, rng.u64(0..5_000));
-            out.extend_from_slice(b"ms\n");
+            chunk.extend_from_slice(b" id=");
+            push_hex(&mut chunk, requests[rng.usize(..requests.len())]);
+            chunk.extend_from_slice(b" took=");
+            push_decimal(&mut chunk, rng.u64(0..5_000));
+            chunk.extend_from_slice(b"ms\n");
+            if chunk.len() >= CHUNK.min(left) {
+                let take = chunk.len().min(left);
+                out.write_all(&chunk[..take])?;
+                left -= take;
+                chunk.clear();
+            }
         }
-        out.truncate(size);
+        Ok(())
+    }
+
+    #[cfg(test)]
+    fn content(&self, seed: u64, index: usize, size: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.write_content(seed, index, size, &mut out).expect("a Vec takes every write");
         out
     }
 }
@@ -283,6 +303,12 @@ mod tests {
         assert_eq!(vocabulary.content(1, 3, 10_000), Vocabulary::new(1).content(1, 3, 10_000));
         assert_ne!(vocabulary.content(1, 3, 10_000), Vocabulary::new(2).content(2, 3, 10_000));
         assert_ne!(vocabulary.content(1, 3, 10_000), vocabulary.content(1, 4, 10_000));
+        for size in [1, 4096, 200_000] {
+            let bytes = vocabulary.content(1, 3, size);
+            assert_eq!(bytes.len() as u64, size);
+            // A longer file starts with the same lines: one stream, cut at the size.
+            assert_eq!(bytes[..], vocabulary.content(1, 3, size + 7)[..size as usize]);
+        }
         let spec = InboxSpec { seed: 9, total_bytes: 8 * MIB, mix: Mix::Mixed };
         assert_eq!(spec.sizes(), spec.sizes());
         assert_ne!(spec.sizes(), InboxSpec { seed: 10, ..spec }.sizes());

@@ -43,9 +43,15 @@
 pub mod anchor;
 pub mod books;
 pub mod caps;
+pub mod figures;
+pub mod findings;
+pub mod fixture;
 pub mod inbox;
 pub mod manifest;
+pub mod params;
+pub mod plan;
 pub mod producer;
+pub mod run;
 pub mod tasks;
 pub mod uring;
 pub mod variants;
@@ -60,11 +66,140 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
+use casebook::{
+    Case, CaseInfo, ClaimId, ClaimResult, Ctx, GenCtx, LoadSpec, Model, Needs, Plan, Point, Preset, Report, Setup,
+    Table, UsageError,
+};
+
 pub use crate::{
+    fixture::Shared,
     inbox::{InboxSpec, Job, Listing, Mix},
     manifest::Manifest,
+    params::{Args, Params},
     work::Work,
 };
+
+pub const BATCH_TABLE: &str = "batch";
+pub const HASH_TABLE: &str = "hash";
+pub const WATCH_TABLE: &str = "watch";
+pub const CAPACITY_TABLE: &str = "capacity";
+pub const MIX_TABLE: &str = "mix";
+
+/// The anchor row: not a pipeline of ours, the BLAKE3 team's own tool.
+pub const B3SUM: &str = "b3sum";
+
+pub struct FilePipeline;
+
+impl Case for FilePipeline {
+    type Args = Args;
+    type Params = Params;
+    type Shared = Shared;
+
+    const INFO: CaseInfo = CaseInfo {
+        name: "file-pipeline",
+        question: env!("CARGO_PKG_DESCRIPTION"),
+        claims: &[
+            ClaimId::AsyncIo,
+            ClaimId::HybridPipeline,
+            ClaimId::ChannelCapacity,
+            ClaimId::NoNeedlessMixing,
+            ClaimId::NoThreadPerRequest,
+            ClaimId::SpawnBlocking,
+        ],
+        variants: &[
+            casebook::Variant {
+                name: SEQUENTIAL,
+                model: Model::Sequential,
+                why: "one thread and std::fs, file after file: the baseline",
+            },
+            casebook::Variant {
+                name: THREADS,
+                model: Model::Threads,
+                why: "a reader thread, a CPU pool sized to the cores and a writer, joined by bounded flume channels",
+            },
+            casebook::Variant {
+                name: THREAD_PER_FILE,
+                model: Model::Threads,
+                why: "a new OS thread per file, as many as the machine allows: the anti-pattern named for IO",
+            },
+            casebook::Variant {
+                name: RAYON,
+                model: Model::Threads,
+                why: "par_iter over the listing (batch); the watcher spawns into the pool (watch)",
+            },
+            casebook::Variant {
+                name: ASYNC_NAIVE,
+                model: Model::Async,
+                why: "a tokio task per file, tokio::fs, hashing and compression inline: what people write first",
+            },
+            casebook::Variant {
+                name: ASYNC_SPAWN_BLOCKING,
+                model: Model::Async,
+                why: "the same tasks with the CPU work in spawn_blocking: the textbook fix",
+            },
+            casebook::Variant {
+                name: HYBRID,
+                model: Model::Hybrid,
+                why: "tokio reads, writes and coordinates; rayon hashes and compresses; flume bridges them",
+            },
+            casebook::Variant {
+                name: IO_URING,
+                model: Model::Hybrid,
+                why: "the hybrid with every file operation on io_uring (tokio-uring): real async file IO",
+            },
+            casebook::Variant {
+                name: B3SUM,
+                model: Model::Anchor,
+                why: "the BLAKE3 team's b3sum over the same files: the bar for hash-only throughput",
+            },
+        ],
+    };
+
+    fn params(args: &Args, preset: Preset) -> Result<Params, UsageError> {
+        params::resolve(args, preset)
+    }
+
+    /// At most, a run holds every file of its inbox in memory at once (thread-per-file, an
+    /// unbounded channel) with its compressed copy, and a thread per file up to the cap.
+    fn needs(params: &Params, variants: &[&'static casebook::Variant]) -> Needs {
+        let bytes = params.inbox.total_bytes.max(params.sweep_bytes);
+        let needs = Needs::default().memory("every file of the inbox and its output at once", bytes + bytes / 2);
+        if variants.iter().any(|v| v.name == THREAD_PER_FILE) {
+            let threads = params.files.min(params.settings.thread_cap) as u64;
+            needs.threads("thread-per-file, a thread per file up to the machine's cap", threads)
+        } else {
+            needs
+        }
+    }
+
+    fn plan(params: &Params, variants: &[&'static casebook::Variant]) -> Vec<Table> {
+        plan::tables(params, variants)
+    }
+
+    fn setup(params: &Params, plan: &mut Plan, dir: &std::path::Path) -> anyhow::Result<Setup<Shared>> {
+        fixture::setup(params, plan, dir)
+    }
+
+    fn run(params: &Params, shared: &Shared, point: &Point, ctx: &mut Ctx) -> anyhow::Result<()> {
+        run::execute(params, shared, point, ctx)
+    }
+
+    fn load(_params: &Params, _shared: &Shared, spec: &LoadSpec, generator: &mut GenCtx) -> anyhow::Result<()> {
+        run::load(spec, generator)
+    }
+
+    fn claims(params: &Params, report: &Report) -> Vec<ClaimResult> {
+        findings::claims(params, report)
+    }
+
+    fn verdicts(params: &Params, report: &Report) -> Vec<String> {
+        findings::verdicts(params, report)
+    }
+
+    fn check(params: &Params, report: &Report) -> Vec<String> {
+        findings::check(params, report)
+    }
+}
 
 pub const SEQUENTIAL: &str = "sequential";
 pub const THREADS: &str = "threads";

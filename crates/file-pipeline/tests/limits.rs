@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::{ffi::CStr, io, os::unix::process::CommandExt, process::Command};
+use std::{ffi::CStr, os::unix::process::CommandExt, process::Command};
 
 use common::*;
 use file_pipeline::{
@@ -38,7 +38,7 @@ fn inotify_limits_end_a_watch_with_one_clear_line() {
         let mut child = Command::new(std::env::current_exe().expect("this test binary"));
         child.args(["--exact", TEST, "--nocapture", "--test-threads=1"]).env(CHILD, which);
         // SAFETY: the closure only makes raw syscalls on data prepared before the fork.
-        unsafe { child.pre_exec(move || enter_namespace_with(limit)) };
+        unsafe { child.pre_exec(move || common::namespace_with_zero(limit)) };
         let out = child.output().expect("the child test runs (user namespaces are needed)");
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{which}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
@@ -66,32 +66,4 @@ fn in_the_namespace(which: &str) {
     let line = error.to_string();
     assert!(!line.contains('\n'), "{line}");
     println!("{MARK}{line}");
-}
-
-/// A new user namespace mapping root to this (root) user, with `limit` set to 0 in it.
-fn enter_namespace_with(limit: &CStr) -> io::Result<()> {
-    // SAFETY: plain syscalls.
-    if unsafe { libc::unshare(libc::CLONE_NEWUSER) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    write(c"/proc/self/setgroups", b"deny")?;
-    write(c"/proc/self/gid_map", b"0 0 1")?;
-    write(c"/proc/self/uid_map", b"0 0 1")?;
-    write(limit, b"0")
-}
-
-fn write(path: &CStr, bytes: &[u8]) -> io::Result<()> {
-    // SAFETY: a valid C string and buffer; the descriptor is closed on every path.
-    unsafe {
-        let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let written = libc::write(fd, bytes.as_ptr().cast(), bytes.len());
-        libc::close(fd);
-        if written != bytes.len() as isize {
-            return Err(io::Error::last_os_error());
-        }
-    }
-    Ok(())
 }

@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 use std::{
+    ffi::CStr,
+    io,
     path::{Path, PathBuf},
     sync::Arc,
 };
@@ -89,4 +91,35 @@ pub fn runnable() -> Vec<Variant> {
             _ => true,
         })
         .collect()
+}
+
+/// For `pre_exec`: enters a new user namespace mapping root to this (root) user and sets
+/// `limit` (a file under /proc/sys/user) to 0 in it: a real kernel limit that touches nothing
+/// outside this process tree. The child is single-threaded between fork and exec, which
+/// `unshare(CLONE_NEWUSER)` requires; only raw syscalls run here.
+pub fn namespace_with_zero(limit: &CStr) -> io::Result<()> {
+    // SAFETY: plain syscalls.
+    if unsafe { libc::unshare(libc::CLONE_NEWUSER) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    write_proc(c"/proc/self/setgroups", b"deny")?;
+    write_proc(c"/proc/self/gid_map", b"0 0 1")?;
+    write_proc(c"/proc/self/uid_map", b"0 0 1")?;
+    write_proc(limit, b"0")
+}
+
+fn write_proc(path: &CStr, bytes: &[u8]) -> io::Result<()> {
+    // SAFETY: a valid C string and buffer; the descriptor is closed on every path.
+    unsafe {
+        let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let written = libc::write(fd, bytes.as_ptr().cast(), bytes.len());
+        libc::close(fd);
+        if written != bytes.len() as isize {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
