@@ -132,12 +132,16 @@ fn hybrid_latency(report: &Report) -> ClaimResult {
     })
 }
 
-/// `channel-capacity`, memory: what an unbounded channel costs over a capacity of 16.
-const UNBOUNDED_RSS_FACTOR: f64 = 2.0;
+/// `channel-capacity`, memory: the reader outruns the CPU pool, so an unbounded channel
+/// holds the backlog. It holds if that backlog shows: the unbounded row's peak RSS exceeds
+/// capacity 16's by at least this share of the sweep inbox.
+const UNBOUNDED_BACKLOG_SHARE: f64 = 0.25;
 
 fn capacity_memory(params: &Params, report: &Report) -> ClaimResult {
+    let margin = params.sweep_bytes as f64 * UNBOUNDED_BACKLOG_SHARE;
     let threshold = format!(
-        "held if, for threads and for the hybrid, the unbounded channel's peak RSS is ≥ {UNBOUNDED_RSS_FACTOR} × that at capacity 16, run against run; did not hold if either's whole interval is below"
+        "held if, for threads and for the hybrid, the unbounded channel's peak RSS exceeds that at capacity 16 by ≥ {} ({UNBOUNDED_BACKLOG_SHARE} of the sweep inbox), run against run; did not hold if either's whole interval is below",
+        format_value(margin, Format::Bytes)
     );
     Claim::new(ClaimId::ChannelCapacity, threshold).reading("memory: unbounded against 16").decide(|| {
         let mut decisions = Vec::new();
@@ -151,7 +155,7 @@ fn capacity_memory(params: &Params, report: &Report) -> ClaimResult {
             };
             let (unbounded, sixteen) = (at(unbounded_at(params))?, at(16.0)?);
             evidence.push(format!("{variant}: {} unbounded vs {} at 16", unbounded.show(), sixteen.show()));
-            decisions.push(rules::ratio_at_least(&unbounded, &sixteen, UNBOUNDED_RSS_FACTOR));
+            decisions.push(rules::exceeds_by(&unbounded, &sixteen, margin));
         }
         Ok((Decision::all(decisions), evidence.join("; ")))
     })

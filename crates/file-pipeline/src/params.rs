@@ -58,7 +58,7 @@ pub struct Args {
     /// Files per second the watch-mode producer writes [default: 500].
     #[arg(long, value_name = "FILES_PER_S", help_heading = "Case")]
     pub watch_rate: Option<f64>,
-    /// Files the producer writes per watch run [default: quick 40, default 1000, full 5000].
+    /// Files the producer writes per watch run [default: quick 40, default 600, full 5000].
     #[arg(long, value_name = "N", help_heading = "Case")]
     pub watch_files: Option<usize>,
     /// Which tables to measure [default: all].
@@ -91,9 +91,12 @@ pub struct Params {
     pub watch_rate: f64,
     pub watch_files: usize,
     pub tables: Vec<TableKind>,
-    /// Measured runs per row of the main tables, and of the sweeps and the watch table.
+    /// Measured runs per row: the batch and hash tables, the capacity sweep (its claims pair
+    /// runs, so at least two by default), the mix sweep (read for its leaders only) and the
+    /// watch table (whose runs last as long as the producer does).
     pub repeat: usize,
     pub sweep_repeat: usize,
+    pub mix_repeat: usize,
     pub watch_repeat: usize,
 }
 
@@ -135,10 +138,10 @@ const MIB: u64 = 1 << 20;
 const MAX_MIB: u64 = 64 * 1024;
 
 pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
-    let (inbox_mib, sweep_mib, watch_files, repeat, sweep_repeat, watch_repeat) = match preset {
-        Preset::Quick => (4, 2, 40, 2, 1, 1),
-        Preset::Default => (256, 64, 1000, 3, 2, 2),
-        Preset::Full => (2048, 512, 5000, 5, 3, 3),
+    let (inbox_mib, sweep_mib, watch_files, repeat, sweep_repeat, mix_repeat, watch_repeat) = match preset {
+        Preset::Quick => (4, 2, 40, 2, 1, 1, 1),
+        Preset::Default => (256, 64, 600, 3, 2, 1, 2),
+        Preset::Full => (2048, 512, 5000, 5, 3, 2, 3),
     };
     let in_range = |name: &str, value: u64, low: u64, high: u64| {
         if (low..=high).contains(&value) {
@@ -201,6 +204,7 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
         tables,
         repeat,
         sweep_repeat,
+        mix_repeat,
         watch_repeat,
     })
 }

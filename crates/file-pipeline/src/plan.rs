@@ -192,7 +192,7 @@ fn mix_table(params: &Params, variants: Variants) -> Table {
         Column::peak_threads(),
     ];
     table.plots = vec![PlotSpec::Primary, PlotSpec::log_y(FILES_PER_S)];
-    table.repeat = Some(params.sweep_repeat);
+    table.repeat = Some(params.mix_repeat);
     // Each mix is its own inbox, so the answer is the same within a mix, not across them:
     // `check` compares the digests mix by mix.
     table.digests_must_agree = false;

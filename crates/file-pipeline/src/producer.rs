@@ -81,6 +81,7 @@ pub fn produce(source: &Path, inbox: &Path, plan: &Plan, stop: &dyn Fn() -> bool
     Ok(log)
 }
 
+// ANCHOR: ways
 fn write_then_rename(inbox: &Path, name: &str, bytes: &[u8]) -> io::Result<u64> {
     let part = inbox.join(format!(".{name}.part"));
     fs::write(&part, bytes)?;
@@ -101,6 +102,7 @@ fn write_in_place(inbox: &Path, name: &str, bytes: &[u8], pause: Duration) -> io
     drop(file);
     Ok(at_ns)
 }
+// ANCHOR_END: ways
 
 /// Writes the log as JSON lines, atomically.
 pub fn write_log(path: &Path, log: &[Produced]) -> anyhow::Result<()> {

@@ -112,6 +112,7 @@ async fn write_out(pipeline: &Pipeline, name: &str, processed: Processed) -> io:
 pub(crate) type Read = (String, io::Result<Vec<u8>>);
 pub(crate) type Done = (String, io::Result<Processed>);
 
+// ANCHOR: cpu_side
 /// The CPU side of the hybrid shapes: rayon pulls read files from the channel
 /// (`par_bridge`) and hands the results back. Runs until `from_io` is closed and drained.
 pub(crate) fn start_cpu_side(work: crate::Work, from_io: Receiver<Read>, to_io: flume::Sender<Done>) {
@@ -123,6 +124,7 @@ pub(crate) fn start_cpu_side(work: crate::Work, from_io: Receiver<Read>, to_io: 
         });
     });
 }
+// ANCHOR_END: cpu_side
 
 // ANCHOR: hybrid
 /// Tokio owns the coordination and the IO: it takes jobs from the source, reads up to

@@ -112,6 +112,7 @@ struct Detector {
 }
 
 impl Detector {
+    // ANCHOR: on_event
     fn on_event(&mut self, event: notify::Result<Event>) {
         if self.to_pipeline.is_none() {
             return;
@@ -139,6 +140,7 @@ impl Detector {
             _ => {}
         }
     }
+    // ANCHOR_END: on_event
 
     /// Offers every file in the inbox.
     fn scan(&mut self) {
@@ -151,6 +153,7 @@ impl Detector {
         }
     }
 
+    // ANCHOR: offer
     fn offer(&mut self, path: &Path, found: Found) {
         let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else { return };
         if parent != self.inbox || name.as_bytes().starts_with(b".") {
@@ -180,6 +183,7 @@ impl Detector {
             let _ = to_pipeline.send(Job { name, size: None });
         }
     }
+    // ANCHOR_END: offer
 
     fn refuse(&mut self, name: String, failure: Failure) {
         if self.taken.insert(name.clone())
@@ -195,6 +199,7 @@ impl Detector {
     }
 }
 
+// ANCHOR: lease
 /// Whether some process holds `path` open for writing: the kernel refuses a read lease then.
 /// Where leases are unavailable (disabled, or a file system without them) the answer is no,
 /// and a listed file is taken as it is.
@@ -219,6 +224,7 @@ fn open_for_writing(path: &Path) -> bool {
     unsafe { libc::close(fd) };
     writing
 }
+// ANCHOR_END: lease
 
 /// A running watch: notify's watcher, and the variant draining what it finds on a thread of
 /// its own.

@@ -91,6 +91,7 @@ thread_local! {
     static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
 }
 
+// ANCHOR: process
 /// The CPU work: BLAKE3 and/or zstd over one whole file.
 pub fn process(bytes: &[u8], work: Work) -> io::Result<Processed> {
     let blake3 = work.hashes().then(|| blake3::hash(bytes));
@@ -108,6 +109,7 @@ pub fn process(bytes: &[u8], work: Work) -> io::Result<Processed> {
     };
     Ok(Processed { size: bytes.len() as u64, blake3, compressed })
 }
+// ANCHOR_END: process
 
 /// Where a file's output goes.
 pub fn output_path(outbox: &Path, name: &str) -> PathBuf {
@@ -155,6 +157,7 @@ impl Drop for TempOutput {
     }
 }
 
+// ANCHOR: write_output
 /// Writes `bytes` as `name`'s output with blocking calls.
 pub fn write_output(outbox: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
     let out = TempOutput::new(outbox, name);
@@ -163,6 +166,7 @@ pub fn write_output(outbox: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
     out.commit();
     Ok(())
 }
+// ANCHOR_END: write_output
 
 /// The same with `tokio::fs`: two `spawn_blocking` hops.
 pub async fn write_output_async(outbox: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {

@@ -138,19 +138,21 @@ fn the_hybrids_watch_p99_must_stay_under_20_ms_with_nothing_lost() {
 fn channel_capacity_reads_memory_unbounded_against_16_and_throughput_16_against_a_rendezvous() {
     let p = params();
     let at = |variant: &str, x: f64| format!("{variant} @{x}");
-    let unbounded = unbounded_at(&p);
     const MEMORY: &str = "memory: unbounded against 16";
-    let o = |factor: Vec<f64>| {
+    // At capacity 16: 40 MiB; the margin is a quarter of the 64 MiB sweep inbox, 16 MiB.
+    let mib = |m: f64| FIVE.iter().map(|v| v / 100.0 * m * 1048576.0).collect::<Vec<f64>>();
+    let o = |unbounded: Vec<f64>| {
         let rows: Vec<(String, Vec<f64>)> = [THREADS, HYBRID]
             .iter()
-            .flat_map(|v| [(at(v, unbounded), factor.clone()), (at(v, 16.0), FIVE.to_vec())])
+            .flat_map(|v| [(at(v, unbounded_at(&p)), unbounded.clone()), (at(v, 16.0), mib(40.0))])
             .collect();
         let rows: Vec<(&str, Vec<f64>)> = rows.iter().map(|(l, v)| (l.as_str(), v.clone())).collect();
         outcome(ClaimId::ChannelCapacity, MEMORY, CAPACITY_TABLE, PEAK_RSS, &rows)
     };
-    assert_eq!(o(times(3.0)), Outcome::Held);
-    assert_eq!(o(times(1.1)), Outcome::DidNotHold);
-    assert_eq!(o(straddling(2.0)), Outcome::Inconclusive);
+    assert_eq!(o(mib(90.0)), Outcome::Held);
+    assert_eq!(o(mib(45.0)), Outcome::DidNotHold);
+    let straddle: Vec<f64> = (0..5).map(|i| if i % 2 == 0 { 90.0 } else { 41.0 } * 1048576.0).collect();
+    assert_eq!(o(straddle), Outcome::Inconclusive);
     assert_not_measured(ClaimId::ChannelCapacity, MEMORY);
 
     const THROUGHPUT: &str = "throughput: 16 against a rendezvous";
