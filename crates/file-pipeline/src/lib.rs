@@ -39,6 +39,11 @@
 //! - [`books`]: the join of the producer's log and the manifest (latency, lost, doubled), and
 //!   the outbox check.
 //! - [`caps`]: what the machine allows (threads, inotify limits).
+//!
+//! And the case on the harness: [`params`] (options and sizes), [`fixture`] (the inboxes the
+//! set-up generates), [`plan`] (the tables and sweeps), [`run`] (one run of one row, and the
+//! producer as load generator), [`figures`] (every key, declared once) and [`findings`]
+//! (claims, verdicts and the accounting checks).
 
 pub mod anchor;
 pub mod books;
