@@ -1,0 +1,3 @@
+fn main() {
+    casebook::main::<file_pipeline::FilePipeline>()
+}

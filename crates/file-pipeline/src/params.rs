@@ -1,0 +1,235 @@
+//! The case's options, and the sizes they resolve to for every run.
+
+use casebook::{Preset, UsageError};
+use serde::{Deserialize, Serialize};
+
+use crate::{Capacity, Mix, Settings, Work, caps, inbox::InboxSpec};
+
+/// The tables a run can measure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum TableKind {
+    /// Batch mode at `--work`: throughput, memory, threads, CPU.
+    Batch,
+    /// Batch mode hashing only, beside `b3sum`.
+    Hash,
+    /// Watch mode: a producer at `--watch-rate`, latency to the manifest.
+    Watch,
+    /// The channel capacity sweep (threads, hybrid).
+    Capacity,
+    /// The file size mix sweep (every variant, each mix).
+    Mix,
+}
+
+impl TableKind {
+    pub const ALL: [TableKind; 5] =
+        [TableKind::Batch, TableKind::Hash, TableKind::Watch, TableKind::Capacity, TableKind::Mix];
+}
+
+/// Options of this case, on top of the harness's own.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct Args {
+    /// What to do to each file in the batch, watch and sweep tables [default: both].
+    #[arg(long, value_parser = parse_work, value_name = "hash|compress|both", help_heading = "Case")]
+    pub work: Option<Work>,
+    /// The inbox's file sizes: small (4-64 KiB), large (1-16 MiB) or mixed (half the bytes
+    /// each) [default: mixed].
+    #[arg(long, value_parser = parse_mix, value_name = "small|large|mixed", help_heading = "Case")]
+    pub mix: Option<Mix>,
+    /// Size of the inbox, in MiB [default: quick 4, default 256, full 2048].
+    #[arg(long, value_name = "MIB", help_heading = "Case")]
+    pub inbox_mib: Option<u64>,
+    /// Size of each sweep inbox, in MiB [default: quick 2, default 64, full 512].
+    #[arg(long, value_name = "MIB", help_heading = "Case")]
+    pub sweep_mib: Option<u64>,
+    /// Seed of the generated inboxes [default: 1].
+    #[arg(long, value_name = "N", help_heading = "Case")]
+    pub seed: Option<u64>,
+    /// Capacity of the channels between stages outside the capacity sweep: a number, or
+    /// `unbounded` [default: 16].
+    #[arg(long, value_parser = parse_capacity, value_name = "N|unbounded", help_heading = "Case")]
+    pub capacity: Option<Capacity>,
+    /// Capacities the sweep measures [default: 0,1,16,256,unbounded].
+    #[arg(long, value_parser = parse_capacity, value_delimiter = ',', value_name = "LIST", help_heading = "Case")]
+    pub capacities: Option<Vec<Capacity>>,
+    /// Files an async coordinator works on at once [default: 16].
+    #[arg(long, value_name = "N", help_heading = "Case")]
+    pub in_flight: Option<usize>,
+    /// Files per second the watch-mode producer writes [default: 500].
+    #[arg(long, value_name = "FILES_PER_S", help_heading = "Case")]
+    pub watch_rate: Option<f64>,
+    /// Files the producer writes per watch run [default: quick 40, default 600, full 5000].
+    #[arg(long, value_name = "N", help_heading = "Case")]
+    pub watch_files: Option<usize>,
+    /// Which tables to measure [default: all].
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST", help_heading = "Case")]
+    pub tables: Option<Vec<TableKind>>,
+}
+
+fn parse_work(s: &str) -> Result<Work, String> {
+    s.parse()
+}
+
+fn parse_mix(s: &str) -> Result<Mix, String> {
+    s.parse()
+}
+
+fn parse_capacity(s: &str) -> Result<Capacity, String> {
+    s.parse()
+}
+
+/// The resolved sizes every child run receives.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    pub inbox: InboxSpec,
+    /// Files the main inbox holds (known from the seed before it is written).
+    pub files: usize,
+    /// One inbox per mix for the mix sweep; the capacity sweep uses the one of `inbox.mix`.
+    pub sweep_bytes: u64,
+    pub settings: Settings,
+    pub capacities: Vec<Capacity>,
+    pub watch_rate: f64,
+    pub watch_files: usize,
+    pub tables: Vec<TableKind>,
+    /// Measured runs per row: the batch and hash tables, the capacity sweep (its claims pair
+    /// runs, so at least two by default), the mix sweep (read for its leaders only) and the
+    /// watch table (whose runs last as long as the producer does).
+    pub repeat: usize,
+    pub sweep_repeat: usize,
+    pub mix_repeat: usize,
+    pub watch_repeat: usize,
+}
+
+impl Params {
+    pub fn runs(&self, table: TableKind) -> bool {
+        self.tables.contains(&table)
+    }
+
+    pub fn sweep_spec(&self, mix: Mix) -> InboxSpec {
+        InboxSpec { seed: self.inbox.seed, total_bytes: self.sweep_bytes, mix }
+    }
+}
+
+/// What one row runs.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RowSpec {
+    pub mode: Mode,
+    pub work: Work,
+    pub capacity: Capacity,
+    /// Which generated inbox: the main one, or the sweep inbox of a mix.
+    pub inbox: InboxRole,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Batch,
+    Watch,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InboxRole {
+    Main,
+    Sweep(Mix),
+}
+
+const MIB: u64 = 1 << 20;
+const MAX_MIB: u64 = 64 * 1024;
+
+pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
+    let (inbox_mib, sweep_mib, watch_files, repeat, sweep_repeat, mix_repeat, watch_repeat) = match preset {
+        Preset::Quick => (4, 2, 40, 2, 1, 1, 1),
+        Preset::Default => (256, 64, 600, 3, 2, 1, 2),
+        Preset::Full => (2048, 512, 5000, 5, 3, 2, 3),
+    };
+    let in_range = |name: &str, value: u64, low: u64, high: u64| {
+        if (low..=high).contains(&value) {
+            Ok(value)
+        } else {
+            Err(UsageError::new(format!("--{name} must be between {low} and {high}, got {value}")))
+        }
+    };
+    let inbox_bytes = in_range("inbox-mib", args.inbox_mib.unwrap_or(inbox_mib), 1, MAX_MIB)? * MIB;
+    let sweep_bytes = in_range("sweep-mib", args.sweep_mib.unwrap_or(sweep_mib), 1, MAX_MIB)? * MIB;
+    let inbox =
+        InboxSpec { seed: args.seed.unwrap_or(1), total_bytes: inbox_bytes, mix: args.mix.unwrap_or(Mix::Mixed) };
+    let files = inbox.sizes().len();
+    let in_flight = in_range("in-flight", args.in_flight.unwrap_or(16) as u64, 1, 4096)? as usize;
+    let capacity = args.capacity.unwrap_or(Capacity::Bounded(16));
+    let capacities = args.capacities.clone().unwrap_or_else(|| {
+        vec![
+            Capacity::Bounded(0),
+            Capacity::Bounded(1),
+            Capacity::Bounded(16),
+            Capacity::Bounded(256),
+            Capacity::Unbounded,
+        ]
+    });
+    for c in capacities.iter().chain([&capacity]) {
+        if let Capacity::Bounded(n) = c {
+            in_range("capacity", *n as u64, 0, 1 << 20)?;
+        }
+    }
+    let watch_rate = args.watch_rate.unwrap_or(500.0);
+    if !(1.0..=100_000.0).contains(&watch_rate) {
+        return Err(UsageError::new(format!("--watch-rate must be between 1 and 100000 files/s, got {watch_rate}")));
+    }
+    let watch_files = in_range("watch-files", args.watch_files.unwrap_or(watch_files) as u64, 1, 1_000_000)? as usize;
+    if watch_files > files {
+        return Err(UsageError::new(format!(
+            "--watch-files {watch_files} is more than the {files} files of the inbox; raise --inbox-mib or lower it"
+        )));
+    }
+    let mut tables = args.tables.clone().unwrap_or_else(|| TableKind::ALL.to_vec());
+    tables.dedup();
+    let work = args.work.unwrap_or(Work::Both);
+    let settings = Settings {
+        work,
+        capacity,
+        in_flight,
+        workers: caps::cores(),
+        thread_cap: caps::thread_cap(),
+        // Watch mode: a second's worth of files at the set rate may wait for the pipeline.
+        intake: (watch_rate.ceil() as usize).max(64),
+    };
+    Ok(Params {
+        inbox,
+        files,
+        sweep_bytes,
+        settings,
+        capacities,
+        watch_rate,
+        watch_files,
+        tables,
+        repeat,
+        sweep_repeat,
+        mix_repeat,
+        watch_repeat,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_resolve_and_bad_sizes_are_usage_errors() {
+        let quick = resolve(&Args::default(), Preset::Quick).expect("quick");
+        assert_eq!((quick.inbox.total_bytes, quick.inbox.mix, quick.settings.work), (4 * MIB, Mix::Mixed, Work::Both));
+        assert!(quick.files > quick.watch_files);
+        assert_eq!(quick.tables, TableKind::ALL);
+        let default = resolve(&Args::default(), Preset::Default).expect("default");
+        assert_eq!(default.inbox.total_bytes, 256 * MIB);
+        assert_eq!(default.capacities.len(), 5);
+        let bad = |args: Args| resolve(&args, Preset::Quick).expect_err("a usage error").0;
+        assert!(bad(Args { inbox_mib: Some(0), ..Args::default() }).contains("--inbox-mib"));
+        assert!(bad(Args { watch_files: Some(1_000_000), ..Args::default() }).contains("more than the"));
+        assert!(
+            bad(Args { mix: Some(Mix::Large), inbox_mib: Some(1), ..Args::default() })
+                .contains("more than the 1 files")
+        );
+        assert!(bad(Args { watch_rate: Some(0.0), ..Args::default() }).contains("--watch-rate"));
+        assert!(bad(Args { in_flight: Some(0), ..Args::default() }).contains("--in-flight"));
+    }
+}

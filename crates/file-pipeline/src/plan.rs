@@ -1,0 +1,223 @@
+//! The tables: batch throughput at `--work`, hash-only beside `b3sum`, watch-mode latency,
+//! and the two sweeps (channel capacity; file size mix).
+
+use casebook::{Axis, Column, Measure, PlotSpec, Primary, Row, Table, figure::PEAK_RSS};
+
+use crate::{
+    B3SUM, BATCH_TABLE, CAPACITY_TABLE, Capacity, HASH_TABLE, HYBRID, MIX_TABLE, Mix, SEQUENTIAL, THREADS, WATCH_TABLE,
+    Work, anchor,
+    figures::*,
+    inbox::InboxSpec,
+    params::{InboxRole, Mode, Params, RowSpec, TableKind},
+};
+
+type Variants<'a> = &'a [&'static casebook::Variant];
+
+const MIB: f64 = (1u64 << 20) as f64;
+
+const THROUGHPUT_NOTE: &str = "throughput: input bytes (and files) over the measured region, which starts with the inbox listed and ends when the last manifest line is written; runtimes and pools are started inside it. The inbox was written by the set-up, so it is in the page cache: reads are memory copies, and outputs are written without fsync (a rename makes each visible whole). cores busy: CPU time / wall; peak threads: sampled every 2 ms by the parent.";
+
+pub fn tables(params: &Params, variants: Variants) -> Vec<Table> {
+    let mut tables = Vec::new();
+    let work = params.settings.work;
+    // With --work hash the batch table is the hash-only table, b3sum included.
+    if params.runs(TableKind::Batch) && work != Work::Hash {
+        tables.push(batch_table(params, variants, BATCH_TABLE, work));
+    }
+    if params.runs(TableKind::Hash) || (params.runs(TableKind::Batch) && work == Work::Hash) {
+        tables.push(batch_table(params, variants, HASH_TABLE, Work::Hash));
+    }
+    if params.runs(TableKind::Watch) {
+        tables.push(watch_table(params, variants));
+    }
+    if params.runs(TableKind::Capacity) {
+        tables.push(capacity_table(params, variants));
+    }
+    if params.runs(TableKind::Mix) {
+        tables.push(mix_table(params, variants));
+    }
+    tables.retain(|t| !t.rows.is_empty());
+    tables
+}
+
+fn pipelines(variants: Variants<'_>) -> impl Iterator<Item = &'static casebook::Variant> + '_ {
+    variants.iter().copied().filter(|v| v.name != B3SUM)
+}
+
+fn throughput_columns() -> Vec<Column> {
+    vec![
+        Column::new("throughput", BYTES_PER_S).with_spread(),
+        Column::new("files/s", FILES_PER_S),
+        Column::vs_baseline("vs sequential"),
+        Column::cores_busy(),
+        Column::peak_rss(),
+        Column::peak_threads(),
+        Column::voluntary_switches(),
+        Column::involuntary_switches(),
+    ]
+}
+
+fn describe(spec: &InboxSpec, files: usize) -> String {
+    format!("{files} files, {:.0} MiB, {} mix", spec.total_bytes as f64 / MIB, spec.mix.name())
+}
+
+fn batch_table(params: &Params, variants: Variants, id: &str, work: Work) -> Table {
+    let title = match work {
+        Work::Hash => format!("Hash only (BLAKE3), beside b3sum: {}", describe(&params.inbox, params.files)),
+        _ => format!("Batch, work {}: {}", work.name(), describe(&params.inbox, params.files)),
+    };
+    let mut table = Table::new(id, &title);
+    table.primary = Primary::higher(BYTES_PER_S);
+    table.columns = throughput_columns();
+    table.repeat = Some(params.repeat);
+    table.note = THROUGHPUT_NOTE.into();
+    let spec = RowSpec { mode: Mode::Batch, work, capacity: params.settings.capacity, inbox: InboxRole::Main };
+    table.rows = pipelines(variants).map(|v| Row::new(v, spec)).collect();
+    if work == Work::Hash
+        && let Some(b3sum) = variants.iter().find(|v| v.name == B3SUM)
+    {
+        let row = Row::new(b3sum, spec);
+        table.rows.push(match anchor::find() {
+            Ok(_) => row,
+            Err(reason) => row.skip(reason),
+        });
+        table.note += " b3sum: the BLAKE3 team's tool over the same listed files, in batches of 1000 names per process; it memory-maps each file and hashes big ones on every core, one file after another.";
+    }
+    table.baseline_if_present(SEQUENTIAL);
+    table
+}
+
+fn watch_table(params: &Params, variants: Variants) -> Table {
+    let title = format!(
+        "Watch: {} files written at {}/s into a watched inbox, half renamed into place, half written in place",
+        params.watch_files, params.watch_rate
+    );
+    let mut table = Table::new(WATCH_TABLE, &title);
+    table.primary = Primary::lower(Measure::quantile(LATENCY, 0.99));
+    table.columns = vec![
+        Column::p50(LATENCY),
+        Column::p99(LATENCY),
+        Column::p999(LATENCY),
+        Column::max(LATENCY),
+        Column::new("lost", LOST),
+        Column::new("doubled", DOUBLED),
+        Column::new("rescans", RESCANS),
+        Column::cores_busy(),
+        Column::peak_rss(),
+        Column::peak_threads(),
+    ];
+    table.columns.extend(Column::load_generator_set());
+    table.repeat = Some(params.watch_repeat);
+    table.note = format!(
+        "latency: from the producer's CLOCK_MONOTONIC stamp just before the close or rename that made a file whole to the stamp of its manifest line, every file of the row's runs merged. The producer is the load generator, a process of its own; it copies the first {} files of the {} inbox on an open-loop schedule. lost: produced, never in the manifest; doubled: manifest lines beyond the first for a name; rescans: inotify queue overflows answered by listing the inbox again. cores busy and peak RSS are the pipeline's; the load generator's are apart.",
+        params.watch_files,
+        params.inbox.mix.name()
+    );
+    let spec = RowSpec {
+        mode: Mode::Watch,
+        work: params.settings.work,
+        capacity: params.settings.capacity,
+        inbox: InboxRole::Main,
+    };
+    table.rows = pipelines(variants).map(|v| Row::new(v, spec)).collect();
+    table.baseline_if_present(SEQUENTIAL);
+    table
+}
+
+/// Where the sweep plots an unbounded channel: the number of files, since a channel that
+/// can hold every file of the inbox never fills.
+pub fn unbounded_at(params: &Params) -> f64 {
+    params.sweep_spec(params.inbox.mix).sizes().len() as f64
+}
+
+pub const SWEPT_BY_CAPACITY: [&str; 2] = [THREADS, HYBRID];
+
+/// The label of a capacity-0 row, which a log axis cannot place.
+pub fn rendezvous_label(variant: &str) -> String {
+    format!("{variant} @0 (rendezvous)")
+}
+
+fn capacity_table(params: &Params, variants: Variants) -> Table {
+    let spec = params.sweep_spec(params.inbox.mix);
+    let title = format!("Channel capacity sweep: {}", describe(&spec, spec.sizes().len()));
+    let mut table = Table::new(CAPACITY_TABLE, &title);
+    table.axis = Some(Axis::new("channel capacity (files)").log());
+    table.primary = Primary::higher(BYTES_PER_S);
+    table.columns = vec![
+        Column::new("throughput", BYTES_PER_S).with_spread(),
+        Column::new("files/s", FILES_PER_S),
+        Column::peak_rss(),
+        Column::cores_busy(),
+        Column::peak_threads(),
+    ];
+    table.plots = vec![PlotSpec::Primary, PlotSpec::log_y(PEAK_RSS)];
+    table.repeat = Some(params.sweep_repeat);
+    table.note = format!(
+        "The reader runs ahead of the CPU pool (reads are page-cache copies, compression is not), so the channel fills to its capacity. Unbounded is plotted at {} files, the whole inbox: a channel that holds every file never fills. The rows with no capacity are capacity 0, a rendezvous (each hand-over waits for the taker), which a log axis cannot place.",
+        unbounded_at(params)
+    );
+    for v in variants.iter().filter(|v| SWEPT_BY_CAPACITY.contains(&v.name)) {
+        for &capacity in &params.capacities {
+            let row_spec =
+                RowSpec { mode: Mode::Batch, work: params.settings.work, capacity, inbox: InboxRole::Sweep(spec.mix) };
+            table.rows.push(match capacity {
+                Capacity::Bounded(0) => Row { label: rendezvous_label(v.name), ..Row::new(v, row_spec) },
+                Capacity::Bounded(n) => Row::at(v, n as f64, row_spec),
+                Capacity::Unbounded => Row::at(v, unbounded_at(params), row_spec),
+            });
+        }
+    }
+    table
+}
+
+/// The mix sweep's axis value: the mean file size in KiB, from the seed alone.
+pub fn mean_kib(spec: &InboxSpec) -> f64 {
+    let sizes = spec.sizes();
+    let mean = sizes.iter().sum::<u64>() as f64 / sizes.len().max(1) as f64 / 1024.0;
+    (mean * 10.0).round() / 10.0
+}
+
+fn mix_table(params: &Params, variants: Variants) -> Table {
+    let title =
+        format!("File size mix sweep: {:.0} MiB of small, mixed and large files", params.sweep_bytes as f64 / MIB);
+    let mut table = Table::new(MIX_TABLE, &title);
+    table.axis = Some(Axis::new("mean file size (KiB)").log());
+    table.primary = Primary::higher(BYTES_PER_S);
+    table.columns = vec![
+        Column::new("throughput", BYTES_PER_S).with_spread(),
+        Column::new("files/s", FILES_PER_S),
+        Column::vs_baseline("vs sequential"),
+        Column::cores_busy(),
+        Column::peak_rss(),
+        Column::peak_threads(),
+    ];
+    table.plots = vec![PlotSpec::Primary, PlotSpec::log_y(FILES_PER_S)];
+    table.repeat = Some(params.mix_repeat);
+    // Each mix is its own inbox, so the answer is the same within a mix, not across them:
+    // `check` compares the digests mix by mix.
+    table.digests_must_agree = false;
+    let mixes: Vec<(Mix, f64)> =
+        [Mix::Small, Mix::Mixed, Mix::Large].into_iter().map(|mix| (mix, mean_kib(&params.sweep_spec(mix)))).collect();
+    table.note = format!(
+        "The same {} MiB in each mix: {}. Every variant agrees with every other on each mix (checked mix by mix).",
+        params.sweep_bytes >> 20,
+        mixes
+            .iter()
+            .map(|(m, kib)| format!("{} at {kib} KiB per file on average", m.name()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for v in pipelines(variants) {
+        for &(mix, kib) in &mixes {
+            let spec = RowSpec {
+                mode: Mode::Batch,
+                work: params.settings.work,
+                capacity: params.settings.capacity,
+                inbox: InboxRole::Sweep(mix),
+            };
+            table.rows.push(Row::at(v, kib, spec));
+        }
+    }
+    table.baseline_if_present(SEQUENTIAL);
+    table
+}
