@@ -217,9 +217,9 @@ impl Report {
         self.rows.iter().filter(move |r| r.table == table)
     }
 
-    /// The rows of one table that ran.
+    /// The rows of one table that ran: not skipped, with at least one measured run.
     pub fn ran_in<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a RowReport> + 'a {
-        self.rows_in(table).filter(|r| r.skipped.is_none())
+        self.rows_in(table).filter(|r| r.skipped.is_none() && !r.runs.is_empty())
     }
 
     pub fn row(&self, table: &str, label: &str) -> Option<&RowReport> {
