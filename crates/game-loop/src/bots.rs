@@ -1,0 +1,571 @@
+//! The bots: the load generator's body. Each bot is a client with its own socket that sends
+//! an input 30 times a second and reads every snapshot, measuring what a player would feel:
+//! the time from sending input `s` to the first snapshot acknowledging `s`, how evenly
+//! snapshots arrive, and which ticks never arrived.
+//!
+//! Thousands of bots must cost the machine as little as possible, since on 2 cores they
+//! compete with the server they measure. So no thread or task per bot: a few threads each
+//! drive a group of bots with one `epoll` set (mio), sending on a precomputed schedule that
+//! spreads every bot's inputs evenly over the 33 ms period, and reading only sockets the
+//! kernel says are readable. Their CPU time is measured per thread and reported apart.
+
+use std::{
+    collections::{HashSet, VecDeque},
+    io::{ErrorKind, Read, Write},
+    net::SocketAddr,
+    sync::atomic::{AtomicBool, Ordering},
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use hdrhistogram::Histogram;
+use mio::{Events, Interest, Poll, Token};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    clock::{PERIOD, micros_histogram, record_micros},
+    flood::{FloodCounts, flood},
+    net::{udp_drops, udp_socket},
+    protocol::{Frame, Input, MAX_MESSAGE, decode_snapshot, encode_input, frame, next_frame},
+    variants::Transport,
+    world::mix,
+};
+
+/// Inputs a bot remembers while waiting for their acknowledgement: four seconds' worth.
+const MAX_PENDING: usize = 128;
+/// How long bots keep reading after the stop, for snapshots still in flight.
+pub const DRAIN: Duration = Duration::from_millis(100);
+/// A slow TCP bot's receive buffer.
+const SLOW_RECEIVE_WINDOW: usize = 4096;
+/// The longest a bot thread sleeps in `epoll_wait` before looking at the stop flag again.
+const MAX_WAIT: Duration = Duration::from_millis(5);
+
+/// What the load generator is asked to do.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BotSpec {
+    pub server: SocketAddr,
+    pub transport: Transport,
+    pub clients: u32,
+    pub input_hz: u32,
+    /// Threads driving the bots.
+    pub threads: usize,
+    /// Bots that go silent, without a goodbye, `vanish_after` into the run: the last ids.
+    pub vanish: u32,
+    pub vanish_after: Duration,
+    /// TCP bots that never read their socket (the ids just below the vanishing ones).
+    pub slow: u32,
+    /// Malformed datagrams per second from a flood thread (UDP servers only); 0 for none.
+    pub flood_per_s: u32,
+    /// How long the flood lasts from the start: shorter than the server's run, so that every
+    /// malformed datagram reaches a server that is still reading.
+    pub flood_for: Duration,
+    pub seed: u64,
+}
+
+/// What the bots measured. Only bots that stayed to the end and kept reading are in the
+/// latency, jitter, loss and lateness figures.
+#[derive(Clone, Debug)]
+pub struct BotReport {
+    pub connected: u32,
+    pub connect_failures: u32,
+    pub inputs_sent: u64,
+    pub send_failures: u64,
+    pub snapshots: u64,
+    /// Ticks whose snapshot never arrived, from the gaps in each bot's tick sequence.
+    pub lost: u64,
+    /// Snapshots that arrived more than a tick period after they were due (one period after
+    /// the previous one per tick between them), or after a newer one.
+    pub late: u64,
+    pub out_of_order: u64,
+    /// The newest tick any steady bot saw a snapshot of.
+    pub newest_tick: Option<u32>,
+    pub malformed: u64,
+    pub wrong_client: u64,
+    /// Inputs never acknowledged before the bot forgot them.
+    pub unacked: u64,
+    /// Send of input `s` to the first snapshot with ack ≥ `s`, µs.
+    pub latency: Histogram<u64>,
+    /// |actual - expected| arrival of each snapshot, expected one period per tick after the
+    /// previous one, µs.
+    pub jitter: Histogram<u64>,
+    /// How late the bots sent inputs against their own schedule, µs: large values mean the
+    /// load generator itself could not keep up.
+    pub send_lag: Histogram<u64>,
+    pub vanished: u32,
+    pub slow: u32,
+    pub flood: FloodCounts,
+    /// CPU time of every bot thread and the flood thread.
+    pub cpu: Duration,
+    /// Datagrams the kernel dropped at the bots' own sockets.
+    pub kernel_drops: Option<u64>,
+}
+
+impl BotReport {
+    fn empty() -> BotReport {
+        BotReport {
+            connected: 0,
+            connect_failures: 0,
+            inputs_sent: 0,
+            send_failures: 0,
+            snapshots: 0,
+            lost: 0,
+            late: 0,
+            out_of_order: 0,
+            newest_tick: None,
+            malformed: 0,
+            wrong_client: 0,
+            unacked: 0,
+            latency: micros_histogram(),
+            jitter: micros_histogram(),
+            send_lag: micros_histogram(),
+            vanished: 0,
+            slow: 0,
+            flood: FloodCounts::default(),
+            cpu: Duration::ZERO,
+            kernel_drops: Some(0),
+        }
+    }
+
+    fn merge(&mut self, other: &BotReport) {
+        self.connected += other.connected;
+        self.connect_failures += other.connect_failures;
+        self.inputs_sent += other.inputs_sent;
+        self.send_failures += other.send_failures;
+        self.snapshots += other.snapshots;
+        self.lost += other.lost;
+        self.late += other.late;
+        self.out_of_order += other.out_of_order;
+        self.newest_tick = self.newest_tick.max(other.newest_tick);
+        self.malformed += other.malformed;
+        self.wrong_client += other.wrong_client;
+        self.unacked += other.unacked;
+        let _ = self.latency.add(&other.latency);
+        let _ = self.jitter.add(&other.jitter);
+        let _ = self.send_lag.add(&other.send_lag);
+        self.vanished += other.vanished;
+        self.slow += other.slow;
+        self.cpu += other.cpu;
+        self.kernel_drops = self.kernel_drops.zip(other.kernel_drops).map(|(a, b)| a + b);
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Steady,
+    Vanishing,
+    Slow,
+}
+
+enum Io {
+    Udp(mio::net::UdpSocket),
+    Tcp { stream: mio::net::TcpStream, inbound: Vec<u8>, outbound: Vec<u8> },
+}
+
+struct Bot {
+    /// `None` once a UDP bot vanished and closed its socket.
+    io: Option<Io>,
+    track: Track,
+}
+
+/// What a bot remembers between datagrams.
+struct Track {
+    id: u32,
+    role: Role,
+    silent: bool,
+    seq: u32,
+    pending: VecDeque<(u32, Instant)>,
+    /// The last snapshot's tick and arrival.
+    last: Option<(u32, Instant)>,
+}
+
+/// Bots connected and ready to go.
+pub struct Bots {
+    spec: BotSpec,
+    groups: Vec<Group>,
+}
+
+struct Group {
+    index: usize,
+    poll: Poll,
+    bots: Vec<Bot>,
+    connect_failures: u32,
+}
+
+/// Opens every bot's socket (and, for TCP, connects it), spread over `spec.threads` groups.
+/// Nothing is sent until [`Bots::run`].
+pub fn prepare(spec: &BotSpec) -> anyhow::Result<Bots> {
+    anyhow::ensure!(spec.server.ip().is_loopback(), "bots only talk to 127.0.0.1, not {}", spec.server);
+    let threads = spec.threads.clamp(1, spec.clients.max(1) as usize);
+    let mut groups = Vec::with_capacity(threads);
+    for index in 0..threads {
+        groups.push(Group {
+            index,
+            poll: Poll::new().context("cannot create an epoll set")?,
+            bots: Vec::new(),
+            connect_failures: 0,
+        });
+    }
+    let steady_end = spec.clients.saturating_sub(spec.vanish);
+    let slow_start = steady_end.saturating_sub(if spec.transport == Transport::Tcp { spec.slow } else { 0 });
+    for id in 0..spec.clients {
+        let role = if id >= steady_end {
+            Role::Vanishing
+        } else if id >= slow_start {
+            Role::Slow
+        } else {
+            Role::Steady
+        };
+        let group = &mut groups[id as usize % threads];
+        let io = match spec.transport {
+            Transport::Udp => {
+                let socket = udp_socket(0, 0).context("cannot open a bot's UDP socket")?;
+                socket.connect(spec.server)?;
+                socket.set_nonblocking(true)?;
+                Io::Udp(mio::net::UdpSocket::from_std(socket))
+            }
+            Transport::Tcp => match connect(spec.server, role == Role::Slow) {
+                Ok(stream) => {
+                    stream.set_nodelay(true)?;
+                    stream.set_nonblocking(true)?;
+                    Io::Tcp { stream: mio::net::TcpStream::from_std(stream), inbound: Vec::new(), outbound: Vec::new() }
+                }
+                Err(_) => {
+                    group.connect_failures += 1;
+                    continue;
+                }
+            },
+        };
+        let token = Token(group.bots.len());
+        let mut bot = Bot {
+            io: Some(io),
+            track: Track { id, role, silent: false, seq: 0, pending: VecDeque::new(), last: None },
+        };
+        if role != Role::Slow {
+            match bot.io.as_mut() {
+                Some(Io::Udp(socket)) => group.poll.registry().register(socket, token, Interest::READABLE)?,
+                Some(Io::Tcp { stream, .. }) => group.poll.registry().register(stream, token, Interest::READABLE)?,
+                None => {}
+            }
+        }
+        group.bots.push(bot);
+    }
+    Ok(Bots { spec: spec.clone(), groups })
+}
+
+impl Bots {
+    /// Runs the bots until `stop` returns true (polled every millisecond on the calling
+    /// thread), then lets them read for [`DRAIN`] more, and reports.
+    pub fn run(self, mut stop: impl FnMut() -> bool) -> anyhow::Result<BotReport> {
+        let Bots { spec, groups } = self;
+        let halt = AtomicBool::new(false);
+        let halt_flood = AtomicBool::new(false);
+        let go = Instant::now();
+        let total = groups.len();
+        std::thread::scope(|scope| {
+            let flood = (spec.flood_per_s > 0).then(|| {
+                let (halt, spec) = (&halt_flood, &spec);
+                scope.spawn(move || -> anyhow::Result<(FloodCounts, Duration)> {
+                    let until = go + spec.flood_for;
+                    let counts = flood(spec.server, spec.flood_per_s, spec.seed ^ 0xf100d, until, halt)?;
+                    Ok((counts, thread_cpu()))
+                })
+            });
+            let workers: Vec<_> = groups
+                .into_iter()
+                .map(|group| {
+                    let (halt, spec) = (&halt, &spec);
+                    scope.spawn(move || group.drive(spec, go, total, halt))
+                })
+                .collect();
+            while !stop() {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            halt_flood.store(true, Ordering::Release);
+            halt.store(true, Ordering::Release);
+            let mut report = BotReport::empty();
+            for worker in workers {
+                let part = worker.join().map_err(|_| anyhow::anyhow!("a bot thread panicked"))??;
+                report.merge(&part);
+            }
+            if let Some(flood) = flood {
+                let (counts, cpu) = flood.join().map_err(|_| anyhow::anyhow!("the flood thread panicked"))??;
+                report.flood = counts;
+                report.cpu += cpu;
+            }
+            if spec.transport == Transport::Tcp {
+                report.kernel_drops = None;
+            }
+            Ok(report)
+        })
+    }
+}
+
+impl Group {
+    /// One bot thread: send on schedule, read what is readable, until halted and drained.
+    fn drive(mut self, spec: &BotSpec, go: Instant, groups: usize, halt: &AtomicBool) -> anyhow::Result<BotReport> {
+        let mut report = BotReport::empty();
+        report.connect_failures = self.connect_failures;
+        report.connected = self.bots.len() as u32;
+        report.slow = self.bots.iter().filter(|b| b.track.role == Role::Slow).count() as u32;
+        let period_ns = 1_000_000_000 / u64::from(spec.input_hz.max(1));
+        let n = self.bots.len() as u64;
+        // Bot k of this group sends at phase (k × groups + index) / (n × groups) of the
+        // period: every bot of every group evenly apart.
+        let index = self.index as u64;
+        let due = move |round: u64, k: u64| {
+            let phase = (k * groups as u64 + index) * period_ns / (n * groups as u64).max(1);
+            go + Duration::from_nanos(round * period_ns + phase)
+        };
+        let vanish_at = go + spec.vanish_after;
+        let (mut round, mut next) = (0u64, 0u64);
+        let mut vanished = spec.vanish == 0;
+        let mut drain_until: Option<Instant> = None;
+        let mut events = Events::with_capacity(1024);
+        let mut scratch = Vec::with_capacity(64);
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let now = Instant::now();
+            if drain_until.is_none() && halt.load(Ordering::Acquire) {
+                drain_until = Some(now + DRAIN);
+            }
+            if drain_until.is_some_and(|end| now >= end) {
+                break;
+            }
+            if !vanished && now >= vanish_at {
+                vanished = true;
+                report.vanished += self.vanish();
+            }
+            if drain_until.is_none() && n > 0 {
+                while due(round, next) <= now {
+                    let bot = &mut self.bots[next as usize];
+                    bot.send(spec.seed, due(round, next), &mut scratch, &mut report);
+                    next += 1;
+                    if next == n {
+                        (round, next) = (round + 1, 0);
+                    }
+                }
+            }
+            let wake = drain_until.unwrap_or_else(|| if n > 0 { due(round, next) } else { now + MAX_WAIT });
+            let wait = wake.saturating_duration_since(Instant::now()).min(MAX_WAIT);
+            match self.poll.poll(&mut events, Some(wait)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e).context("epoll_wait failed"),
+            }
+            for event in events.iter() {
+                if let Some(bot) = self.bots.get_mut(event.token().0) {
+                    bot.receive(&mut buf, &mut report);
+                }
+            }
+        }
+        let ports: HashSet<u16> = self
+            .bots
+            .iter()
+            .filter_map(|b| match &b.io {
+                Some(Io::Udp(socket)) => socket.local_addr().ok().map(|a| a.port()),
+                _ => None,
+            })
+            .collect();
+        report.kernel_drops = udp_drops(&ports);
+        report.cpu = thread_cpu();
+        Ok(report)
+    }
+
+    /// The vanishing bots stop without a goodbye: a UDP bot closes its socket, a TCP bot
+    /// stops sending and reading but leaves its connection open, as a crashed client would.
+    fn vanish(&mut self) -> u32 {
+        let mut count = 0;
+        for bot in self.bots.iter_mut().filter(|b| b.track.role == Role::Vanishing) {
+            bot.track.silent = true;
+            bot.track.pending.clear();
+            match &mut bot.io {
+                Some(Io::Udp(socket)) => {
+                    let _ = self.poll.registry().deregister(socket);
+                    bot.io = None;
+                }
+                Some(Io::Tcp { stream, .. }) => {
+                    let _ = self.poll.registry().deregister(stream);
+                }
+                None => {}
+            }
+            count += 1;
+        }
+        count
+    }
+}
+
+impl Bot {
+    fn send(&mut self, seed: u64, due: Instant, scratch: &mut Vec<u8>, report: &mut BotReport) {
+        let Bot { io, track } = self;
+        if track.silent {
+            return;
+        }
+        let Some(io) = io.as_mut() else { return };
+        track.seq += 1;
+        // Held keys change every half second or so, the same way in every run.
+        let bits = (mix(seed ^ (u64::from(track.id) << 24) ^ u64::from(track.seq / 15)) & 0x1f) as u16;
+        scratch.clear();
+        encode_input(&Input { client: track.id, seq: track.seq, bits }, scratch);
+        let now = Instant::now();
+        let sent = match io {
+            Io::Udp(socket) => socket.send(scratch).is_ok(),
+            Io::Tcp { stream, outbound, .. } => {
+                // Keep a few inputs' worth queued if the socket is full; beyond that, drop.
+                if outbound.len() < 16 * MAX_MESSAGE {
+                    frame(scratch, outbound);
+                    flush(stream, outbound);
+                    true
+                } else {
+                    false
+                }
+            }
+        };
+        record_micros(&mut report.send_lag, now.saturating_duration_since(due));
+        if !sent {
+            report.send_failures += 1;
+            return;
+        }
+        report.inputs_sent += 1;
+        if track.role == Role::Steady {
+            track.pending.push_back((track.seq, now));
+            if track.pending.len() > MAX_PENDING {
+                track.pending.pop_front();
+                report.unacked += 1;
+            }
+        }
+    }
+
+    fn receive(&mut self, buf: &mut [u8], report: &mut BotReport) {
+        let Bot { io, track } = self;
+        match io.as_mut() {
+            Some(Io::Udp(socket)) => loop {
+                match socket.recv(buf) {
+                    Ok(len) => {
+                        let now = Instant::now();
+                        track.snapshot(&buf[..len], now, report);
+                    }
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                    Err(_) => break,
+                }
+            },
+            Some(Io::Tcp { stream, inbound, .. }) => {
+                let mut closed = false;
+                loop {
+                    match stream.read(buf) {
+                        Ok(0) => {
+                            closed = true;
+                            break;
+                        }
+                        Ok(len) => inbound.extend_from_slice(&buf[..len]),
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                        Err(_) => {
+                            closed = true;
+                            break;
+                        }
+                    }
+                }
+                let now = Instant::now();
+                let mut start = 0;
+                loop {
+                    match next_frame(&inbound[start..]) {
+                        Frame::Whole { consumed } => {
+                            track.snapshot(&inbound[start + 2..start + consumed], now, report);
+                            start += consumed;
+                        }
+                        Frame::Partial => break,
+                        Frame::Oversized => {
+                            report.malformed += 1;
+                            closed = true;
+                            start = inbound.len();
+                            break;
+                        }
+                    }
+                }
+                inbound.drain(..start);
+                if closed {
+                    track.silent = true;
+                }
+            }
+            None => {}
+        }
+    }
+}
+
+impl Track {
+    fn snapshot(&mut self, bytes: &[u8], now: Instant, report: &mut BotReport) {
+        let view = match decode_snapshot(bytes) {
+            Ok(view) => view,
+            Err(_) => {
+                report.malformed += 1;
+                return;
+            }
+        };
+        if view.head.client != self.id {
+            report.wrong_client += 1;
+            return;
+        }
+        if self.silent || self.role != Role::Steady {
+            return;
+        }
+        report.snapshots += 1;
+        let tick = view.head.tick;
+        report.newest_tick = report.newest_tick.max(Some(tick));
+        if let Some((last_tick, last_at)) = self.last {
+            if tick <= last_tick {
+                report.out_of_order += 1;
+                report.late += 1;
+                return;
+            }
+            let gap = tick - last_tick;
+            report.lost += u64::from(gap - 1);
+            let expected = last_at + PERIOD * gap;
+            let off = if now > expected { now - expected } else { expected - now };
+            record_micros(&mut report.jitter, off);
+            if now > expected + PERIOD {
+                report.late += 1;
+            }
+        }
+        self.last = Some((tick, now));
+        while let Some(&(seq, sent)) = self.pending.front() {
+            if seq > view.head.ack {
+                break;
+            }
+            record_micros(&mut report.latency, now.saturating_duration_since(sent));
+            self.pending.pop_front();
+        }
+    }
+}
+
+/// A bot's TCP connection. A slow bot asks for a small receive window, as a client on a
+/// poor link has, so that it pushes back on the server within a few seconds.
+fn connect(server: SocketAddr, slow: bool) -> std::io::Result<std::net::TcpStream> {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, Some(socket2::Protocol::TCP))?;
+    if slow {
+        socket.set_recv_buffer_size(SLOW_RECEIVE_WINDOW)?;
+    }
+    socket.connect_timeout(&server.into(), Duration::from_secs(5))?;
+    Ok(socket.into())
+}
+
+/// Writes what it can of `outbound` without blocking.
+fn flush(stream: &mut mio::net::TcpStream, outbound: &mut Vec<u8>) {
+    while !outbound.is_empty() {
+        match stream.write(outbound) {
+            Ok(0) => break,
+            Ok(n) => {
+                outbound.drain(..n);
+            }
+            Err(_) => break,
+        }
+    }
+}
+
+/// CPU time the calling thread has used.
+pub fn thread_cpu() -> Duration {
+    // SAFETY: clock_gettime writes only into the timespec we own.
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec.max(0) as u64, ts.tv_nsec.clamp(0, 999_999_999) as u32)
+}
