@@ -58,6 +58,19 @@ impl Grid {
         AROUND.iter().flat_map(move |(dx, dy)| self.cell(cx + dx, cy + dy))
     }
 
+    /// The same nine cells as [`Grid::around`], as three runs of entries, one per row: a
+    /// row's three cells are adjacent in the sorted entries. For work that does not care
+    /// about order (collisions), this is much cheaper to walk.
+    pub fn rows_around(&self, (cx, cy): (i32, i32)) -> impl Iterator<Item = &[Item]> {
+        let last = self.side_cells - 1;
+        let (left, right) = ((cx - 1).max(0), (cx + 1).min(last));
+        ((cy - 1).max(0)..=(cy + 1).min(last)).map(move |row| {
+            let first = (row * self.side_cells + left) as usize;
+            let end = (row * self.side_cells + right) as usize + 1;
+            &self.items[self.starts[first] as usize..self.starts[end] as usize]
+        })
+    }
+
     pub fn len(&self) -> usize {
         self.items.len()
     }
@@ -155,6 +168,11 @@ mod tests {
         );
         let ids: Vec<u32> = grid.around((0, 0)).map(|i| i.id).collect();
         assert_eq!(ids, vec![1, 4, 2]);
+        let mut by_rows: Vec<u32> = grid.rows_around((0, 0)).flatten().map(|i| i.id).collect();
+        by_rows.sort_unstable();
+        assert_eq!(by_rows, vec![1, 2, 4]);
+        let centre: Vec<u32> = grid.rows_around((3, 3)).flatten().map(|i| i.id).collect();
+        assert_eq!(centre, vec![3]);
         assert!(grid.cell(-1, 0).is_empty() && grid.cell(4, 0).is_empty());
         assert_eq!(grid.cell_of(Pos { x: 10 * CELL, y: -5 }), (3, 0), "clamped to the last cell");
     }

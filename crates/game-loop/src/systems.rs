@@ -107,30 +107,29 @@ fn collide(grid: Res<CollisionGrid>, bounds: Res<Bounds>, parallel: Res<Parallel
     let resolve = move |(id, mut pos): (&Id, Mut<Pos>)| {
         let me = *pos;
         let (mut px, mut py) = (0i32, 0i32);
-        for other in grid.around(grid.cell_of(me)) {
-            if other.id == id.0 {
-                continue;
-            }
-            let (dx, dy) = (me.x - other.pos.x, me.y - other.pos.y);
-            if dx.abs() >= SIZE || dy.abs() >= SIZE {
-                continue;
-            }
-            // Apart along the shallower overlap, half of it each; a tie in position is
-            // broken by id so that the two go opposite ways.
-            let away = |d: i32| {
-                if d != 0 {
-                    d.signum()
-                } else if id.0 < other.id {
-                    -1
-                } else {
-                    1
+        for row in grid.rows_around(grid.cell_of(me)) {
+            for other in row {
+                let (dx, dy) = (me.x - other.pos.x, me.y - other.pos.y);
+                if dx.abs() >= SIZE || dy.abs() >= SIZE || other.id == id.0 {
+                    continue;
                 }
-            };
-            let (over_x, over_y) = (SIZE - dx.abs(), SIZE - dy.abs());
-            if over_x < over_y {
-                px += away(dx) * (over_x / 2 + 1);
-            } else {
-                py += away(dy) * (over_y / 2 + 1);
+                // Apart along the shallower overlap, half of it each; a tie in position is
+                // broken by id so that the two go opposite ways.
+                let away = |d: i32| {
+                    if d != 0 {
+                        d.signum()
+                    } else if id.0 < other.id {
+                        -1
+                    } else {
+                        1
+                    }
+                };
+                let (over_x, over_y) = (SIZE - dx.abs(), SIZE - dy.abs());
+                if over_x < over_y {
+                    px += away(dx) * (over_x / 2 + 1);
+                } else {
+                    py += away(dy) * (over_y / 2 + 1);
+                }
             }
         }
         if (px, py) != (0, 0) {
