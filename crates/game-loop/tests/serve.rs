@@ -95,3 +95,33 @@ fn a_flood_of_malformed_datagrams_is_counted_kind_by_kind() {
         assert_eq!(server.sim.joined, 10, "{name}: the real clients still got in");
     }
 }
+
+#[test]
+fn garbage_on_a_tcp_connection_is_counted_and_only_that_connection_closes() {
+    use std::io::{Read, Write};
+    for variant in [Variant::ThreadPerClient, Variant::HybridTcp] {
+        let server = game_loop::variants::start(variant, server_spec(world(200, 64), 48)).expect("server starts");
+        let addr = server.addr();
+        let running = std::thread::spawn(move || server.run());
+        let mut rogue = std::net::TcpStream::connect(addr).expect("connect");
+        // A frame of the right length with the wrong magic: counted, the stream stays open.
+        let mut frame = vec![14u8, 0];
+        frame.extend_from_slice(b"XX\x01\x01garbagegarb");
+        // Then a prefix announcing 60,000 bytes: the stream cannot be trusted, so it closes.
+        frame.extend_from_slice(&60_000u16.to_le_bytes());
+        rogue.write_all(&frame).expect("write");
+        rogue.set_read_timeout(Some(std::time::Duration::from_secs(10))).expect("timeout");
+        let mut sink = [0u8; 64];
+        assert!(
+            matches!(rogue.read(&mut sink), Ok(0) | Err(_)),
+            "{}: the server closed the connection",
+            variant.name()
+        );
+        let report = running.join().expect("server thread").expect("server run");
+        let net = &report.net;
+        assert_eq!(net.malformed_of(game_loop::protocol::DecodeKind::BadMagic), 1, "{}", variant.name());
+        assert_eq!(net.malformed_of(game_loop::protocol::DecodeKind::Oversized), 1, "{}", variant.name());
+        assert_eq!((net.closed_malformed, net.accepted), (1, 1), "{}", variant.name());
+        assert_eq!(report.sim.joined, 0, "{}: garbage never became a client", variant.name());
+    }
+}
