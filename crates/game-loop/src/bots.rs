@@ -11,7 +11,7 @@
 
 use std::{
     collections::{HashSet, VecDeque},
-    io::{ErrorKind, Read, Write},
+    io::ErrorKind,
     net::SocketAddr,
     sync::atomic::{AtomicBool, Ordering},
     time::{Duration, Instant},
@@ -23,20 +23,15 @@ use mio::{Events, Interest, Poll, Token};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    clock::{PERIOD, micros_histogram, record_micros},
+    bot::{Bot, Io, Role, Track, connect},
+    clock::micros_histogram,
     flood::{FloodCounts, flood},
     net::{udp_drops, udp_socket},
-    protocol::{Frame, Input, MAX_MESSAGE, decode_snapshot, encode_input, frame, next_frame},
     variants::Transport,
-    world::mix,
 };
 
-/// Inputs a bot remembers while waiting for their acknowledgement: four seconds' worth.
-const MAX_PENDING: usize = 128;
 /// How long bots keep reading after the stop, for snapshots still in flight.
 pub const DRAIN: Duration = Duration::from_millis(100);
-/// A slow TCP bot's receive buffer.
-const SLOW_RECEIVE_WINDOW: usize = 4096;
 /// The longest a bot thread sleeps in `epoll_wait` before looking at the stop flag again.
 const MAX_WAIT: Duration = Duration::from_millis(5);
 
@@ -147,35 +142,6 @@ impl BotReport {
         self.cpu += other.cpu;
         self.kernel_drops = self.kernel_drops.zip(other.kernel_drops).map(|(a, b)| a + b);
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Role {
-    Steady,
-    Vanishing,
-    Slow,
-}
-
-enum Io {
-    Udp(mio::net::UdpSocket),
-    Tcp { stream: mio::net::TcpStream, inbound: Vec<u8>, outbound: Vec<u8> },
-}
-
-struct Bot {
-    /// `None` once a UDP bot vanished and closed its socket.
-    io: Option<Io>,
-    track: Track,
-}
-
-/// What a bot remembers between datagrams.
-struct Track {
-    id: u32,
-    role: Role,
-    silent: bool,
-    seq: u32,
-    pending: VecDeque<(u32, Instant)>,
-    /// The last snapshot's tick and arrival.
-    last: Option<(u32, Instant)>,
 }
 
 /// Bots connected and ready to go.
@@ -391,172 +357,6 @@ impl Group {
             count += 1;
         }
         count
-    }
-}
-
-impl Bot {
-    fn send(&mut self, seed: u64, due: Instant, scratch: &mut Vec<u8>, report: &mut BotReport) {
-        let Bot { io, track } = self;
-        if track.silent {
-            return;
-        }
-        let Some(io) = io.as_mut() else { return };
-        track.seq += 1;
-        // Held keys change every half second or so, the same way in every run.
-        let bits = (mix(seed ^ (u64::from(track.id) << 24) ^ u64::from(track.seq / 15)) & 0x1f) as u16;
-        scratch.clear();
-        encode_input(&Input { client: track.id, seq: track.seq, bits }, scratch);
-        let now = Instant::now();
-        let sent = match io {
-            Io::Udp(socket) => socket.send(scratch).is_ok(),
-            Io::Tcp { stream, outbound, .. } => {
-                // Keep a few inputs' worth queued if the socket is full; beyond that, drop.
-                if outbound.len() < 16 * MAX_MESSAGE {
-                    frame(scratch, outbound);
-                    flush(stream, outbound);
-                    true
-                } else {
-                    false
-                }
-            }
-        };
-        record_micros(&mut report.send_lag, now.saturating_duration_since(due));
-        if !sent {
-            report.send_failures += 1;
-            return;
-        }
-        report.inputs_sent += 1;
-        if track.role == Role::Steady {
-            track.pending.push_back((track.seq, now));
-            if track.pending.len() > MAX_PENDING {
-                track.pending.pop_front();
-                report.unacked += 1;
-            }
-        }
-    }
-
-    fn receive(&mut self, buf: &mut [u8], report: &mut BotReport) {
-        let Bot { io, track } = self;
-        match io.as_mut() {
-            Some(Io::Udp(socket)) => loop {
-                match socket.recv(buf) {
-                    Ok(len) => {
-                        let now = Instant::now();
-                        track.snapshot(&buf[..len], now, report);
-                    }
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                    Err(_) => break,
-                }
-            },
-            Some(Io::Tcp { stream, inbound, .. }) => {
-                let mut closed = false;
-                loop {
-                    match stream.read(buf) {
-                        Ok(0) => {
-                            closed = true;
-                            break;
-                        }
-                        Ok(len) => inbound.extend_from_slice(&buf[..len]),
-                        Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                        Err(_) => {
-                            closed = true;
-                            break;
-                        }
-                    }
-                }
-                let now = Instant::now();
-                let mut start = 0;
-                loop {
-                    match next_frame(&inbound[start..]) {
-                        Frame::Whole { consumed } => {
-                            track.snapshot(&inbound[start + 2..start + consumed], now, report);
-                            start += consumed;
-                        }
-                        Frame::Partial => break,
-                        Frame::Oversized => {
-                            report.malformed += 1;
-                            closed = true;
-                            start = inbound.len();
-                            break;
-                        }
-                    }
-                }
-                inbound.drain(..start);
-                if closed {
-                    track.silent = true;
-                }
-            }
-            None => {}
-        }
-    }
-}
-
-impl Track {
-    fn snapshot(&mut self, bytes: &[u8], now: Instant, report: &mut BotReport) {
-        let view = match decode_snapshot(bytes) {
-            Ok(view) => view,
-            Err(_) => {
-                report.malformed += 1;
-                return;
-            }
-        };
-        if view.head.client != self.id {
-            report.wrong_client += 1;
-            return;
-        }
-        if self.silent || self.role != Role::Steady {
-            return;
-        }
-        report.snapshots += 1;
-        let tick = view.head.tick;
-        report.newest_tick = report.newest_tick.max(Some(tick));
-        if let Some((last_tick, last_at)) = self.last {
-            if tick <= last_tick {
-                report.out_of_order += 1;
-                report.late += 1;
-                return;
-            }
-            let gap = tick - last_tick;
-            report.lost += u64::from(gap - 1);
-            let expected = last_at + PERIOD * gap;
-            let off = if now > expected { now - expected } else { expected - now };
-            record_micros(&mut report.jitter, off);
-            if now > expected + PERIOD {
-                report.late += 1;
-            }
-        }
-        self.last = Some((tick, now));
-        while let Some(&(seq, sent)) = self.pending.front() {
-            if seq > view.head.ack {
-                break;
-            }
-            record_micros(&mut report.latency, now.saturating_duration_since(sent));
-            self.pending.pop_front();
-        }
-    }
-}
-
-/// A bot's TCP connection. A slow bot asks for a small receive window, as a client on a
-/// poor link has, so that it pushes back on the server within a few seconds.
-fn connect(server: SocketAddr, slow: bool) -> std::io::Result<std::net::TcpStream> {
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, Some(socket2::Protocol::TCP))?;
-    if slow {
-        socket.set_recv_buffer_size(SLOW_RECEIVE_WINDOW)?;
-    }
-    socket.connect_timeout(&server.into(), Duration::from_secs(5))?;
-    Ok(socket.into())
-}
-
-/// Writes what it can of `outbound` without blocking.
-fn flush(stream: &mut mio::net::TcpStream, outbound: &mut Vec<u8>) {
-    while !outbound.is_empty() {
-        match stream.write(outbound) {
-            Ok(0) => break,
-            Ok(n) => {
-                outbound.drain(..n);
-            }
-            Err(_) => break,
-        }
     }
 }
 

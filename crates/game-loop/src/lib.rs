@@ -37,6 +37,7 @@
 
 pub mod all_async;
 pub mod books;
+pub mod bot;
 pub mod bots;
 pub mod caps;
 pub mod clock;
@@ -47,6 +48,7 @@ pub mod hybrid;
 pub mod net;
 pub mod poll;
 pub mod protocol;
+pub mod replay;
 pub mod sim;
 pub mod systems;
 pub mod tcp;

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{bot_spec, play, server_spec, world};
-use game_loop::{books::ServerReport, bots::BotReport, protocol::DecodeError, sim::replay, variants::Variant};
+use game_loop::{books::ServerReport, bots::BotReport, protocol::DecodeError, replay::replay, variants::Variant};
 
 /// Every snapshot built was sent, dropped (counted) or failed (counted), never twice; every
 /// one a steady bot missed is one of those, or a drop the bot's own kernel counted.
