@@ -29,7 +29,7 @@ use crate::{
 
 /// Stack of a connection's threads: they hold a small buffer each, and 64 KiB keeps a
 /// thousand of them from reserving gigabytes of address space.
-const CONNECTION_STACK: usize = 64 * 1024;
+pub const CONNECTION_STACK: usize = 64 * 1024;
 
 struct Shared {
     stop: AtomicBool,

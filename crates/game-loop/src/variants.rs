@@ -164,11 +164,12 @@ impl ServerSpec {
 pub const INBOX_CAPACITY: usize = 1 << 16;
 /// Ticks' worth of snapshot batches the simulation may queue ahead of the UDP send task.
 pub const OUTBOX_BATCHES: usize = 4;
-/// Snapshots queued per TCP client: half a second at 64 Hz.
-pub const CLIENT_QUEUE: usize = 32;
-/// A TCP connection's send buffer (the kernel doubles it for its own bookkeeping): about a
-/// hundred snapshots.
-pub const TCP_SEND_BUFFER: usize = 32 * 1024;
+/// Snapshots queued per TCP client: a quarter of a second at 64 Hz; older ones would be
+/// stale by the time they were sent.
+pub const CLIENT_QUEUE: usize = 16;
+/// A TCP connection's send buffer (the kernel doubles it for its own bookkeeping): a few
+/// dozen snapshots, half a second of them.
+pub const TCP_SEND_BUFFER: usize = 16 * 1024;
 
 /// A started server: the network side is up; the tick loop has not begun.
 pub struct Server {

@@ -1,0 +1,104 @@
+//! The books every live run must balance, checked after the runs: nothing lost without being
+//! counted, nothing counted twice, vanished clients gone, every malformed datagram counted.
+//! Each returned line is a failure and fails the run.
+
+use casebook::{Figure, Report, record::RunRecord};
+
+use crate::{
+    Params,
+    figures::*,
+    plan::{ABUSE_TABLE, CLIENTS_TABLE, HEAVY_TABLE},
+    protocol::DecodeError,
+    variants::{Transport, Variant},
+};
+
+pub fn check(_params: &Params, report: &Report) -> Vec<String> {
+    let mut failures = Vec::new();
+    for table in [CLIENTS_TABLE, HEAVY_TABLE, ABUSE_TABLE] {
+        for row in report.ran_in(table) {
+            let transport = Variant::from_name(&row.variant).map(Variant::transport);
+            for (i, run) in row.runs.iter().enumerate() {
+                let mut fail = |what: String| failures.push(format!("{table} / {} run {}: {what}", row.label, i + 1));
+                if let Err(missing) = balance(run, table == ABUSE_TABLE, transport, &mut fail) {
+                    fail(format!("{} was not recorded", missing.key));
+                }
+            }
+        }
+    }
+    failures
+}
+
+fn figure(run: &RunRecord, figure: Figure) -> Result<f64, Figure> {
+    run.figure(figure).ok_or(figure)
+}
+
+fn balance(
+    run: &RunRecord,
+    abuse: bool,
+    transport: Option<Transport>,
+    fail: &mut impl FnMut(String),
+) -> Result<(), Figure> {
+    let get = |f: Figure| figure(run, f);
+    let (built, sent, dropped, errors) =
+        (get(SNAPSHOTS_BUILT)?, get(SNAPSHOTS_SENT)?, get(SNAPSHOTS_DROPPED)?, get(SEND_ERRORS)?);
+    if sent + dropped + errors > built {
+        fail(format!("{sent} snapshots sent + {dropped} dropped + {errors} failed is more than the {built} built"));
+    }
+    let received = get(SNAPSHOTS_RECEIVED)?;
+    if received > sent {
+        fail(format!("the bots received {received} snapshots, more than the {sent} sent"));
+    }
+    let (bots, joined, vanished) = (get(BOTS)?, get(JOINED)?, get(VANISHED)?);
+    let (timed_out, left) = (get(TIMED_OUT)?, get(LEFT)?);
+    // A client the server dropped while it was still playing (an overloaded server missing
+    // its inputs for the whole time-out) misses snapshots nobody built; only without such
+    // drops must every gap be a counted drop.
+    let lost = get(LOST)?;
+    let explained = dropped + errors + run.figure(BOT_KERNEL_DROPS).unwrap_or(0.0);
+    if timed_out <= vanished && lost > explained {
+        fail(format!("the bots lost {lost} snapshots, but only {explained} drops were counted"));
+    }
+    if get(CONNECT_FAILURES)? > 0.0 {
+        fail(format!("{} bots could not connect", get(CONNECT_FAILURES)?));
+    }
+    // A bot rejoins after the server dropped it: every join past the first needs a drop.
+    if joined > bots + timed_out + left {
+        fail(format!("{joined} clients joined, more than {bots} bots plus {} dropped and rejoined", timed_out + left));
+    }
+    if get(BOT_MALFORMED)? > 0.0 {
+        fail(format!("the bots received {} snapshots that were malformed or not theirs", get(BOT_MALFORMED)?));
+    }
+    if !abuse {
+        return Ok(());
+    }
+    if timed_out < vanished {
+        fail(format!("{vanished} bots vanished but only {timed_out} clients timed out"));
+    }
+    if get(CLIENTS_AT_END)? > bots - vanished {
+        fail(format!(
+            "{} clients left at the end, more than the {} bots still there",
+            get(CLIENTS_AT_END)?,
+            bots - vanished
+        ));
+    }
+    if run.figure(REPLAY_MATCHES) != Some(1.0) {
+        fail("replaying the run's input log did not rebuild the world it ended with".into());
+    }
+    if transport == Some(Transport::Udp) {
+        let flood = get(FLOOD_SENT)?;
+        if flood == 0.0 {
+            fail("no malformed datagram was sent".into());
+        }
+        for kind in DecodeError::KINDS {
+            let (counted, sent) = (get(malformed_of(kind))?, get(flood_of(kind))?);
+            if counted > sent {
+                fail(format!("{counted} {} datagrams counted, but only {sent} sent", kind.name()));
+            }
+        }
+        let counted = get(MALFORMED)? + run.figure(SERVER_KERNEL_DROPS).unwrap_or(0.0);
+        if counted < flood {
+            fail(format!("{flood} malformed datagrams sent, only {counted} counted or dropped by the kernel"));
+        }
+    }
+    Ok(())
+}

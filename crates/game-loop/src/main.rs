@@ -1,0 +1,3 @@
+fn main() {
+    casebook::main::<game_loop::GameLoop>()
+}

@@ -1,0 +1,288 @@
+//! The case's options, and the sizes they resolve to for every run.
+
+use std::time::Duration;
+
+use casebook::{Preset, UsageError};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    clock::{PERIOD, TICK_HZ},
+    sim::calibrate_sim_cost,
+    world::{MAX_ENTITIES, WorldConfig},
+};
+
+/// The tables this case can measure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Tables {
+    /// Every variant against the number of clients: the main comparison.
+    Clients,
+    /// The simulation made heavy (`--sim-cost`): placements under contention.
+    Heavy,
+    /// A flood of malformed datagrams, clients that vanish, slow TCP clients.
+    Abuse,
+    /// Input logs replayed with no network: what each executor costs, and determinism.
+    Replay,
+}
+
+/// Options of this case, on top of the harness's own.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct Args {
+    /// Tables to measure, comma-separated [default: clients,heavy,abuse,replay; quick:
+    /// clients,replay].
+    #[arg(long, value_enum, value_delimiter = ',', help_heading = "Case")]
+    pub tables: Option<Vec<Tables>>,
+    /// Clients in the heavy and abuse tables, and where the single-threaded executor's row sits
+    /// in the clients table [default: quick 100, else 1000].
+    #[arg(long, value_name = "N", help_heading = "Case")]
+    pub clients: Option<u32>,
+    /// Client counts of the clients table, comma-separated [default: 10,100,1000,5000; quick:
+    /// the --clients value alone].
+    #[arg(long, value_name = "N,N,...", value_delimiter = ',', help_heading = "Case")]
+    pub sweep: Option<Vec<u32>>,
+    /// Entities in the world besides the avatars [default: quick 2000, else 10000].
+    #[arg(long, value_name = "N", help_heading = "Case")]
+    pub entities: Option<u32>,
+    /// Length of one run, in seconds of ticks at 64 Hz [default: quick 0.5, default 1, full 3].
+    #[arg(long, value_name = "S", help_heading = "Case")]
+    pub seconds: Option<f64>,
+    /// The heavy table's extra simulation work, as a share of one tick's budget on every core:
+    /// 0.5 makes a tick cost half of 15.6 ms on each core when spread perfectly, calibrated on
+    /// this machine [default: 0.5].
+    #[arg(long, value_name = "SHARE", help_heading = "Case")]
+    pub sim_cost: Option<f64>,
+    /// Malformed datagrams per second in the abuse table [default: quick 2000, else 10000].
+    #[arg(long, value_name = "N", help_heading = "Case")]
+    pub flood: Option<u32>,
+    /// Threads driving the bots [default: one per 1000 bots, at most the number of cores].
+    #[arg(long, value_name = "N", help_heading = "Case")]
+    pub bot_threads: Option<usize>,
+}
+
+/// The resolved sizes every child run receives.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    pub tables: Vec<Tables>,
+    pub clients: u32,
+    pub sweep: Vec<u32>,
+    pub entities: u32,
+    pub seconds: f64,
+    /// Tick slots in one run.
+    pub slots: u64,
+    pub sim_cost_share: f64,
+    /// Rounds of `--sim-cost` work per entity per tick in the heavy table, calibrated in the
+    /// parent so that every run does the same work.
+    pub sim_cost_rounds: u32,
+    pub flood_per_s: u32,
+    pub bot_threads: Option<usize>,
+    /// The abuse table's runs are twice as long: a slow TCP client needs more than a second
+    /// to fill its socket buffers and its queue.
+    pub abuse_seconds: f64,
+    pub abuse_slots: u64,
+    /// The machine's logical cores when the parameters were resolved.
+    pub cores: usize,
+    /// Measured runs per live row, and per replay row: live runs last seconds each, and a
+    /// sweep has many rows.
+    pub live_repeat: usize,
+    pub replay_repeat: usize,
+}
+
+/// The one seed of every world and every bot's script.
+pub const SEED: u64 = 0x6761_6d65;
+/// The most clients a run accepts: far beyond what 2 cores serve, and what bounds the
+/// sessions table whatever ids arrive.
+pub const MAX_CLIENTS: u32 = 20_000;
+/// Share of a TCP abuse run's bots that never read, and of any abuse run's bots that vanish.
+pub const ABUSE_SHARE: u32 = 50;
+
+/// What one row runs.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum RowSpec {
+    /// A server with bots over loopback.
+    Live {
+        clients: u32,
+        /// Rounds of `--sim-cost` work per entity per tick (0: the light world).
+        sim_cost: u32,
+        /// The flood, vanishing and slow bots.
+        abuse: bool,
+    },
+    /// A scripted input log replayed with no network and no clock.
+    Replay { entities: u32, clients: u32, ticks: u32 },
+}
+
+impl Params {
+    pub fn world(&self, entities: u32, sim_cost: u32, abuse: bool) -> WorldConfig {
+        WorldConfig {
+            entities,
+            seed: SEED,
+            sim_cost,
+            max_clients: MAX_CLIENTS,
+            timeout_ticks: self.timeout_ticks(abuse),
+        }
+    }
+
+    /// Tick slots in one run of a live row.
+    pub fn slots_for(&self, abuse: bool) -> u64 {
+        if abuse { self.abuse_slots } else { self.slots }
+    }
+
+    /// Ticks without input before a client is dropped. In the abuse table, a quarter of the
+    /// run, so that a bot vanishing a quarter in is gone by half-way; elsewhere five seconds,
+    /// a common game-server time-out, so that an overloaded server is not also made to drop
+    /// its clients.
+    pub fn timeout_ticks(&self, abuse: bool) -> u32 {
+        if abuse { (self.abuse_slots / 4).clamp(4, 640) as u32 } else { 5 * TICK_HZ }
+    }
+
+    pub fn runs(&self, table: Tables) -> bool {
+        self.tables.contains(&table)
+    }
+
+    /// Bot threads for `clients` bots.
+    pub fn bot_threads_for(&self, clients: u32) -> usize {
+        self.bot_threads.unwrap_or_else(|| (clients as usize).div_ceil(1000).clamp(1, self.cores.max(1)))
+    }
+
+    /// How far into an abuse run the vanishing bots go silent.
+    pub fn vanish_after(&self) -> Duration {
+        Duration::from_secs_f64(self.abuse_seconds / 4.0)
+    }
+
+    /// How long the flood lasts: to three quarters of the abuse run, so that every datagram
+    /// reaches a server that is still reading.
+    pub fn flood_for(&self) -> Duration {
+        Duration::from_secs_f64(self.abuse_seconds * 0.75)
+    }
+}
+
+fn in_range<T: PartialOrd + std::fmt::Display + Copy>(name: &str, value: T, low: T, high: T) -> Result<T, UsageError> {
+    if value >= low && value <= high {
+        Ok(value)
+    } else {
+        Err(UsageError::new(format!("--{name} must be between {low} and {high}, got {value}")))
+    }
+}
+
+pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
+    let quick = preset == Preset::Quick;
+    let clients = in_range("clients", args.clients.unwrap_or(if quick { 100 } else { 1000 }), 1, MAX_CLIENTS)?;
+    let sweep = match &args.sweep {
+        Some(points) => {
+            let mut points = points.clone();
+            points.sort_unstable();
+            points.dedup();
+            for p in &points {
+                in_range("sweep", *p, 1, MAX_CLIENTS)?;
+            }
+            if points.is_empty() {
+                return Err(UsageError::new("--sweep needs at least one client count"));
+            }
+            points
+        }
+        None if quick => vec![clients],
+        None => vec![10, 100, 1000, 5000],
+    };
+    let entities = in_range("entities", args.entities.unwrap_or(if quick { 2000 } else { 10_000 }), 0, MAX_ENTITIES)?;
+    let default_seconds = match preset {
+        Preset::Quick => 0.5,
+        Preset::Default => 1.0,
+        Preset::Full => 3.0,
+    };
+    let seconds = args.seconds.unwrap_or(default_seconds);
+    if !seconds.is_finite() {
+        return Err(UsageError::new("--seconds must be a number of seconds"));
+    }
+    let seconds = in_range("seconds", seconds, 0.25, 600.0)?;
+    let slots = (seconds * f64::from(TICK_HZ)).round() as u64;
+    let sim_cost_share = args.sim_cost.unwrap_or(0.5);
+    if !sim_cost_share.is_finite() {
+        return Err(UsageError::new("--sim-cost must be a share such as 0.5"));
+    }
+    let sim_cost_share = in_range("sim-cost", sim_cost_share, 0.0, 4.0)?;
+    let flood_per_s = in_range("flood", args.flood.unwrap_or(if quick { 2000 } else { 10_000 }), 0, 1_000_000)?;
+    let bot_threads = match args.bot_threads {
+        Some(n) => Some(in_range("bot-threads", n, 1, 64)?),
+        None => None,
+    };
+    let tables = match &args.tables {
+        Some(tables) if tables.is_empty() => return Err(UsageError::new("--tables needs at least one table")),
+        Some(tables) => {
+            let mut tables = tables.clone();
+            tables.sort_unstable();
+            tables.dedup();
+            tables
+        }
+        None if quick => vec![Tables::Clients, Tables::Replay],
+        None => vec![Tables::Clients, Tables::Heavy, Tables::Abuse, Tables::Replay],
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Calibrated only when the heavy table runs: it times the work on this machine.
+    let sim_cost_rounds = if tables.contains(&Tables::Heavy) && sim_cost_share > 0.0 {
+        let cpu_per_tick = PERIOD.mul_f64(sim_cost_share * cores as f64);
+        calibrate_sim_cost(entities, cpu_per_tick)
+    } else {
+        0
+    };
+    let abuse_seconds = 2.0 * seconds;
+    let abuse_slots = 2 * slots;
+    let (live_repeat, replay_repeat) = match preset {
+        Preset::Quick => (1, 1),
+        Preset::Default => (2, 3),
+        Preset::Full => (5, 5),
+    };
+    Ok(Params {
+        tables,
+        clients,
+        sweep,
+        entities,
+        seconds,
+        slots,
+        sim_cost_share,
+        sim_cost_rounds,
+        flood_per_s,
+        bot_threads,
+        abuse_seconds,
+        abuse_slots,
+        cores,
+        live_repeat,
+        replay_repeat,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_resolve_and_options_win() {
+        let quick = resolve(&Args::default(), Preset::Quick).expect("quick");
+        assert_eq!((quick.clients, quick.sweep.clone(), quick.slots), (100, vec![100], 32));
+        assert_eq!(quick.tables, vec![Tables::Clients, Tables::Replay]);
+        assert_eq!(quick.sim_cost_rounds, 0, "no heavy table, nothing calibrated");
+        let args = Args { sweep: Some(vec![500, 10, 10]), seconds: Some(2.0), ..Args::default() };
+        let p = resolve(&args, Preset::Quick).expect("valid");
+        assert_eq!((p.sweep.clone(), p.slots, p.abuse_slots), (vec![10, 500], 128, 256));
+        assert_eq!((p.timeout_ticks(true), p.timeout_ticks(false)), (64, 320));
+    }
+
+    #[test]
+    fn out_of_range_options_are_usage_errors() {
+        for args in [
+            Args { clients: Some(0), ..Args::default() },
+            Args { sweep: Some(vec![10, 50_000]), ..Args::default() },
+            Args { seconds: Some(0.1), ..Args::default() },
+            Args { seconds: Some(f64::NAN), ..Args::default() },
+            Args { sim_cost: Some(-1.0), ..Args::default() },
+            Args { tables: Some(vec![]), ..Args::default() },
+            Args { bot_threads: Some(0), ..Args::default() },
+        ] {
+            assert!(resolve(&args, Preset::Quick).is_err(), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn bots_get_a_thread_per_thousand_up_to_the_cores() {
+        let p = Params { cores: 2, ..resolve(&Args::default(), Preset::Quick).expect("quick") };
+        assert_eq!((p.bot_threads_for(10), p.bot_threads_for(1000), p.bot_threads_for(5000)), (1, 1, 2));
+    }
+}

@@ -1,0 +1,198 @@
+//! The built binary end to end: a quick run succeeds and its books balance; the abuse table
+//! counts every malformed datagram and drops every vanished client; bad options exit 2 with
+//! one line; Ctrl-C leaves no process and no file behind.
+
+use std::{
+    path::Path,
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use casebook::{Case, Report};
+use game_loop::{
+    GameLoop,
+    figures::*,
+    findings,
+    plan::{ABUSE_TABLE, CLIENTS_TABLE, REPLAY_SMALL_TABLE, REPLAY_TABLE},
+};
+
+fn binary() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_game-loop"))
+}
+
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("readable dir") {
+        let path = entry.expect("dir entry").path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        }
+        found.push(path.display().to_string());
+    }
+    found
+}
+
+/// Runs the binary with `args` under an empty TMPDIR; returns the report and what was left.
+fn run(args: &[&str]) -> (Report, Vec<String>) {
+    let work = tempfile::tempdir().expect("temp dir");
+    let scratch = work.path().join("tmp");
+    std::fs::create_dir(&scratch).expect("scratch dir");
+    let json = work.path().join("report.json");
+    let output = binary()
+        .args(["--no-progress", "--json"])
+        .arg(&json)
+        .args(args)
+        .env("TMPDIR", &scratch)
+        .output()
+        .expect("the binary runs");
+    assert!(output.status.success(), "exit {:?}: {}", output.status.code(), String::from_utf8_lossy(&output.stderr));
+    let report = Report::from_json(&std::fs::read(&json).expect("report written")).expect("a report");
+    (report, files_under(&scratch))
+}
+
+#[test]
+fn a_quick_run_reports_balances_its_books_and_cleans_up() {
+    let (report, left) = run(&["--quick"]);
+    assert_eq!(report.case, "game-loop");
+    assert!(report.correctness.ok, "{:?}", report.correctness.lines);
+    assert!(left.is_empty(), "left behind: {left:?}");
+    for id in GameLoop::INFO.claims {
+        assert!(report.claims.iter().any(|c| c.id == *id), "claim {id} missing");
+    }
+    for table in [CLIENTS_TABLE, REPLAY_SMALL_TABLE, REPLAY_TABLE] {
+        assert_eq!(report.ran_in(table).count(), if table == CLIENTS_TABLE { 6 } else { 3 }, "{table}");
+    }
+    // Every bot heard back and no snapshot it got was damaged.
+    for row in report.ran_in(CLIENTS_TABLE) {
+        assert!(row.median(SNAPSHOTS_RECEIVED).is_some_and(|n| n > 0.0), "{}", row.label);
+        assert_eq!(row.median(BOT_MALFORMED), Some(0.0), "{}", row.label);
+    }
+
+    // The books check is not vacuous: more snapshots received than sent is caught.
+    let params = report.params().expect("params");
+    assert!(findings::check(&params, &report).is_empty());
+    let mut tampered = report.clone();
+    let row = tampered.rows.iter_mut().find(|r| r.table == CLIENTS_TABLE).expect("a clients row");
+    let sent = row.runs[0].figure(SNAPSHOTS_SENT).expect("sent");
+    row.runs[0].figures.insert(SNAPSHOTS_RECEIVED.key.into(), sent + 1.0);
+    assert_eq!(findings::check(&params, &tampered).len(), 1);
+}
+
+#[test]
+fn the_abuse_table_counts_every_malformed_datagram_and_drops_every_vanished_client() {
+    let (report, left) = run(&[
+        "--quick",
+        "--tables",
+        "abuse",
+        "--clients",
+        "100",
+        "--variants",
+        "hybrid,single-thread-poll,hybrid-tcp",
+    ]);
+    assert!(report.correctness.ok, "{:?}", report.correctness.lines);
+    assert!(left.is_empty(), "left behind: {left:?}");
+    assert_eq!(report.ran_in(ABUSE_TABLE).count(), 3);
+    for row in report.ran_in(ABUSE_TABLE) {
+        let run = &row.runs[0];
+        let figure = |f| run.figure(f).unwrap_or_else(|| panic!("{}: {} missing", row.label, f.key));
+        assert_eq!(figure(VANISHED), 2.0, "{}: 1 in 50 bots vanish", row.label);
+        assert!(figure(TIMED_OUT) >= 2.0, "{}: the vanished were timed out", row.label);
+        assert_eq!(figure(REPLAY_MATCHES), 1.0, "{}", row.label);
+        if row.variant == "hybrid-tcp" {
+            assert_eq!(figure(SLOW), 2.0, "{}", row.label);
+            assert_eq!(figure(FLOOD_SENT), 0.0, "{}: no flood over TCP", row.label);
+        } else {
+            assert!(figure(FLOOD_SENT) > 0.0, "{}", row.label);
+            let kernel = run.figure(SERVER_KERNEL_DROPS).unwrap_or(0.0);
+            assert_eq!(figure(MALFORMED) + kernel, figure(FLOOD_SENT), "{}: every datagram counted", row.label);
+        }
+    }
+}
+
+#[test]
+fn bad_options_exit_2_with_one_line() {
+    for args in [
+        &["--variants", "nope"][..],
+        &["--clients", "0"][..],
+        &["--sweep", "10,0"][..],
+        &["--seconds", "0.01"][..],
+        &["--sim-cost", "-1"][..],
+        &["--tables", "bogus"][..],
+    ] {
+        let output = binary().args(args).output().expect("the binary runs");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+    }
+}
+
+/// Every process descended from `root`, from `/proc/*/task/*/children`.
+fn descendants(root: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(pid) = frontier.pop() {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { continue };
+        for task in tasks.flatten() {
+            if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
+                for child in list.split_whitespace().filter_map(|p| p.parse::<u32>().ok()) {
+                    found.push(child);
+                    frontier.push(child);
+                }
+            }
+        }
+    }
+    found
+}
+
+fn cmdline(pid: u32) -> String {
+    std::fs::read(format!("/proc/{pid}/cmdline")).map(|c| String::from_utf8_lossy(&c).into_owned()).unwrap_or_default()
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
+}
+
+#[test]
+fn ctrl_c_leaves_no_process_and_no_file_behind() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let scratch = work.path().join("tmp");
+    std::fs::create_dir(&scratch).expect("scratch dir");
+    let mut parent = binary()
+        .args(["--no-progress", "--tables", "clients", "--sweep", "50", "--seconds", "30"])
+        .args(["--variants", "thread-per-client", "--json"])
+        .arg(work.path().join("report.json"))
+        .env("TMPDIR", &scratch)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let pid = parent.id();
+    // Wait for the measured server and its bots' process to be running.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let started = loop {
+        let all = descendants(pid);
+        let server = all.iter().any(|p| cmdline(*p).contains("__casebook-child"));
+        let bots = all.iter().any(|p| cmdline(*p).contains("__casebook-load"));
+        if server && bots {
+            break all;
+        }
+        if Instant::now() > deadline {
+            let _ = parent.kill();
+            panic!("the server and its bots never both appeared");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // SAFETY: kill() on a process we spawned and have not reaped.
+    unsafe { libc::kill(pid as i32, libc::SIGINT) };
+    let status = parent.wait().expect("the binary exits");
+    assert_eq!(status.code(), Some(130));
+    let gone_by = Instant::now() + Duration::from_secs(10);
+    while started.iter().any(|p| alive(*p)) && Instant::now() < gone_by {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let survivors: Vec<u32> = started.into_iter().filter(|p| alive(*p)).collect();
+    assert!(survivors.is_empty(), "still running after Ctrl-C: {survivors:?}");
+    assert!(!work.path().join("report.json").exists(), "no partial report");
+    let left = files_under(&scratch);
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
