@@ -6,7 +6,7 @@
 use casebook::{
     Claim, ClaimId, ClaimResult, Decision, Measure, Missing, Report, RowReport,
     figure::CORES_BUSY,
-    format::format_count,
+    format::{format_count, thousands},
     rules::{self, Series},
     sweep,
 };
@@ -47,11 +47,11 @@ pub enum Setting {
 impl Setting {
     fn reading(self, params: &Params) -> String {
         match self {
-            Setting::Light => format!("light simulation, {} clients", format_count(f64::from(params.clients))),
+            Setting::Light => format!("light simulation, {} clients", thousands(u64::from(params.clients))),
             Setting::Heavy => format!(
                 "heavy simulation (--sim-cost {}), {} clients",
                 params.sim_cost_share,
-                format_count(f64::from(params.clients))
+                thousands(u64::from(params.clients))
             ),
         }
     }
@@ -170,7 +170,7 @@ fn async_many_conns(params: &Params, report: &Report) -> ClaimResult {
         ClaimId::AsyncManyConns,
         format!(
             "held if, at every client count of at least {} both ran, thread-per-client's input→snapshot p99 is at least {MANY_CONNS_FACTOR} × hybrid-tcp's, paired run by run, the whole 95% interval above",
-            format_count(f64::from(THOUSANDS))
+            thousands(u64::from(THOUSANDS))
         ),
     )
     .decide(|| {
@@ -178,7 +178,7 @@ fn async_many_conns(params: &Params, report: &Report) -> ClaimResult {
         if points.is_empty() {
             return Err(Missing(format!(
                 "needs thread-per-client and hybrid-tcp at {} clients or more in the clients table",
-                format_count(f64::from(THOUSANDS))
+                thousands(u64::from(THOUSANDS))
             )));
         }
         let mut decisions = Vec::new();
@@ -189,7 +189,7 @@ fn async_many_conns(params: &Params, report: &Report) -> ClaimResult {
             let tasks = report.quantile_series(CLIENTS_TABLE, &label(Variant::HybridTcp), INPUT_LATENCY, 0.99)?;
             evidence.push(format!(
                 "at {} clients input→snapshot p99 {} with a thread pair per connection, {} with tasks ({:.2}x)",
-                format_count(f64::from(clients)),
+                thousands(u64::from(clients)),
                 threads.show(),
                 tasks.show(),
                 times(&threads, &tasks)
@@ -213,7 +213,7 @@ fn no_thread_per_request(params: &Params, report: &Report) -> ClaimResult {
             "held if thread-per-client's server CPU is at least {THREAD_COST_FACTOR} × hybrid-tcp's at --clients, paired run by run, the whole 95% interval above"
         ),
     )
-    .reading(format!("a thread pair per TCP connection, {} clients", format_count(f64::from(params.clients))))
+    .reading(format!("a thread pair per TCP connection, {} clients", thousands(u64::from(params.clients))))
     .decide(|| {
         let threads = report.series(CLIENTS_TABLE, &label_at(Variant::ThreadPerClient, params.clients), CORES_BUSY)?;
         let tasks = report.series(CLIENTS_TABLE, &label_at(Variant::HybridTcp, params.clients), CORES_BUSY)?;
@@ -242,7 +242,7 @@ fn hybrid_coordination(params: &Params, report: &Report) -> ClaimResult {
             HANDOFF_SLACK_US / 1000.0
         ),
     )
-    .reading(format!("flume channels between tokio tasks and the simulation thread, {} clients", format_count(f64::from(params.clients))))
+    .reading(format!("flume channels between tokio tasks and the simulation thread, {} clients", thousands(u64::from(params.clients))))
     .decide(|| {
         let hybrid = row(report, params, Setting::Light, Variant::Hybrid)?;
         let single = row(report, params, Setting::Light, Variant::SingleThreadPoll)?;
@@ -284,7 +284,7 @@ fn holds_64hz(params: &Params, report: &Report) -> Vec<String> {
         }
         let held = sweep::last_where(&points, |v| v >= HOLDS_64HZ);
         let lost = points.iter().find(|(_, v)| *v < HOLDS_64HZ);
-        let clients = |x: f64| format_count(x);
+        let clients = |x: f64| thousands(x as u64);
         lines.push(match (held, lost) {
             (_, None) => format!(
                 "{} held 64 Hz at every client count measured, up to {}.",
@@ -322,7 +322,7 @@ fn target(params: &Params, report: &Report) -> Option<String> {
     let met = late < TARGET_LATENESS_US && input <= TARGET_INPUT_TICKS * period_us && lost == 0.0;
     Some(format!(
         "Target for the hybrid at {} clients (tick lateness p99 under 1 ms, input→snapshot p99 within 2 ticks, no snapshot lost): {}. Lateness p99 {}, input→snapshot p99 {}, {} lost (median); the server used {:.2} cores and the bots {:.2} of this machine's {}.",
-        format_count(f64::from(at)),
+        thousands(u64::from(at)),
         if met { "met" } else { "not met" },
         TICK_LATENESS.format.show(late),
         INPUT_LATENCY.format.show(input),

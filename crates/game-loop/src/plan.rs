@@ -2,7 +2,7 @@
 //! which rows this machine can hold.
 
 use casebook::{
-    Axis, Column, Measure, PlotSpec, Primary, Row, Table, figure::CORES_BUSY, format::format_count, limits::Readings,
+    Axis, Column, Measure, PlotSpec, Primary, Row, Table, figure::CORES_BUSY, format::thousands, limits::Readings,
 };
 
 use crate::{
@@ -59,8 +59,8 @@ fn live_row(
     if cap.units < u64::from(clients) {
         row.skip(format!(
             "{} clients are above this machine's safe cap of {} for {} ({}: {})",
-            format_count(f64::from(clients)),
-            format_count(cap.units as f64),
+            thousands(u64::from(clients)),
+            thousands(cap.units),
             which.name(),
             cap.set_by,
             cap.detail
