@@ -146,6 +146,7 @@ impl Bot {
 }
 
 impl Track {
+    // ANCHOR: snapshot
     fn snapshot(&mut self, bytes: &[u8], now: Instant, report: &mut BotReport) {
         let view = match decode_snapshot(bytes) {
             Ok(view) => view,
@@ -188,6 +189,7 @@ impl Track {
             self.pending.pop_front();
         }
     }
+    // ANCHOR_END: snapshot
 }
 
 /// The keys a bot holds with its input `seq`: they change every half second or so, the

@@ -102,6 +102,7 @@ impl TickClock {
         self.start + PERIOD * u32::try_from(slot).unwrap_or(u32::MAX)
     }
 
+    // ANCHOR: next
     /// When the next tick is due, or `None` once the run's slots are used up. A backlog of
     /// more than [`MAX_CATCH_UP`] due ticks is dropped first and counted as missed.
     pub fn next(&mut self, now: Instant) -> Option<Instant> {
@@ -120,6 +121,7 @@ impl TickClock {
         }
         Some(self.due(self.slot))
     }
+    // ANCHOR_END: next
 
     /// Records that the tick due at `due` started at `started`.
     pub fn begin(&mut self, due: Instant, started: Instant) {

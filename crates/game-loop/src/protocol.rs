@@ -194,6 +194,7 @@ fn u16_at(bytes: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([bytes[at], bytes[at + 1]])
 }
 
+// ANCHOR: decode
 /// Decodes one message. Lengths are checked before any field is read, which is what makes
 /// the indexing in the field readers safe.
 pub fn decode(bytes: &[u8]) -> Result<Message<'_>, DecodeError> {
@@ -233,6 +234,7 @@ pub fn decode(bytes: &[u8]) -> Result<Message<'_>, DecodeError> {
         kind => Err(DecodeError::UnknownKind(kind)),
     }
 }
+// ANCHOR_END: decode
 
 /// What the server accepts: an input and nothing else.
 pub fn decode_input(bytes: &[u8]) -> Result<Input, DecodeError> {

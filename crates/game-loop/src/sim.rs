@@ -110,6 +110,7 @@ impl<R> Inbox<R> {
         self.leaves.push(client);
     }
 
+    // ANCHOR: take
     /// Moves everything held into `events`, sorted by (client id, inputs before leaves),
     /// and each input's route to `route`.
     pub fn take(&mut self, events: &mut Vec<Event>, mut route: impl FnMut(u32, R)) {
@@ -122,6 +123,7 @@ impl<R> Inbox<R> {
         events.sort_unstable_by_key(Event::sort_key);
         events.dedup();
     }
+    // ANCHOR_END: take
 }
 
 /// Everything a run applied, tick by tick: enough to rebuild its world exactly.

@@ -51,12 +51,14 @@ pub fn simulate(
             }
         }
         let tick = host.sim.tick();
+        // ANCHOR: tcp_tick
         host.tick(|route, bytes| match route.try_send(bytes) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => book.dropped_at(tick, 1),
             // The connection is closing; its client leaves at the next tick.
             Err(TrySendError::Disconnected(_)) => {}
         });
+        // ANCHOR_END: tcp_tick
         clock.end(started, Instant::now());
     }
     (host, clock.finish())
