@@ -80,8 +80,8 @@ fn live_columns() -> Vec<Column> {
         Column::quantile("input p50", INPUT_LATENCY, 0.5),
         Column::quantile("input p99", INPUT_LATENCY, 0.99),
         Column::quantile("input p99.9", INPUT_LATENCY, 0.999),
-        Column::new("lost", LOST),
-        Column::new("late", LATE),
+        Column::new("snaps lost", LOST),
+        Column::new("snaps late", LATE),
         Column::new("server cores", CORES_BUSY),
         Column::new("bots' cores", BOT_CORES),
         Column::peak_threads(),
@@ -89,7 +89,7 @@ fn live_columns() -> Vec<Column> {
     ]
 }
 
-const LATENESS_NOTE: &str = "late: how long after its scheduled start (every 15.625 ms) each tick began; on time: share of the run's tick slots that began less than a period late and were not dropped. input: from a bot sending input s to the first snapshot acknowledging s. lost: ticks whose snapshot never reached a bot; late: snapshots more than a period behind their due time. server cores: CPU of the measured server process over its run; bots' cores: the bots' threads over theirs, in their own process (the harness's whole-process load-generator figures are in the JSON).";
+const LATENESS_NOTE: &str = "late: how long after its scheduled start (every 15.625 ms) each tick began; on time: share of the run's tick slots that began less than a period late and were not dropped. input: from a bot sending input s to the first snapshot acknowledging s. snaps lost: ticks whose snapshot never reached a bot; snaps late: snapshots more than a period behind their due time. server cores: CPU of the measured server process over its run; bots' cores: the bots' threads over theirs, in their own process (the harness's whole-process load-generator figures are in the JSON).";
 
 pub fn tables(params: &Params, variants: &[&'static casebook::Variant]) -> Vec<Table> {
     // The bots and servers inherit the raised limit; the caps must see it too.
@@ -175,7 +175,7 @@ fn heavy_table(params: &Params, variants: &[&'static casebook::Variant]) -> Tabl
         Column::new("on time", ON_TIME),
         Column::new("missed", MISSED),
         Column::quantile("input p99", INPUT_LATENCY, 0.99),
-        Column::new("lost", LOST),
+        Column::new("snaps lost", LOST),
         Column::new("server cores", CORES_BUSY),
         Column::new("bots' cores", BOT_CORES),
     ];
@@ -219,7 +219,7 @@ fn abuse_table(params: &Params, variants: &[&'static casebook::Variant], reading
         Column::new("slow", SLOW),
         Column::new("snapshots dropped", SNAPSHOTS_DROPPED),
         Column::quantile("input p99", INPUT_LATENCY, 0.99),
-        Column::new("lost", LOST),
+        Column::new("snaps lost", LOST),
         Column::new("replay matches", REPLAY_MATCHES),
         Column::new("server cores", CORES_BUSY),
     ];
