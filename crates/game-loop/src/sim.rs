@@ -329,12 +329,6 @@ impl Sim {
     pub fn take_log(&mut self) -> Option<InputLog> {
         self.log.take()
     }
-
-    /// The position of a client's avatar, for tests.
-    pub fn avatar_pos(&self, client: u32) -> Option<Pos> {
-        let session = self.sessions.get(&client)?;
-        self.world.get::<Pos>(session.entity).copied()
-    }
 }
 
 /// Rounds of `--sim-cost` work per entity that make one tick cost `cpu_per_tick` of CPU,
