@@ -11,25 +11,6 @@ use casebook::limits::{self, Cap, Limit, Readings};
 
 use crate::{tcp_threads::CONNECTION_STACK, variants::Variant};
 
-/// Raises this process's descriptor limit to its hard limit, as servers do at start-up, and
-/// returns the limit now in force. The harness's children and load generators inherit it.
-pub fn raise_nofile() -> Option<u64> {
-    // SAFETY: getrlimit and setrlimit only read and write the struct we own.
-    unsafe {
-        let mut limit: libc::rlimit = std::mem::zeroed();
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
-            return None;
-        }
-        if limit.rlim_cur < limit.rlim_max {
-            let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                limit = raised;
-            }
-        }
-        (limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur)
-    }
-}
-
 /// Every limit on `variant`'s clients, as a number of clients.
 pub fn client_limits(variant: Variant, r: &Readings) -> Vec<Limit> {
     let mut found = Vec::new();

@@ -6,7 +6,7 @@ use casebook::{
 };
 
 use crate::{
-    caps::{client_cap, raise_nofile},
+    caps::client_cap,
     figures::*,
     params::{Params, RowSpec, Tables},
     variants::Variant,
@@ -93,7 +93,7 @@ const LATENESS_NOTE: &str = "late: how long after its scheduled start (every 15.
 
 pub fn tables(params: &Params, variants: &[&'static casebook::Variant]) -> Vec<Table> {
     // The bots and servers inherit the raised limit; the caps must see it too.
-    raise_nofile();
+    casebook::limits::raise_nofile();
     let readings = Readings::without_probe();
     let mut tables = Vec::new();
     if params.runs(Tables::Clients) {
