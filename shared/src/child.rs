@@ -105,7 +105,12 @@ impl Ctx {
         let out = work();
         let wall = start.elapsed().as_secs_f64();
         let after = procfs::rusage_self();
-        self.figure(figure::CHILD_CPU, procfs::children_cpu_s() - children_before);
+        // Only where the region reaped a child that used CPU: elsewhere the figure is absent,
+        // not a column of zeros.
+        let children = procfs::children_cpu_s() - children_before;
+        if children > 0.0 {
+            self.figure(figure::CHILD_CPU, children);
+        }
         let user = after.user_s - before.user_s;
         let system = after.system_s - before.system_s;
         self.figure(figure::WALL, wall);
