@@ -1,0 +1,134 @@
+//! `async-pool`: a `sqlx` pool, the default an async Rust service reaches for.
+//!
+//! Each request acquires a connection, runs its query and releases it. On SQLite, `sqlx`
+//! gives every connection a worker thread of its own and hands it commands over a channel: the
+//! async API is a front for threads, which is part of what this row measures. The pools skip
+//! `sqlx`'s ping before each acquire (it would cost a round trip per request); a connection
+//! that turns out to be dead fails its query, is closed, and the request is retried.
+
+use std::time::Instant;
+
+use sqlx::{
+    Database, Pool,
+    pool::{PoolConnection, PoolOptions},
+    postgres::Postgres,
+    sqlite::Sqlite,
+};
+
+use super::{Pools, ServerBooks, with_retry};
+use crate::{fault::Fault, fixture::Target, postgres, protocol::ErrorKind, sqlite, workload::Request};
+
+pub enum AsyncPool {
+    /// Readers, and a pool of one writer.
+    Sqlite {
+        reads: Pool<Sqlite>,
+        writes: Pool<Sqlite>,
+    },
+    Postgres {
+        pool: Pool<Postgres>,
+    },
+}
+
+// ANCHOR: pool_options
+fn options<DB: Database>(size: u32, pools: &Pools) -> PoolOptions<DB> {
+    PoolOptions::new()
+        .max_connections(size)
+        .min_connections(size)
+        .acquire_timeout(pools.acquire_timeout)
+        .test_before_acquire(false)
+        .idle_timeout(None)
+        .max_lifetime(None)
+}
+// ANCHOR_END: pool_options
+
+/// Acquires a connection, counting the wait.
+pub async fn acquire<DB: Database>(pool: &Pool<DB>, books: &ServerBooks) -> Result<PoolConnection<DB>, Fault> {
+    let since = Instant::now();
+    let conn = pool.acquire().await?;
+    books.waited(since.elapsed());
+    Ok(conn)
+}
+
+/// A connection whose query lost it is closed rather than returned to the pool.
+pub fn settle<DB: Database, T>(conn: &mut PoolConnection<DB>, result: &Result<T, Fault>) {
+    if matches!(result, Err(f) if f.kind == ErrorKind::ConnectionLost) {
+        conn.close_on_drop();
+    }
+}
+
+/// Holds every connection at once, so the pool has opened them all before the load.
+async fn warm<DB: Database>(pool: Pool<DB>, size: u32) -> Result<Pool<DB>, Fault> {
+    let held = futures::future::try_join_all((0..size).map(|_| pool.acquire())).await?;
+    drop(held);
+    Ok(pool)
+}
+
+impl AsyncPool {
+    pub async fn open(target: &Target, pools: Pools, application: &str) -> Result<AsyncPool, Fault> {
+        let pool = match target {
+            Target::Sqlite { path } => {
+                let reads = options(pools.connections, &pools)
+                    .connect_with(sqlite::sqlx_options(path, false, pools.busy_timeout))
+                    .await?;
+                let writes =
+                    options(1, &pools).connect_with(sqlite::sqlx_options(path, true, pools.busy_timeout)).await?;
+                AsyncPool::Sqlite { reads: warm(reads, pools.connections).await?, writes }
+            }
+            Target::Postgres { .. } => {
+                let db = target.pg_for_variants().expect("a Postgres target");
+                let pool = options(pools.connections, &pools)
+                    .connect_with(db.sqlx_options(application))
+                    .await
+                    .map_err(|e| postgres::refused(e.into()))?;
+                AsyncPool::Postgres { pool: warm(pool, pools.connections).await.map_err(postgres::refused)? }
+            }
+        };
+        Ok(pool)
+    }
+
+    // ANCHOR: handle
+    pub async fn handle(&self, books: &ServerBooks, request: Request) -> Result<u64, Fault> {
+        with_retry(books, || async {
+            match (self, request) {
+                (AsyncPool::Sqlite { reads, .. }, Request::Point { account }) => {
+                    let mut conn = acquire(reads, books).await?;
+                    sqlite::point_async(&mut conn, account).await
+                }
+                (AsyncPool::Sqlite { reads, .. }, Request::Range { account, from, to }) => {
+                    let mut conn = acquire(reads, books).await?;
+                    sqlite::range_async(&mut conn, account, from, to).await
+                }
+                (AsyncPool::Sqlite { writes, .. }, Request::Write { order_id, account, amount, placed_at }) => {
+                    let mut conn = acquire(writes, books).await?;
+                    sqlite::write_async(&mut conn, order_id, account, amount, placed_at).await
+                }
+                (AsyncPool::Postgres { pool }, request) => {
+                    let mut conn = acquire(pool, books).await?;
+                    let result = match request {
+                        Request::Point { account } => postgres::point_sqlx(&mut conn, account).await,
+                        Request::Range { account, from, to } => {
+                            postgres::range_sqlx(&mut conn, account, from, to).await
+                        }
+                        Request::Write { order_id, account, amount, placed_at } => {
+                            postgres::write_sqlx(&mut conn, order_id, account, amount, placed_at).await
+                        }
+                    };
+                    settle(&mut conn, &result);
+                    result
+                }
+            }
+        })
+        .await
+    }
+    // ANCHOR_END: handle
+
+    pub async fn close(&self) {
+        match self {
+            AsyncPool::Sqlite { reads, writes } => {
+                reads.close().await;
+                writes.close().await;
+            }
+            AsyncPool::Postgres { pool } => pool.close().await,
+        }
+    }
+}

@@ -1,0 +1,16 @@
+pub mod audit;
+pub mod dataset;
+pub mod driver;
+pub mod fault;
+pub mod fixture;
+pub mod job;
+pub mod layers;
+pub mod limits;
+pub mod pgbench;
+pub mod postgres;
+pub mod protocol;
+pub mod proxy;
+pub mod scenario;
+pub mod server;
+pub mod sqlite;
+pub mod workload;
