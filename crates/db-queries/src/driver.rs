@@ -46,7 +46,7 @@ use crate::{
 };
 
 /// Replies to requests below this id are folded into [`Driven::head_digest`].
-pub const HEAD_REQUESTS: u64 = 1024;
+pub const HEAD_REQUESTS: u64 = 256;
 /// Connections opened at once while connecting; the server's backlog takes the rest in turn.
 const CONNECT_AT_ONCE: usize = 128;
 
@@ -92,6 +92,9 @@ pub struct Driven {
     /// A digest of the correct replies to requests `0..HEAD_REQUESTS`: equal across variants
     /// that answered them all.
     pub head_digest: u64,
+    /// Whether every one of requests `0..HEAD_REQUESTS` was answered correctly (if not, the
+    /// head digest says nothing).
+    pub head_complete: bool,
 }
 
 impl Driven {
@@ -113,6 +116,7 @@ struct Tally {
     acked: Vec<AckedWrite>,
     first_problem: Option<String>,
     head: u64,
+    head_correct: u64,
 }
 
 impl Tally {
@@ -125,6 +129,7 @@ impl Tally {
             acked: Vec::new(),
             first_problem: None,
             head: 0,
+            head_correct: 0,
         }
     }
 
@@ -156,6 +161,7 @@ impl Tally {
             // run shares instead.
             let shared = if let Request::Write { .. } = request { digest::write(id as i64) } else { digest };
             self.head ^= mix64(id ^ shared.rotate_left(17));
+            self.head_correct += 1;
         }
         if let Some(latency) = timed {
             self.ok_timed += 1;
@@ -173,6 +179,7 @@ impl Tally {
         self.acked.extend(other.acked);
         self.first_problem = self.first_problem.take().or(other.first_problem);
         self.head ^= other.head;
+        self.head_correct += other.head_correct;
     }
 }
 
@@ -355,6 +362,7 @@ pub async fn drive(streams: Vec<TcpStream>, workload: Workload, plan: LoadPlan) 
         window: plan.duration.saturating_sub(plan.warmup),
         first_problem: tally.first_problem,
         head_digest: tally.head,
+        head_complete: tally.head_correct == HEAD_REQUESTS,
     }
 }
 

@@ -7,7 +7,11 @@
 //! have waited for anyway; the busier the pool, the bigger the batches. Range reads and writes
 //! go straight to the pool.
 
-use std::{collections::HashMap, sync::Arc, time::Instant};
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use sqlx::{Pool, postgres::Postgres, sqlite::Sqlite};
 use tokio::{
@@ -50,7 +54,8 @@ impl Batched {
         };
         let (queue, waiting) = mpsc::unbounded_channel();
         let slots = Arc::new(Semaphore::new(pools.connections as usize));
-        let task = tokio::spawn(batch_loop(waiting, slots, pools.max_batch.max(1), readers, books));
+        let task =
+            tokio::spawn(batch_loop(waiting, slots, pools.max_batch.max(1), pools.acquire_timeout, readers, books));
         Batched { inner, queue, task }
     }
 
@@ -79,6 +84,7 @@ async fn batch_loop(
     mut waiting: mpsc::UnboundedReceiver<Waiting>,
     slots: Arc<Semaphore>,
     max_batch: usize,
+    acquire_timeout: Duration,
     readers: Readers,
     books: Arc<ServerBooks>,
 ) {
@@ -90,6 +96,17 @@ async fn batch_loop(
                 Ok(next) => batch.push(next),
                 Err(_) => break,
             }
+        }
+        // A read that waited past the acquire timeout fails as a pool timeout would.
+        let (batch, late): (Vec<Waiting>, Vec<Waiting>) =
+            batch.into_iter().partition(|w| w.since.elapsed() <= acquire_timeout);
+        for w in late {
+            let waited = w.since.elapsed();
+            books.waited(waited);
+            let _ = w.reply.send(Err(Fault::new(ErrorKind::PoolTimeout, format!("waited {waited:?} for a batch"))));
+        }
+        if batch.is_empty() {
+            continue;
         }
         books.batch(batch.len());
         for w in &batch {

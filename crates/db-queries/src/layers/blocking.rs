@@ -1,7 +1,10 @@
 //! What the thread variants share: a blocking connection that serves any request, and the
 //! `r2d2` pools they take such connections from.
 
-use std::{sync::Arc, time::Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use r2d2::ManageConnection;
 use r2d2_sqlite::SqliteConnectionManager;
@@ -78,11 +81,13 @@ fn helper() -> Arc<ScheduledThreadPool> {
     Arc::new(ScheduledThreadPool::builder().num_threads(1).thread_name_pattern("r2d2-helper-{}").build())
 }
 
-fn builder<M: ManageConnection>(size: u32, pools: &Pools, helper: &Arc<ScheduledThreadPool>) -> r2d2::Builder<M> {
+fn builder<M: ManageConnection>(size: u32, helper: &Arc<ScheduledThreadPool>) -> r2d2::Builder<M> {
     r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(size))
-        .connection_timeout(pools.acquire_timeout)
+        // Opening the pool waits this long for its connections; a request's wait for one is
+        // bounded by the acquire timeout, in `serve_pooled`.
+        .connection_timeout(crate::postgres::CONNECT_TIMEOUT)
         .test_on_check_out(false)
         .idle_timeout(None)
         .max_lifetime(None)
@@ -102,17 +107,16 @@ pub fn sqlite_pools(
             .with_flags(flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .with_init(move |c| sqlite::configure(c, busy))
     };
-    let reads = builder(pools.connections, pools, &helper)
+    let reads = builder(pools.connections, &helper)
         .build(manager(OpenFlags::SQLITE_OPEN_READ_ONLY))
         .map_err(fault::from_r2d2)?;
-    let writes =
-        builder(1, pools, &helper).build(manager(OpenFlags::SQLITE_OPEN_READ_WRITE)).map_err(fault::from_r2d2)?;
+    let writes = builder(1, &helper).build(manager(OpenFlags::SQLITE_OPEN_READ_WRITE)).map_err(fault::from_r2d2)?;
     Ok((reads, writes))
 }
 
 /// Postgres' pool: `connections` connections for everything. Blocking.
 pub fn pg_pool(target: &PgTarget, application: &str, pools: &Pools) -> Result<r2d2::Pool<PgManager>, Fault> {
-    builder(pools.connections, pools, &helper())
+    builder(pools.connections, &helper())
         .build(PgManager { config: target.blocking_config(application) })
         .map_err(fault::from_r2d2)
 }
@@ -125,6 +129,7 @@ pub fn serve_pooled<M>(
     books: &ServerBooks,
     request: &Request,
     since: Option<Instant>,
+    acquire_timeout: Duration,
 ) -> Result<u64, Fault>
 where
     M: ManageConnection,
@@ -132,7 +137,7 @@ where
 {
     let mut tries = 0;
     loop {
-        let mut conn = pool.get().map_err(fault::from_r2d2)?;
+        let mut conn = pool.get_timeout(acquire_timeout).map_err(fault::from_r2d2)?;
         if let (0, Some(since)) = (tries, since) {
             books.waited(since.elapsed());
         }

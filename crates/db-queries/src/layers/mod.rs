@@ -251,7 +251,7 @@ impl Layer {
         pools: Pools,
         books: Arc<ServerBooks>,
     ) -> Result<Layer, Fault> {
-        let application = format!("casebook-db-queries-{}", variant.name());
+        let application = application_name(variant);
         Ok(match variant {
             Variant::AsyncPool => Layer::AsyncPool(async_pool::AsyncPool::open(target, pools, &application).await?),
             Variant::AsyncBatched => {
@@ -290,10 +290,18 @@ impl Layer {
         match self {
             Layer::AsyncPool(l) => l.close().await,
             Layer::Batched(l) => l.close().await,
-            Layer::Pipelined(_) | Layer::PerRequest(_) | Layer::OverBlocking(_) => {}
+            Layer::Pipelined(_) => {}
             Layer::ThreadPool(l) => l.close().await,
+            Layer::PerRequest(l) => l.close().await,
+            Layer::OverBlocking(l) => l.close().await,
         }
     }
+}
+
+/// What a variant's Postgres connections call themselves: the variant and this process, so a
+/// test (or a curious DBA) can find exactly this server's connections in `pg_stat_activity`.
+pub fn application_name(variant: Variant) -> String {
+    format!("casebook-dbq-{}-{}", variant.name(), std::process::id())
 }
 
 /// The engine a target is.

@@ -54,13 +54,17 @@ impl OverBlocking {
             .map_err(|_| Fault::new(ErrorKind::PoolTimeout, "no connection came free in time"))?
             .map_err(|_| Fault::new(ErrorKind::Query, "the pool is closed"))?;
         self.books.waited(since.elapsed());
-        let (pooled, books) = (Arc::clone(&self.pooled), Arc::clone(&self.books));
+        let (pooled, books, timeout) = (Arc::clone(&self.pooled), Arc::clone(&self.books), self.pools.acquire_timeout);
         tokio::task::spawn_blocking(move || {
             let _slot = slot;
-            pooled.serve(&books, &request, None)
+            pooled.serve(&books, &request, None, timeout)
         })
         .await
         .unwrap_or_else(|_| Err(Fault::new(ErrorKind::Query, "a blocking task panicked")))
     }
     // ANCHOR_END: handle
+
+    pub async fn close(self) {
+        Pooled::close(self.pooled).await;
+    }
 }

@@ -4,12 +4,13 @@
 //! from a shared queue, running it on its own connection and sending the result back on a
 //! oneshot channel to the async handler that waits for it. On SQLite the writes have a queue
 //! and a thread of their own (the single writer). The time a job spends in the queue is the
-//! pool wait. A thread whose connection is lost opens a fresh one and runs the job again.
+//! pool wait, and a job that waited longer than the acquire timeout fails as a pool timeout
+//! would. A thread whose connection is lost opens a fresh one and runs the job again.
 
 use std::{
     sync::{Arc, mpsc},
     thread::JoinHandle,
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use tokio::sync::oneshot;
@@ -55,18 +56,18 @@ impl ThreadPool {
                 let (read_path, path, busy) = (path.clone(), path.clone(), pools.busy_timeout);
                 let reader: Opener<rusqlite::Connection> = Arc::new(move || Ok(sqlite::open(&read_path, false, busy)?));
                 for _ in 0..pools.connections {
-                    threads.push(spawn_worker(read_jobs.clone(), Arc::clone(&reader), &books, ready.clone())?);
+                    threads.push(spawn_worker(read_jobs.clone(), Arc::clone(&reader), &books, &pools, ready.clone())?);
                 }
                 let writer: Opener<rusqlite::Connection> = Arc::new(move || Ok(sqlite::open(&path, true, busy)?));
                 let (writes, write_jobs) = flume::unbounded();
-                threads.push(spawn_worker(write_jobs, writer, &books, ready.clone())?);
+                threads.push(spawn_worker(write_jobs, writer, &books, &pools, ready.clone())?);
                 writes
             }
             Target::Postgres { .. } => {
                 let config = target.pg_for_variants().expect("a Postgres target").blocking_config(application);
                 let opener: Opener<PgConn> = Arc::new(move || PgConn::connect(&config));
                 for _ in 0..pools.connections {
-                    threads.push(spawn_worker(read_jobs.clone(), Arc::clone(&opener), &books, ready.clone())?);
+                    threads.push(spawn_worker(read_jobs.clone(), Arc::clone(&opener), &books, &pools, ready.clone())?);
                 }
                 reads.clone()
             }
@@ -119,12 +120,13 @@ fn spawn_worker<C: BlockingConn>(
     jobs: flume::Receiver<Job>,
     open: Opener<C>,
     books: &Arc<ServerBooks>,
+    pools: &Pools,
     ready: mpsc::Sender<Result<(), Fault>>,
 ) -> Result<JoinHandle<()>, Fault> {
-    let books = Arc::clone(books);
+    let (books, timeout) = (Arc::clone(books), pools.acquire_timeout);
     std::thread::Builder::new()
         .name("db-worker".into())
-        .spawn(move || worker(jobs, open, &books, ready))
+        .spawn(move || worker(jobs, open, &books, timeout, ready))
         .map_err(|e| Fault::new(ErrorKind::Spawn, e.to_string()))
 }
 
@@ -133,6 +135,7 @@ fn worker<C: BlockingConn>(
     jobs: flume::Receiver<Job>,
     open: Opener<C>,
     books: &ServerBooks,
+    acquire_timeout: Duration,
     ready: mpsc::Sender<Result<(), Fault>>,
 ) {
     let mut conn = match open() {
@@ -147,7 +150,13 @@ fn worker<C: BlockingConn>(
     };
     drop(ready);
     while let Ok(job) = jobs.recv() {
-        books.waited(job.since.elapsed());
+        let waited = job.since.elapsed();
+        books.waited(waited);
+        // Waited past the acquire timeout: fail it as a pool would, rather than run it late.
+        if waited > acquire_timeout {
+            let _ = job.reply.send(Err(Fault::new(ErrorKind::PoolTimeout, format!("queued for {waited:?}"))));
+            continue;
+        }
         let mut tries = 0;
         let result = loop {
             let attempt = match conn.as_mut() {
