@@ -9,7 +9,8 @@
 //!   that falls behind is charged for the queue it causes (coordinated omission corrected).
 //!
 //! Every reply is checked: a read against the digest the seed says it must have, a write
-//! against its own order id. A write that succeeded is remembered for the [`audit`]. The
+//! against its own order id. A write that succeeded is remembered for the
+//! [`audit`](crate::audit). The
 //! generator runs on one thread (a current-thread runtime): it shares the machine with the
 //! server, and the report counts its CPU apart.
 

@@ -152,7 +152,7 @@ impl PgFixture {
         // From here on, every way out drops the schema.
         let fixture = PgFixture { target: PgTarget { schema: name, ..db.clone() } };
         drop(admin);
-        fixture.seed(dataset, interrupted)?;
+        fixture.seed(dataset, interrupted).with_context(|| format!("cannot seed schema {}", fixture.target.schema))?;
         Ok(fixture)
     }
 

@@ -1,3 +1,49 @@
+//! # db-queries
+//!
+//! **Question:** for a service whose requests are a few database queries each, should the
+//! data layer be an async pool, a thread pool, or a thread per request, and does the answer
+//! change between embedded SQLite and networked Postgres?
+//!
+//! A small service answers requests over loopback TCP: 80% read an account by primary key,
+//! 15% count and sum an account's orders in a month, 5% insert an order and credit the
+//! account in one transaction. A load generator in another process keeps N requests in flight
+//! (closed loop) or sends them at a fixed rate (open loop, latency from when each was due),
+//! checks every reply against what the seeded data says, and after the run reconciles every
+//! acknowledged write with the database. The front end (listener, handlers, wire protocol) is
+//! the same async code in every row; the variants are the data layer behind it.
+//!
+//! The variants (in [`layers`]), and why each exists:
+//! - `async-pool`: a `sqlx` pool, the default an async service reaches for. On SQLite, `sqlx`
+//!   runs every connection on a thread of its own behind its futures.
+//! - `async-batched`: the same pool, with concurrent point reads coalesced into one
+//!   `= ANY($1)` query: the framework's "batching async operations pays".
+//! - `async-pipelined` (Postgres): `tokio-postgres` on two connections, every request's query
+//!   pipelined behind the others: batching done by the protocol instead of the SQL.
+//! - `thread-pool`: worker threads with a blocking connection each (`rusqlite`, `postgres`),
+//!   fed by a `flume` queue: the classic threaded data layer.
+//! - `thread-per-request`: a new OS thread per request with a connection from an `r2d2` pool:
+//!   the anti-pattern, written the way it is usually written.
+//! - `async-over-blocking` (SQLite): `rusqlite` in `spawn_blocking` from async handlers, the
+//!   usual answer when a C library has no async binding, against `sqlx`'s own threads.
+//!
+//! Beside them, the hybrid-web reading runs `async-pool` with a periodic aggregate rebuild
+//! ([`job`]) on a thread of its own or on the async workers, and an anchor row runs `pgbench`
+//! ([`pgbench`]) on the same table. Remote Postgres is a delaying TCP proxy ([`proxy`]).
+//!
+//! Where everything lives:
+//! - [`dataset`]: the seeded data as pure functions of a seed, so replies are checkable.
+//! - [`workload`]: the requests, each a pure function of its id.
+//! - [`protocol`]: the wire frames and the error kinds both sides count.
+//! - [`server`]: the front end: listener, shutdown, connection cap, handlers.
+//! - [`layers`]: the variants, and the server's books (pool wait, errors, retries, batches).
+//! - [`sqlite`], [`postgres`]: each engine's schema, settings and queries, per client library.
+//! - [`fault`]: how each library's errors map to the counted kinds.
+//! - [`driver`]: the load generator: closed and open loop, reply checks, latency histograms.
+//! - [`audit`]: the write reconciliation: lost and doubled writes.
+//! - [`fixture`]: the databases a run creates and always removes.
+//! - [`scenario`]: one run's server side, and a whole run in one process for tests.
+//! - [`limits`]: the cap on requests in flight from descriptor and task limits.
+
 pub mod audit;
 pub mod dataset;
 pub mod driver;

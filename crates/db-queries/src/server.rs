@@ -1,9 +1,9 @@
 //! The service's front end, the same for every variant: a TCP listener on 127.0.0.1, one async
 //! handler per client connection, and the data layer under test behind them.
 //!
-//! Shaped like a small production server: the [`Listener`] owns the shutdown signal and a
+//! Shaped like a small production server: the `Listener` owns the shutdown signal and a
 //! semaphore that caps open connections (a client over the cap waits in the kernel's backlog
-//! rather than costing a file descriptor); each [`Handler`] reads a request, awaits the data
+//! rather than costing a file descriptor); each `Handler` reads a request, awaits the data
 //! layer, writes the reply, and ends when its client hangs up or shutdown fires between
 //! requests. The front end is async in every row, so the rows differ only in the data layer.
 

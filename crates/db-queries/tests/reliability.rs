@@ -40,6 +40,7 @@ fn an_unreachable_postgres_is_one_clear_error_within_five_seconds() {
 
 #[test]
 fn a_killed_backend_is_retried_or_reported_and_the_writes_still_balance() {
+    let _turn = common::postgres_turn();
     let Some(db) = common::postgres() else { return };
     let pg = PgFixture::create(&db, &DATASET, &|| false).unwrap();
     let target = Target::Postgres { db: pg.target().clone(), proxy_port: None };
@@ -143,6 +144,7 @@ fn fixtures_remove_what_they_created_and_stale_schemas_are_swept() {
     drop(fixture);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "files left behind");
 
+    let _turn = common::postgres_turn();
     let Some(db) = common::postgres() else { return };
     let mut admin = fixture::connect(&db).unwrap();
     // A schema whose owner cannot be alive: pids never reach this.
@@ -163,9 +165,11 @@ fn fixtures_remove_what_they_created_and_stale_schemas_are_swept() {
     drop(pg);
     assert!(!schemas(&mut admin).contains(&name), "the schema outlived its fixture");
     // An interrupted seed drops what it had made.
-    let err = PgFixture::create(&db, &DATASET, &|| true).unwrap_err();
-    assert!(format!("{err:#}").contains("interrupted"));
-    assert!(schemas(&mut admin).iter().all(|s| !s.starts_with(&format!("casebook_dbq_{}_", std::process::id()))));
+    let err = format!("{:#}", PgFixture::create(&db, &DATASET, &|| true).unwrap_err());
+    assert!(err.contains("interrupted"), "{err}");
+    let name = err.split_whitespace().find(|w| w.starts_with("casebook_dbq_")).expect("the schema is named");
+    let name = name.trim_end_matches(':');
+    assert!(!schemas(&mut admin).iter().any(|s| s == name), "{name} outlived its seed");
 }
 
 fn open_loop(rate: f64, ms: u64) -> LoadPlan {
@@ -200,6 +204,7 @@ fn the_open_loop_sends_every_scheduled_request_beside_either_job() {
 
 #[test]
 fn postgres_through_the_delaying_proxy_answers_the_same_a_round_trip_later() {
+    let _turn = common::postgres_turn();
     let Some(db) = common::postgres() else { return };
     let pg = PgFixture::create(&db, &DATASET, &|| false).unwrap();
     let upstream: SocketAddr = format!("{}:{}", db.host, db.port).parse().unwrap();
@@ -209,8 +214,11 @@ fn postgres_through_the_delaying_proxy_answers_the_same_a_round_trip_later() {
     let variant = spec(Variant::AsyncPipelined);
     let (slow, _) = run_in_process(&variant, &target, DATASET, Mix::SERVICE, closed(16, 500)).unwrap();
     let (fast, _) = run_in_process(&variant, &direct, DATASET, Mix::SERVICE, closed(16, 500)).unwrap();
-    assert!(slow.driven.errors.is_empty() && slow.audit.balances());
-    assert!(slow.driven.head_complete && fast.driven.head_complete);
+    for run in [&slow, &fast] {
+        let d = &run.driven;
+        assert!(d.errors.is_empty() && run.audit.balances(), "{:?} {:?} {:?}", d.errors, d.first_problem, run.audit);
+        assert!(d.head_complete, "{} replies, {:?}", d.replies, d.first_problem);
+    }
     assert_eq!(slow.driven.head_digest, fast.driven.head_digest);
     // Every query crossed the proxy: no request can be faster than its added round trip.
     assert!(slow.driven.latency.min() >= 1000, "fastest request {} µs", slow.driven.latency.min());
@@ -219,6 +227,7 @@ fn postgres_through_the_delaying_proxy_answers_the_same_a_round_trip_later() {
 
 #[test]
 fn pgbench_reads_our_table_beside_the_variants() {
+    let _turn = common::postgres_turn();
     let Some(db) = common::postgres() else { return };
     if let Err(why) = pgbench::available() {
         eprintln!("skipped: {why}");

@@ -6,7 +6,7 @@
 //! `sqlx`'s ping before each acquire (it would cost a round trip per request); a connection
 //! that turns out to be dead fails its query, is closed, and the request is retried.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use sqlx::{
     Database, Pool,
@@ -18,7 +18,12 @@ use sqlx::{
 use super::{Pools, ServerBooks, with_retry};
 use crate::{fault::Fault, fixture::Target, postgres, protocol::ErrorKind, sqlite, workload::Request};
 
-pub enum AsyncPool {
+pub struct AsyncPool {
+    pub pools: Pools,
+    pub kind: Kind,
+}
+
+pub enum Kind {
     /// Readers, and a pool of one writer.
     Sqlite {
         reads: Pool<Sqlite>,
@@ -30,21 +35,29 @@ pub enum AsyncPool {
 }
 
 // ANCHOR: pool_options
-fn options<DB: Database>(size: u32, pools: &Pools) -> PoolOptions<DB> {
+fn options<DB: Database>(size: u32) -> PoolOptions<DB> {
     PoolOptions::new()
         .max_connections(size)
         .min_connections(size)
-        .acquire_timeout(pools.acquire_timeout)
+        // sqlx's own timeout also bounds opening a connection; a request's wait for one is
+        // bounded by the acquire timeout, in `acquire`.
+        .acquire_timeout(postgres::CONNECT_TIMEOUT)
         .test_before_acquire(false)
         .idle_timeout(None)
         .max_lifetime(None)
 }
 // ANCHOR_END: pool_options
 
-/// Acquires a connection, counting the wait.
-pub async fn acquire<DB: Database>(pool: &Pool<DB>, books: &ServerBooks) -> Result<PoolConnection<DB>, Fault> {
+/// Acquires a connection within `timeout`, counting the wait.
+pub async fn acquire<DB: Database>(
+    pool: &Pool<DB>,
+    timeout: Duration,
+    books: &ServerBooks,
+) -> Result<PoolConnection<DB>, Fault> {
     let since = Instant::now();
-    let conn = pool.acquire().await?;
+    let conn = tokio::time::timeout(timeout, pool.acquire())
+        .await
+        .map_err(|_| Fault::new(ErrorKind::PoolTimeout, format!("no connection within {timeout:?}")))??;
     books.waited(since.elapsed());
     Ok(conn)
 }
@@ -65,45 +78,45 @@ async fn warm<DB: Database>(pool: Pool<DB>, size: u32) -> Result<Pool<DB>, Fault
 
 impl AsyncPool {
     pub async fn open(target: &Target, pools: Pools, application: &str) -> Result<AsyncPool, Fault> {
-        let pool = match target {
+        let kind = match target {
             Target::Sqlite { path } => {
-                let reads = options(pools.connections, &pools)
+                let reads = options(pools.connections)
                     .connect_with(sqlite::sqlx_options(path, false, pools.busy_timeout))
                     .await?;
-                let writes =
-                    options(1, &pools).connect_with(sqlite::sqlx_options(path, true, pools.busy_timeout)).await?;
-                AsyncPool::Sqlite { reads: warm(reads, pools.connections).await?, writes }
+                let writes = options(1).connect_with(sqlite::sqlx_options(path, true, pools.busy_timeout)).await?;
+                Kind::Sqlite { reads: warm(reads, pools.connections).await?, writes }
             }
             Target::Postgres { .. } => {
                 let db = target.pg_for_variants().expect("a Postgres target");
-                let pool = options(pools.connections, &pools)
+                let pool = options(pools.connections)
                     .connect_with(db.sqlx_options(application))
                     .await
                     .map_err(|e| postgres::refused(e.into()))?;
-                AsyncPool::Postgres { pool: warm(pool, pools.connections).await.map_err(postgres::refused)? }
+                Kind::Postgres { pool: warm(pool, pools.connections).await.map_err(postgres::refused)? }
             }
         };
-        Ok(pool)
+        Ok(AsyncPool { pools, kind })
     }
 
     // ANCHOR: handle
     pub async fn handle(&self, books: &ServerBooks, request: Request) -> Result<u64, Fault> {
+        let timeout = self.pools.acquire_timeout;
         with_retry(books, || async {
-            match (self, request) {
-                (AsyncPool::Sqlite { reads, .. }, Request::Point { account }) => {
-                    let mut conn = acquire(reads, books).await?;
+            match (&self.kind, request) {
+                (Kind::Sqlite { reads, .. }, Request::Point { account }) => {
+                    let mut conn = acquire(reads, timeout, books).await?;
                     sqlite::point_async(&mut conn, account).await
                 }
-                (AsyncPool::Sqlite { reads, .. }, Request::Range { account, from, to }) => {
-                    let mut conn = acquire(reads, books).await?;
+                (Kind::Sqlite { reads, .. }, Request::Range { account, from, to }) => {
+                    let mut conn = acquire(reads, timeout, books).await?;
                     sqlite::range_async(&mut conn, account, from, to).await
                 }
-                (AsyncPool::Sqlite { writes, .. }, Request::Write { order_id, account, amount, placed_at }) => {
-                    let mut conn = acquire(writes, books).await?;
+                (Kind::Sqlite { writes, .. }, Request::Write { order_id, account, amount, placed_at }) => {
+                    let mut conn = acquire(writes, timeout, books).await?;
                     sqlite::write_async(&mut conn, order_id, account, amount, placed_at).await
                 }
-                (AsyncPool::Postgres { pool }, request) => {
-                    let mut conn = acquire(pool, books).await?;
+                (Kind::Postgres { pool }, request) => {
+                    let mut conn = acquire(pool, timeout, books).await?;
                     let result = match request {
                         Request::Point { account } => postgres::point_sqlx(&mut conn, account).await,
                         Request::Range { account, from, to } => {
@@ -123,12 +136,12 @@ impl AsyncPool {
     // ANCHOR_END: handle
 
     pub async fn close(&self) {
-        match self {
-            AsyncPool::Sqlite { reads, writes } => {
+        match &self.kind {
+            Kind::Sqlite { reads, writes } => {
                 reads.close().await;
                 writes.close().await;
             }
-            AsyncPool::Postgres { pool } => pool.close().await,
+            Kind::Postgres { pool } => pool.close().await,
         }
     }
 }

@@ -21,7 +21,7 @@ use tokio::{
 
 use super::{
     Pools, ServerBooks,
-    async_pool::{AsyncPool, settle},
+    async_pool::{AsyncPool, Kind, settle},
     with_retry,
 };
 use crate::{fault::Fault, postgres, protocol::ErrorKind, sqlite, workload::Request};
@@ -48,9 +48,9 @@ pub struct Batched {
 
 impl Batched {
     pub fn new(inner: AsyncPool, pools: Pools, books: Arc<ServerBooks>) -> Batched {
-        let readers = match &inner {
-            AsyncPool::Sqlite { reads, .. } => Readers::Sqlite(reads.clone()),
-            AsyncPool::Postgres { pool } => Readers::Postgres(pool.clone()),
+        let readers = match &inner.kind {
+            Kind::Sqlite { reads, .. } => Readers::Sqlite(reads.clone()),
+            Kind::Postgres { pool } => Readers::Postgres(pool.clone()),
         };
         let (queue, waiting) = mpsc::unbounded_channel();
         let slots = Arc::new(Semaphore::new(pools.connections as usize));

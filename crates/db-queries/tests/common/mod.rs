@@ -3,7 +3,10 @@
 
 #![allow(dead_code)]
 
-use std::time::Duration;
+use std::{
+    sync::{Mutex, MutexGuard},
+    time::Duration,
+};
 
 use db_queries::{
     dataset::Dataset,
@@ -37,6 +40,13 @@ pub fn closed(connections: usize, ms: u64) -> LoadPlan {
         warmup: Duration::from_millis(ms / 8),
         request_timeout: Duration::from_secs(10),
     }
+}
+
+/// Tests in one binary run in parallel, in one process, and find a variant's connections by
+/// its name and this process's pid: those that use Postgres take turns.
+pub fn postgres_turn() -> MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The Postgres server to test against: `DATABASE_URL`, or the project machines' default. When
