@@ -3,7 +3,9 @@
 //!
 //! Two ways to offer load:
 //! - **Closed loop**: N clients, each sending its next request when the last one's reply
-//!   arrives, so N requests are always in flight. Latency runs from send to reply.
+//!   arrives, so N requests are always in flight. Latency runs from send to reply. Timing
+//!   starts once every client has had a reply (and the warm-up has passed): with thousands
+//!   of clients the first round is a queue forming, not the steady state.
 //! - **Open loop**: requests are due at a fixed rate whatever the server does, and go out on
 //!   whichever connection is free. Latency runs from when a request was *due*, so a server
 //!   that falls behind is charged for the queue it causes (coordinated omission corrected).
@@ -18,8 +20,8 @@ use std::{
     collections::BTreeMap,
     net::SocketAddr,
     sync::{
-        Arc,
-        atomic::{AtomicU64, Ordering},
+        Arc, OnceLock,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -47,7 +49,7 @@ use crate::{
 };
 
 /// Replies to requests below this id are folded into [`Driven::head_digest`].
-pub const HEAD_REQUESTS: u64 = 256;
+pub const HEAD_REQUESTS: u64 = 128;
 /// Connections opened at once while connecting; the server's backlog takes the rest in turn.
 const CONNECT_AT_ONCE: usize = 128;
 
@@ -67,9 +69,11 @@ pub struct LoadPlan {
     /// open one.
     pub connections: usize,
     pub mode: LoadMode,
-    /// Load is offered for this long, warm-up included.
+    /// Open loop: load is offered for this long, warm-up included. Closed loop: the timed
+    /// window lasts this long, from when it opens.
     pub duration: Duration,
-    /// Replies to requests started (or due) before this are checked but not timed.
+    /// Replies to requests started (or due) before this are checked but not timed; a closed
+    /// loop also waits for every client's first reply.
     pub warmup: Duration,
     /// A reply later than this counts as a timeout, and its connection is given up.
     pub request_timeout: Duration,
@@ -86,7 +90,7 @@ pub struct Driven {
     pub replies: u64,
     pub errors: BTreeMap<ErrorKind, u64>,
     pub acked: Vec<AckedWrite>,
-    /// The timed window: duration minus warm-up.
+    /// The timed window.
     pub window: Duration,
     /// The first wrong or failed reply, described.
     pub first_problem: Option<String>,
@@ -195,7 +199,12 @@ struct Client {
 impl Client {
     fn new(stream: TcpStream) -> Client {
         let (reader, writer) = stream.into_split();
-        Client { reader: BufReader::new(reader), writer: BufWriter::new(writer), frame: Vec::new(), out: Vec::new() }
+        Client {
+            reader: BufReader::with_capacity(protocol::CONNECTION_BUFFER, reader),
+            writer: BufWriter::with_capacity(protocol::CONNECTION_BUFFER, writer),
+            frame: Vec::new(),
+            out: Vec::new(),
+        }
     }
 
     /// Sends one request and waits for its reply.
@@ -224,24 +233,54 @@ struct Shared {
     plan: LoadPlan,
     start: Instant,
     next: AtomicU64,
+    /// Clients that have had a reply, or given up.
+    warm: AtomicUsize,
+    /// The timed window, `[opens, closes)`, once it is known.
+    window: OnceLock<(Instant, Instant)>,
 }
 
 impl Shared {
-    fn warm_end(&self) -> Instant {
-        self.start + self.plan.warmup
+    fn new(workload: Workload, plan: LoadPlan) -> Shared {
+        let shared = Shared {
+            workload,
+            plan,
+            start: Instant::now(),
+            next: AtomicU64::new(0),
+            warm: AtomicUsize::new(0),
+            window: OnceLock::new(),
+        };
+        if let LoadMode::Open { .. } = plan.mode {
+            let _ = shared.window.set((shared.start + plan.warmup, shared.start + plan.duration));
+        }
+        shared
     }
 
-    fn end(&self) -> Instant {
-        self.start + self.plan.duration
+    /// The timed window, opening it if every client is warm (or has waited long enough).
+    fn window(&self, now: Instant) -> Option<(Instant, Instant)> {
+        if let Some(window) = self.window.get() {
+            return Some(*window);
+        }
+        let warmed_up = now >= self.start + self.plan.warmup;
+        let all_warm = self.warm.load(Ordering::Acquire) >= self.plan.connections;
+        let waited_too_long = now >= self.start + self.plan.warmup + self.plan.request_timeout;
+        (warmed_up && (all_warm || waited_too_long))
+            .then(|| *self.window.get_or_init(|| (now, now + self.plan.duration)))
+    }
+
+    /// The instant after which no request may still be queued (open loop).
+    fn give_up(&self) -> Instant {
+        self.start + self.plan.duration + self.plan.request_timeout
     }
 }
 
 // ANCHOR: closed_loop
 async fn closed_client(mut client: Client, shared: Arc<Shared>) -> Tally {
     let mut tally = Tally::new();
+    let mut warm = false;
     loop {
         let started = Instant::now();
-        if started >= shared.end() {
+        let window = shared.window(started);
+        if window.is_some_and(|(_, closes)| started >= closes) {
             break;
         }
         let id = shared.next.fetch_add(1, Ordering::Relaxed);
@@ -249,9 +288,14 @@ async fn closed_client(mut client: Client, shared: Arc<Shared>) -> Tally {
             break;
         }
         let request = shared.workload.request(id);
-        match client.ask(id, &request, shared.plan.request_timeout).await {
+        let asked = client.ask(id, &request, shared.plan.request_timeout).await;
+        if !warm {
+            warm = true;
+            shared.warm.fetch_add(1, Ordering::AcqRel);
+        }
+        match asked {
             Ok(reply) => {
-                let timed = (started >= shared.warm_end()).then(|| started.elapsed());
+                let timed = window.is_some_and(|(opens, _)| started >= opens).then(|| started.elapsed());
                 tally.reply(&shared.workload, id, &request, reply, timed);
             }
             // The connection's state is unknown after a transport error or a timeout.
@@ -268,7 +312,8 @@ async fn closed_client(mut client: Client, shared: Arc<Shared>) -> Tally {
 // ANCHOR: open_loop
 async fn open_client(mut client: Client, shared: Arc<Shared>, due: flume::Receiver<(u64, Instant)>) -> Tally {
     let mut tally = Tally::new();
-    let give_up = shared.end() + shared.plan.request_timeout;
+    let (opens, _) = shared.window(shared.start).expect("an open loop's window is fixed");
+    let give_up = shared.give_up();
     while let Ok((id, due_at)) = due.recv_async().await {
         if Instant::now() > give_up {
             tally.error(ErrorKind::Timeout, || format!("request {id}: still queued when the run ended"));
@@ -278,7 +323,7 @@ async fn open_client(mut client: Client, shared: Arc<Shared>, due: flume::Receiv
         match client.ask(id, &request, shared.plan.request_timeout).await {
             Ok(reply) => {
                 // From when it was due, not when a connection came free to send it.
-                let timed = (due_at >= shared.warm_end()).then(|| due_at.elapsed());
+                let timed = (due_at >= opens).then(|| due_at.elapsed());
                 tally.reply(&shared.workload, id, &request, reply, timed);
             }
             Err((kind, what)) => {
@@ -295,7 +340,7 @@ async fn open_client(mut client: Client, shared: Arc<Shared>, due: flume::Receiv
 async fn schedule(shared: Arc<Shared>, rate: f64, due: flume::Sender<(u64, Instant)>) {
     for id in 0..MAX_REQUESTS_PER_RUN {
         let due_at = shared.start + Duration::from_secs_f64(id as f64 / rate);
-        if due_at >= shared.end() {
+        if due_at >= shared.start + shared.plan.duration {
             break;
         }
         tokio::time::sleep_until(due_at.into()).await;
@@ -326,7 +371,7 @@ pub async fn connect(addr: SocketAddr, n: usize) -> anyhow::Result<Vec<TcpStream
 
 /// Offers the load on `streams` and collects what came back.
 pub async fn drive(streams: Vec<TcpStream>, workload: Workload, plan: LoadPlan) -> Driven {
-    let shared = Arc::new(Shared { workload, plan, start: Instant::now(), next: AtomicU64::new(0) });
+    let shared = Arc::new(Shared::new(workload, plan));
     let mut clients = JoinSet::new();
     let mut leftover = None;
     match plan.mode {
@@ -360,7 +405,7 @@ pub async fn drive(streams: Vec<TcpStream>, workload: Workload, plan: LoadPlan) 
         replies: tally.replies,
         errors: tally.errors,
         acked: tally.acked,
-        window: plan.duration.saturating_sub(plan.warmup),
+        window: shared.window.get().map_or(Duration::ZERO, |(opens, closes)| closes.saturating_duration_since(*opens)),
         first_problem: tally.first_problem,
         head_digest: tally.head,
         head_complete: tally.head_correct == HEAD_REQUESTS,

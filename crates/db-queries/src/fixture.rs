@@ -39,6 +39,14 @@ pub enum Target {
 }
 
 impl Target {
+    /// The SQLite file, for a SQLite target.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match self {
+            Target::Sqlite { path } => Some(path),
+            Target::Postgres { .. } => None,
+        }
+    }
+
     /// The Postgres target the variants connect to (through the proxy when there is one).
     pub fn pg_for_variants(&self) -> Option<PgTarget> {
         match self {
@@ -56,10 +64,11 @@ pub struct SqliteFixture {
 }
 
 impl SqliteFixture {
-    pub fn create(dir: &Path, dataset: &Dataset) -> anyhow::Result<SqliteFixture> {
+    /// Creates and seeds the file in `dir`; `interrupted` is polled while loading.
+    pub fn create(dir: &Path, dataset: &Dataset, interrupted: &dyn Fn() -> bool) -> anyhow::Result<SqliteFixture> {
         let fixture = SqliteFixture { path: dir.join("db-queries.sqlite") };
         sqlite::remove(&fixture.path)?;
-        sqlite::create_and_seed(&fixture.path, dataset)
+        sqlite::create_and_seed(&fixture.path, dataset, interrupted)
             .with_context(|| format!("cannot create the SQLite database {}", fixture.path.display()))?;
         Ok(fixture)
     }
@@ -131,12 +140,14 @@ const CREATE: &str = "
     CREATE TABLE orders (id bigint NOT NULL, account_id bigint NOT NULL, amount bigint NOT NULL, placed_at bigint NOT NULL);
     CREATE TABLE meta (runs bigint NOT NULL);
     INSERT INTO meta (runs) VALUES (0);";
-/// Keys and indexes after the load, as a bulk load should. The index covers the range query.
+/// Keys and indexes after the load, as a bulk load should. The first index covers the range
+/// query, the second the background job's scan of a time window.
 const INDEX: &str = "
     ALTER TABLE accounts ADD PRIMARY KEY (id);
     ALTER TABLE orders ADD PRIMARY KEY (id);
     ALTER TABLE orders ADD FOREIGN KEY (account_id) REFERENCES accounts (id);
-    CREATE INDEX orders_by_account ON orders (account_id, placed_at) INCLUDE (amount);";
+    CREATE INDEX orders_by_account ON orders (account_id, placed_at) INCLUDE (amount);
+    CREATE INDEX orders_by_time ON orders (placed_at) INCLUDE (account_id, amount);";
 
 impl PgFixture {
     /// Sweeps stale schemas, creates this run's own and loads the dataset with `COPY`.

@@ -1,6 +1,7 @@
 //! The hybrid-web reading's background job: a periodic rebuild of an aggregate (a leaderboard
-//! of the accounts with the most order volume lately, and revenue per day), run beside the
-//! requests either on a thread of its own or as a task on the async workers.
+//! of the accounts with the most order volume lately, with each one's typical order, and
+//! revenue per day), run beside the requests either on a thread of its own or as a task on
+//! the async workers.
 //!
 //! Both placements run the same job the same way: fetch every order placed in the window on a
 //! connection of the job's own, then aggregate the rows in Rust. On a thread, the OS scheduler
@@ -72,24 +73,29 @@ pub struct JobTally {
 }
 
 // ANCHOR: aggregate
-/// The rebuild's CPU part: per-account volume, the top accounts, and revenue per day, folded
-/// into one digest (what a real job would publish).
+/// The rebuild's CPU part: each account's volume and median and 90th-percentile order, the
+/// top accounts by volume, and revenue per day, folded into one digest (what a real job would
+/// publish).
 pub fn aggregate(rows: &[(i64, i64, i64)]) -> u64 {
-    let mut per_account: HashMap<i64, (u32, i64)> = HashMap::new();
+    let mut per_account: HashMap<i64, Vec<i64>> = HashMap::new();
     let mut per_day = vec![0i64; (SPAN_S / 86_400) as usize + 2];
     for &(account, amount, placed_at) in rows {
-        let entry = per_account.entry(account).or_default();
-        entry.0 += 1;
-        entry.1 += amount;
+        per_account.entry(account).or_default().push(amount);
         let day = ((placed_at - EPOCH) / 86_400).clamp(0, per_day.len() as i64 - 1) as usize;
         per_day[day] += amount;
     }
-    let mut ranked: Vec<(i64, (u32, i64))> = per_account.into_iter().collect();
-    ranked.sort_unstable_by(|a, b| b.1.1.cmp(&a.1.1).then(a.0.cmp(&b.0)));
-    let top = ranked
-        .iter()
-        .take(TOP)
-        .fold(0, |h, (account, (n, sum))| mix64(h ^ *account as u64 ^ mix64(*sum as u64 ^ u64::from(*n))));
+    let mut ranked: Vec<(i64, i64, i64, i64)> = per_account
+        .into_iter()
+        .map(|(account, mut amounts)| {
+            amounts.sort_unstable();
+            let at = |q: f64| amounts[((amounts.len() - 1) as f64 * q) as usize];
+            (account, amounts.iter().sum(), at(0.5), at(0.9))
+        })
+        .collect();
+    ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let top = ranked.iter().take(TOP).fold(0, |h, (account, sum, p50, p90)| {
+        mix64(h ^ *account as u64 ^ mix64(*sum as u64 ^ mix64(*p50 as u64 ^ (*p90 as u64).rotate_left(32))))
+    });
     per_day.iter().fold(top, |h, day| mix64(h ^ *day as u64))
 }
 // ANCHOR_END: aggregate

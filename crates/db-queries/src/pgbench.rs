@@ -41,8 +41,13 @@ pub fn available() -> Result<(), String> {
     }
 }
 
-/// Runs `pgbench` for about `duration` (whole seconds, at least one) with `clients` clients
-/// on `threads` threads. The script goes to `dir`.
+/// Transactions per client per second of a short run: `pgbench -T` counts whole seconds, so a
+/// run shorter than one is given a transaction count instead, sized for a few hundred ms.
+const SHORT_RUN_TPS_PER_CLIENT: f64 = 2000.0;
+
+/// Runs `pgbench` for about `duration` with `clients` clients on `threads` threads: `-T`
+/// whole seconds from one second up, `-t` transactions per client below. The script goes to
+/// `dir`.
 pub fn run(
     db: &PgTarget,
     accounts: i64,
@@ -53,13 +58,17 @@ pub fn run(
 ) -> anyhow::Result<PgbenchRun> {
     let path: PathBuf = dir.join("point-read.pgbench");
     std::fs::write(&path, script(accounts)).with_context(|| format!("cannot write {}", path.display()))?;
-    let seconds = duration.as_secs_f64().round().max(1.0) as u64;
+    let length = if duration >= Duration::from_secs(1) {
+        ["-T".to_string(), (duration.as_secs_f64().round() as u64).to_string()]
+    } else {
+        ["-t".to_string(), ((duration.as_secs_f64() * SHORT_RUN_TPS_PER_CLIENT).ceil().max(100.0) as u64).to_string()]
+    };
     let mut command = Command::new("pgbench");
     command
         .args(["-n", "-M", "prepared", "-f"])
         .arg(&path)
         .args(["-c", &clients.to_string(), "-j", &threads.clamp(1, clients.max(1)).to_string()])
-        .args(["-T", &seconds.to_string()])
+        .args(&length)
         .env("PGHOST", &db.host)
         .env("PGPORT", db.port.to_string())
         .env("PGUSER", &db.user)
@@ -88,7 +97,9 @@ pub fn run(
 /// Reads the summary `pgbench` prints.
 pub fn parse(stdout: &str) -> anyhow::Result<PgbenchRun> {
     let after = |prefix: &str| stdout.lines().find_map(|l| l.trim().strip_prefix(prefix).map(str::trim));
-    let first_number = |s: &str| s.split_whitespace().next().and_then(|w| w.parse::<f64>().ok());
+    // `61234`, or `400/400` when run for a number of transactions.
+    let first_number =
+        |s: &str| s.split_whitespace().next().and_then(|w| w.split('/').next()).and_then(|w| w.parse::<f64>().ok());
     let tps = after("tps = ").and_then(first_number).context("no `tps = ` line")?;
     let transactions =
         after("number of transactions actually processed:").and_then(first_number).context("no transaction count")?;
@@ -127,5 +138,7 @@ tps = 30701.123456 (without initial connection time)
         let run = parse(out).unwrap();
         assert_eq!(run, PgbenchRun { tps: 30701.123456, transactions: 61234, latency_avg_ms: Some(0.521), failed: 0 });
         assert!(parse("nothing useful").is_err());
+        let counted = out.replace("processed: 61234", "processed: 400/400");
+        assert_eq!(parse(&counted).unwrap().transactions, 400);
     }
 }

@@ -19,6 +19,11 @@ const WRITE: u8 = 3;
 
 /// The largest frame body either side sends: a write request.
 pub const MAX_FRAME: usize = 8 + 1 + 4 * 8;
+
+/// Each side's read and write buffer per connection: a few frames. Sized to the protocol, as a
+/// server holding thousands of connections sizes them (the default 8 KiB each would be 64 MiB
+/// at 4096 connections, and would hide every other difference in memory).
+pub const CONNECTION_BUFFER: usize = 512;
 const REPLY_BODY: usize = 8 + 1 + 8;
 
 /// Why a request failed, as the server reports it or the generator sees it. One enum for both

@@ -166,7 +166,8 @@ impl Handler {
     // ANCHOR: handler
     async fn run(self) -> io::Result<()> {
         let (reader, writer) = self.stream.into_split();
-        let (mut reader, mut writer) = (BufReader::new(reader), BufWriter::new(writer));
+        let mut reader = BufReader::with_capacity(protocol::CONNECTION_BUFFER, reader);
+        let mut writer = BufWriter::with_capacity(protocol::CONNECTION_BUFFER, writer);
         let (mut frame, mut out) = (Vec::with_capacity(protocol::MAX_FRAME), Vec::with_capacity(32));
         loop {
             let more = tokio::select! {

@@ -36,9 +36,11 @@ pub const CREATE: &str = "
     );
     CREATE TABLE meta (runs INTEGER NOT NULL);
     INSERT INTO meta (runs) VALUES (0);";
-/// Built after the load, as a bulk load should. The index covers the range query entirely.
+/// Built after the load, as a bulk load should. The first index covers the range query, the
+/// second the background job's scan of a time window.
 pub const INDEX: &str = "
     CREATE INDEX orders_by_account ON orders (account_id, placed_at, amount);
+    CREATE INDEX orders_by_time ON orders (placed_at, account_id, amount);
     ANALYZE;";
 pub const INSERT_ACCOUNT: &str = "INSERT INTO accounts (id, owner, balance) VALUES (?1, ?2, ?3)";
 pub const INSERT_SEEDED_ORDER: &str = "INSERT INTO orders (id, account_id, amount, placed_at) VALUES (?1, ?2, ?3, ?4)";
@@ -88,7 +90,7 @@ pub fn sqlx_options(path: &Path, writer: bool, busy: Duration) -> SqliteConnectO
 
 /// Creates the database file and loads the dataset: one transaction, prepared inserts, indexes
 /// after the load.
-pub fn create_and_seed(path: &Path, dataset: &Dataset) -> rusqlite::Result<()> {
+pub fn create_and_seed(path: &Path, dataset: &Dataset, interrupted: &dyn Fn() -> bool) -> anyhow::Result<()> {
     let mut conn = Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.execute_batch(CREATE)?;
@@ -99,8 +101,9 @@ pub fn create_and_seed(path: &Path, dataset: &Dataset) -> rusqlite::Result<()> {
             account.execute(params![id, dataset.owner(id), dataset.opening_balance(id)])?;
         }
         let mut order = tx.prepare(INSERT_SEEDED_ORDER)?;
-        for o in dataset.orders() {
+        for (n, o) in dataset.orders().enumerate() {
             order.execute(params![o.id, o.account, o.amount, o.placed_at])?;
+            anyhow::ensure!(n % 50_000 != 0 || !interrupted(), "interrupted while seeding");
         }
     }
     tx.commit()?;

@@ -41,7 +41,7 @@ fn every_variant(engine: Engine, target: &Target) -> Vec<(&'static str, u64)> {
 #[test]
 fn every_variant_answers_correctly_and_its_writes_balance_on_both_engines() {
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = SqliteFixture::create(dir.path(), &DATASET).unwrap();
+    let sqlite = SqliteFixture::create(dir.path(), &DATASET, &|| false).unwrap();
     let sqlite_heads = every_variant(Engine::Sqlite, &sqlite.target());
     let Some(db) = common::postgres() else { return };
     let pg = PgFixture::create(&db, &DATASET, &|| false).unwrap();

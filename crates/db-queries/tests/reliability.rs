@@ -86,7 +86,7 @@ fn a_killed_backend_is_retried_or_reported_and_the_writes_still_balance() {
 #[test]
 fn an_exhausted_pool_times_out_and_counts_it_and_never_hangs() {
     let dir = tempfile::tempdir().unwrap();
-    let fixture = SqliteFixture::create(dir.path(), &DATASET).unwrap();
+    let fixture = SqliteFixture::create(dir.path(), &DATASET, &|| false).unwrap();
     for variant in Variant::ALL.into_iter().filter(|v| v.runs_on(Engine::Sqlite)) {
         let mut spec = spec(variant);
         spec.pools.connections = 1;
@@ -109,7 +109,7 @@ fn an_exhausted_pool_times_out_and_counts_it_and_never_hangs() {
 #[test]
 fn a_locked_sqlite_file_fails_writes_as_busy_and_counts_them() {
     let dir = tempfile::tempdir().unwrap();
-    let fixture = SqliteFixture::create(dir.path(), &DATASET).unwrap();
+    let fixture = SqliteFixture::create(dir.path(), &DATASET, &|| false).unwrap();
     let Target::Sqlite { path } = fixture.target() else { unreachable!() };
     for variant in [Variant::AsyncPool, Variant::ThreadPool, Variant::AsyncOverBlocking] {
         // Another process's writer takes the write lock once the run is under way (the audit
@@ -139,7 +139,7 @@ fn a_locked_sqlite_file_fails_writes_as_busy_and_counts_them() {
 #[test]
 fn fixtures_remove_what_they_created_and_stale_schemas_are_swept() {
     let dir = tempfile::tempdir().unwrap();
-    let fixture = SqliteFixture::create(dir.path(), &DATASET).unwrap();
+    let fixture = SqliteFixture::create(dir.path(), &DATASET, &|| false).unwrap();
     assert!(std::fs::read_dir(dir.path()).unwrap().count() > 0);
     drop(fixture);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "files left behind");
@@ -185,7 +185,7 @@ fn open_loop(rate: f64, ms: u64) -> LoadPlan {
 #[test]
 fn the_open_loop_sends_every_scheduled_request_beside_either_job() {
     let dir = tempfile::tempdir().unwrap();
-    let fixture = SqliteFixture::create(dir.path(), &DATASET).unwrap();
+    let fixture = SqliteFixture::create(dir.path(), &DATASET, &|| false).unwrap();
     for placement in [Placement::Thread, Placement::Async] {
         let job = JobPlan { placement, period: Duration::from_millis(50), window_s: 90 * 86_400 };
         let spec = ServeSpec { job: Some(job), ..spec(Variant::AsyncPool) };

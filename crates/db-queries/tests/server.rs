@@ -32,7 +32,7 @@ fn ask(stream: &mut TcpStream, id: u64, request: &Request) -> Reply {
 #[test]
 fn a_bad_frame_ends_only_its_own_connection() {
     let dir = tempfile::tempdir().unwrap();
-    let fixture = SqliteFixture::create(dir.path(), &DATASET).unwrap();
+    let fixture = SqliteFixture::create(dir.path(), &DATASET, &|| false).unwrap();
     let server = ServerSide::start(&spec(Variant::ThreadPool), &fixture.target()).unwrap();
     let mut good = TcpStream::connect(server.addr()).unwrap();
     let mut bad = TcpStream::connect(server.addr()).unwrap();
@@ -56,7 +56,7 @@ fn a_bad_frame_ends_only_its_own_connection() {
 #[test]
 fn clients_over_the_cap_wait_their_turn() {
     let dir = tempfile::tempdir().unwrap();
-    let fixture = SqliteFixture::create(dir.path(), &DATASET).unwrap();
+    let fixture = SqliteFixture::create(dir.path(), &DATASET, &|| false).unwrap();
     let server =
         ServerSide::start(&ServeSpec { max_connections: 1, ..spec(Variant::AsyncPool) }, &fixture.target()).unwrap();
     let mut first = TcpStream::connect(server.addr()).unwrap();
