@@ -78,7 +78,7 @@ pub struct Args {
     #[arg(long, value_name = "US", help_heading = "Case")]
     pub remote_rtt_us: Option<u64>,
     /// How long each run offers load once warm, in milliseconds [default: quick 120, default
-    /// 500, full 2000].
+    /// 200, full 1000].
     #[arg(long, value_name = "MS", help_heading = "Case")]
     pub duration_ms: Option<u64>,
     /// Postgres connections per data layer [default: 2 x cores + 1].
@@ -310,7 +310,7 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
     let (accounts, duration_ms, sweep, remote, rate, repeat): (i64, u64, &[usize], &[usize], f64, usize) = match preset
     {
         Preset::Quick => (10_000, 120, &[64], &[16], 1000.0, 1),
-        Preset::Default => (100_000, 250, &[1, 4, 16, 64, 256, 1024, 4096], &[1, 16, 256], 5000.0, 3),
+        Preset::Default => (100_000, 200, &[1, 4, 16, 64, 256, 1024, 4096], &[1, 16, 256], 5000.0, 3),
         Preset::Full => {
             (1_000_000, 1000, &[1, 4, 16, 64, 256, 1024, 4096], &[1, 4, 16, 64, 256, 1024, 4096], 5000.0, 5)
         }

@@ -70,7 +70,7 @@ impl ServerSide {
         let layer = runtime
             .block_on(Layer::open(spec.variant, target, spec.pools, Arc::clone(&books)))
             .map_err(|f| anyhow::anyhow!("{}: cannot open the data layer: {f}", spec.variant.name()))?;
-        let server = runtime.block_on(Server::start(layer, Arc::clone(&books), spec.max_connections))?;
+        let server = runtime.block_on(layer.serve(Arc::clone(&books), spec.max_connections))?;
         let job = match spec.job {
             Some(plan) => Some(
                 runtime.block_on(Job::start(plan, target)).map_err(|f| anyhow::anyhow!("cannot start the job: {f}"))?,

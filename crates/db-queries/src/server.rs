@@ -10,6 +10,7 @@
 use std::{
     io,
     net::SocketAddr,
+    pin::Pin,
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
@@ -26,7 +27,7 @@ use tokio::{
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
-    layers::{Layer, ServerBooks},
+    layers::{Serve, ServerBooks},
     protocol::{self, Reply},
 };
 
@@ -38,6 +39,9 @@ struct Clients {
     closed: Notify,
 }
 
+/// Closes the data layer once every handler is gone.
+type Closer = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
 /// A running server.
 pub struct Server {
     pub addr: SocketAddr,
@@ -45,30 +49,30 @@ pub struct Server {
     tracker: TaskTracker,
     accept: JoinHandle<()>,
     clients: Arc<Clients>,
-    layer: Arc<Layer>,
+    close: Closer,
 }
 
-struct Listener {
+struct Listener<L> {
     listener: TcpListener,
     /// One permit per open connection: the cap on connections.
     limit: Arc<Semaphore>,
     shutdown: CancellationToken,
     tracker: TaskTracker,
-    layer: Arc<Layer>,
+    layer: Arc<L>,
     books: Arc<ServerBooks>,
     clients: Arc<Clients>,
 }
 
-struct Handler {
+struct Handler<L> {
     stream: TcpStream,
     shutdown: CancellationToken,
-    layer: Arc<Layer>,
+    layer: Arc<L>,
     books: Arc<ServerBooks>,
 }
 
 impl Server {
     /// Binds 127.0.0.1 on a free port and starts accepting, on the current runtime.
-    pub async fn start(layer: Layer, books: Arc<ServerBooks>, max_connections: usize) -> io::Result<Server> {
+    pub async fn start<L: Serve>(layer: L, books: Arc<ServerBooks>, max_connections: usize) -> io::Result<Server> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let (shutdown, tracker, layer) = (CancellationToken::new(), TaskTracker::new(), Arc::new(layer));
@@ -83,7 +87,15 @@ impl Server {
             clients: Arc::clone(&clients),
         };
         let accept = tokio::spawn(listener.run());
-        Ok(Server { addr, shutdown, tracker, accept, clients, layer })
+        let close: Closer = Box::new(move || {
+            Box::pin(async move {
+                // Every handler is gone by now, so this is the last reference.
+                if let Ok(layer) = Arc::try_unwrap(layer) {
+                    layer.close().await;
+                }
+            })
+        });
+        Ok(Server { addr, shutdown, tracker, accept, clients, close })
     }
 
     /// Connections accepted so far.
@@ -111,14 +123,11 @@ impl Server {
         let _ = self.accept.await;
         self.tracker.close();
         self.tracker.wait().await;
-        // Every handler is gone, so this is the last reference.
-        if let Ok(layer) = Arc::try_unwrap(self.layer) {
-            layer.close().await;
-        }
+        (self.close)().await;
     }
 }
 
-impl Listener {
+impl<L: Serve> Listener<L> {
     async fn run(self) {
         let mut backoff = Duration::from_millis(1);
         loop {
@@ -162,7 +171,7 @@ impl Listener {
     }
 }
 
-impl Handler {
+impl<L: Serve> Handler<L> {
     // ANCHOR: handler
     async fn run(self) -> io::Result<()> {
         let (reader, writer) = self.stream.into_split();
@@ -178,7 +187,7 @@ impl Handler {
                 return Ok(());
             }
             let (id, request) = protocol::decode_request(&frame)?;
-            let result = self.layer.handle(&self.books, request).await;
+            let result = self.layer.serve(&self.books, request).await;
             if let Err(fault) = &result {
                 self.books.failed(fault);
             }

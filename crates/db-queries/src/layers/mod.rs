@@ -26,7 +26,7 @@ use std::{
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::{fault::Fault, fixture::Target, protocol::ErrorKind, workload::Request};
+use crate::{fault::Fault, fixture::Target, protocol::ErrorKind, server::Server, workload::Request};
 
 pub const ASYNC_POOL: &str = "async-pool";
 pub const ASYNC_BATCHED: &str = "async-batched";
@@ -273,28 +273,107 @@ impl Layer {
         })
     }
 
-    /// Serves one request: its result's digest, or why it failed.
-    pub async fn handle(&self, books: &ServerBooks, request: Request) -> Result<u64, Fault> {
+    /// Starts the server's front end over this layer. Each variant gets a front end compiled for
+    /// it alone, so a connection's task holds that variant's request future and no other's:
+    /// the memory each model needs per request in flight is its own.
+    pub async fn serve(self, books: Arc<ServerBooks>, max_connections: usize) -> std::io::Result<Server> {
         match self {
-            Layer::AsyncPool(l) => l.handle(books, request).await,
-            Layer::Batched(l) => l.handle(books, request).await,
-            Layer::Pipelined(l) => l.handle(books, request).await,
-            Layer::ThreadPool(l) => l.handle(request).await,
-            Layer::PerRequest(l) => l.handle(request).await,
-            Layer::OverBlocking(l) => l.handle(request).await,
+            Layer::AsyncPool(l) => Server::start(l, books, max_connections).await,
+            Layer::Batched(l) => Server::start(l, books, max_connections).await,
+            Layer::Pipelined(l) => Server::start(*l, books, max_connections).await,
+            Layer::ThreadPool(l) => Server::start(l, books, max_connections).await,
+            Layer::PerRequest(l) => Server::start(l, books, max_connections).await,
+            Layer::OverBlocking(l) => Server::start(l, books, max_connections).await,
         }
     }
+}
+
+/// What the front end needs of a data layer.
+pub trait Serve: Send + Sync + 'static {
+    /// Serves one request: its result's digest, or why it failed.
+    fn serve<'a>(
+        &'a self,
+        books: &'a ServerBooks,
+        request: Request,
+    ) -> impl Future<Output = Result<u64, Fault>> + Send + 'a;
 
     /// Closes the layer's connections and joins its threads.
-    pub async fn close(self) {
-        match self {
-            Layer::AsyncPool(l) => l.close().await,
-            Layer::Batched(l) => l.close().await,
-            Layer::Pipelined(_) => {}
-            Layer::ThreadPool(l) => l.close().await,
-            Layer::PerRequest(l) => l.close().await,
-            Layer::OverBlocking(l) => l.close().await,
-        }
+    fn close(self) -> impl Future<Output = ()> + Send;
+}
+
+impl Serve for async_pool::AsyncPool {
+    fn serve<'a>(
+        &'a self,
+        books: &'a ServerBooks,
+        request: Request,
+    ) -> impl Future<Output = Result<u64, Fault>> + Send + 'a {
+        self.handle(books, request)
+    }
+    async fn close(self) {
+        async_pool::AsyncPool::close(&self).await
+    }
+}
+
+impl Serve for batcher::Batched {
+    fn serve<'a>(
+        &'a self,
+        books: &'a ServerBooks,
+        request: Request,
+    ) -> impl Future<Output = Result<u64, Fault>> + Send + 'a {
+        self.handle(books, request)
+    }
+    fn close(self) -> impl Future<Output = ()> + Send {
+        batcher::Batched::close(self)
+    }
+}
+
+impl Serve for pipelined::Pipelined {
+    fn serve<'a>(
+        &'a self,
+        books: &'a ServerBooks,
+        request: Request,
+    ) -> impl Future<Output = Result<u64, Fault>> + Send + 'a {
+        self.handle(books, request)
+    }
+    async fn close(self) {}
+}
+
+impl Serve for thread_pool::ThreadPool {
+    fn serve<'a>(
+        &'a self,
+        _: &'a ServerBooks,
+        request: Request,
+    ) -> impl Future<Output = Result<u64, Fault>> + Send + 'a {
+        self.handle(request)
+    }
+    fn close(self) -> impl Future<Output = ()> + Send {
+        thread_pool::ThreadPool::close(self)
+    }
+}
+
+impl Serve for per_request::PerRequest {
+    fn serve<'a>(
+        &'a self,
+        _: &'a ServerBooks,
+        request: Request,
+    ) -> impl Future<Output = Result<u64, Fault>> + Send + 'a {
+        self.handle(request)
+    }
+    fn close(self) -> impl Future<Output = ()> + Send {
+        per_request::PerRequest::close(self)
+    }
+}
+
+impl Serve for over_blocking::OverBlocking {
+    fn serve<'a>(
+        &'a self,
+        _: &'a ServerBooks,
+        request: Request,
+    ) -> impl Future<Output = Result<u64, Fault>> + Send + 'a {
+        self.handle(request)
+    }
+    fn close(self) -> impl Future<Output = ()> + Send {
+        over_blocking::OverBlocking::close(self)
     }
 }
 
