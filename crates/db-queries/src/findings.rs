@@ -204,8 +204,19 @@ fn async_low_memory(params: &Params, report: &Report) -> ClaimResult {
             let threads = rss(THREAD_PER_REQUEST)?;
             let tasks = rss(ASYNC_POOL)?;
             let pool = rss(THREAD_POOL).map(|s| format!("; thread-pool {}", s.spread())).unwrap_or_default();
+            // What each request in flight adds, from the smallest load to the largest.
+            let low = params.sweep.iter().copied().min().map_or(x, |n| n as f64);
+            let per_request = |v: &str| -> Option<String> {
+                let top = at(report, SQLITE_SWEEP, v, x).ok()?.median(SERVER_RSS)?;
+                let bottom = at(report, SQLITE_SWEEP, v, low).ok()?.median(SERVER_RSS)?;
+                (x > low).then(|| format!("{v} {}", SERVER_RSS.format.show((top - bottom) / (x - low))))
+            };
+            let each: Vec<String> =
+                [THREAD_PER_REQUEST, ASYNC_POOL, THREAD_POOL].into_iter().filter_map(per_request).collect();
+            let each =
+                if each.is_empty() { String::new() } else { format!("; per request in flight: {}", each.join(", ")) };
             let evidence = format!(
-                "thread-per-request {} vs async-pool {}{pool}, at {x} in flight",
+                "thread-per-request {} vs async-pool {}{pool}, at {x} in flight{each}",
                 threads.spread(),
                 tasks.spread()
             );

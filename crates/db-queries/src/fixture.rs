@@ -135,6 +135,7 @@ pub fn connect(db: &PgTarget) -> anyhow::Result<postgres::Client> {
     })
 }
 
+// ANCHOR: schema
 const CREATE: &str = "
     CREATE TABLE accounts (id bigint NOT NULL, owner text NOT NULL, balance bigint NOT NULL);
     CREATE TABLE orders (id bigint NOT NULL, account_id bigint NOT NULL, amount bigint NOT NULL, placed_at bigint NOT NULL);
@@ -148,6 +149,7 @@ const INDEX: &str = "
     ALTER TABLE orders ADD FOREIGN KEY (account_id) REFERENCES accounts (id);
     CREATE INDEX orders_by_account ON orders (account_id, placed_at) INCLUDE (amount);
     CREATE INDEX orders_by_time ON orders (placed_at) INCLUDE (account_id, amount);";
+// ANCHOR_END: schema
 
 impl PgFixture {
     /// Sweeps stale schemas, creates this run's own and loads the dataset with `COPY`.

@@ -22,6 +22,7 @@ use crate::{dataset::digest, fault::Fault, protocol::ErrorKind};
 /// How long a connection attempt may take before the database counts as unreachable.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+// ANCHOR: queries
 pub const POINT: &str = "SELECT id, owner, balance FROM accounts WHERE id = $1";
 pub const POINTS: &str = "SELECT id, owner, balance FROM accounts WHERE id = ANY($1)";
 pub const RANGE: &str = "SELECT count(*), coalesce(sum(amount), 0)::bigint FROM orders
@@ -32,6 +33,7 @@ pub const WRITE: &str = "WITH placed AS (
         ON CONFLICT (id) DO NOTHING
         RETURNING account_id, amount)
     UPDATE accounts SET balance = balance + placed.amount FROM placed WHERE accounts.id = placed.account_id";
+// ANCHOR_END: queries
 
 /// Where the case's tables are: a server, a database, and a schema of the case's own.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -26,6 +26,7 @@ use crate::{
 /// otherwise.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+// ANCHOR: schema
 pub const CREATE: &str = "
     CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner TEXT NOT NULL, balance INTEGER NOT NULL);
     CREATE TABLE orders (
@@ -42,6 +43,7 @@ pub const INDEX: &str = "
     CREATE INDEX orders_by_account ON orders (account_id, placed_at, amount);
     CREATE INDEX orders_by_time ON orders (placed_at, account_id, amount);
     ANALYZE;";
+// ANCHOR_END: schema
 pub const INSERT_ACCOUNT: &str = "INSERT INTO accounts (id, owner, balance) VALUES (?1, ?2, ?3)";
 pub const INSERT_SEEDED_ORDER: &str = "INSERT INTO orders (id, account_id, amount, placed_at) VALUES (?1, ?2, ?3, ?4)";
 
