@@ -63,13 +63,6 @@ pub const CPU_PER_REQUEST: Figure = Figure::new("server_cpu_per_request_s", Form
 /// thread that blocked, on a socket, a lock, a channel or a condition variable.
 pub const SWITCHES_PER_REQUEST: Figure = Figure::new("server_switches_per_request", Format::Count);
 
-/// The server process's resident high-water mark (`VmHWM`), read at the end of the run. The
-/// harness's peak RSS comes from `getrusage`, whose `ru_maxrss` a spawned process inherits
-/// from the process that spawned it (Linux carries it across `exec`), so it cannot go below
-/// the harness's own; `VmHWM` belongs to the process's own address space, which `exec`
-/// starts afresh.
-pub const SERVER_RSS: Figure = Figure::new("server_peak_rss_bytes", Format::Bytes);
-
 /// Aggregate rebuilds the background job finished during the run (hybrid-web).
 pub const REBUILDS: Figure = Figure::new("rebuilds", Format::Count);
 /// How long one rebuild took, fetch and aggregation, µs.

@@ -2,7 +2,9 @@
 //! each with its rule and threshold beside it. Nothing here is written by hand: every
 //! outcome comes from `casebook::rules` over the runs' figures.
 
-use casebook::{Claim, ClaimId, ClaimResult, Figure, Missing, Report, RowReport, rules, rules::Series};
+use casebook::{
+    Claim, ClaimId, ClaimResult, Figure, Missing, Report, RowReport, figure::PEAK_RSS, rules, rules::Series,
+};
 
 use crate::{
     HYBRID_TABLE, JOB_ON_ASYNC, JOB_ON_THREAD, PGBENCH, POSTGRES_POINTS, POSTGRES_REMOTE, POSTGRES_SWEEP,
@@ -194,22 +196,22 @@ pub const MEMORY_FACTOR: f64 = 1.5;
 fn async_low_memory(params: &Params, report: &Report) -> ClaimResult {
     let x = params.sweep.iter().copied().max().map(|n| n as f64);
     let threshold = format!(
-        "held if thread-per-request's server RSS (VmHWM) is at least {MEMORY_FACTOR} x async-pool's on SQLite at {} requests in flight, interval over paired runs",
+        "held if thread-per-request's server RSS is at least {MEMORY_FACTOR} x async-pool's on SQLite at {} requests in flight, interval over paired runs",
         x.unwrap_or(f64::NAN)
     );
     Claim::new(ClaimId::AsyncLowMemory, threshold).reading("resident memory, SQLite, the sweep's largest load").decide(
         || {
             let x = x.ok_or_else(|| missing("no sweep points".into()))?;
-            let rss = |v: &str| at(report, SQLITE_SWEEP, v, x)?.series(SERVER_RSS);
+            let rss = |v: &str| at(report, SQLITE_SWEEP, v, x)?.series(PEAK_RSS);
             let threads = rss(THREAD_PER_REQUEST)?;
             let tasks = rss(ASYNC_POOL)?;
             let pool = rss(THREAD_POOL).map(|s| format!("; thread-pool {}", s.spread())).unwrap_or_default();
             // What each request in flight adds, from the smallest load to the largest.
             let low = params.sweep.iter().copied().min().map_or(x, |n| n as f64);
             let per_request = |v: &str| -> Option<String> {
-                let top = at(report, SQLITE_SWEEP, v, x).ok()?.median(SERVER_RSS)?;
-                let bottom = at(report, SQLITE_SWEEP, v, low).ok()?.median(SERVER_RSS)?;
-                (x > low).then(|| format!("{v} {}", SERVER_RSS.format.show((top - bottom) / (x - low))))
+                let top = at(report, SQLITE_SWEEP, v, x).ok()?.median(PEAK_RSS)?;
+                let bottom = at(report, SQLITE_SWEEP, v, low).ok()?.median(PEAK_RSS)?;
+                (x > low).then(|| format!("{v} {}", PEAK_RSS.format.show((top - bottom) / (x - low))))
             };
             let each: Vec<String> =
                 [THREAD_PER_REQUEST, ASYNC_POOL, THREAD_POOL].into_iter().filter_map(per_request).collect();

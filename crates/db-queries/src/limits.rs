@@ -1,7 +1,4 @@
-//! The one limit this case raises for itself, descriptors, and the one memory figure it reads
-//! itself, the server's resident high-water mark.
-//!
-//! Descriptors: Every request in flight holds a
+//! The one limit this case raises for itself: descriptors. Every request in flight holds a
 //! socket in the server and another in the load generator, and servers raise their soft
 //! `RLIMIT_NOFILE` to the hard limit as a matter of course. Raised in the parent, before the
 //! harness reads its limits, it is inherited by every run and load generator. The caps that
@@ -25,13 +22,6 @@ pub fn raise_nofile() -> Option<u64> {
     }
 }
 
-/// This process's resident high-water mark since it started (`VmHWM` in `/proc/self/status`).
-pub fn peak_rss() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
@@ -44,12 +34,5 @@ mod tests {
             limit.rlim_max
         };
         assert!(hard == libc::RLIM_INFINITY || soft == hard);
-    }
-
-    #[test]
-    fn the_high_water_mark_covers_what_was_touched() {
-        let before = super::peak_rss().expect("VmHWM is readable");
-        let block = vec![1u8; 64 << 20];
-        assert!(super::peak_rss().unwrap() >= before.max(64 << 20), "{}", block.len());
     }
 }

@@ -93,7 +93,7 @@ fn throughput_columns() -> Vec<Column> {
         Column::new("server cs/request", SWITCHES_PER_REQUEST),
         Column::new("batch", MEAN_BATCH),
         Column::cores_busy(),
-        Column::new("server RSS", SERVER_RSS),
+        Column::new("server RSS", casebook::figure::PEAK_RSS),
         Column::peak_threads(),
         Column::new("load gen cores", casebook::figure::LOADGEN_CORES),
     ]
@@ -107,13 +107,13 @@ fn sweep_columns() -> Vec<Column> {
         Column::p99(LATENCY),
         Column::new("errors", ERRORS),
         Column::quantile("pool wait p99", POOL_WAIT, 0.99),
-        Column::new("server RSS", SERVER_RSS),
+        Column::new("server RSS", casebook::figure::PEAK_RSS),
         Column::peak_threads(),
         Column::new("load gen cores", casebook::figure::LOADGEN_CORES),
     ]
 }
 
-const COLUMNS_NOTE: &str = "requests/s: correct replies per second over the timed window, which opens once every client has had a reply. Latency: send to reply at the load generator (another process), every request of every run merged. errors: failed requests of any kind (the JSON has them by kind); wrong answers, lost and doubled writes fail the run instead. pool wait: from a request reaching the data layer to its having a connection, worker or batch slot. server CPU and cs (voluntary context switches) per request: the server process over the measured region, divided by the replies. batch: point reads per batched query. server RSS: the server process's resident high-water mark (VmHWM; the harness's peak RSS column is omitted because getrusage's figure starts at the harness's own). peak threads: the server process, sampled. load gen cores: the load generator's CPU time over its wall time.";
+const COLUMNS_NOTE: &str = "requests/s: correct replies per second over the timed window, which opens once every client has had a reply. Latency: send to reply at the load generator (another process), every request of every run merged. errors: failed requests of any kind (the JSON has them by kind); wrong answers, lost and doubled writes fail the run instead. pool wait: from a request reaching the data layer to its having a connection, worker or batch slot. server CPU and cs (voluntary context switches) per request: the server process over the measured region, divided by the replies. batch: point reads per batched query. server RSS: the server process's resident high-water mark. peak threads: the server process, sampled by the harness. load gen cores: the load generator's CPU time over its wall time.";
 
 fn points_table(params: &Params, variants: &[&'static Variant], engine: Engine) -> Option<Table> {
     let (id, title) = match engine {
@@ -142,7 +142,10 @@ fn points_table(params: &Params, variants: &[&'static Variant], engine: Engine) 
         return None;
     }
     table.columns = throughput_columns();
-    table.columns.push(Column::new("pgbench latency", PGBENCH_LATENCY));
+    if engine == Engine::Postgres {
+        table.columns.push(Column::new("pgbench latency", PGBENCH_LATENCY));
+        table.columns.push(Column::new("pgbench CPU", casebook::figure::CHILD_CPU));
+    }
     table.primary = Primary::higher(REQUESTS_PER_S);
     table.repeat = Some(params.repeat);
     match engine {
@@ -152,7 +155,7 @@ fn points_table(params: &Params, variants: &[&'static Variant], engine: Engine) 
     // pgbench checks no answers; the variants' are compared by the case's own check.
     table.digests_must_agree = engine == Engine::Sqlite;
     table.note = format!(
-        "{COLUMNS_NOTE} pgbench: the same SELECT on the same table, prepared, one connection per client, {} threads, run for whole seconds (-T) or, below one second, a fixed number of transactions per client (-t); it reports only its mean latency, and its CPU is its own process's, not counted in cores busy.",
+        "{COLUMNS_NOTE} pgbench: the same SELECT on the same table, prepared, one connection per client, {} threads, run for whole seconds (-T) or, below one second, a fixed number of transactions per client (-t); it reports only its mean latency; pgbench CPU is its own process's CPU time (its clients' work, which the variants' rows count as load gen cores), not part of cores busy.",
         params.workers
     );
     Some(table)
@@ -199,7 +202,7 @@ fn sweep_table(params: &Params, variants: &[&'static Variant], engine: Engine, r
     table.plots = vec![
         PlotSpec::Primary,
         PlotSpec::log_y(Measure::quantile(LATENCY, 0.99)),
-        PlotSpec::of(SERVER_RSS),
+        PlotSpec::of(casebook::figure::PEAK_RSS),
         PlotSpec::log_y(casebook::figure::PEAK_THREADS),
     ];
     table.note = COLUMNS_NOTE.into();

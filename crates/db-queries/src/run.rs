@@ -189,9 +189,6 @@ fn record_server(ctx: &mut Ctx, report: &ServerReport) -> anyhow::Result<()> {
         }
         anyhow::ensure!(job.first_error.is_none(), "the background job failed: {:?}", job.first_error);
     }
-    if let Some(bytes) = crate::limits::peak_rss() {
-        ctx.figure(SERVER_RSS, bytes as f64);
-    }
     let recorded = ctx.recorded();
     let replies = recorded.figure(REPLIES).unwrap_or(0.0).max(1.0);
     let cpu = recorded.figure(figure::USER_CPU).unwrap_or(0.0) + recorded.figure(figure::SYSTEM_CPU).unwrap_or(0.0);

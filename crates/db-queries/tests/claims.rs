@@ -156,8 +156,8 @@ fn async_low_memory_reads_the_servers_own_high_water_mark_at_the_largest_load() 
     ratio_rule(
         ClaimId::AsyncLowMemory,
         Some("resident memory, SQLite, the sweep's largest load"),
-        Side::Figure(SQLITE_SWEEP, "thread-per-request @4096", SERVER_RSS),
-        Side::Figure(SQLITE_SWEEP, "async-pool @4096", SERVER_RSS),
+        Side::Figure(SQLITE_SWEEP, "thread-per-request @4096", casebook::figure::PEAK_RSS),
+        Side::Figure(SQLITE_SWEEP, "async-pool @4096", casebook::figure::PEAK_RSS),
         MEMORY_FACTOR,
     );
 }
