@@ -20,7 +20,7 @@ use std::{
 
 use tokio::{
     io::{BufReader, BufWriter},
-    net::{TcpListener, TcpStream},
+    net::{TcpListener, TcpSocket, TcpStream},
     sync::{Notify, Semaphore},
     task::JoinHandle,
 };
@@ -73,7 +73,12 @@ struct Handler<L> {
 impl Server {
     /// Binds 127.0.0.1 on a free port and starts accepting, on the current runtime.
     pub async fn start<L: Serve>(layer: L, books: Arc<ServerBooks>, max_connections: usize) -> io::Result<Server> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        // A backlog as deep as the clients it expects (the kernel caps it at somaxconn): the
+        // default 128 overflows when thousands connect at once, and a dropped SYN costs its
+        // client a one-second retransmit.
+        let socket = TcpSocket::new_v4()?;
+        socket.bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        let listener = socket.listen(max_connections.clamp(128, 65_535) as u32)?;
         let addr = listener.local_addr()?;
         let (shutdown, tracker, layer) = (CancellationToken::new(), TaskTracker::new(), Arc::new(layer));
         let clients = Arc::new(Clients::default());
