@@ -40,12 +40,11 @@ use tokio::{
 };
 
 use crate::{
-    audit::{AckedWrite, AuditDb, Reconciliation},
-    dataset::{Dataset, digest, mix64},
-    fixture::Target,
+    audit::AckedWrite,
+    dataset::{digest, mix64},
     layers::{micros, micros_histogram},
     protocol::{self, ErrorKind, Reply},
-    workload::{MAX_REQUESTS_PER_RUN, Mix, Request, Workload},
+    workload::{MAX_REQUESTS_PER_RUN, Request, Workload},
 };
 
 /// Replies to requests below this id are folded into [`Driven::head_digest`].
@@ -409,56 +408,5 @@ pub async fn drive(streams: Vec<TcpStream>, workload: Workload, plan: LoadPlan) 
         first_problem: tally.first_problem,
         head_digest: tally.head,
         head_complete: tally.head_correct == HEAD_REQUESTS,
-    }
-}
-
-/// The load generator's whole life: audit, connect, (wait to be told to go), load, audit.
-pub struct Generator {
-    runtime: tokio::runtime::Runtime,
-    audit: AuditDb,
-    snapshot: crate::audit::Snapshot,
-    workload: Workload,
-    plan: LoadPlan,
-    streams: Vec<TcpStream>,
-}
-
-/// What a load generator reports.
-#[derive(Debug)]
-pub struct LoadReport {
-    pub driven: Driven,
-    pub audit: Reconciliation,
-}
-
-impl Generator {
-    /// Takes the audit's snapshot and opens every connection, so that the load, when it
-    /// starts, is all load.
-    pub fn prepare(
-        addr: SocketAddr,
-        target: &Target,
-        dataset: Dataset,
-        mix: Mix,
-        plan: LoadPlan,
-    ) -> anyhow::Result<Self> {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let mut audit = AuditDb::open(target)?;
-        let snapshot = audit.begin().context("audit: cannot take the snapshot")?;
-        let workload = Workload { dataset, mix, run_tag: snapshot.run_tag };
-        let streams = runtime.block_on(connect(addr, plan.connections))?;
-        Ok(Generator { runtime, audit, snapshot, workload, plan, streams })
-    }
-
-    pub fn workload(&self) -> &Workload {
-        &self.workload
-    }
-
-    /// Offers the load, then reconciles the writes.
-    pub fn run(self) -> anyhow::Result<LoadReport> {
-        let Generator { runtime, mut audit, snapshot, workload, plan, streams } = self;
-        let driven = runtime.block_on(drive(streams, workload, plan));
-        // Close every client connection before the audit: the server sees its load end.
-        drop(runtime);
-        let reconciliation =
-            audit.reconcile(&snapshot, &workload, &driven.acked).context("audit: cannot reconcile the writes")?;
-        Ok(LoadReport { driven, audit: reconciliation })
     }
 }

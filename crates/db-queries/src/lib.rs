@@ -30,7 +30,12 @@
 //! ([`job`]) on a thread of its own or on the async workers, and an anchor row runs `pgbench`
 //! ([`pgbench`]) on the same table. Remote Postgres is a delaying TCP proxy ([`proxy`]).
 //!
-//! Where everything lives:
+//! Where everything lives. The case as the harness sees it:
+//! - [`params`]: options and the sizes and caps they resolve to; [`plan`]: the tables;
+//!   [`run`]: the set-up, one measured run (the server side) and its load generator;
+//!   [`figures`]: what a run records; [`findings`]: checks, verdicts, one function per claim.
+//!
+//! The scenario:
 //! - [`dataset`]: the seeded data as pure functions of a seed, so replies are checkable.
 //! - [`workload`]: the requests, each a pure function of its id.
 //! - [`protocol`]: the wire frames and the error kinds both sides count.
@@ -38,11 +43,12 @@
 //! - [`layers`]: the variants, and the server's books (pool wait, errors, retries, batches).
 //! - [`sqlite`], [`postgres`]: each engine's schema, settings and queries, per client library.
 //! - [`fault`]: how each library's errors map to the counted kinds.
-//! - [`driver`]: the load generator: closed and open loop, reply checks, latency histograms.
+//! - [`driver`]: the clients: closed and open loop, reply checks, latency histograms;
+//!   [`generator`]: the load generator's process, from the audit's snapshot to its books.
 //! - [`audit`]: the write reconciliation: lost and doubled writes.
 //! - [`fixture`]: the databases a run creates and always removes.
 //! - [`scenario`]: one run's server side, and a whole run in one process for tests.
-//! - [`limits`]: the cap on requests in flight from descriptor and task limits.
+//! - [`limits`]: the descriptor limit raised for thousands of sockets.
 
 pub mod audit;
 pub mod dataset;
@@ -51,6 +57,7 @@ pub mod fault;
 pub mod figures;
 pub mod findings;
 pub mod fixture;
+pub mod generator;
 pub mod job;
 pub mod layers;
 pub mod limits;

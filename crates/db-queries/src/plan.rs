@@ -273,3 +273,93 @@ pub fn tables(params: &Params, variants: &[&'static Variant]) -> Vec<Table> {
     }
     tables
 }
+
+#[cfg(test)]
+mod tests {
+    use casebook::{Case, Preset, figure::WALL};
+
+    use super::*;
+    use crate::{
+        DbQueries,
+        layers::{ASYNC_OVER_BLOCKING, ASYNC_PIPELINED, THREAD_PER_REQUEST},
+        params::{Args, PostgresChoice, UrlOrigin},
+        postgres::PgTarget,
+    };
+
+    fn params(postgres: bool) -> Params {
+        let mut p = DbQueries::params(&Args::default(), Preset::Default).unwrap();
+        p.postgres = postgres.then(|| PostgresChoice {
+            server: PgTarget::parse("postgres://postgres@127.0.0.1:5432/test", "").unwrap(),
+            origin: UrlOrigin::Flag,
+            required: false,
+            password: None,
+        });
+        p.caps.by_fds = None;
+        p.caps.by_threads = (1 << 20, "test".into());
+        p
+    }
+
+    fn all() -> Vec<&'static Variant> {
+        DbQueries::INFO.variants.iter().collect()
+    }
+
+    #[test]
+    fn every_table_is_judged_by_what_it_measures_and_each_engine_has_its_variants() {
+        let tables = tables(&params(true), &all());
+        let ids: Vec<&str> = tables.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, [SQLITE_POINTS, POSTGRES_POINTS, SQLITE_SWEEP, POSTGRES_SWEEP, POSTGRES_REMOTE, HYBRID_TABLE]);
+        for t in &tables {
+            assert_ne!(t.primary.measure, WALL.into(), "{} is judged by wall time", t.id);
+            assert!(t.rows.iter().all(|r| r.skipped.is_none()), "{}", t.id);
+        }
+        let variants = |id: &str| -> Vec<String> {
+            let t = tables.iter().find(|t| t.id == id).unwrap();
+            t.rows.iter().map(|r| r.variant.clone()).collect()
+        };
+        assert!(!variants(SQLITE_POINTS).contains(&ASYNC_PIPELINED.to_string()));
+        assert!(!variants(POSTGRES_POINTS).contains(&ASYNC_OVER_BLOCKING.to_string()));
+        assert!(variants(POSTGRES_POINTS).contains(&PGBENCH.to_string()));
+        assert_eq!(variants(HYBRID_TABLE), [ASYNC_POOL, JOB_ON_THREAD, JOB_ON_ASYNC]);
+    }
+
+    #[test]
+    fn without_postgres_its_rows_are_planned_and_skipped_with_the_reason() {
+        let tables = tables(&params(false), &all());
+        for t in &tables {
+            for r in &t.rows {
+                let spec: RowSpec = serde_json::from_value(r.point.clone()).unwrap();
+                match spec.engine {
+                    Engine::Postgres => assert!(r.skipped.as_deref().is_some_and(|s| s.contains("DATABASE_URL"))),
+                    Engine::Sqlite => assert!(r.skipped.is_none()),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rows_above_the_machines_caps_are_skipped_naming_the_limit() {
+        let mut p = params(false);
+        p.caps.by_fds = Some((1000, "RLIMIT_NOFILE 1128".into()));
+        p.caps.by_threads = (500, "vm.max_map_count".into());
+        let tables = tables(&p, &all());
+        let sweep = tables.iter().find(|t| t.id == SQLITE_SWEEP).unwrap();
+        for r in &sweep.rows {
+            let x = r.axis_value.unwrap();
+            let expected = if x > 1000.0 {
+                Some("RLIMIT_NOFILE")
+            } else if x > 500.0 && r.variant == THREAD_PER_REQUEST {
+                Some("vm.max_map_count")
+            } else {
+                None
+            };
+            match expected {
+                Some(limit) => {
+                    assert!(r.skipped.as_deref().is_some_and(|s| s.contains(limit)), "{}: {:?}", r.label, r.skipped)
+                }
+                None => assert!(r.skipped.is_none(), "{}: {:?}", r.label, r.skipped),
+            }
+        }
+        let needs = p.needs(&all());
+        assert_eq!(needs.fds.map(|(_, n)| n), Some(1000 + crate::params::FDS_BESIDES_CLIENTS));
+    }
+}

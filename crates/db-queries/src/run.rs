@@ -14,9 +14,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     PGBENCH,
-    driver::{Generator, LoadPlan, LoadReport},
+    driver::LoadPlan,
     figures::*,
     fixture::{self, PgFixture, SqliteFixture, Target},
+    generator::{Generator, LoadReport},
     layers::Engine,
     params::{Params, UrlOrigin},
     pgbench,

@@ -17,8 +17,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     dataset::Dataset,
-    driver::{Generator, LoadPlan, LoadReport},
+    driver::LoadPlan,
     fixture::Target,
+    generator::{Generator, LoadReport},
     job::{Job, JobPlan, JobTally},
     layers::{Layer, Pools, ServerBooks, ServerTally, Variant, engine_of},
     server::Server,
