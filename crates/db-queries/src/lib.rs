@@ -48,7 +48,6 @@
 //! - [`audit`]: the write reconciliation: lost and doubled writes.
 //! - [`fixture`]: the databases a run creates and always removes.
 //! - [`scenario`]: one run's server side, and a whole run in one process for tests.
-//! - [`limits`]: the descriptor limit raised for thousands of sockets.
 
 pub mod audit;
 pub mod dataset;
@@ -60,7 +59,6 @@ pub mod fixture;
 pub mod generator;
 pub mod job;
 pub mod layers;
-pub mod limits;
 pub mod params;
 pub mod pgbench;
 pub mod plan;
