@@ -1,0 +1,3 @@
+fn main() {
+    casebook::main::<db_queries::DbQueries>()
+}

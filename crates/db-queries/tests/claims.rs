@@ -1,0 +1,231 @@
+//! Every claim rule on synthetic figures: run by run, the two rows a rule compares are given
+//! ratios that clear its threshold, miss it, and straddle it, and then the rows are left out.
+//! Nothing runs; the rules alone are under test.
+
+use casebook::{Case, ClaimId, Figure, Hist, Outcome, Preset, Report, testing::ReportBuilder};
+use db_queries::{
+    Args, DbQueries, HYBRID_TABLE, JOB_ON_ASYNC, JOB_ON_THREAD, POSTGRES_POINTS, POSTGRES_REMOTE, POSTGRES_SWEEP,
+    Params, SQLITE_POINTS, SQLITE_SWEEP,
+    figures::*,
+    findings::{self, *},
+    layers::{ASYNC_BATCHED, ASYNC_OVER_BLOCKING, ASYNC_PIPELINED, ASYNC_POOL, THREAD_PER_REQUEST, THREAD_POOL},
+    params::{PostgresChoice, UrlOrigin},
+    postgres::PgTarget,
+};
+
+fn params() -> Params {
+    let args = Args { in_flight: vec![16, 256, 4096], remote_in_flight: vec![16, 256, 1024], ..Args::default() };
+    let mut params = DbQueries::params(&args, Preset::Default).unwrap();
+    // Every row planned and runnable, whatever this machine's limits and environment.
+    params.postgres = Some(PostgresChoice {
+        server: PgTarget::parse("postgres://postgres@127.0.0.1:5432/test", "").unwrap(),
+        origin: UrlOrigin::Flag,
+        required: false,
+        password: None,
+    });
+    params.caps.by_fds = None;
+    params.caps.by_threads = (1 << 20, "test".into());
+    params
+}
+
+fn builder() -> ReportBuilder {
+    let all: Vec<_> = DbQueries::INFO.variants.iter().collect();
+    ReportBuilder::new(&DbQueries::INFO, &params(), DbQueries::plan(&params(), &all))
+}
+
+fn outcome(report: &Report, id: ClaimId, reading: Option<&str>) -> (Outcome, String) {
+    let claim = findings::claims(&params(), report)
+        .into_iter()
+        .find(|c| c.id == id && c.reading.as_deref() == reading)
+        .unwrap_or_else(|| panic!("no claim {id} reading {reading:?}"));
+    (claim.outcome, claim.evidence)
+}
+
+/// One side of a comparison: a figure of a row, or a quantile's histogram.
+#[derive(Clone, Copy)]
+enum Side {
+    Figure(&'static str, &'static str, Figure),
+    Hist(&'static str, &'static str, Hist),
+}
+
+fn add(builder: ReportBuilder, side: Side, values: &[f64]) -> ReportBuilder {
+    match side {
+        Side::Figure(table, label, figure) => builder.figure(table, label, figure, values),
+        Side::Hist(table, label, hist) => {
+            let runs: Vec<Vec<u64>> = values.iter().map(|v| vec![*v as u64; 100]).collect();
+            let runs: Vec<&[u64]> = runs.iter().map(Vec::as_slice).collect();
+            builder.histogram(table, label, hist, &runs)
+        }
+    }
+}
+
+const BASE: f64 = 1000.0;
+
+/// Checks a ratio rule: `top / bottom` run by run against `factor`.
+fn ratio_rule(id: ClaimId, reading: Option<&str>, top: Side, bottom: Side, factor: f64) {
+    let decide = |ratios: &[f64]| {
+        let tops: Vec<f64> = ratios.iter().map(|r| BASE * r).collect();
+        let report = add(add(builder(), top, &tops), bottom, &[BASE; 5]).build();
+        outcome(&report, id, reading)
+    };
+    let (held, evidence) = decide(&[factor * 2.0; 5]);
+    assert_eq!(held, Outcome::Held, "{id} {reading:?}: {evidence}");
+    assert_eq!(decide(&[factor / 2.0; 5]).0, Outcome::DidNotHold, "{id} {reading:?}");
+    let straddles = [factor / 2.0, factor * 2.0, factor / 2.0, factor * 2.0, factor];
+    assert_eq!(decide(&straddles).0, Outcome::Inconclusive, "{id} {reading:?}");
+    let (missing, why) = outcome(&builder().build(), id, reading);
+    assert_eq!(missing, Outcome::Inconclusive, "{id} {reading:?}");
+    assert!(why.starts_with("not measured"), "{id} {reading:?}: {why}");
+}
+
+#[test]
+fn async_io_compares_the_best_async_layer_and_the_plain_pool_with_threads_a_round_trip_away() {
+    let x = CLAIM_IN_FLIGHT;
+    let row = |v: &'static str| -> &'static str { Box::leak(format!("{v} @{x}").into_boxed_str()) };
+    for (reading, fast) in [
+        ("pipelined or batched, 1 ms away", ASYNC_PIPELINED),
+        ("pipelined or batched, 1 ms away", ASYNC_BATCHED),
+        ("a plain async pool, 1 ms away", ASYNC_POOL),
+    ] {
+        ratio_rule(
+            ClaimId::AsyncIo,
+            Some(reading),
+            Side::Figure(POSTGRES_REMOTE, row(fast), REQUESTS_PER_S),
+            Side::Figure(POSTGRES_REMOTE, row(THREAD_POOL), REQUESTS_PER_S),
+            ASYNC_IO_FACTOR,
+        );
+    }
+}
+
+#[test]
+fn threads_blocking_c_holds_the_thread_pool_against_the_best_async_layer_on_sqlite() {
+    for fast in [ASYNC_POOL, ASYNC_BATCHED, ASYNC_OVER_BLOCKING] {
+        ratio_rule(
+            ClaimId::ThreadsBlockingC,
+            Some("SQLite point reads"),
+            Side::Figure(SQLITE_POINTS, THREAD_POOL, REQUESTS_PER_S),
+            Side::Figure(SQLITE_POINTS, fast, REQUESTS_PER_S),
+            BLOCKING_C_FACTOR,
+        );
+    }
+}
+
+#[test]
+fn no_thread_per_request_is_decided_on_each_engine() {
+    for (table, reading) in [(SQLITE_POINTS, "SQLite"), (POSTGRES_POINTS, "Postgres")] {
+        ratio_rule(
+            ClaimId::NoThreadPerRequest,
+            Some(reading),
+            Side::Figure(table, THREAD_POOL, REQUESTS_PER_S),
+            Side::Figure(table, THREAD_PER_REQUEST, REQUESTS_PER_S),
+            PER_REQUEST_FACTOR,
+        );
+    }
+}
+
+#[test]
+fn batch_async_has_a_reading_per_way_of_batching() {
+    for (table, fast, reading) in [
+        (POSTGRES_POINTS, ASYNC_BATCHED, "Postgres, = ANY($1)"),
+        (POSTGRES_POINTS, ASYNC_PIPELINED, "Postgres, pipelined"),
+        (SQLITE_POINTS, ASYNC_BATCHED, "SQLite, IN (json_each(?))"),
+    ] {
+        ratio_rule(
+            ClaimId::BatchAsync,
+            Some(reading),
+            Side::Figure(table, fast, REQUESTS_PER_S),
+            Side::Figure(table, ASYNC_POOL, REQUESTS_PER_S),
+            BATCH_FACTOR,
+        );
+    }
+}
+
+#[test]
+fn hybrid_web_compares_request_p99_with_the_job_on_the_workers_and_on_a_thread() {
+    ratio_rule(
+        ClaimId::HybridWeb,
+        None,
+        Side::Hist(HYBRID_TABLE, JOB_ON_ASYNC, LATENCY),
+        Side::Hist(HYBRID_TABLE, JOB_ON_THREAD, LATENCY),
+        HYBRID_FACTOR,
+    );
+}
+
+#[test]
+fn async_low_memory_reads_the_servers_own_high_water_mark_at_the_largest_load() {
+    ratio_rule(
+        ClaimId::AsyncLowMemory,
+        Some("resident memory, SQLite, the sweep's largest load"),
+        Side::Figure(SQLITE_SWEEP, "thread-per-request @4096", casebook::figure::PEAK_RSS),
+        Side::Figure(SQLITE_SWEEP, "async-pool @4096", casebook::figure::PEAK_RSS),
+        MEMORY_FACTOR,
+    );
+}
+
+#[test]
+fn async_many_conns_compares_the_best_async_layer_with_a_thread_per_request_at_the_largest_load() {
+    for (table, reading, fast) in
+        [(SQLITE_SWEEP, "SQLite", "async-over-blocking @4096"), (POSTGRES_SWEEP, "Postgres", "async-pipelined @4096")]
+    {
+        ratio_rule(
+            ClaimId::AsyncManyConns,
+            Some(reading),
+            Side::Figure(table, fast, REQUESTS_PER_S),
+            Side::Figure(table, "thread-per-request @4096", REQUESTS_PER_S),
+            MANY_CONNS_FACTOR,
+        );
+    }
+}
+
+#[test]
+fn spawn_blocking_holds_rusqlite_on_the_blocking_pool_against_sqlx() {
+    ratio_rule(
+        ClaimId::SpawnBlocking,
+        Some("rusqlite in spawn_blocking, against sqlx-sqlite"),
+        Side::Figure(SQLITE_POINTS, ASYNC_OVER_BLOCKING, REQUESTS_PER_S),
+        Side::Figure(SQLITE_POINTS, ASYNC_POOL, REQUESTS_PER_S),
+        SPAWN_BLOCKING_SHARE,
+    );
+}
+
+#[test]
+fn every_claim_the_case_lists_is_decided_and_every_decided_claim_is_listed() {
+    let results = findings::claims(&params(), &builder().build());
+    for id in DbQueries::INFO.claims {
+        assert!(results.iter().any(|c| c.id == *id), "{id} is listed but never decided");
+    }
+    for c in &results {
+        assert!(DbQueries::INFO.claims.contains(&c.id), "{} is decided but not listed", c.id);
+    }
+}
+
+#[test]
+fn the_check_fails_wrong_answers_and_unbalanced_books_and_nothing_else() {
+    let clean = |b: ReportBuilder, label: &str| {
+        b.figure(SQLITE_POINTS, label, WRONG, &[0.0, 0.0])
+            .figure(SQLITE_POINTS, label, LOST, &[0.0, 0.0])
+            .figure(SQLITE_POINTS, label, DOUBLED, &[0.0, 0.0])
+            .figure(SQLITE_POINTS, label, POOL_TIMEOUTS, &[3.0, 0.0])
+    };
+    let report = clean(builder(), THREAD_POOL).build();
+    assert!(findings::check(&report).is_empty(), "{:?}", findings::check(&report));
+    for figure in [WRONG, LOST, DOUBLED] {
+        let report = clean(builder(), THREAD_POOL).figure(SQLITE_POINTS, THREAD_POOL, figure, &[0.0, 1.0]).build();
+        let failures = findings::check(&report);
+        assert_eq!(failures.len(), 1, "{failures:?}");
+        assert!(failures[0].contains(figure.key), "{failures:?}");
+    }
+    let unrecorded = builder().figure(SQLITE_POINTS, THREAD_POOL, REQUESTS_PER_S, &[1.0]).build();
+    assert_eq!(findings::check(&unrecorded).len(), 3, "a run without its books fails");
+    let disagree = builder()
+        .digest(POSTGRES_POINTS, THREAD_POOL, "a", 1)
+        .digest(POSTGRES_POINTS, ASYNC_POOL, "b", 1)
+        .figure(POSTGRES_POINTS, THREAD_POOL, WRONG, &[0.0])
+        .figure(POSTGRES_POINTS, THREAD_POOL, LOST, &[0.0])
+        .figure(POSTGRES_POINTS, THREAD_POOL, DOUBLED, &[0.0])
+        .figure(POSTGRES_POINTS, ASYNC_POOL, WRONG, &[0.0])
+        .figure(POSTGRES_POINTS, ASYNC_POOL, LOST, &[0.0])
+        .figure(POSTGRES_POINTS, ASYNC_POOL, DOUBLED, &[0.0])
+        .build();
+    assert!(findings::check(&disagree).iter().any(|f| f.contains("answered differently")));
+}
