@@ -336,12 +336,17 @@ impl Report {
     }
 
     /// The row a row is compared against: the baseline variant's row at the same axis
-    /// value, or its row without one.
+    /// value; its row without one only when the baseline has no row on the axis at all (a
+    /// baseline measured once for a whole sweep). A point the baseline did not run has none:
+    /// comparing it with the baseline at another point would mislead.
     pub fn baseline_of<'a>(&'a self, row: &RowReport) -> Option<&'a RowReport> {
         let table = self.table(&row.table)?;
         let baseline = table.baseline.as_deref()?;
         let candidates = || self.ran_in(&table.id).filter(move |r| r.variant == baseline);
-        candidates().find(|r| r.axis_value == row.axis_value).or_else(|| candidates().find(|r| r.axis_value.is_none()))
+        let on_axis = candidates().any(|r| r.axis_value.is_some());
+        candidates()
+            .find(|r| r.axis_value == row.axis_value)
+            .or_else(|| if on_axis { None } else { candidates().find(|r| r.axis_value.is_none()) })
     }
 }
 

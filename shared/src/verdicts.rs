@@ -154,7 +154,7 @@ pub fn speed_verdicts(report: &Report) -> Vec<String> {
             format!("{} ({}) was {by} (paired runs, whole interval above 1)", second.label, second.model)
         } else {
             format!(
-                "{} ({}) is too close to call ({:.0}% apart at the medians, interval reaches 1)",
+                "{} ({}) is too close to call ({:.0}% apart, median of the paired runs; interval reaches 1)",
                 second.label,
                 second.model,
                 (estimate - 1.0) * 100.0
@@ -314,6 +314,42 @@ pub(crate) mod tests {
         // In a sweep the baseline is compared at the same axis value.
         let gain = report.row("sweep", "tasks @256").unwrap().summary[crate::report::VS_BASELINE].median;
         assert!(gain > 1.3, "{gain}");
+    }
+
+    #[test]
+    fn a_point_the_baseline_did_not_run_has_no_gain() {
+        let sweep = |baseline_on_axis: bool| {
+            let mut table = Table::new("sweep", "sweep");
+            table.axis = Some(Axis::new("capacity"));
+            table.primary = Primary::higher(THROUGHPUT);
+            table.baseline = Some("threads".into());
+            if baseline_on_axis {
+                table.rows.push(Row::at(&VARIANTS[1], 1.0, ()));
+            }
+            // The baseline's row off the axis (an unbounded channel, say).
+            table.rows.push(Row::new(&VARIANTS[1], ()));
+            for x in [0.0, 1.0] {
+                table.rows.push(Row::at(&VARIANTS[2], x, ()));
+            }
+            let builder = ReportBuilder::new(&INFO, &(), vec![table])
+                .figure("sweep", "threads", THROUGHPUT, &[1000.0, 1000.0])
+                .figure("sweep", "tasks @0", THROUGHPUT, &[10.0, 10.0])
+                .figure("sweep", "tasks @1", THROUGHPUT, &[100.0, 100.0]);
+            if baseline_on_axis { builder.figure("sweep", "threads @1", THROUGHPUT, &[50.0, 50.0]) } else { builder }
+                .build()
+        };
+        let gain = |report: &Report, label: &str| {
+            report.row("sweep", label).unwrap().summary.get(crate::report::VS_BASELINE).map(|s| s.median)
+        };
+        // The baseline ran on the axis: a point it did not run is compared with nothing,
+        // not with its off-axis row.
+        let report = sweep(true);
+        assert_eq!(gain(&report, "tasks @1"), Some(2.0));
+        assert_eq!(gain(&report, "tasks @0"), None);
+        // A baseline measured once, off the axis, stands for every point.
+        let report = sweep(false);
+        assert_eq!(gain(&report, "tasks @0"), Some(0.01));
+        assert_eq!(gain(&report, "tasks @1"), Some(0.1));
     }
 
     #[test]
