@@ -48,6 +48,10 @@ pub const GUARD_HIT: Figure = Figure::new("guard_hit", Format::Count);
 /// The same channel at bounded(1024), thread to thread, driven by a minimal loop in the
 /// parent before any run: recorded by that row, for the harness-overhead ratio.
 pub const MINIMAL_LOOP: Figure = Figure::new("minimal_loop_messages_per_s", Format::Rate);
+/// The same minimal loop timed again in each run of that row, in the same child process right
+/// after the measured region and its teardown: a reference paired with the run, so the ratio
+/// is read run against run, on whatever state the machine was in at that moment.
+pub const MINIMAL_LOOP_PAIRED: Figure = Figure::new("minimal_loop_same_run_messages_per_s", Format::Rate);
 
 // Table 3a: needless mixing.
 /// Wall time of the measured region per call.

@@ -154,6 +154,7 @@ fn matrix_columns(direction: Option<Direction>) -> Vec<Column> {
     ];
     if direction == Some(Direction::THREAD_TO_THREAD) {
         columns.push(Column::new("minimal loop", MINIMAL_LOOP));
+        columns.push(Column::new("minimal loop, same run", MINIMAL_LOOP_PAIRED));
     }
     columns
 }
@@ -204,7 +205,7 @@ fn matrix(params: &Params, variants: &[&'static Variant], direction: Direction) 
         crate::guard::CHECK_EVERY,
         params.guard.set_by,
         if direction == Direction::THREAD_TO_THREAD {
-            " minimal loop: the same channel at bounded(1024) driven by the smallest loop that moves the same messages, timed in the parent before any run (the harness-overhead reference)."
+            " minimal loop: the same channel at bounded(1024) driven by the smallest loop that moves the same messages, timed in the parent before any run (the harness-overhead reference); same run: the same loop timed again in each run's process, right after the measured region (the paired reference)."
         } else {
             ""
         }

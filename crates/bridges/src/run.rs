@@ -148,6 +148,11 @@ fn bridge(shared: &Shared, spec: BridgeSpec, ctx: &mut Ctx) -> anyhow::Result<()
         && spec.producers == 1;
     if let Some((_, rate)) = shared.minimal_loop.iter().find(|(c, _)| reference && *c == spec.channel) {
         ctx.figure(MINIMAL_LOOP, *rate);
+        // The paired reference: the same channel's minimal loop, in this process, now that
+        // the measured bridge and its threads are gone.
+        let messages = u32::try_from(spec.total()).context("too many messages for one producer")?;
+        let took = raw::minimal_loop(spec.channel, messages)?;
+        ctx.figure(MINIMAL_LOOP_PAIRED, f64::from(messages) / took.as_secs_f64().max(1e-9));
     }
     if spec.producers > 1 {
         ctx.note(DIRECTION, spec.direction.to_string());
