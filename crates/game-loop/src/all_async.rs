@@ -21,7 +21,7 @@ use crate::{
     books::NetBook,
     clock::{TickBook, TickClock},
     host::Host,
-    net::{SERVER_UDP_BUFFER, udp_socket},
+    net,
     protocol::{Input, RECV_BUFFER},
     sim::{Sim, SimConfig},
     variants::{Finished, INBOX_CAPACITY, OUTBOX_BATCHES, ServerSpec, kernel_drops},
@@ -42,18 +42,8 @@ pub struct Started {
 }
 
 pub fn start(spec: ServerSpec, how: SimConfig) -> anyhow::Result<Started> {
-    let socket = udp_socket(0, SERVER_UDP_BUFFER).context("cannot bind a UDP socket on 127.0.0.1")?;
-    socket.set_nonblocking(true)?;
-    let addr = socket.local_addr()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("runtime")
-        .build()
-        .context("cannot start the tokio runtime")?;
-    let socket = Arc::new({
-        let _entered = runtime.enter();
-        UdpSocket::from_std(socket)?
-    });
+    let runtime = net::runtime("runtime")?;
+    let (addr, socket) = net::server_udp_socket(&runtime)?;
     let book = Arc::new(NetBook::default());
     let (input_tx, inputs) = mpsc::channel(INBOX_CAPACITY);
     let (snapshots, snapshot_rx) = mpsc::channel(OUTBOX_BATCHES);

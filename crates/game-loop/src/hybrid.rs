@@ -10,14 +10,13 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::Context;
 use tokio::{net::UdpSocket, runtime::Runtime, task::JoinHandle};
 
 use crate::{
     books::NetBook,
     clock::{TickClock, sleep_until},
     host::Host,
-    net::{SERVER_UDP_BUFFER, udp_socket},
+    net,
     protocol::{Input, RECV_BUFFER},
     sim::{Sim, SimConfig},
     variants::{Finished, INBOX_CAPACITY, OUTBOX_BATCHES, ServerSpec, kernel_drops},
@@ -38,19 +37,8 @@ pub struct Started {
 }
 
 pub fn start(spec: ServerSpec, how: SimConfig) -> anyhow::Result<Started> {
-    let socket = udp_socket(0, SERVER_UDP_BUFFER).context("cannot bind a UDP socket on 127.0.0.1")?;
-    socket.set_nonblocking(true)?;
-    let addr = socket.local_addr()?;
-    // A default multi-threaded runtime: a worker per core, as `#[tokio::main]` would build.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("net")
-        .build()
-        .context("cannot start the tokio runtime")?;
-    let socket = Arc::new({
-        let _entered = runtime.enter();
-        UdpSocket::from_std(socket)?
-    });
+    let runtime = net::runtime("net")?;
+    let (addr, socket) = net::server_udp_socket(&runtime)?;
     let book = Arc::new(NetBook::default());
     let (input_tx, inputs) = flume::bounded(INBOX_CAPACITY);
     let (snapshots, snapshot_rx) = flume::bounded(OUTBOX_BATCHES);

@@ -5,7 +5,10 @@ use std::{
     collections::HashSet,
     io,
     net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, UdpSocket},
+    sync::Arc,
 };
+
+use anyhow::Context;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -30,6 +33,28 @@ pub fn udp_socket(port: u16, buffer: usize) -> io::Result<UdpSocket> {
     }
     socket.bind(&SocketAddr::V4(SocketAddrV4::new(LOOPBACK, port)).into())?;
     Ok(socket.into())
+}
+
+/// The tokio side of the async variants: a default multi-threaded runtime, a worker per
+/// core as `#[tokio::main]` would build, its threads named `name`.
+pub fn runtime(name: &str) -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name(name)
+        .build()
+        .context("cannot start the tokio runtime")
+}
+
+/// The server's UDP socket ([`udp_socket`], any free port, [`SERVER_UDP_BUFFER`]) handed to
+/// `runtime`'s reactor, and the address it is bound to.
+pub fn server_udp_socket(
+    runtime: &tokio::runtime::Runtime,
+) -> anyhow::Result<(SocketAddr, Arc<tokio::net::UdpSocket>)> {
+    let socket = udp_socket(0, SERVER_UDP_BUFFER).context("cannot bind a UDP socket on 127.0.0.1")?;
+    socket.set_nonblocking(true)?;
+    let addr = socket.local_addr()?;
+    let _entered = runtime.enter();
+    Ok((addr, Arc::new(tokio::net::UdpSocket::from_std(socket)?)))
 }
 
 /// A TCP listener on 127.0.0.1, any free port, with a deep backlog.

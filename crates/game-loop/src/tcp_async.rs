@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     books::NetBook,
-    net::tcp_listener,
+    net::{self, tcp_listener},
     protocol::{DecodeError, MAX_MESSAGE, frame},
     sim::SimConfig,
     tcp::{Admission, Msg, Route, simulate},
@@ -48,11 +48,7 @@ pub fn start(spec: ServerSpec, how: SimConfig) -> anyhow::Result<Started> {
     let listener = tcp_listener().context("cannot listen on 127.0.0.1")?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("net")
-        .build()
-        .context("cannot start the tokio runtime")?;
+    let runtime = net::runtime("net")?;
     let listener = {
         let _entered = runtime.enter();
         TcpListener::from_std(listener)?
