@@ -22,7 +22,8 @@
 //! - **Records and the report.** [`record`]: one run's raw figures. [`report`]: the report
 //!   as data, with lookups that say what is missing. [`sweep`]: best points, knees,
 //!   crossovers. [`verdicts`]: the harness's own verdicts. [`render`] and [`plot`]: the
-//!   report as text, Markdown and SVG. [`testing`]: synthetic reports for claim tests.
+//!   report as text, Markdown and SVG. [`testing`]: synthetic reports for claim tests, and
+//!   a case binary run end to end by its tests.
 //! - **Running.** [`process`]: process groups, stopping them, Ctrl-C. [`fixture`]: what
 //!   a case's set-up owns. [`load`]: load-generator processes. [`child`]: the measured
 //!   side, [`Ctx`]. [`runner`]: the parent side, warm-up and interleaved runs.

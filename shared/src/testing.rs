@@ -1,5 +1,6 @@
 //! Synthetic reports for tests: a case's claim rules are tested on figures chosen to hold,
-//! to miss, and to straddle the threshold, without running anything.
+//! to miss, and to straddle the threshold, without running anything. And [`CaseBinary`]: a
+//! case's built binary run end to end, with what it left behind.
 //!
 //! ```
 //! use casebook::{figure::WALL, testing::ReportBuilder, CaseInfo, Model, Row, Table, Variant};
@@ -11,7 +12,11 @@
 //! assert_eq!(report.median("t", "a", WALL), Some(1.05));
 //! ```
 
+mod binary;
+
 use std::collections::BTreeMap;
+
+pub use binary::{BinaryRun, CaseBinary, files_under, processes_with_tmpdir};
 
 use serde::Serialize;
 

@@ -6,31 +6,26 @@
 mod common;
 
 use std::{
-    path::{Path, PathBuf},
+    path::Path,
     process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
-use casebook::{Case, ClaimId, Report};
+use casebook::{
+    Case, ClaimId, Report,
+    testing::{CaseBinary, files_under},
+};
 use db_queries::{DbQueries, POSTGRES_POINTS, fixture};
 
+fn case_binary() -> CaseBinary {
+    CaseBinary::new(env!("CARGO_BIN_EXE_db-queries"))
+}
+
 fn binary() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_db-queries"));
+    let mut command = case_binary().command();
     // Each test decides whether there is a Postgres; none inherits one by accident.
     command.env_remove("DATABASE_URL").env_remove("CASEBOOK_REQUIRE_POSTGRES");
     command
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("readable dir") {
-        let path = entry.expect("dir entry").path();
-        if path.is_dir() {
-            found.extend(files_under(&path));
-        }
-        found.push(path);
-    }
-    found
 }
 
 /// This test's Postgres URL, if there is a server (CI requires one).
@@ -57,23 +52,17 @@ fn schemas_of(pid: u32) -> Vec<String> {
 #[test]
 fn quick_run_reports_passes_its_checks_and_cleans_up() {
     let _turn = common::postgres_turn();
-    let work = tempfile::tempdir().expect("temp dir");
-    let scratch = work.path().join("tmp");
-    std::fs::create_dir(&scratch).expect("scratch dir");
-    let json = work.path().join("report.json");
-    let mut command = binary();
-    command.args(["--quick", "--no-progress", "--json"]).arg(&json).env("TMPDIR", &scratch);
     let url = postgres_url();
-    if let Some(url) = &url {
-        command.env("DATABASE_URL", url).env("CASEBOOK_REQUIRE_POSTGRES", "1");
-    }
     let started = Instant::now();
-    let output = command.output().expect("the binary runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "exit {:?}: {stderr}", output.status.code());
+    let run = case_binary().run_with(&["--quick"], |command| {
+        command.env_remove("DATABASE_URL").env_remove("CASEBOOK_REQUIRE_POSTGRES");
+        if let Some(url) = &url {
+            command.env("DATABASE_URL", url).env("CASEBOOK_REQUIRE_POSTGRES", "1");
+        }
+    });
     eprintln!("quick run took {:?}", started.elapsed());
-
-    let report = Report::from_json(&std::fs::read(&json).expect("report written")).expect("a report");
+    // It succeeded, left no file (the SQLite database included) and no process behind.
+    let report = run.clean_success();
     assert_eq!(report.case, "db-queries");
     assert!(report.correctness.ok, "{:?}", report.correctness.lines);
     for id in DbQueries::INFO.claims {
@@ -88,11 +77,9 @@ fn quick_run_reports_passes_its_checks_and_cleans_up() {
             "without Postgres its rows are skipped with the reason"
         ),
     }
-    let left = files_under(&scratch);
-    assert!(left.is_empty(), "left behind: {left:?}");
 
     // The check is not vacuous: one lost write in one run is caught.
-    assert!(db_queries::findings::check(&report).is_empty());
+    assert!(db_queries::findings::check(report).is_empty());
     let mut tampered = report.clone();
     let run = tampered.rows.iter_mut().find(|r| !r.runs.is_empty() && r.variant != "pgbench").unwrap();
     *run.runs[0].figures.get_mut(db_queries::figures::LOST.key).expect("figure") += 1.0;
@@ -113,10 +100,7 @@ fn bad_options_exit_2_with_one_line() {
         &["--database-url", "not a url ==="][..],
         &["--job-window-days", "400"][..],
     ] {
-        let output = binary().args(args).output().expect("the binary runs");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+        case_binary().refuses(args);
     }
 }
 

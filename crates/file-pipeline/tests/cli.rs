@@ -7,61 +7,34 @@ mod common;
 
 use std::{
     os::unix::process::CommandExt,
-    path::Path,
-    process::{Command, Output, Stdio},
+    process::Stdio,
     time::{Duration, Instant},
 };
 
-use casebook::{ClaimId, Report};
+use casebook::{
+    ClaimId,
+    testing::{CaseBinary, files_under, processes_with_tmpdir},
+};
 use file_pipeline::{B3SUM, FilePipeline, HASH_TABLE, WATCH_TABLE, figures::LOST, findings};
 
-fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_file-pipeline"))
-}
-
-fn files_under(dir: &Path) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("readable dir") {
-        let path = entry.expect("dir entry").path();
-        if path.is_dir() {
-            found.extend(files_under(&path));
-        }
-        found.push(path.display().to_string());
-    }
-    found
-}
-
-/// Runs the binary with an empty TMPDIR of its own and returns its output, the report and
-/// what it left in TMPDIR.
-fn run(args: &[&str], configure: impl FnOnce(&mut Command)) -> (Output, Option<Report>, Vec<String>) {
-    let work = tempfile::tempdir().expect("temp dir");
-    let scratch = work.path().join("tmp");
-    std::fs::create_dir(&scratch).expect("scratch dir");
-    let json = work.path().join("report.json");
-    let mut command = binary();
-    command.args(args).args(["--no-progress", "--json"]).arg(&json).env("TMPDIR", &scratch);
-    configure(&mut command);
-    let output = command.output().expect("the binary runs");
-    let report = std::fs::read(&json).ok().map(|bytes| Report::from_json(&bytes).expect("a report"));
-    (output, report, files_under(&scratch))
+fn binary() -> CaseBinary {
+    CaseBinary::new(env!("CARGO_BIN_EXE_file-pipeline"))
 }
 
 #[test]
 fn quick_run_reports_every_claim_and_cleans_up() {
-    let (output, report, left) = run(&["--quick"], |_| {});
-    assert!(output.status.success(), "exit {:?}: {}", output.status.code(), String::from_utf8_lossy(&output.stderr));
-    let report = report.expect("a report");
+    let run = binary().run(&["--quick"]);
+    let report = run.clean_success();
     assert_eq!(report.case, "file-pipeline");
     assert!(report.correctness.ok, "{:?}", report.correctness.lines);
     for id in <FilePipeline as casebook::Case>::INFO.claims {
         assert!(report.claims.iter().any(|c| c.id == *id), "claim {id} missing");
     }
     assert!(report.claims.iter().any(|c| c.id == ClaimId::HybridPipeline && c.reading.is_some()));
-    assert!(left.is_empty(), "left behind: {left:?}");
 
     // The accounting check is not vacuous: one lost file is caught.
     let params = report.params().expect("params");
-    assert!(findings::check(&params, &report).is_empty());
+    assert!(findings::check(&params, report).is_empty());
     let mut tampered = report.clone();
     let row = tampered.rows.iter_mut().find(|r| r.table == WATCH_TABLE).expect("a watch row");
     *row.runs[0].figures.get_mut(LOST.key).expect("lost recorded") += 1.0;
@@ -71,14 +44,12 @@ fn quick_run_reports_every_claim_and_cleans_up() {
 #[test]
 fn without_b3sum_its_row_is_skipped_with_the_reason() {
     let args = ["--quick", "--tables", "hash", "--variants", &format!("sequential,{B3SUM}")];
-    let (output, report, left) = run(&args, |c| {
+    let run = binary().run_with(&args, |c| {
         c.env("PATH", "/nonexistent");
     });
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let report = report.expect("a report");
+    let report = run.clean_success();
     let row = report.row(HASH_TABLE, B3SUM).expect("the b3sum row is planned");
     assert!(row.skipped.as_deref().is_some_and(|r| r.contains("no b3sum on PATH")), "{:?}", row.skipped);
-    assert!(left.is_empty(), "left behind: {left:?}");
 }
 
 #[test]
@@ -92,21 +63,13 @@ fn bad_options_exit_2_with_one_line() {
         &["--quick", "--watch-files", "100000"][..],
         &["--in-flight", "0"][..],
     ] {
-        let output = binary().args(args).output().expect("the binary runs");
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+        binary().refuses(args);
     }
 }
 
 #[test]
 fn variants_are_listed() {
-    let output = binary().arg("--list-variants").output().expect("the binary runs");
-    assert!(output.status.success());
-    let listing = String::from_utf8_lossy(&output.stdout);
-    for variant in <FilePipeline as casebook::Case>::INFO.variants {
-        assert!(listing.contains(variant.name), "{} not listed", variant.name);
-    }
+    binary().lists_variants(<FilePipeline as casebook::Case>::INFO.variants.iter().map(|v| v.name));
 }
 
 #[test]
@@ -116,6 +79,7 @@ fn an_interrupted_run_leaves_no_file_and_no_process_behind() {
     std::fs::create_dir(&scratch).expect("scratch dir");
     // Big enough that the interrupt lands mid-run, with outputs half written.
     let mut child = binary()
+        .command()
         .args(["--quick", "--inbox-mib", "64", "--tables", "batch,watch", "--no-progress"])
         .env("TMPDIR", &scratch)
         .stdout(Stdio::null())
@@ -133,28 +97,14 @@ fn an_interrupted_run_leaves_no_file_and_no_process_behind() {
     assert!(!status.success(), "an interrupted run does not report success");
     let left = files_under(&scratch);
     assert!(left.is_empty(), "left behind: {left:?}");
-    // Nothing of the run's is still running: no process has our TMPDIR in its command line
-    // or environment that we can see (its children are in our session).
-    assert!(processes_mentioning(&scratch).is_empty(), "still running: {:?}", processes_mentioning(&scratch));
-}
-
-/// Processes of ours whose environment names `dir` (every run and load generator inherits
-/// TMPDIR).
-fn processes_mentioning(dir: &Path) -> Vec<u32> {
-    let needle = format!("TMPDIR={}", dir.display());
-    std::fs::read_dir("/proc")
-        .expect("/proc")
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/environ"))
-                .is_ok_and(|env| env.split(|b| *b == 0).any(|var| var == needle.as_bytes()))
-        })
-        .collect()
+    // Nothing of the run's is still running: no process has our TMPDIR in its environment.
+    let processes = processes_with_tmpdir(&scratch);
+    assert!(processes.is_empty(), "still running: {processes:?}");
 }
 
 #[test]
 fn an_inotify_limit_ends_the_run_with_one_clear_line() {
-    let mut command = binary();
+    let mut command = binary().command();
     command.args(["--quick", "--tables", "watch", "--variants", "sequential", "--no-progress"]);
     // SAFETY: the closure makes raw syscalls only, on data prepared before the fork.
     unsafe { command.pre_exec(|| common::namespace_with_zero(c"/proc/sys/user/max_inotify_watches")) };

@@ -3,12 +3,14 @@
 //! one line; Ctrl-C leaves no process and no file behind.
 
 use std::{
-    path::Path,
-    process::{Command, Stdio},
+    process::Stdio,
     time::{Duration, Instant},
 };
 
-use casebook::{Case, Report};
+use casebook::{
+    Case, Report,
+    testing::{CaseBinary, files_under},
+};
 use game_loop::{
     GameLoop,
     figures::*,
@@ -16,46 +18,21 @@ use game_loop::{
     plan::{ABUSE_TABLE, CLIENTS_TABLE, REPLAY_SMALL_TABLE, REPLAY_TABLE},
 };
 
-fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_game-loop"))
+fn binary() -> CaseBinary {
+    CaseBinary::new(env!("CARGO_BIN_EXE_game-loop"))
 }
 
-fn files_under(dir: &Path) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("readable dir") {
-        let path = entry.expect("dir entry").path();
-        if path.is_dir() {
-            found.extend(files_under(&path));
-        }
-        found.push(path.display().to_string());
-    }
-    found
-}
-
-/// Runs the binary with `args` under an empty TMPDIR; returns the report and what was left.
-fn run(args: &[&str]) -> (Report, Vec<String>) {
-    let work = tempfile::tempdir().expect("temp dir");
-    let scratch = work.path().join("tmp");
-    std::fs::create_dir(&scratch).expect("scratch dir");
-    let json = work.path().join("report.json");
-    let output = binary()
-        .args(["--no-progress", "--json"])
-        .arg(&json)
-        .args(args)
-        .env("TMPDIR", &scratch)
-        .output()
-        .expect("the binary runs");
-    assert!(output.status.success(), "exit {:?}: {}", output.status.code(), String::from_utf8_lossy(&output.stderr));
-    let report = Report::from_json(&std::fs::read(&json).expect("report written")).expect("a report");
-    (report, files_under(&scratch))
+/// Runs the binary with `args`; its report, after checking that it succeeded and left no
+/// file and no process behind.
+fn run(args: &[&str]) -> Report {
+    binary().run(args).clean_success().clone()
 }
 
 #[test]
 fn a_quick_run_reports_balances_its_books_and_cleans_up() {
-    let (report, left) = run(&["--quick"]);
+    let report = run(&["--quick"]);
     assert_eq!(report.case, "game-loop");
     assert!(report.correctness.ok, "{:?}", report.correctness.lines);
-    assert!(left.is_empty(), "left behind: {left:?}");
     for id in GameLoop::INFO.claims {
         assert!(report.claims.iter().any(|c| c.id == *id), "claim {id} missing");
     }
@@ -80,7 +57,7 @@ fn a_quick_run_reports_balances_its_books_and_cleans_up() {
 
 #[test]
 fn the_abuse_table_counts_every_malformed_datagram_and_drops_every_vanished_client() {
-    let (report, left) = run(&[
+    let report = run(&[
         "--quick",
         "--tables",
         "abuse",
@@ -90,7 +67,6 @@ fn the_abuse_table_counts_every_malformed_datagram_and_drops_every_vanished_clie
         "hybrid,single-thread-poll,hybrid-tcp",
     ]);
     assert!(report.correctness.ok, "{:?}", report.correctness.lines);
-    assert!(left.is_empty(), "left behind: {left:?}");
     assert_eq!(report.ran_in(ABUSE_TABLE).count(), 3);
     for row in report.ran_in(ABUSE_TABLE) {
         let run = &row.runs[0];
@@ -119,10 +95,7 @@ fn bad_options_exit_2_with_one_line() {
         &["--sim-cost", "-1"][..],
         &["--tables", "bogus"][..],
     ] {
-        let output = binary().args(args).output().expect("the binary runs");
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+        binary().refuses(args);
     }
 }
 
@@ -158,6 +131,7 @@ fn ctrl_c_leaves_no_process_and_no_file_behind() {
     let scratch = work.path().join("tmp");
     std::fs::create_dir(&scratch).expect("scratch dir");
     let mut parent = binary()
+        .command()
         .args(["--no-progress", "--tables", "clients", "--sweep", "50", "--seconds", "30"])
         .args(["--variants", "thread-per-client", "--json"])
         .arg(work.path().join("report.json"))

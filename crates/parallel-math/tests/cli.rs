@@ -1,32 +1,21 @@
 //! The case binary as a user runs it, at tiny sizes so the debug build stays quick.
 
-use std::process::Command;
-
-use casebook::{Case, ClaimId, Outcome, Report};
+use casebook::{Case, ClaimId, Outcome, Report, testing::CaseBinary};
 use parallel_math::{MANDELBROT_TABLE, NBODY_TABLE, ParallelMath, SWEEP_TABLE};
 
-const BIN: &str = env!("CARGO_BIN_EXE_parallel-math");
-const TINY: [&str; 12] = [
-    "--quick",
-    "--width",
-    "64",
-    "--height",
-    "48",
-    "--max-iter",
-    "300",
-    "--bodies",
-    "60",
-    "--steps",
-    "2",
-    "--no-progress",
-];
+fn binary() -> CaseBinary {
+    CaseBinary::new(env!("CARGO_BIN_EXE_parallel-math"))
+}
 
+const TINY: [&str; 11] =
+    ["--quick", "--width", "64", "--height", "48", "--max-iter", "300", "--bodies", "60", "--steps", "2"];
+
+/// A run at [`TINY`] sizes plus `extra`: its output, its report if it wrote one, after
+/// checking that it left no file and no process behind.
 fn run(extra: &[&str]) -> (std::process::Output, Option<Report>) {
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("report.json");
-    let output = Command::new(BIN).args(TINY).args(extra).arg("--json").arg(&json).output().unwrap();
-    let report = std::fs::read(&json).ok().map(|bytes| Report::from_json(&bytes).unwrap());
-    (output, report)
+    let run = binary().run(&[&TINY[..], extra].concat());
+    assert!(run.left.is_empty() && run.processes.is_empty(), "left behind: {:?} {:?}", run.left, run.processes);
+    (run.output, run.report)
 }
 
 #[test]
@@ -81,7 +70,8 @@ fn bad_options_exit_2_with_one_line() {
 fn sizes_that_cannot_fit_are_refused_before_anything_runs() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("report.json");
-    let output = Command::new(BIN)
+    let output = binary()
+        .command()
         .args(["--quick", "--width", "1000000000", "--height", "1000000000", "--json"])
         .arg(&json)
         .output()

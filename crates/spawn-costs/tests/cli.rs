@@ -2,23 +2,18 @@
 //! every declared claim and the capacity runs' stops; sizes above a cap are skipped rows in
 //! the JSON and the table; bad options exit 2 with one line.
 
-use std::process::Command;
-
-use casebook::{Case, ClaimId, Outcome, Report};
+use casebook::{Case, ClaimId, Outcome, Report, testing::CaseBinary};
 use spawn_costs::{CAPACITY, CREATION, RESIDENCY, SWITCHING, SpawnCosts, figures::*};
 
-fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_spawn-costs"))
+fn binary() -> CaseBinary {
+    CaseBinary::new(env!("CARGO_BIN_EXE_spawn-costs"))
 }
 
-/// Runs the binary with `args` and returns its report and its standard output.
+/// Runs the binary with `args` and returns its report and its standard output, after
+/// checking that it succeeded and left no file and no process behind.
 fn run(args: &[&str]) -> (Report, String) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let json = dir.path().join("spawn-costs.json");
-    let output = binary().args(["--no-progress", "--json"]).arg(&json).args(args).output().expect("the binary runs");
-    assert!(output.status.success(), "exit {:?}: {}", output.status.code(), String::from_utf8_lossy(&output.stderr));
-    let report = Report::from_json(&std::fs::read(&json).expect("the report was written")).expect("a report");
-    (report, String::from_utf8_lossy(&output.stdout).into_owned())
+    let run = binary().run(args);
+    (run.clean_success().clone(), run.stdout())
 }
 
 #[test]
@@ -92,10 +87,7 @@ fn bad_options_exit_2_with_one_line() {
         &["--small-stack-kib", "4"][..],
         &["--thread-cap", "100000000"][..],
     ] {
-        let output = binary().args(args).output().expect("the binary runs");
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+        let stderr = binary().refuses(args);
         assert!(stderr.starts_with("error: "), "{stderr}");
     }
 }
