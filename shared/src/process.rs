@@ -82,6 +82,9 @@ pub fn killed_by_interrupt(status: &ExitStatus) -> bool {
 
 /// The line of a child's log that says what went wrong: its last `error:` line (the harness
 /// prints panics and errors that way), else its last non-empty line.
+/// What [`last_error_line`] says of a log with nothing in it.
+pub const NO_OUTPUT: &str = "no output";
+
 pub fn last_error_line(log: &str) -> String {
     let lines: Vec<&str> = log.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     lines
@@ -90,7 +93,7 @@ pub fn last_error_line(log: &str) -> String {
         .find(|l| l.starts_with("error:"))
         .or(lines.last())
         .map(|l| l.trim_start_matches("error: ").to_string())
-        .unwrap_or_else(|| "no output".into())
+        .unwrap_or_else(|| NO_OUTPUT.into())
 }
 
 /// Prints a panic as one line (`error: internal error at file:line: message`), in the

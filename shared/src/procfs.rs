@@ -126,3 +126,37 @@ pub fn online_cpus() -> u64 {
     let cpus = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
     if cpus > 0 { cpus as u64 } else { 1 }
 }
+
+/// Where the processes of group `pgid` were waiting, for the message of a run stopped by
+/// `--timeout`: each process's name and pid, then the kernel functions its threads were
+/// asleep in (`/proc/<pid>/task/<tid>/wchan`), counted. `futex` waits are locks, channels and
+/// condition variables in user space; `do_epoll_wait` is an idle event loop; anything else
+/// (`do_fsync`, `unix_stream_read`, `pipe_read`) names the system call that did not return.
+/// Empty where `/proc` cannot say.
+pub fn group_waits(pgid: u32) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let mut found = Vec::new();
+    for pid in entries.flatten().filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok()) {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        // `pid (comm) state ppid pgrp ...`: comm may hold spaces and parentheses.
+        let Some((head, rest)) = stat.rsplit_once(") ") else { continue };
+        if rest.split_whitespace().nth(2).and_then(|g| g.parse::<u32>().ok()) != Some(pgid) {
+            continue;
+        }
+        let name = head.split_once(" (").map_or("?", |(_, comm)| comm);
+        let mut waits: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+        if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+            for task in tasks.flatten() {
+                let wchan = std::fs::read_to_string(task.path().join("wchan")).unwrap_or_default();
+                let wchan = match wchan.trim() {
+                    "" | "0" => "running".to_string(),
+                    w => w.to_string(),
+                };
+                *waits.entry(wchan).or_default() += 1;
+            }
+        }
+        let waits: Vec<String> = waits.into_iter().map(|(w, n)| format!("{n} in {w}")).collect();
+        found.push(format!("{name} {pid}: {}", waits.join(", ")));
+    }
+    found
+}

@@ -48,7 +48,11 @@ fn a_hung_run_is_stopped_at_the_timeout() {
         sandbox.run(&["--quick", "--sleep-ms", "30000", "--timeout", "1", "--teardown-log", log.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
     assert!(started.elapsed() < Duration::from_secs(20));
-    assert!(stderr(&output).contains("did not finish within 1 s"), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("did not finish within 1 s"), "{err}");
+    // It says where the run was stuck: the toy's thread asleep in the kernel.
+    let waiting = err.split("(waiting: ").nth(1).unwrap_or_else(|| panic!("no waits in: {err}"));
+    assert!(waiting.starts_with("casebook-toy ") && waiting.contains("sleep"), "{err}");
     assert!(sandbox.leftovers().is_empty(), "scratch left behind: {:?}", sandbox.leftovers());
     assert_eq!(sandbox.teardowns(), 1, "the fixture was not torn down after a timeout");
 }
