@@ -19,6 +19,26 @@ impl Report {
         self.render(true)
     }
 
+    /// "5 measured runs per row", unless no table uses the run's default count.
+    fn runs_per_row(&self) -> String {
+        let overridden = |t: &crate::plan::Table| t.repeat.is_some_and(|r| r != self.repeat);
+        if !self.tables.is_empty() && self.tables.iter().all(overridden) {
+            "measured runs per row as each table says".into()
+        } else {
+            format!("{} measured runs per row (unless a table says otherwise)", self.repeat)
+        }
+    }
+
+    /// How a gain over a baseline is read, when some table shows one.
+    fn ratio_note(&self) -> &'static str {
+        let shown = self.tables.iter().any(|t| t.columns.iter().any(|c| c.measure == Measure::VsBaseline));
+        if shown {
+            " A gain over a baseline (speedup, vs ...) is the median of run-by-run ratios, each run paired with the baseline's run of the same round; the verdicts' sentences compare medians."
+        } else {
+            ""
+        }
+    }
+
     fn render(&self, markdown: bool) -> String {
         let mut out = String::new();
         let heading = |level: usize, text: &str| {
@@ -28,15 +48,21 @@ impl Report {
             out += &format!("**Question:** {}\n\n", self.question);
             out += &format!("**Machine:** {}\n\n", self.env.line());
             out += &format!(
-                "**Run:** `{}` preset, {} measured runs per row (unless a table says otherwise) after one warm-up, each in its own process. Parameters: `{}`\n\n",
-                self.preset, self.repeat, self.params
+                "**Run:** `{}` preset, {} after one warm-up, each in its own process.{} Parameters: `{}`\n\n",
+                self.preset,
+                self.runs_per_row(),
+                self.ratio_note(),
+                self.params
             );
         } else {
             out += &format!("casebook: {}\n{}\n\n", self.case, self.question);
             out += &format!("machine: {}\n", self.env.line());
             out += &format!(
-                "run: {} preset, {} measured runs per row (unless a table says otherwise) after 1 warm-up, one process per run; params {}\n\n",
-                self.preset, self.repeat, self.params
+                "run: {} preset, {} after 1 warm-up, one process per run;{} params {}\n\n",
+                self.preset,
+                self.runs_per_row(),
+                self.ratio_note(),
+                self.params
             );
         }
         for table in &self.tables {
@@ -188,5 +214,23 @@ fn format_cell(row: &RowReport, column: &Column) -> String {
             None => "–".into(),
             Some(counts) => counts.iter().map(|(value, n)| format!("{value} ×{n}")).collect::<Vec<_>>().join(", "),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::verdicts::tests::report;
+
+    #[test]
+    fn the_run_line_says_how_many_runs_and_how_gains_are_read() {
+        let mut report = report();
+        let line = |r: &crate::Report| r.to_markdown().lines().find(|l| l.starts_with("**Run:**")).unwrap().to_string();
+        assert!(line(&report).contains("5 measured runs per row (unless a table says otherwise)"), "{}", line(&report));
+        assert!(line(&report).contains("median of run-by-run ratios"), "{}", line(&report));
+        // Every table has its own count: the run's default is not claimed for any row.
+        for table in &mut report.tables {
+            table.repeat = Some(3);
+        }
+        assert!(line(&report).contains("measured runs per row as each table says"), "{}", line(&report));
     }
 }
