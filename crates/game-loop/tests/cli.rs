@@ -9,7 +9,7 @@ use std::{
 
 use casebook::{
     Case, Report,
-    testing::{CaseBinary, files_under},
+    testing::{CaseBinary, files_under, processes_with_tmpdir},
 };
 use game_loop::{
     GameLoop,
@@ -99,32 +99,6 @@ fn bad_options_exit_2_with_one_line() {
     }
 }
 
-/// Every process descended from `root`, from `/proc/*/task/*/children`.
-fn descendants(root: u32) -> Vec<u32> {
-    let mut found = Vec::new();
-    let mut frontier = vec![root];
-    while let Some(pid) = frontier.pop() {
-        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { continue };
-        for task in tasks.flatten() {
-            if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
-                for child in list.split_whitespace().filter_map(|p| p.parse::<u32>().ok()) {
-                    found.push(child);
-                    frontier.push(child);
-                }
-            }
-        }
-    }
-    found
-}
-
-fn cmdline(pid: u32) -> String {
-    std::fs::read(format!("/proc/{pid}/cmdline")).map(|c| String::from_utf8_lossy(&c).into_owned()).unwrap_or_default()
-}
-
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
-}
-
 #[test]
 fn ctrl_c_leaves_no_process_and_no_file_behind() {
     let work = tempfile::tempdir().expect("temp dir");
@@ -141,30 +115,31 @@ fn ctrl_c_leaves_no_process_and_no_file_behind() {
         .spawn()
         .expect("the binary starts");
     let pid = parent.id();
-    // Wait for the measured server and its bots' process to be running.
+    // Wait for the measured server and its bots' process to be running (every process the
+    // run starts inherits its TMPDIR).
     let deadline = Instant::now() + Duration::from_secs(60);
-    let started = loop {
-        let all = descendants(pid);
-        let server = all.iter().any(|p| cmdline(*p).contains("__casebook-child"));
-        let bots = all.iter().any(|p| cmdline(*p).contains("__casebook-load"));
+    loop {
+        let all = processes_with_tmpdir(&scratch);
+        let server = all.iter().any(|p| p.contains("__casebook-child"));
+        let bots = all.iter().any(|p| p.contains("__casebook-load"));
         if server && bots {
-            break all;
+            break;
         }
         if Instant::now() > deadline {
             let _ = parent.kill();
             panic!("the server and its bots never both appeared");
         }
         std::thread::sleep(Duration::from_millis(20));
-    };
+    }
     // SAFETY: kill() on a process we spawned and have not reaped.
     unsafe { libc::kill(pid as i32, libc::SIGINT) };
     let status = parent.wait().expect("the binary exits");
     assert_eq!(status.code(), Some(130));
     let gone_by = Instant::now() + Duration::from_secs(10);
-    while started.iter().any(|p| alive(*p)) && Instant::now() < gone_by {
+    while !processes_with_tmpdir(&scratch).is_empty() && Instant::now() < gone_by {
         std::thread::sleep(Duration::from_millis(20));
     }
-    let survivors: Vec<u32> = started.into_iter().filter(|p| alive(*p)).collect();
+    let survivors = processes_with_tmpdir(&scratch);
     assert!(survivors.is_empty(), "still running after Ctrl-C: {survivors:?}");
     assert!(!work.path().join("report.json").exists(), "no partial report");
     let left = files_under(&scratch);
