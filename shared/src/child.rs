@@ -99,8 +99,9 @@ impl Ctx {
     /// of child processes the region started and waited for (a peer tool run as a variant).
     /// Call it exactly once per run.
     pub fn measure<T>(&mut self, work: impl FnOnce() -> T) -> T {
-        let before = procfs::rusage_self();
+        // Read before `before`, so this call's own CPU is not charged to the region.
         let children_before = procfs::children_cpu_s();
+        let before = procfs::rusage_self();
         let start = Instant::now();
         let out = work();
         let wall = start.elapsed().as_secs_f64();

@@ -81,11 +81,8 @@ pub fn killed_by_interrupt(status: &ExitStatus) -> bool {
 }
 
 /// The line of a child's log that says what went wrong: its last `error:` line (the harness
-/// prints panics and errors that way), else its last non-empty line.
-/// What [`last_error_line`] says of a log with nothing in it.
-pub const NO_OUTPUT: &str = "no output";
-
-pub fn last_error_line(log: &str) -> String {
+/// prints panics and errors that way), else its last non-empty line; `None` for an empty log.
+pub fn error_line(log: &str) -> Option<String> {
     let lines: Vec<&str> = log.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     lines
         .iter()
@@ -93,7 +90,11 @@ pub fn last_error_line(log: &str) -> String {
         .find(|l| l.starts_with("error:"))
         .or(lines.last())
         .map(|l| l.trim_start_matches("error: ").to_string())
-        .unwrap_or_else(|| NO_OUTPUT.into())
+}
+
+/// [`error_line`], or "no output".
+pub fn last_error_line(log: &str) -> String {
+    error_line(log).unwrap_or_else(|| "no output".into())
 }
 
 /// Prints a panic as one line (`error: internal error at file:line: message`), in the

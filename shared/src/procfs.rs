@@ -14,13 +14,7 @@ pub struct Rusage {
 }
 
 pub fn rusage_self() -> Rusage {
-    // SAFETY: getrusage only writes into the zeroed struct we own.
-    let usage = unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
-        usage
-    };
-    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    let usage = rusage(libc::RUSAGE_SELF);
     Rusage {
         user_s: seconds(usage.ru_utime),
         system_s: seconds(usage.ru_stime),
@@ -31,31 +25,38 @@ pub fn rusage_self() -> Rusage {
     }
 }
 
+fn rusage(who: libc::c_int) -> libc::rusage {
+    // SAFETY: getrusage only writes into the zeroed struct we own.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(who, &mut usage);
+        usage
+    }
+}
+
+fn seconds(t: libc::timeval) -> f64 {
+    t.tv_sec as f64 + t.tv_usec as f64 / 1e6
+}
+
 /// This process's resident-memory high-water mark since it started its program (`VmHWM`).
 ///
 /// Not `getrusage`'s `ru_maxrss`: on Linux that also carries the high-water mark of the
 /// process this one was forked from, so a child could never report less than its parent
 /// held when it was started. `ru_maxrss` is the fallback where `/proc` cannot be read.
 pub fn peak_rss_self() -> u64 {
-    status_kib("VmHWM:").unwrap_or_else(|| rusage_self().max_rss_bytes)
+    kib_field("/proc/self/status", "VmHWM:").unwrap_or_else(|| rusage_self().max_rss_bytes)
 }
 
-/// A `Name:   123 kB` field of `/proc/self/status`, in bytes.
-fn status_kib(name: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(name))?;
+/// A `Name:   123 kB` field of a `/proc` file such as `meminfo` or `status`, in bytes.
+pub fn kib_field(path: &str, name: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let line = text.lines().find(|l| l.starts_with(name))?;
     Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
 }
 
 /// CPU time (user + system) of this process's children that have been waited for.
 pub fn children_cpu_s() -> f64 {
-    // SAFETY: getrusage only writes into the zeroed struct we own.
-    let usage = unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
-        usage
-    };
-    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    let usage = rusage(libc::RUSAGE_CHILDREN);
     seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
@@ -90,19 +91,12 @@ pub fn read_number(path: impl AsRef<Path>) -> Option<u64> {
 
 /// `MemAvailable` from `/proc/meminfo`, in bytes.
 pub fn mem_available() -> Option<u64> {
-    meminfo_field("MemAvailable:")
+    kib_field("/proc/meminfo", "MemAvailable:")
 }
 
 /// `MemTotal` from `/proc/meminfo`, in bytes.
 pub fn mem_total() -> Option<u64> {
-    meminfo_field("MemTotal:")
-}
-
-fn meminfo_field(name: &str) -> Option<u64> {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = meminfo.lines().find(|l| l.starts_with(name))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
+    kib_field("/proc/meminfo", "MemTotal:")
 }
 
 /// Asks the kernel to kill this (child) process if its parent dies, so that a harness killed

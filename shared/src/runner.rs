@@ -219,12 +219,12 @@ impl RunContext<'_> {
                 // Where it hung, read before the group is stopped: the threads' kernel waits.
                 let waits = procfs::group_waits(pid);
                 process::stop_group(&mut child);
-                let said = process::last_error_line(&std::fs::read_to_string(&log_path).unwrap_or_default());
+                let said = process::error_line(&std::fs::read_to_string(&log_path).unwrap_or_default());
                 return Err(RunError::Failed(anyhow!(
                     "the run did not finish within {} s (--timeout); it was stopped with everything it started{}{}",
                     self.timeout.as_secs(),
                     if waits.is_empty() { String::new() } else { format!(" (waiting: {})", waits.join("; ")) },
-                    if said == process::NO_OUTPUT { String::new() } else { format!(" (its last words: {said})") },
+                    said.map(|said| format!(" (its last words: {said})")).unwrap_or_default(),
                 )));
             }
             std::thread::sleep(SAMPLE_EVERY);

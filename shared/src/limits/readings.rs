@@ -10,6 +10,7 @@ use std::{
 use serde::{Deserialize, Serialize};
 
 use crate::procfs;
+pub use crate::procfs::kib_field;
 
 /// What this machine says about its limits, read once in the parent.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -190,13 +191,6 @@ fn rlimit(resource: libc::__rlimit_resource_t) -> Option<u64> {
 fn strict_commit_left() -> Option<u64> {
     let limit = kib_field("/proc/meminfo", "CommitLimit:")?;
     Some(limit.saturating_sub(kib_field("/proc/meminfo", "Committed_AS:")?))
-}
-
-/// A `Name:   123 kB` field of a `/proc` file such as `meminfo` or `status`, in bytes.
-pub fn kib_field(path: &str, name: &str) -> Option<u64> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let line = text.lines().find(|l| l.starts_with(name))?;
-    Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
 }
 
 /// Memory maps this process holds now: one line of `/proc/self/maps` each.
