@@ -10,7 +10,7 @@ use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, ValueEnum, 
 
 use crate::{
     case::Case,
-    limits::{Readings, check_needs},
+    limits::{self, Readings, check_needs},
     machine::Machine,
     modes,
     plan::{Plan, Preset, UsageError, Variant},
@@ -285,6 +285,9 @@ fn run<C: Case>(args: Vec<std::ffi::OsString>) -> Result<i32, Stop> {
 
     let preset = common.preset();
     let variants = select_variants(info.variants, info.name, &common.variants)?;
+    // As network servers do at start: every run and load generator inherits it, and the
+    // case's caps and the needs check below read the raised limit.
+    limits::raise_nofile();
     let params = C::params(&cli.case, preset)?;
     let needs = C::needs(&params, &variants);
     if needs.threads.is_some() || needs.fds.is_some() || !needs.memory.is_empty() {

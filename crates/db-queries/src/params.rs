@@ -362,9 +362,8 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
     if !(1..=MAX_IN_FLIGHT).contains(&clients) {
         return Err(UsageError::new(format!("--clients must be between 1 and {MAX_IN_FLIGHT}, got {clients}")));
     }
-    // Every request in flight holds a socket in the server and another in the generator:
-    // raised here, in the parent, the limit is inherited by every run and generator.
-    limits::raise_nofile();
+    // Every request in flight holds a socket in the server and another in the generator; the
+    // harness has raised the descriptor limit, and every run and generator inherits it.
     let readings = Readings::without_probe();
     let by_fds = limits::fd_budget(&readings).map(|budget| {
         let cap = budget.saturating_sub(FDS_BESIDES_CLIENTS + u64::from(pg_pool.max(sqlite_readers + 1)));

@@ -92,8 +92,7 @@ fn live_columns() -> Vec<Column> {
 const LATENESS_NOTE: &str = "late: how long after its scheduled start (every 15.625 ms) each tick began; on time: share of the run's tick slots that began less than a period late and were not dropped. input: from a bot sending input s to the first snapshot acknowledging s. snaps lost: ticks whose snapshot never reached a bot; snaps late: snapshots more than a period behind their due time. server cores: CPU of the measured server process over its run; bots' cores: the bots' threads over theirs, in their own process (the harness's whole-process load-generator figures are in the JSON).";
 
 pub fn tables(params: &Params, variants: &[&'static casebook::Variant]) -> Vec<Table> {
-    // The bots and servers inherit the raised limit; the caps must see it too.
-    casebook::limits::raise_nofile();
+    // The harness raised the descriptor limit before this; the bots and servers inherit it.
     let readings = Readings::without_probe();
     let mut tables = Vec::new();
     if params.runs(Tables::Clients) {

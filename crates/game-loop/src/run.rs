@@ -59,7 +59,6 @@ fn live(
     abuse: bool,
     ctx: &mut Ctx,
 ) -> anyhow::Result<()> {
-    casebook::limits::raise_nofile();
     let cap = client_cap(variant, &Readings::without_probe(), u64::from(clients));
     let spec = ServerSpec {
         world: params.world(params.entities, sim_cost, abuse),
@@ -125,7 +124,6 @@ fn record_server(ctx: &mut Ctx, report: &ServerReport) {
 /// The load generator's body: connect every bot, say ready, run them from the go until the
 /// run says stop, then record what they saw.
 pub fn load(spec: &LoadSpec, generator: &mut GenCtx) -> anyhow::Result<()> {
-    casebook::limits::raise_nofile();
     let spec: BotSpec = spec.decode()?;
     let bots = bots::prepare(&spec)?;
     generator.ready()?;

@@ -238,22 +238,16 @@ pub fn fd_budget(r: &Readings) -> Option<u64> {
 }
 
 /// Raises this process's descriptor limit (`RLIMIT_NOFILE`'s soft limit) to its hard limit,
-/// as network servers do at start, and returns the limit now in force (`None`: unlimited or
-/// unreadable). Processes started afterwards inherit it.
-pub fn raise_nofile() -> Option<u64> {
+/// as network servers do at start. The harness calls it once, before a case reads its
+/// parameters; processes started afterwards (runs, load generators) inherit it.
+pub fn raise_nofile() {
     // SAFETY: getrlimit and setrlimit only read and write the struct we own.
     unsafe {
         let mut limit: libc::rlimit = std::mem::zeroed();
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
-            return None;
-        }
-        if limit.rlim_cur < limit.rlim_max {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
             let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                limit = raised;
-            }
+            libc::setrlimit(libc::RLIMIT_NOFILE, &raised);
         }
-        (limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur)
     }
 }
 
