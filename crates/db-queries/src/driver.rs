@@ -42,7 +42,7 @@ use tokio::{
 use crate::{
     audit::AckedWrite,
     dataset::{digest, mix64},
-    layers::{micros, micros_histogram},
+    layers::micros,
     protocol::{self, ErrorKind, Reply},
     workload::{MAX_REQUESTS_PER_RUN, Request, Workload},
 };
@@ -126,7 +126,7 @@ struct Tally {
 impl Tally {
     fn new() -> Tally {
         Tally {
-            latency: micros_histogram(),
+            latency: casebook::latency::histogram(),
             ok_timed: 0,
             replies: 0,
             errors: BTreeMap::new(),

@@ -49,10 +49,6 @@ impl Generator {
         Ok(Generator { runtime, audit, snapshot, workload, plan, streams })
     }
 
-    pub fn workload(&self) -> &Workload {
-        &self.workload
-    }
-
     /// Offers the load, then reconciles the writes.
     pub fn run(self) -> anyhow::Result<LoadReport> {
         let Generator { runtime, mut audit, snapshot, workload, plan, streams } = self;

@@ -28,7 +28,7 @@ use crate::{
     dataset::{EPOCH, SPAN_S, mix64},
     fault::Fault,
     fixture::{self, Target},
-    layers::{micros, micros_histogram},
+    layers::micros,
     sqlite,
 };
 
@@ -130,7 +130,7 @@ impl Job {
     pub async fn start(plan: JobPlan, target: &Target) -> Result<Job, Fault> {
         let books = Arc::new(JobBooks {
             rebuilds: AtomicU64::new(0),
-            rebuild_time: Mutex::new(micros_histogram()),
+            rebuild_time: Mutex::new(casebook::latency::histogram()),
             last_digest: AtomicU64::new(0),
             first_error: Mutex::new(None),
         });

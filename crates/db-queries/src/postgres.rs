@@ -111,7 +111,6 @@ impl PgTarget {
 #[derive(Clone)]
 pub struct Statements {
     point: Statement,
-    points: Statement,
     range: Statement,
     write: Statement,
 }
@@ -127,12 +126,7 @@ impl PgConn {
     pub fn connect(config: &postgres::Config) -> Result<PgConn, Fault> {
         let mut client = config.connect(NoTls).map_err(connect_fault)?;
         let mut prepare = |sql| client.prepare(sql);
-        let statements = Statements {
-            point: prepare(POINT)?,
-            points: prepare(POINTS)?,
-            range: prepare(RANGE)?,
-            write: prepare(WRITE)?,
-        };
+        let statements = Statements { point: prepare(POINT)?, range: prepare(RANGE)?, write: prepare(WRITE)? };
         Ok(PgConn { client, statements })
     }
 
@@ -171,13 +165,9 @@ impl PgAsync {
     pub async fn connect(config: &tokio_postgres::Config) -> Result<PgAsync, Fault> {
         let (client, connection) = config.connect(NoTls).await.map_err(connect_fault)?;
         tokio::spawn(connection);
-        let (point, points, range, write) = futures::try_join!(
-            client.prepare(POINT),
-            client.prepare(POINTS),
-            client.prepare(RANGE),
-            client.prepare(WRITE)
-        )?;
-        Ok(PgAsync { client, statements: Statements { point, points, range, write } })
+        let (point, range, write) =
+            futures::try_join!(client.prepare(POINT), client.prepare(RANGE), client.prepare(WRITE))?;
+        Ok(PgAsync { client, statements: Statements { point, range, write } })
     }
 
     pub fn is_closed(&self) -> bool {
@@ -197,11 +187,6 @@ impl PgAsync {
     pub async fn write(&self, order_id: i64, account: i64, amount: i64, placed_at: i64) -> Result<u64, Fault> {
         self.client.execute(&self.statements.write, &[&order_id, &account, &amount, &placed_at]).await?;
         Ok(digest::write(order_id))
-    }
-
-    pub async fn points(&self, accounts: &[i64]) -> Result<HashMap<i64, u64>, Fault> {
-        let rows = self.client.query(&self.statements.points, &[&accounts]).await?;
-        digest_rows(rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))))
     }
 }
 // ANCHOR_END: pipelined_ops

@@ -103,11 +103,6 @@ impl Server {
         Ok(Server { addr, shutdown, tracker, accept, clients, close })
     }
 
-    /// Connections accepted so far.
-    pub fn clients_seen(&self) -> usize {
-        self.clients.opened.load(Ordering::Acquire)
-    }
-
     /// Waits until `expected` clients have connected and every one has hung up: the load
     /// generator is done.
     pub async fn drained(&self, expected: usize) {

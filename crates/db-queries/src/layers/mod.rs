@@ -141,7 +141,7 @@ pub struct ServerBooks {
 impl Default for ServerBooks {
     fn default() -> Self {
         ServerBooks {
-            pool_wait: Mutex::new(micros_histogram()),
+            pool_wait: Mutex::new(casebook::latency::histogram()),
             errors: Default::default(),
             retries: AtomicU64::new(0),
             batches: AtomicU64::new(0),
@@ -149,11 +149,6 @@ impl Default for ServerBooks {
             first_error: Mutex::new(None),
         }
     }
-}
-
-/// A µs histogram from 1 µs to an hour at 3 significant digits.
-pub fn micros_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds")
 }
 
 /// A duration in whole µs, at least 1 (the histogram's floor).
