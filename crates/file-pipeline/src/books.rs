@@ -15,11 +15,6 @@ use crate::{
     work::output_path,
 };
 
-/// A µs histogram from 1 µs to an hour, 3 significant digits.
-pub fn latency_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds")
-}
-
 /// One watch run, joined.
 #[derive(Clone, Debug)]
 pub struct WatchBooks {
@@ -61,7 +56,7 @@ pub fn join(produced: &[Produced], entries: &[Entry]) -> WatchBooks {
         unexpected: first.keys().filter(|name| !made.contains(*name)).count() as u64,
         errors: 0,
         early: 0,
-        latency: latency_histogram(),
+        latency: casebook::latency::histogram(),
     };
     for p in produced {
         let Some(entry) = first.get(p.name.as_str()) else {

@@ -151,8 +151,6 @@ pub struct ServerReport {
     pub net: NetCounts,
     /// The world's hash after the last tick.
     pub digest: u64,
-    /// The hash of every event applied, with its tick.
-    pub log_digest: u64,
     /// The applied events themselves, when the run was asked to keep them.
     pub log: Option<InputLog>,
     pub clients_at_end: usize,

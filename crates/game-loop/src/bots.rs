@@ -24,7 +24,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     bot::{Bot, Io, Role, Track, connect},
-    clock::micros_histogram,
     flood::{FloodCounts, flood},
     net::{udp_drops, udp_socket},
     variants::Transport,
@@ -110,9 +109,9 @@ impl BotReport {
             malformed: 0,
             wrong_client: 0,
             unacked: 0,
-            latency: micros_histogram(),
-            jitter: micros_histogram(),
-            send_lag: micros_histogram(),
+            latency: casebook::latency::histogram(),
+            jitter: casebook::latency::histogram(),
+            send_lag: casebook::latency::histogram(),
             vanished: 0,
             slow: 0,
             flood: FloodCounts::default(),

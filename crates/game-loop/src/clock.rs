@@ -20,12 +20,6 @@ pub const PERIOD: Duration = Duration::from_micros(15_625);
 /// Ticks the clock will run back to back to catch up: 250 ms' worth.
 pub const MAX_CATCH_UP: u64 = 16;
 
-/// A histogram of microseconds, 1 µs to an hour at 3 significant digits: the shape every
-/// latency in this case is kept in.
-pub fn micros_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 3_600_000_000, 3).unwrap_or_else(|_| Histogram::new(3).expect("3 digits"))
-}
-
 pub fn record_micros(histogram: &mut Histogram<u64>, d: Duration) {
     histogram.saturating_record(d.as_micros().min(u128::from(u64::MAX)) as u64);
 }
@@ -48,8 +42,8 @@ pub struct TickBook {
 impl Default for TickBook {
     fn default() -> Self {
         TickBook {
-            duration: micros_histogram(),
-            lateness: micros_histogram(),
+            duration: casebook::latency::histogram(),
+            lateness: casebook::latency::histogram(),
             ticks: 0,
             merged: 0,
             missed: 0,

@@ -7,7 +7,7 @@ use hdrhistogram::Histogram;
 
 use crate::{
     bot::held_bits,
-    clock::{PERIOD, micros_histogram, record_micros},
+    clock::{PERIOD, record_micros},
     sim::{Event, InputLog, Sim, SimConfig},
     world::WorldConfig,
 };
@@ -57,7 +57,7 @@ pub fn replay_timed(config: WorldConfig, how: SimConfig, log: &InputLog) -> Repl
     let mut sim = Sim::new(config, how, false);
     let mut entries = log.entries.iter().peekable();
     let mut events = Vec::new();
-    let mut tick = micros_histogram();
+    let mut tick = casebook::latency::histogram();
     for t in 0..log.ticks {
         events.clear();
         while let Some((_, event)) = entries.next_if(|(at, _)| *at == t) {

@@ -15,7 +15,6 @@ use std::{
 use bevy_ecs::prelude::*;
 use bevy_tasks::{ComputeTaskPool, TaskPool};
 use serde::{Deserialize, Serialize};
-use xxhash_rust::xxh3::Xxh3;
 
 use crate::{
     grid::{CollisionGrid, ViewGrid},
@@ -55,21 +54,6 @@ impl Event {
         match self {
             Event::Input { client, .. } => (*client, 0),
             Event::Leave { client } => (*client, 1),
-        }
-    }
-
-    fn hash_into(&self, hasher: &mut Xxh3) {
-        match *self {
-            Event::Input { client, seq, bits } => {
-                hasher.update(&[0]);
-                hasher.update(&client.to_le_bytes());
-                hasher.update(&seq.to_le_bytes());
-                hasher.update(&bits.to_le_bytes());
-            }
-            Event::Leave { client } => {
-                hasher.update(&[1]);
-                hasher.update(&client.to_le_bytes());
-            }
         }
     }
 }
@@ -168,7 +152,6 @@ pub struct Sim {
     departed: Vec<u32>,
     counts: SimCounts,
     log: Option<InputLog>,
-    log_hash: Xxh3,
 }
 
 impl Sim {
@@ -197,7 +180,6 @@ impl Sim {
             departed: Vec::new(),
             counts: SimCounts::default(),
             log: record.then(InputLog::default),
-            log_hash: Xxh3::new(),
         }
     }
 
@@ -222,9 +204,7 @@ impl Sim {
     /// drops clients that went quiet, then runs the schedule.
     pub fn step(&mut self, events: &[Event]) {
         let tick = self.tick();
-        self.log_hash.update(&tick.to_le_bytes());
         for event in events {
-            event.hash_into(&mut self.log_hash);
             if let Some(log) = &mut self.log {
                 log.entries.push((tick, *event));
             }
@@ -319,11 +299,6 @@ impl Sim {
     /// The hash of the world's state.
     pub fn digest(&mut self) -> u64 {
         digest(&mut self.world)
-    }
-
-    /// The hash of every event applied so far, with its tick.
-    pub fn log_digest(&self) -> u64 {
-        self.log_hash.digest()
     }
 
     pub fn take_log(&mut self) -> Option<InputLog> {

@@ -251,7 +251,6 @@ impl<R> Finished<R> {
             sim: self.host.sim.counts(),
             net: self.book.counts(),
             digest: self.host.sim.digest(),
-            log_digest: self.host.sim.log_digest(),
             log: self.host.sim.take_log(),
             clients_at_end: self.host.sim.clients(),
             ticks: self.ticks,
