@@ -51,11 +51,11 @@ pub fn time_minimal_loops(params: &Params, plan: &Plan) -> anyhow::Result<Shared
             continue;
         }
         raw::minimal_loop(channel, messages)?;
-        let mut rates = (0..MINIMAL_LOOP_RUNS)
+        let rates = (0..MINIMAL_LOOP_RUNS)
             .map(|_| Ok(params.messages as f64 / raw::minimal_loop(channel, messages)?.as_secs_f64().max(1e-9)))
             .collect::<anyhow::Result<Vec<f64>>>()?;
-        rates.sort_by(f64::total_cmp);
-        shared.minimal_loop.push((channel, rates[rates.len() / 2]));
+        let median = casebook::stats::median(&rates).context("no minimal-loop rate")?;
+        shared.minimal_loop.push((channel, median));
     }
     Ok(shared)
 }

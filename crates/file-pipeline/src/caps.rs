@@ -1,15 +1,9 @@
 //! What the machine allows: threads for `thread-per-file` (the harness's safe cap), inotify
 //! limits for the watch errors. Read from the kernel at run time, never assumed.
 
-use std::{fs, path::Path};
-
 /// Logical cores this process may use.
 pub fn cores() -> usize {
     casebook::machine::logical_cores()
-}
-
-fn read_number(path: impl AsRef<Path>) -> Option<u64> {
-    fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
 /// How many threads `thread-per-file` may run at once: the harness's safe cap for threads
@@ -27,8 +21,8 @@ pub fn inotify_limit(limit: InotifyLimit) -> String {
         InotifyLimit::Watches => ("max_inotify_watches", "max_user_watches"),
         InotifyLimit::Instances => ("max_inotify_instances", "max_user_instances"),
     };
-    read_number(format!("/proc/sys/user/{user}"))
-        .or_else(|| read_number(format!("/proc/sys/fs/inotify/{system}")))
+    casebook::procfs::read_number(format!("/proc/sys/user/{user}"))
+        .or_else(|| casebook::procfs::read_number(format!("/proc/sys/fs/inotify/{system}")))
         .map_or_else(|| "unknown".into(), |n| n.to_string())
 }
 
@@ -57,7 +51,11 @@ mod tests {
     fn the_caps_are_read_from_this_machine() {
         assert!(cores() >= 1);
         let cap = thread_cap();
-        assert!(cap >= 1 && (cap as u64) < read_number("/proc/sys/kernel/threads-max").unwrap_or(u64::MAX), "{cap}");
+        assert!(
+            cap >= 1
+                && (cap as u64) < casebook::procfs::read_number("/proc/sys/kernel/threads-max").unwrap_or(u64::MAX),
+            "{cap}"
+        );
         assert_ne!(inotify_limit(InotifyLimit::Watches), "unknown");
     }
 }

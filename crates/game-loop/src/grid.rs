@@ -17,7 +17,6 @@ pub const CELL: i32 = 8 * UNIT;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Item {
     pub id: u32,
-    pub entity: Entity,
     pub pos: Pos,
     pub vel: Vel,
 }
@@ -98,7 +97,7 @@ impl Grid {
             self.starts[c + 1] += self.starts[c];
         }
         let mut next: Vec<u32> = self.starts[..cells].to_vec();
-        let placeholder = Item { id: 0, entity: Entity::PLACEHOLDER, pos: Pos::default(), vel: Vel::default() };
+        let placeholder = Item { id: 0, pos: Pos::default(), vel: Vel::default() };
         self.items.clear();
         self.items.resize(self.unsorted.len(), placeholder);
         for (cell, item) in &self.unsorted {
@@ -122,10 +121,10 @@ pub struct CollisionGrid(pub Grid);
 #[derive(Resource, Debug, Default)]
 pub struct ViewGrid(pub Grid);
 
-type Entities<'w, 's> = Query<'w, 's, (Entity, &'static Id, &'static Pos, &'static Vel)>;
+type Entities<'w, 's> = Query<'w, 's, (&'static Id, &'static Pos, &'static Vel)>;
 
 fn items<'a>(query: &'a Entities) -> impl Iterator<Item = Item> + 'a {
-    query.iter().map(|(entity, id, pos, vel)| Item { id: id.0, entity, pos: *pos, vel: *vel })
+    query.iter().map(|(id, pos, vel)| Item { id: id.0, pos: *pos, vel: *vel })
 }
 
 /// Rebuilds the collision grid from the positions after movement.
@@ -143,7 +142,7 @@ mod tests {
     use super::*;
 
     fn item(id: u32, x: i32, y: i32) -> Item {
-        Item { id, entity: Entity::PLACEHOLDER, pos: Pos { x, y }, vel: Vel::default() }
+        Item { id, pos: Pos { x, y }, vel: Vel::default() }
     }
 
     #[test]
