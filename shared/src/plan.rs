@@ -125,6 +125,21 @@ impl UsageError {
     }
 }
 
+/// `value` when it lies in `low..=high`; otherwise the usage error every case gives for an
+/// option out of range: `--{option} must be between {low} and {high}, got {value}`.
+pub fn in_range<T: PartialOrd + std::fmt::Display + Copy>(
+    option: &str,
+    value: T,
+    low: T,
+    high: T,
+) -> Result<T, UsageError> {
+    if value >= low && value <= high {
+        Ok(value)
+    } else {
+        Err(UsageError::new(format!("--{option} must be between {low} and {high}, got {value}")))
+    }
+}
+
 /// What one child run of the case needs at most, checked against the machine before
 /// anything runs, so that a size that cannot fit is a clear error and not a machine brought
 /// to its knees. Each need says what it is for, which the error message repeats.

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use casebook::{Preset, UsageError, limits};
+use casebook::{Preset, UsageError, limits, plan::in_range};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -131,14 +131,6 @@ impl Params {
     }
 }
 const MAX_CAPACITY: usize = 1 << 24;
-
-fn in_range<T: Into<f64> + Copy + std::fmt::Display>(name: &str, value: T, low: T, high: T) -> Result<T, UsageError> {
-    if (low.into()..=high.into()).contains(&value.into()) {
-        Ok(value)
-    } else {
-        Err(UsageError::new(format!("--{name} must be between {low} and {high}, got {value}")))
-    }
-}
 
 /// `0`, a number, or `unbounded`.
 pub fn parse_capacity(text: &str) -> Result<Capacity, UsageError> {

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use casebook::{Preset, UsageError};
+use casebook::{Preset, UsageError, plan::in_range};
 use serde::{Deserialize, Serialize};
 
 use crate::ledger::{StepKind, StepPlan};
@@ -102,17 +102,10 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
         Preset::Default => (1000, 50, 500, 200),
         Preset::Full => (5000, 100, 2000, 500),
     };
-    let in_range = |name: &str, value: u64, low: u64, high: u64| {
-        if (low..=high).contains(&value) {
-            Ok(value)
-        } else {
-            Err(UsageError::new(format!("--{name} must be between {low} and {high}, got {value}")))
-        }
-    };
     let workers = in_range("workers", args.workers.unwrap_or(workers) as u64, 1, MAX_WORKERS as u64)? as usize;
     let io_step_ms = in_range("io-step-ms", args.io_step_ms.unwrap_or(1), 1, 1000)?;
     let cpu_iterations =
-        in_range("cpu-iterations", args.cpu_iterations.unwrap_or(10_000).into(), 1, 100_000_000)? as u32;
+        in_range("cpu-iterations", u64::from(args.cpu_iterations.unwrap_or(10_000)), 1, 100_000_000)? as u32;
     let warmup_ms = in_range("warmup-ms", args.warmup_ms.unwrap_or(warmup_ms), 1, 60_000)?;
     let cpu_job_steps = match args.cpu_job_steps {
         Some(steps) => in_range("cpu-job-steps", steps.into(), 1, MAX_JOB_STEPS)? as u32,

@@ -1,6 +1,6 @@
 //! The case's options, and the sizes they resolve to for every run.
 
-use casebook::{Preset, UsageError};
+use casebook::{Preset, UsageError, plan::in_range};
 use serde::{Deserialize, Serialize};
 
 use crate::{Capacity, Mix, Settings, Work, caps, inbox::InboxSpec};
@@ -142,13 +142,6 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
         Preset::Quick => (4, 2, 40, 2, 1, 1, 1),
         Preset::Default => (256, 64, 600, 3, 2, 1, 2),
         Preset::Full => (2048, 512, 5000, 5, 3, 2, 3),
-    };
-    let in_range = |name: &str, value: u64, low: u64, high: u64| {
-        if (low..=high).contains(&value) {
-            Ok(value)
-        } else {
-            Err(UsageError::new(format!("--{name} must be between {low} and {high}, got {value}")))
-        }
     };
     let inbox_bytes = in_range("inbox-mib", args.inbox_mib.unwrap_or(inbox_mib), 1, MAX_MIB)? * MIB;
     let sweep_bytes = in_range("sweep-mib", args.sweep_mib.unwrap_or(sweep_mib), 1, MAX_MIB)? * MIB;

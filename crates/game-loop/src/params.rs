@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use casebook::{Preset, UsageError};
+use casebook::{Preset, UsageError, plan::in_range};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -152,14 +152,6 @@ impl Params {
     /// reaches a server that is still reading.
     pub fn flood_for(&self) -> Duration {
         Duration::from_secs_f64(self.abuse_seconds * 0.75)
-    }
-}
-
-fn in_range<T: PartialOrd + std::fmt::Display + Copy>(name: &str, value: T, low: T, high: T) -> Result<T, UsageError> {
-    if value >= low && value <= high {
-        Ok(value)
-    } else {
-        Err(UsageError::new(format!("--{name} must be between {low} and {high}, got {value}")))
     }
 }
 
