@@ -43,6 +43,10 @@ pub const MALFORMED_BY_KIND: [Figure; DecodeError::KINDS.len()] = [
 /// Datagrams the kernel dropped at the server's full receive queue.
 pub const SERVER_KERNEL_DROPS: Figure = Figure::new("server_kernel_drops", Format::Count);
 pub const CONNECTIONS_REFUSED: Figure = Figure::new("connections_refused", Format::Count);
+/// TCP connections the server closed because the client stayed silent past the connection's
+/// limit (wall time): the second way a silent client is dropped, which comes first when the
+/// simulation's ticks run late.
+pub const CLOSED_SILENT: Figure = Figure::new("connections_closed_silent", Format::Count);
 
 // The world, from the server.
 pub const JOINED: Figure = Figure::new("clients_joined", Format::Count);

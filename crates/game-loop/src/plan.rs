@@ -215,6 +215,7 @@ fn abuse_table(params: &Params, variants: &[&'static casebook::Variant], reading
         Column::new("kernel drops", SERVER_KERNEL_DROPS),
         Column::new("vanished", VANISHED),
         Column::new("timed out", TIMED_OUT),
+        Column::new("closed silent", CLOSED_SILENT),
         Column::new("slow", SLOW),
         Column::new("snapshots dropped", SNAPSHOTS_DROPPED),
         Column::quantile("input p99", INPUT_LATENCY, 0.99),
@@ -226,7 +227,7 @@ fn abuse_table(params: &Params, variants: &[&'static casebook::Variant], reading
     table.digests_must_agree = false;
     // The abuse runs check robustness, not speed: one measured run each.
     table.repeat = Some(1);
-    table.note = "malformed counted: datagrams the server decoded, found damaged, counted by kind and dropped (the flood sends all seven kinds in turn, for three quarters of the run); kernel drops: datagrams the kernel dropped at the server's full receive queue. vanished: bots that went silent a quarter into the run; timed out: clients the server dropped after a quarter of the run without input, avatars removed. input p99: input to snapshot, as in the clients table. slow: TCP bots with a 4 KiB window that never read: their queues fill and their snapshots are dropped, counted. replay matches: the run's own input log, replayed, rebuilt the world it ended with.".into();
+    table.note = "malformed counted: datagrams the server decoded, found damaged, counted by kind and dropped (the flood sends all seven kinds in turn, for three quarters of the run); kernel drops: datagrams the kernel dropped at the server's full receive queue. vanished: bots that went silent a quarter into the run; timed out: clients the simulation dropped after a quarter of the run without input, avatars removed; closed silent: TCP connections the server closed after twice that long without input, in wall time, which comes first when the ticks run late (the client then leaves the simulation). input p99: input to snapshot, as in the clients table. slow: TCP bots with a 4 KiB window that never read: their queues fill and their snapshots are dropped, counted. replay matches: the run's own input log, replayed, rebuilt the world it ended with.".into();
     table
 }
 

@@ -114,6 +114,7 @@ fn record_server(ctx: &mut Ctx, report: &ServerReport) {
         ctx.figure(SERVER_KERNEL_DROPS, drops as f64);
     }
     ctx.figure(CONNECTIONS_REFUSED, net.refused as f64);
+    ctx.figure(CLOSED_SILENT, net.closed_silent as f64);
     ctx.figure(JOINED, report.sim.joined as f64);
     ctx.figure(TIMED_OUT, report.sim.timed_out as f64);
     ctx.figure(LEFT, report.sim.left as f64);
