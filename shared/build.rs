@@ -40,7 +40,7 @@ fn main() {
     println!("cargo:rerun-if-changed=src/describe.rs");
 }
 
-include!("src/describe.rs");
+include!("src/host/describe.rs");
 
 fn output_of(command: &mut Command) -> String {
     command

@@ -6,12 +6,15 @@ use std::path::Path;
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{
-    child::Ctx,
-    claims::ClaimResult,
-    fixture::Setup,
-    load::{GenCtx, LoadSpec},
-    plan::{CaseInfo, Needs, Plan, Point, Preset, Table, UsageError, Variant},
+    model::claims::ClaimResult,
+    model::{
+        plan::{CaseInfo, Needs, Plan, Preset, Table, UsageError},
+        variant::VariantSet,
+    },
     report::Report,
+    run::child::Ctx,
+    run::fixture::Setup,
+    run::load::{GenCtx, LoadSpec},
 };
 
 /// A scenario, implemented in several models, measured by the harness.
@@ -23,6 +26,12 @@ pub trait Case: 'static {
     /// Typed facts the set-up hands every run and load generator: a URL, a port, a path.
     /// `()` for a case without a fixture.
     type Shared: Serialize + DeserializeOwned + Clone + std::fmt::Debug + Default;
+    /// The case's variants: an enum declared with [`crate::variants!`]. `--variants` is
+    /// parsed against it, and every row and run carries one.
+    type Variant: VariantSet;
+    /// What a row needs besides its variant (the step kind, a sweep point's size): built by
+    /// [`Case::plan`] into each [`crate::Row`], handed back to [`Case::run`]. `()` for none.
+    type Spec: Serialize + DeserializeOwned + Clone + std::fmt::Debug;
 
     const INFO: CaseInfo;
 
@@ -33,13 +42,14 @@ pub trait Case: 'static {
     /// descriptors), checked against the machine before anything runs: a size that cannot
     /// fit is a usage error naming it. Memory entries add up: declare what one run holds at
     /// once.
-    fn needs(_params: &Self::Params, _variants: &[&'static Variant]) -> Needs {
+    fn needs(_params: &Self::Params, _variants: &[Self::Variant]) -> Needs {
         Needs::default()
     }
 
-    /// The tables to measure, with only the selected variants in them. A row that cannot run
-    /// on this machine is still planned, with [`crate::Row::skip`] and the reason.
-    fn plan(params: &Self::Params, variants: &[&'static Variant]) -> Vec<Table>;
+    /// The tables to measure, with only the selected variants in them: each row is a
+    /// variant and a [`Case::Spec`] ([`crate::Row::new`], [`crate::Row::at`]). A row that
+    /// cannot run on this machine is still planned, with [`crate::Row::skip`] and the reason.
+    fn plan(params: &Self::Params, variants: &[Self::Variant]) -> Vec<Table>;
 
     /// Builds what every run shares, once, in the parent, before any run starts. It sees the
     /// plan (set up only what the selected rows need) and may skip rows that cannot run here
@@ -51,9 +61,15 @@ pub trait Case: 'static {
         Ok(Setup::new(Self::Shared::default()))
     }
 
-    /// Runs one row once, in the child process. Work done outside [`Ctx::measure`] is
-    /// set-up and is not timed.
-    fn run(params: &Self::Params, shared: &Self::Shared, point: &Point, ctx: &mut Ctx) -> anyhow::Result<()>;
+    /// Runs one row (its variant and spec) once, in the child process. Work done outside
+    /// [`Ctx::measure`] is set-up and is not timed.
+    fn run(
+        params: &Self::Params,
+        shared: &Self::Shared,
+        variant: Self::Variant,
+        spec: Self::Spec,
+        ctx: &mut Ctx,
+    ) -> anyhow::Result<()>;
 
     /// The body of a load generator a run started with [`Ctx::start_load`], in its own
     /// process: set up, `generator.ready()`, `generator.wait_go()`, drive the load, record.

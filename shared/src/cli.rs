@@ -10,13 +10,17 @@ use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, ValueEnum, 
 
 use crate::{
     case::Case,
-    limits::{self, Readings, check_needs},
-    machine::Machine,
-    modes,
-    plan::{Plan, Preset, UsageError, Variant},
-    plot, process,
+    host::machine::Machine,
+    model::{
+        plan::{Plan, Preset, UsageError},
+        variant::{self, VariantSet},
+    },
     report::Report,
-    runner::{self, RunError, RunOptions},
+    report::plot,
+    run::limits::{self, Readings, check_needs},
+    run::modes,
+    run::process,
+    run::runner::{self, RunError, RunOptions},
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -48,6 +52,14 @@ pub struct CommonArgs {
     /// Run only these variants (comma-separated); see --list-variants.
     #[arg(long, value_name = "NAMES", value_delimiter = ',', help_heading = "Run")]
     pub variants: Vec<String>,
+    /// Pin every measured run to this many of the machine's CPUs and size the case's pools and
+    /// runtimes to match (its load generators keep the rest) [default: every CPU].
+    #[arg(long, value_name = "N", help_heading = "Run")]
+    pub cores: Option<usize>,
+    /// Run the tables, and the rows in each round of runs, in an order shuffled by this seed,
+    /// to find a check that depends on what ran before it [default: as declared].
+    #[arg(long, value_name = "N", help_heading = "Run")]
+    pub order_seed: Option<u64>,
     /// Stop and fail a run that takes longer than this many seconds.
     #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Run")]
     pub timeout: u64,
@@ -66,6 +78,10 @@ pub struct CommonArgs {
     /// List the variants with their model and why each exists, then exit.
     #[arg(long, help_heading = "Output")]
     pub list_variants: bool,
+    /// In the terminal report: the tables' column notes, and every claim's evidence and
+    /// threshold in full (Markdown and JSON always have them).
+    #[arg(long, help_heading = "Output")]
+    pub verbose: bool,
     /// Never draw the progress bar (it is drawn only when stderr is a terminal anyway).
     #[arg(long, help_heading = "Output")]
     pub no_progress: bool,
@@ -179,7 +195,7 @@ fn clap_error(error: clap::Error) -> Stop {
 /// `--render` prints a saved report: an option that would change a run means the user
 /// expected a run, so say so instead of ignoring it.
 fn render_conflicts<A: Args>(matches: &ArgMatches) -> Result<(), UsageError> {
-    const WITH_RENDER: [&str; 4] = ["render", "format", "plots", "no_progress"];
+    const WITH_RENDER: [&str; 5] = ["render", "format", "plots", "no_progress", "verbose"];
     let command = Cli::<A>::command();
     // Argument ids only: a flattened struct also shows up as a group id.
     let arguments: Vec<&str> = command.get_arguments().map(|a| a.get_id().as_str()).collect();
@@ -200,22 +216,19 @@ fn render_conflicts<A: Args>(matches: &ArgMatches) -> Result<(), UsageError> {
     }
 }
 
-/// Resolves `--variants` against the case's list.
-pub fn select_variants(
-    all: &'static [Variant],
-    case: &str,
-    wanted: &[String],
-) -> Result<Vec<&'static Variant>, UsageError> {
+/// Resolves `--variants` against the case's variants, in the order given; an unknown name
+/// is a usage error listing the valid ones.
+pub fn select_variants<V: VariantSet>(case: &str, wanted: &[String]) -> Result<Vec<V>, UsageError> {
     if wanted.is_empty() {
-        return Ok(all.iter().collect());
+        return Ok(V::ALL.to_vec());
     }
-    let mut selected = Vec::new();
+    let mut selected: Vec<V> = Vec::new();
     for name in wanted.iter().map(|n| n.trim()) {
-        match all.iter().find(|v| v.name == name) {
-            Some(v) if !selected.iter().any(|s: &&Variant| s.name == v.name) => selected.push(v),
+        match V::parse(name) {
+            Some(v) if !selected.contains(&v) => selected.push(v),
             Some(_) => {}
             None => {
-                let valid: Vec<&str> = all.iter().map(|v| v.name).collect();
+                let valid: Vec<&str> = V::ALL.iter().map(|v| v.name()).collect();
                 return Err(UsageError::new(format!(
                     "unknown variant '{name}' for {case}; valid variants: {}",
                     valid.join(", ")
@@ -235,10 +248,10 @@ pub fn default_json_path(case: &str) -> PathBuf {
     target.join("casebook").join(format!("{case}.json"))
 }
 
-fn print_report(report: &Report, format: OutputFormat) -> anyhow::Result<()> {
+fn print_report(report: &Report, format: OutputFormat, verbose: bool) -> anyhow::Result<()> {
     use std::io::Write;
     let text = match format {
-        OutputFormat::Table => report.to_text(),
+        OutputFormat::Table => report.to_text_with(crate::report::render::TextOptions::for_terminal(verbose)),
         OutputFormat::Markdown => report.to_markdown(),
         OutputFormat::Json => serde_json::to_string_pretty(report)? + "\n",
     };
@@ -261,13 +274,14 @@ fn run<C: Case>(args: Vec<std::ffi::OsString>) -> Result<i32, Stop> {
     let (cli, matches) = parse::<C>(args)?;
     let common = cli.common;
     let info = &C::INFO;
-    let problems = info.problems();
+    let mut problems = info.problems();
+    problems.extend(variant::problems::<C::Variant>());
     if !problems.is_empty() {
         return Err(anyhow::anyhow!("the case's declaration is wrong: {}", problems.join("; ")).into());
     }
 
     if common.list_variants {
-        for v in info.variants {
+        for v in C::Variant::ALL.iter().map(|v| v.info()) {
             println!("{:<24} {:<10} {}", v.name, v.model.to_string(), v.why);
         }
         return Ok(0);
@@ -279,12 +293,20 @@ fn run<C: Case>(args: Vec<std::ffi::OsString>) -> Result<i32, Stop> {
             UsageError::new(format!("{} is not a report this casebook can read: {e:#}", path.display()))
         })?;
         draw_plots(&mut report, common.plots.as_ref())?;
-        print_report(&report, common.format)?;
+        print_report(&report, common.format, common.verbose)?;
         return Ok(if report.correctness.ok { 0 } else { 1 });
     }
 
     let preset = common.preset();
-    let variants = select_variants(info.variants, info.name, &common.variants)?;
+    let variants = select_variants::<C::Variant>(info.name, &common.variants)?;
+    let pin = match common.cores {
+        Some(n) => {
+            let split = crate::host::cpus::split_for(n).map_err(UsageError::new)?;
+            crate::host::cpus::limit(n);
+            Some(split)
+        }
+        None => None,
+    };
     // As network servers do at start: every run and load generator inherits it, and the
     // case's caps and the needs check below read the raised limit.
     limits::raise_nofile();
@@ -309,6 +331,8 @@ fn run<C: Case>(args: Vec<std::ffi::OsString>) -> Result<i32, Stop> {
         repeat_override: common.repeat.map(|r| r as usize),
         timeout: Duration::from_secs(common.timeout),
         progress: !common.no_progress && std::io::stderr().is_terminal(),
+        order_seed: common.order_seed,
+        pin,
     };
     let setup = |plan: &mut Plan, dir: &std::path::Path| {
         let (shared, owned) = C::setup(&params, plan, dir)?.into_parts();
@@ -328,8 +352,10 @@ fn run<C: Case>(args: Vec<std::ffi::OsString>) -> Result<i32, Stop> {
             table
         })
         .collect();
-    let mut report = Report::build(info, machine, preset, repeat, params_json, tables, records);
-    crate::verdicts::judge(&mut report);
+    let mut report = Report::build(info, &C::Variant::infos(), machine, preset, repeat, params_json, tables, records);
+    report.order_seed = common.order_seed;
+    report.cores = common.cores;
+    crate::report::verdicts::judge(&mut report);
     // The raw records are saved before any case code reads them: a bug in a claim must not
     // throw a whole run away.
     let json_path = common.json.clone().unwrap_or_else(|| default_json_path(info.name));
@@ -344,7 +370,7 @@ fn run<C: Case>(args: Vec<std::ffi::OsString>) -> Result<i32, Stop> {
     }
     draw_plots(&mut report, common.plots.as_ref())?;
     save(&report)?;
-    print_report(&report, common.format)?;
+    print_report(&report, common.format, common.verbose)?;
     eprintln!("report written to {}", json_path.display());
     if !report.correctness.ok {
         let failures: Vec<&str> =

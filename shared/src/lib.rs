@@ -5,76 +5,69 @@
 //! [`Case`], and hands control to [`main`]. The harness does everything that must be the
 //! same for every case, so that two cases' figures mean the same thing.
 //!
-//! The modules, in layers (each uses only those above it):
+//! The modules are folders, in layers; each uses only those above it:
 //!
-//! - **Figures and the machine.** [`format`]: how numbers print. [`figure`]: typed keys for
-//!   what a run records ([`Figure`], [`Hist`], [`Note`]) and the harness's own figures.
-//!   [`procfs`], [`machine`]: the process's and the machine's facts.
-//! - **Statistics.** [`stats`]: medians, spreads, runs split into clusters. [`latency`]:
-//!   HDR histograms stored whole and merged across runs; open-loop schedules.
-//! - **Outcome rules and claims.** [`rules`]: the only way figures become held, did not
-//!   hold or inconclusive (bootstrap intervals over paired runs). [`claims`]: the
-//!   framework's claims by [`ClaimId`], and [`Claim`] to decide one.
-//! - **The plan a case declares.** [`plan`]: variants, presets, tables, rows (and skipped
-//!   rows), columns, primary measures, sweeps and plots, and what a run needs. [`limits`]:
-//!   the caps on threads, descriptors and memory a run is held to, and the check of its
-//!   needs against them.
-//! - **Records and the report.** [`record`]: one run's raw figures. [`report`]: the report
-//!   as data, with lookups that say what is missing. [`sweep`]: best points, knees,
-//!   crossovers. [`verdicts`]: the harness's own verdicts. [`render`] and [`plot`]: the
-//!   report as text, Markdown and SVG. [`testing`]: synthetic reports for claim tests, and
-//!   a case binary run end to end by its tests.
-//! - **Running.** [`process`]: process groups, stopping them, Ctrl-C. [`fixture`]: what
-//!   a case's set-up owns. [`load`]: load-generator processes. [`child`]: the measured
-//!   side, [`Ctx`]. [`runner`]: the parent side, warm-up and interleaved runs.
-//! - **The case and the command line.** [`case`]: the [`Case`] trait. The hidden modes a
-//!   case binary runs in for the harness (a child run, a load generator), then [`cli`]:
-//!   [`main`], the command line and the flow of a whole run.
+//! - [`host`]: this machine and this process, read from the kernel ([`host::machine`],
+//!   [`host::procfs`]).
+//! - [`model`]: what a case declares and a run records, as types: how numbers print
+//!   ([`model::format`]), typed figure keys ([`Figure`], [`Hist`], [`Note`]), the framework's
+//!   claims ([`ClaimId`], [`Claim`]), and the plan: variants, presets, tables, rows, columns,
+//!   primary measures, sweeps and plots ([`model::plan`]).
+//! - [`stats`]: medians and spreads, HDR histograms merged across runs ([`stats::latency`]),
+//!   and the outcome rules, the only way figures become held, did not hold or inconclusive
+//!   ([`stats::rules`]). No process code.
+//! - [`report`]: one run's raw figures ([`report::record`]), the report as data with lookups
+//!   that say what is missing, sweep queries ([`report::sweep`]), the harness's own verdicts
+//!   ([`report::verdicts`]), and the report as text, Markdown and SVG ([`report::render`],
+//!   [`report::plot`]).
+//! - [`run`]: process groups and Ctrl-C, the fixture a set-up owns, the caps a run is held
+//!   to, the measured child ([`Ctx`]), load generators, and the parent's interleaved runs.
+//! - The top: [`case`] (the [`Case`] trait), [`cli`] ([`main`], a case binary's command line
+//!   and the flow of a whole run), [`testing`] (synthetic reports for claim tests, a case
+//!   binary run end to end) and [`tool`] (the `casebook` command's subcommands).
 //!
 //! A case never writes a verdict by hand: claims are predicates over the measured figures,
 //! and the report prints the figures, the interval and the threshold beside each outcome.
 
 pub mod case;
-pub mod child;
-pub mod claims;
 pub mod cli;
-pub mod figure;
-pub mod fixture;
-pub mod format;
-pub mod latency;
-pub mod limits;
-pub mod load;
-pub mod machine;
-mod modes;
-pub mod plan;
-pub mod plot;
-pub mod process;
-pub mod procfs;
-pub mod record;
-pub mod render;
+pub mod host;
+pub mod model;
 pub mod report;
-pub mod rules;
-pub mod runner;
+pub mod run;
 pub mod stats;
-pub mod sweep;
 pub mod testing;
-pub mod verdicts;
+pub mod tool;
 
 pub use case::Case;
-pub use child::Ctx;
-pub use claims::{Claim, ClaimId, ClaimResult, Missing};
 pub use cli::main;
-pub use figure::{Better, Figure, Hist, Measure, Note};
-pub use fixture::Setup;
-pub use format::Format;
-pub use load::{GenCtx, LoadGen, LoadSpec};
-pub use plan::{
-    Axis, CaseInfo, Column, Model, Needs, Plan, PlotSpec, Point, Preset, Primary, Row, Table, UsageError, Variant,
+pub use model::{
+    claims::{ClaimId, ClaimResult, Missing, Outcome},
+    figure::{Better, Figure, Hist, Measure, Note},
+    format::Format,
+    plan::{
+        Axis, CaseInfo, Column, Needs, Plan, PlotSpec, Point, Preset, Primary, Row, RowKey, Table, TableId, UsageError,
+    },
+    variant::{Model, VariantInfo, VariantSet},
 };
-pub use process::interrupted;
 pub use report::{Report, RowReport};
-pub use rules::{Decision, Outcome, Series};
-pub use stats::Stats;
+pub use run::{
+    child::Ctx,
+    fixture::Setup,
+    load::{GenCtx, LoadGen, LoadSpec},
+    process::interrupted,
+};
+pub use stats::{
+    Stats,
+    claim::Claim,
+    rules::{Decision, Series},
+};
+
+/// What the macros expand to, reachable from every case crate through `$crate`.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+}
 
 /// Digest of a sequence of hashable values, for checking that variants agree.
 ///

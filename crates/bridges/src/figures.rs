@@ -3,9 +3,7 @@
 use casebook::{Figure, Format, Hist, Note};
 
 // Table 1: the book's example.
-/// Letters of the messages source the consumer saw.
 pub const LETTERS_SEEN: Figure = Figure::new("letters_seen", Format::Count);
-/// Intervals the consumer saw.
 pub const INTERVALS_SEEN: Figure = Figure::new("intervals_seen", Format::Count);
 /// Timeouts either source's stream yielded.
 pub const TIMEOUTS: Figure = Figure::new("timeouts", Format::Count);
@@ -29,9 +27,7 @@ pub const MESSAGES_PER_S: Figure = Figure::new("messages_per_s", Format::Rate);
 pub const LATENCY: Hist = Hist::nanos("latency");
 /// CPU time of the whole process over the measured region, per message received.
 pub const CPU_PER_MESSAGE: Figure = Figure::new("cpu_per_message", Format::Nanos);
-/// Messages the row was asked to move.
 pub const EXPECTED: Figure = Figure::new("expected", Format::Count);
-/// Sends that returned `Ok`.
 pub const SENT: Figure = Figure::new("sent", Format::Count);
 pub const RECEIVED: Figure = Figure::new("received", Format::Count);
 /// Sent but never received.

@@ -2,16 +2,14 @@
 
 use std::time::Duration;
 
-use casebook::{Preset, UsageError, limits, plan::in_range};
+use casebook::{Preset, UsageError, model::plan::in_range, run::limits};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    background::{Background, JobsSpec},
-    book::Listing,
-    channels::{Capacity, Channel, Direction},
-    guard::MemoryGuard,
-    listings::Pace,
-    mixing::{MixSpec, Mixing},
+    background::JobsSpec,
+    book::listings::Pace,
+    channels::{Capacity, Direction, guard::MemoryGuard},
+    mixing::MixSpec,
 };
 
 /// Options of this case, on top of the harness's own.
@@ -101,15 +99,18 @@ pub struct Repeats {
     pub background: usize,
 }
 
-/// What one row runs.
+/// What a row runs besides its variant.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "table", rename_all = "kebab-case")]
-pub enum RowSpec {
-    Book { listing: Listing },
-    Drift { listing: Listing },
-    Bridge { channel: Channel, direction: Direction, capacity: Capacity, producers: u32 },
-    Mixing { form: Mixing },
-    Background { form: Background },
+#[serde(rename_all = "kebab-case")]
+pub enum Spec {
+    /// The book's example as printed: `take(20)` and done.
+    Book,
+    /// The book's consumer left running, with no `take`.
+    Drift,
+    /// A matrix row: the variant's channel, its producers sending in `direction`.
+    Bridge { direction: Direction, capacity: Capacity, producers: u32 },
+    /// A mixing or fire-and-forget row: its variant says everything.
+    Plain,
 }
 
 /// One producer's sequence numbers are `u32`s, and the minimal loop moves every message from one.
@@ -130,6 +131,7 @@ impl Params {
         }
     }
 }
+
 const MAX_CAPACITY: usize = 1 << 24;
 
 /// `0`, a number, or `unbounded`.
@@ -158,7 +160,7 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
         Preset::Full => Repeats { book: 5, drift: 3, matrix: 5, mixing: 5, background: 5 },
     };
     let producers = in_range("producers", args.producers.unwrap_or(4), 2, 64)?;
-    let messages = in_range("messages", args.messages.unwrap_or(messages) as f64, 640.0, MAX_MESSAGES as f64)? as u64;
+    let messages = in_range("messages", args.messages.unwrap_or(messages), 640, MAX_MESSAGES)?;
     // A multiple of every producer count and of the hand-off divisor, so that every row's
     // producers share its messages evenly.
     let unit = u64::from(producers) * HANDOFF_DIVISOR;
@@ -175,37 +177,28 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
     };
     let speedup = in_range("book-speedup", args.book_speedup.unwrap_or(speedup), 1, 50)?;
     let drift_secs = in_range("drift-secs", args.drift_secs.unwrap_or(drift_secs), 0.05, 3600.0)?;
-    let payload = in_range("drift-payload", args.drift_payload.unwrap_or(1024) as f64, 0.0, (1 << 24) as f64)? as usize;
-    let fix_capacity = in_range("fix-capacity", args.fix_capacity.unwrap_or(1) as f64, 1.0, 1e6)? as usize;
+    let payload = in_range("drift-payload", args.drift_payload.unwrap_or(1024), 0, 1 << 24)?;
+    let fix_capacity = in_range("fix-capacity", args.fix_capacity.unwrap_or(1), 1, 1_000_000)?;
     let calls = in_range("calls", args.calls.unwrap_or(calls), 1, 10_000_000)?;
-    let record_bytes =
-        in_range("record-bytes", args.record_bytes.unwrap_or(256) as f64, 1.0, (1 << 20) as f64)? as usize;
+    let record_bytes = in_range("record-bytes", args.record_bytes.unwrap_or(256), 1, 1 << 20)?;
+    let ms = |option, value: Option<u64>, default| {
+        in_range(option, value.unwrap_or(default), 0, 10_000).map(Duration::from_millis)
+    };
     let jobs = JobsSpec {
         jobs: in_range("jobs", args.jobs.unwrap_or(jobs), 1, 10_000)?,
         steps: in_range("job-steps", args.job_steps.unwrap_or(10), 1, 10_000)?,
-        step: Duration::from_millis(
-            in_range("job-step-ms", args.job_step_ms.unwrap_or(2) as f64, 0.0, 10_000.0)? as u64
-        ),
-        submit_every: Duration::from_millis(in_range(
-            "hand-off-every-ms",
-            args.hand_off_every_ms.unwrap_or(1) as f64,
-            0.0,
-            10_000.0,
-        )? as u64),
+        step: ms("job-step-ms", args.job_step_ms, 2)?,
+        submit_every: ms("hand-off-every-ms", args.hand_off_every_ms, 1)?,
     };
     let guard = match args.memory_guard_mib {
-        Some(mib) => MemoryGuard::fixed(
-            in_range("memory-guard-mib", mib as f64, 1.0, (1u64 << 40) as f64)? as u64 * (1 << 20),
-            "--memory-guard-mib",
-        ),
+        Some(mib) => MemoryGuard::fixed(in_range("memory-guard-mib", mib, 1, 1 << 40)? << 20, "--memory-guard-mib"),
         None => MemoryGuard::from_readings(&limits::Readings::without_probe()),
     };
-    let book = Pace::faster(speedup);
     Ok(Params {
         messages,
         producers,
         capacities,
-        book,
+        book: Pace::faster(speedup),
         drift: Pace { payload_bytes: payload, ..Pace::book() },
         drift_for: Duration::from_secs_f64(drift_secs),
         fix_capacity,

@@ -8,21 +8,26 @@ use std::{
 };
 
 use anyhow::Context;
-use casebook::{Ctx, GenCtx, LoadSpec, Plan, Point, figure};
+use casebook::{Ctx, GenCtx, LoadSpec, Plan, VariantSet, model::figure};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    background::{self, Background, JobTally, Ledger},
-    book::{self, Listing, Mode, StreamSpec},
-    books::Msg,
-    bridge::{self, BridgeSpec},
-    channels::{Capacity, Channel, Direction},
+    background::{self, JobTally, Ledger},
+    book::{
+        self, Listing, Mode, StreamSpec,
+        listings::{Pace, Tick},
+    },
+    channels::{
+        Capacity, Direction,
+        books::Msg,
+        bridge::{self, BridgeSpec},
+        raw::{self, REFERENCE_CAPACITY},
+    },
     figures::*,
-    listings::Tick,
     mixing::{self, Mixing},
-    params::{Params, RowSpec},
-    plan::{REFERENCE_CAPACITY, THREAD_TO_THREAD},
-    raw,
+    params::{Params, Spec},
+    tables::THREAD_TO_THREAD,
+    variants::{Form, Variant},
 };
 
 /// What the set-up hands every run.
@@ -30,7 +35,7 @@ use crate::{
 pub struct Shared {
     /// Messages per second of each channel's minimal loop, timed in the parent before any
     /// run (median of [`MINIMAL_LOOP_RUNS`]); only for channels whose reference row runs.
-    pub minimal_loop: Vec<(Channel, f64)>,
+    pub minimal_loop: Vec<(Variant, f64)>,
 }
 
 /// Timed runs of each minimal loop, after one untimed warm-up: the median, as the row's
@@ -43,11 +48,9 @@ pub const MINIMAL_LOOP_RUNS: usize = 7;
 pub fn time_minimal_loops(params: &Params, plan: &Plan) -> anyhow::Result<Shared> {
     let mut shared = Shared::default();
     let messages = u32::try_from(params.messages).context("too many messages for one producer")?;
-    for channel in Channel::ALL {
-        let reference = |t: &casebook::Table, r: &casebook::Row| {
-            t.id == THREAD_TO_THREAD && r.variant == channel.name() && r.axis_value == Some(REFERENCE_CAPACITY as f64)
-        };
-        if !plan.runs_any(reference) {
+    for (variant, channel) in Variant::ALL.iter().filter_map(|v| Some((*v, v.channel()?))) {
+        let key = (variant, REFERENCE_CAPACITY as f64).into();
+        if !plan.runs_any(|t, r| t.is(THREAD_TO_THREAD) && r.is(&key)) {
             continue;
         }
         raw::minimal_loop(channel, messages)?;
@@ -55,28 +58,30 @@ pub fn time_minimal_loops(params: &Params, plan: &Plan) -> anyhow::Result<Shared
             .map(|_| Ok(params.messages as f64 / raw::minimal_loop(channel, messages)?.as_secs_f64().max(1e-9)))
             .collect::<anyhow::Result<Vec<f64>>>()?;
         let median = casebook::stats::median(&rates).context("no minimal-loop rate")?;
-        shared.minimal_loop.push((channel, median));
+        shared.minimal_loop.push((variant, median));
     }
     Ok(shared)
 }
 
-pub fn run(params: &Params, shared: &Shared, point: &Point, ctx: &mut Ctx) -> anyhow::Result<()> {
-    match point.decode::<RowSpec>()? {
-        RowSpec::Book { listing } => stream(params, listing, Mode::Book, ctx),
-        RowSpec::Drift { listing } => {
+pub fn execute(params: &Params, shared: &Shared, variant: Variant, spec: Spec, ctx: &mut Ctx) -> anyhow::Result<()> {
+    match (variant.form(), spec) {
+        (Form::Listing(listing), Spec::Book) => stream(params, listing, Mode::Book, ctx),
+        (Form::Listing(listing), Spec::Drift) => {
             let sample_every = (params.drift_for / 20).clamp(Duration::from_millis(10), Duration::from_secs(1));
             stream(params, listing, Mode::Drift { run_for: params.drift_for, sample_every }, ctx)
         }
-        RowSpec::Bridge { channel, direction, capacity, producers } => {
+        (Form::Channel(channel), Spec::Bridge { direction, capacity, producers }) => {
             let per_producer =
                 u32::try_from(params.messages_at(capacity) / u64::from(producers)).context("too many messages")?;
             let queue_limit = params.guard.max_items(size_of::<Msg>() as u64);
             let spec =
                 BridgeSpec { channel, direction, capacity, producers, per_producer, drop_after: None, queue_limit };
-            bridge(shared, spec, ctx)
+            let minimal_loop = shared.minimal_loop.iter().find(|(v, _)| *v == variant).map(|(_, rate)| *rate);
+            bridge(minimal_loop, spec, ctx)
         }
-        RowSpec::Mixing { form } => mix(params, form, ctx),
-        RowSpec::Background { form } => fire_and_forget(params, form, ctx),
+        (Form::Mixing(form), Spec::Plain) => mix(params, form, ctx),
+        (Form::Background(_), Spec::Plain) => fire_and_forget(params, variant, ctx),
+        (_, spec) => anyhow::bail!("{variant} has no row of {spec:?}"),
     }
 }
 
@@ -87,31 +92,23 @@ fn measured_cpu(ctx: &Ctx) -> f64 {
 }
 
 fn stream(params: &Params, listing: Listing, mode: Mode, ctx: &mut Ctx) -> anyhow::Result<()> {
-    let pace = if mode == Mode::Book { params.book } else { params.drift };
+    let pace: Pace = if mode == Mode::Book { params.book } else { params.drift };
     let item_bytes = (size_of::<Tick>() + pace.payload_bytes) as u64;
-    let spec = StreamSpec {
-        listing,
-        pace,
-        mode,
-        capacity: params.fix_capacity,
-        queue_limit: params.guard.max_items(item_bytes),
-    };
+    let queue_limit = params.guard.max_items(item_bytes);
+    let spec = StreamSpec { listing, pace, mode, capacity: params.fix_capacity, queue_limit };
     let mut prepared = book::prepare(&spec)?;
     let outcome = ctx.measure(|| prepared.execute())?;
     drop(prepared);
     let books = &outcome.books;
     ctx.figure(LETTERS_SEEN, books.letters.len() as f64);
     ctx.figure(INTERVALS_SEEN, books.counts.len() as f64);
-    ctx.figure(TIMEOUTS, f64::from(books.message_timeouts + books.interval_timeouts));
+    ctx.figure(TIMEOUTS, f64::from(books.timeouts));
     ctx.figure(INTERVALS_MADE, outcome.produced as f64);
     ctx.figure(INTERVALS_TAKEN, outcome.taken as f64);
     ctx.figure(LEFT_QUEUED, outcome.final_depth as f64);
     ctx.figure(QUEUE_GROWTH, outcome.depth_growth_per_s());
     ctx.figure(RSS_GROWTH, outcome.rss_end as f64 - outcome.rss_start as f64);
-    ctx.figure(GUARD_HIT, if outcome.guard_hit { 1.0 } else { 0.0 });
-    if outcome.guard_hit {
-        ctx.note(STOPPED_BY, STOPPED_BY_GUARD);
-    }
+    guard_hit(ctx, outcome.guard_hit);
     if !books.age_us.is_empty() {
         ctx.histogram(INTERVAL_AGE, &books.age_us);
     }
@@ -119,7 +116,17 @@ fn stream(params: &Params, listing: Listing, mode: Mode, ctx: &mut Ctx) -> anyho
     Ok(())
 }
 
-fn bridge(shared: &Shared, spec: BridgeSpec, ctx: &mut Ctx) -> anyhow::Result<()> {
+/// Whether an unbounded queue reached the memory guard: a figure, and a note saying why the
+/// producers stopped early when it did.
+fn guard_hit(ctx: &mut Ctx, hit: bool) {
+    ctx.figure(GUARD_HIT, if hit { 1.0 } else { 0.0 });
+    if hit {
+        ctx.note(STOPPED_BY, STOPPED_BY_GUARD);
+    }
+}
+
+/// `minimal_loop`: the channel's minimal loop timed in the parent, for its reference row only.
+fn bridge(minimal_loop: Option<f64>, spec: BridgeSpec, ctx: &mut Ctx) -> anyhow::Result<()> {
     let mut prepared = bridge::prepare(&spec)?;
     let outcome = ctx.measure(|| prepared.execute())?;
     drop(prepared);
@@ -133,21 +140,18 @@ fn bridge(shared: &Shared, spec: BridgeSpec, ctx: &mut Ctx) -> anyhow::Result<()
     ctx.figure(SURPLUS, d.surplus as f64);
     ctx.figure(LATE, d.late as f64);
     ctx.figure(EARLY, d.early as f64);
-    ctx.figure(GUARD_HIT, if outcome.guard_hit { 1.0 } else { 0.0 });
     if let Some(depth) = outcome.peak_depth {
         ctx.figure(PEAK_DEPTH, depth as f64);
     }
-    if outcome.guard_hit {
-        ctx.note(STOPPED_BY, STOPPED_BY_GUARD);
-    }
+    guard_hit(ctx, outcome.guard_hit);
     if !outcome.latency_ns.is_empty() {
         ctx.histogram(LATENCY, &outcome.latency_ns);
     }
     let reference = spec.direction == Direction::THREAD_TO_THREAD
         && spec.capacity == Capacity::Bounded(REFERENCE_CAPACITY)
         && spec.producers == 1;
-    if let Some((_, rate)) = shared.minimal_loop.iter().find(|(c, _)| reference && *c == spec.channel) {
-        ctx.figure(MINIMAL_LOOP, *rate);
+    if let Some(rate) = minimal_loop.filter(|_| reference) {
+        ctx.figure(MINIMAL_LOOP, rate);
         // The paired reference: the same channel's minimal loop, in this process, now that
         // the measured bridge and its threads are gone.
         let messages = u32::try_from(spec.total()).context("too many messages for one producer")?;
@@ -165,9 +169,8 @@ fn mix(params: &Params, form: Mixing, ctx: &mut Ctx) -> anyhow::Result<()> {
     let mut prepared = mixing::prepare(form, &params.mix)?;
     let outcome = ctx.measure(|| prepared.execute())?;
     drop(prepared);
-    let calls = f64::from(outcome.calls.max(1));
     ctx.figure(PER_CALL, outcome.ns_per_call());
-    ctx.figure(CPU_PER_CALL, measured_cpu(ctx) * 1e9 / calls);
+    ctx.figure(CPU_PER_CALL, measured_cpu(ctx) * 1e9 / f64::from(outcome.calls.max(1)));
     ctx.digest(outcome.digest());
     Ok(())
 }
@@ -175,7 +178,7 @@ fn mix(params: &Params, form: Mixing, ctx: &mut Ctx) -> anyhow::Result<()> {
 /// What the load generator is told: which `main` to play, and where its ledger is.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ProgramSpec {
-    pub form: Background,
+    pub form: Variant,
     pub ledger: PathBuf,
 }
 
@@ -183,13 +186,11 @@ pub struct ProgramSpec {
 /// and a minute more for a machine under load.
 fn program_deadline(params: &Params) -> Duration {
     let jobs = &params.jobs;
-    let main_loop = jobs.submit_every * jobs.jobs;
-    let one_job = jobs.step * jobs.steps;
-    2 * (main_loop + one_job) + Duration::from_secs(60)
+    2 * (jobs.submit_every * jobs.jobs + jobs.step * jobs.steps) + Duration::from_secs(60)
 }
 
 // ANCHOR: fire_and_forget
-fn fire_and_forget(params: &Params, form: Background, ctx: &mut Ctx) -> anyhow::Result<()> {
+fn fire_and_forget(params: &Params, form: Variant, ctx: &mut Ctx) -> anyhow::Result<()> {
     let ledger = ctx.scratch().join("jobs.ledger");
     Ledger::create(&ledger, params.jobs.jobs)?;
     let mut program = ctx.start_load(&ProgramSpec { form, ledger: ledger.clone() })?;
@@ -228,11 +229,14 @@ fn record_tally(ctx: &mut Ctx, tally: &JobTally) {
 /// the generator process ends, as a program does when `main` returns.
 pub fn program(params: &Params, spec: &LoadSpec, generator: &mut GenCtx) -> anyhow::Result<()> {
     let program: ProgramSpec = spec.decode()?;
+    let Form::Background(form) = program.form.form() else {
+        anyhow::bail!("{} is not a fire-and-forget form", program.form);
+    };
     generator.ready()?;
     if !generator.wait_go() {
         return Ok(());
     }
-    let report = background::program(program.form, &params.jobs, &program.ledger)?;
+    let report = background::program(form, &params.jobs, &program.ledger)?;
     generator.histogram(HAND_OFF, &report.submit_ns)?;
     generator.figure(SHUTDOWN_WAIT, report.shutdown.as_secs_f64());
     Ok(())

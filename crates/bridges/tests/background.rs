@@ -10,7 +10,16 @@ use std::{
     time::{Duration, Instant},
 };
 
-use bridges::background::{self, Background, JobTally, JobsSpec, Ledger};
+use bridges::{
+    background::{self, Background, JobTally, JobsSpec, Ledger},
+    variants::{Form, Variant},
+};
+use casebook::VariantSet;
+
+/// Each form with its variant, which names it.
+fn forms() -> impl Iterator<Item = (Variant, Background)> {
+    Variant::ALL.iter().filter_map(|v| if let Form::Background(b) = v.form() { Some((*v, b)) } else { None })
+}
 
 const ROLE: &str = "BRIDGES_PROGRAM";
 const TEST: &str = "program_role_or_ledger_counts";
@@ -22,7 +31,7 @@ fn jobs() -> JobsSpec {
 /// In the child: runs the program and exits as `main` returning would.
 fn play_program(role: &str) -> ! {
     let (name, path) = role.split_once(':').expect("form:path");
-    let kind = Background::ALL.into_iter().find(|b| b.name() == name).expect("a known form");
+    let Some(Form::Background(kind)) = Variant::parse(name).map(Variant::form) else { panic!("{name}: no such form") };
     match background::program(kind, &jobs(), Path::new(path)) {
         Ok(_) => std::process::exit(0),
         Err(e) => {
@@ -32,12 +41,12 @@ fn play_program(role: &str) -> ! {
     }
 }
 
-fn run_program(kind: Background, dir: &Path) -> JobTally {
-    let ledger = dir.join(format!("{}.ledger", kind.name()));
+fn run_program(variant: Variant, dir: &Path) -> JobTally {
+    let ledger = dir.join(format!("{variant}.ledger"));
     Ledger::create(&ledger, jobs().jobs).unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([TEST, "--exact", "--nocapture", "--test-threads=1"])
-        .env(ROLE, format!("{}:{}", kind.name(), ledger.display()))
+        .env(ROLE, format!("{variant}:{}", ledger.display()))
         .spawn()
         .expect("the test binary re-runs itself");
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -48,11 +57,11 @@ fn run_program(kind: Background, dir: &Path) -> JobTally {
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("{}: the program did not exit", kind.name());
+            panic!("{variant}: the program did not exit");
         }
         std::thread::sleep(Duration::from_millis(5));
     };
-    assert!(status.success(), "{}: {status}", kind.name());
+    assert!(status.success(), "{variant}: {status}");
     JobTally::read(&ledger, jobs().steps).unwrap()
 }
 
@@ -62,9 +71,10 @@ fn program_role_or_ledger_counts() {
         play_program(&role);
     }
     let dir = tempfile::tempdir().unwrap();
-    for kind in Background::ALL {
-        let tally = run_program(kind, dir.path());
-        let name = kind.name();
+    assert_eq!(forms().count(), 4);
+    for (variant, kind) in forms() {
+        let tally = run_program(variant, dir.path());
+        let name = variant.name();
         eprintln!("{name}: {tally:?}");
         assert!(tally.main_returned, "{name}: {tally:?}");
         assert_eq!((tally.jobs, tally.submitted), (40, 40), "{name}");

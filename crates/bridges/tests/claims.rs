@@ -2,29 +2,28 @@
 //! to miss, to straddle the line, and to be absent. Nothing runs; the rules alone are tested.
 
 use bridges::{
-    Args, Bridges, Params,
-    background::Background,
-    book::Listing,
-    books::EXACT_DIGEST_PREFIX,
-    channels::{Channel, Direction},
+    Bridges,
+    channels::{Direction, books::EXACT_DIGEST_PREFIX, raw::REFERENCE_CAPACITY},
     figures::*,
-    findings::{self, at},
-    mixing::Mixing,
-    plan::*,
+    findings::{checks, claims, verdicts},
+    params::{Args, Params},
+    tables::*,
+    variants::Variant::{self, *},
 };
 use casebook::{Case, ClaimId, ClaimResult, Outcome, Preset, Report, testing::ReportBuilder};
+
+const REFERENCE: f64 = REFERENCE_CAPACITY as f64;
 
 fn params() -> Params {
     Bridges::params(&Args::default(), Preset::Default).unwrap()
 }
 
 fn builder() -> ReportBuilder {
-    let all: Vec<_> = Bridges::INFO.variants.iter().collect();
-    ReportBuilder::new(&Bridges::INFO, &params(), Bridges::plan(&params(), &all))
+    ReportBuilder::of::<Bridges>(&params())
 }
 
 fn claim(report: &Report, id: ClaimId, reading: &str) -> ClaimResult {
-    findings::claims(&params(), report)
+    claims::claims(&params(), report)
         .into_iter()
         .find(|c| c.id == id && c.reading.as_deref() == Some(reading))
         .unwrap_or_else(|| panic!("no {id} ({reading})"))
@@ -44,17 +43,17 @@ const SAME_STREAM: &str = "the book's producers, swapped";
 
 /// The book table with each form's digest and the intervals the consumer saw.
 fn book(digests: [&str; 3], intervals: [&[f64]; 3]) -> Report {
-    let forms = [Listing::TaskProducer, Listing::ThreadProducer, Listing::ThreadSenders];
+    let forms = [TaskProducer, ThreadProducer, ThreadSenders];
     forms
         .iter()
         .zip(digests)
         .zip(intervals)
         .fold(builder(), |b, ((form, digest), seen)| {
-            b.digest(BOOK, form.name(), digest, RUNS)
-                .figure(BOOK, form.name(), INTERVALS_SEEN, seen)
-                .figure(BOOK, form.name(), LETTERS_SEEN, &[5.0; RUNS])
-                .figure(BOOK, form.name(), TIMEOUTS, &[3.0; RUNS])
-                .figure(BOOK, form.name(), INTERVALS_MADE, &[900.0; RUNS])
+            b.digest(BOOK, *form, digest, RUNS)
+                .figure(BOOK, *form, INTERVALS_SEEN, seen)
+                .figure(BOOK, *form, LETTERS_SEEN, &[5.0; RUNS])
+                .figure(BOOK, *form, TIMEOUTS, &[3.0; RUNS])
+                .figure(BOOK, *form, INTERVALS_MADE, &[900.0; RUNS])
         })
         .build()
 }
@@ -79,11 +78,11 @@ fn drift(growth: &[f64], bounded_left: &[f64]) -> Report {
     DRIFT_LISTINGS
         .iter()
         .fold(builder(), |b, listing| {
-            let (left, grows) =
-                if listing.bounded() { (bounded_left, &[0.5; RUNS][..]) } else { (&[900.0; RUNS][..], growth) };
-            b.figure(DRIFT, listing.name(), LEFT_QUEUED, left)
-                .figure(DRIFT, listing.name(), QUEUE_GROWTH, grows)
-                .figure(DRIFT, listing.name(), RSS_GROWTH, &[1e6; RUNS])
+            let bounded = matches!(listing, TaskBounded | ThreadBounded);
+            let (left, grows) = if bounded { (bounded_left, &[0.5; RUNS][..]) } else { (&[900.0; RUNS][..], growth) };
+            b.figure(DRIFT, *listing, LEFT_QUEUED, left)
+                .figure(DRIFT, *listing, QUEUE_GROWTH, grows)
+                .figure(DRIFT, *listing, RSS_GROWTH, &[1e6; RUNS])
         })
         .build()
 }
@@ -106,9 +105,9 @@ fn matrix(at_one: &[f64], at_1024: &[f64]) -> Report {
         .iter()
         .fold(builder(), |b, d| {
             let (table, channel) = (matrix_table(*d), matrix_baseline(*d));
-            b.figure(table, &at(channel, 1), MESSAGES_PER_S, at_one).figure(
+            b.figure(table, (channel, 1.0), MESSAGES_PER_S, at_one).figure(
                 table,
-                &at(channel, REFERENCE_CAPACITY),
+                (channel, REFERENCE),
                 MESSAGES_PER_S,
                 at_1024,
             )
@@ -132,11 +131,11 @@ const HYBRID: &str = "a thread's results over an async channel";
 
 fn hop(cpu_ns: &[f64], hop_digest: &str, senders_digest: &str) -> Report {
     builder()
-        .figure(THREAD_TO_TASK, &at(Channel::TokioMpsc, REFERENCE_CAPACITY), CPU_PER_MESSAGE, cpu_ns)
-        .figure(THREAD_TO_TASK, &at(Channel::TokioMpsc, REFERENCE_CAPACITY), MESSAGES_PER_S, &[4e6; RUNS])
-        .digest(THREAD_TO_TASK, &at(Channel::TokioMpsc, REFERENCE_CAPACITY), hop_digest, RUNS)
-        .digest(BOOK, Listing::TaskProducer.name(), "stream", RUNS)
-        .digest(BOOK, Listing::ThreadSenders.name(), senders_digest, RUNS)
+        .figure(THREAD_TO_TASK, (TokioMpsc, REFERENCE), CPU_PER_MESSAGE, cpu_ns)
+        .figure(THREAD_TO_TASK, (TokioMpsc, REFERENCE), MESSAGES_PER_S, &[4e6; RUNS])
+        .digest(THREAD_TO_TASK, (TokioMpsc, REFERENCE), hop_digest, RUNS)
+        .digest(BOOK, TaskProducer, "stream", RUNS)
+        .digest(BOOK, ThreadSenders, senders_digest, RUNS)
         .build()
 }
 
@@ -160,15 +159,16 @@ fn hybrid_coordination_needs_a_cheap_exact_hop_and_the_same_stream() {
 #[test]
 fn each_mixed_form_must_cost_half_again_its_native_form() {
     for (form, reading) in [
-        (Mixing::BlockInPlace, "block_in_place per call"),
-        (Mixing::SpawnBlocking, "spawn_blocking per call"),
-        (Mixing::BlockOnPerCall, "Handle::block_on per call"),
+        (BlockInPlace, "block_in_place per call"),
+        (SpawnBlocking, "spawn_blocking per call"),
+        (BlockOnPerCall, "Handle::block_on per call"),
     ] {
-        let table = if form.native() == Mixing::DirectCall { SYNC_FROM_ASYNC } else { ASYNC_FROM_SYNC };
+        let native = form.native().unwrap();
+        let table = if native == DirectCall { SYNC_FROM_ASYNC } else { ASYNC_FROM_SYNC };
         let o = |mixed: &[f64]| {
             let report = builder()
-                .figure(table, form.native().name(), PER_CALL, &[200.0; RUNS])
-                .figure(table, form.name(), PER_CALL, mixed)
+                .figure(table, native, PER_CALL, &[200.0; RUNS])
+                .figure(table, form, PER_CALL, mixed)
                 .build();
             claim(&report, ClaimId::NoNeedlessMixing, reading).outcome
         };
@@ -181,16 +181,16 @@ fn each_mixed_form_must_cost_half_again_its_native_form() {
 
 // --- threads-fire-forget and structured-concurrency ----------------------------------------
 
-fn lost(form: Background, values: &[f64]) -> Report {
-    builder().figure(FIRE_AND_FORGET, form.name(), LOST, values).build()
+fn lost(form: Variant, values: &[f64]) -> Report {
+    builder().figure(FIRE_AND_FORGET, form, LOST, values).build()
 }
 
 #[test]
 fn fire_and_forget_and_structured_forms_are_judged_by_jobs_lost() {
     let cases = [
-        (ClaimId::ThreadsFireForget, "a detached thread's job survives main returning", Background::DetachedThread),
-        (ClaimId::StructuredConcurrency, "a JoinSet drained before main returns", Background::JoinSet),
-        (ClaimId::StructuredConcurrency, "std::thread::scope", Background::ThreadScope),
+        (ClaimId::ThreadsFireForget, "a detached thread's job survives main returning", DetachedThread),
+        (ClaimId::StructuredConcurrency, "a JoinSet drained before main returns", JoinSet),
+        (ClaimId::StructuredConcurrency, "std::thread::scope", ThreadScope),
     ];
     for (id, reading, form) in cases {
         let o = |values: &[f64]| claim(&lost(form, values), id, reading).outcome;
@@ -204,22 +204,22 @@ fn fire_and_forget_and_structured_forms_are_judged_by_jobs_lost() {
 // --- accounting ----------------------------------------------------------------------------
 
 fn matrix_run(sent: f64, received: f64, guard_hit: f64, late: f64) -> Report {
-    let label = at(Channel::Crossbeam, 16);
+    let label = (Crossbeam, 16.0);
     builder()
-        .figure(THREAD_TO_THREAD, &label, EXPECTED, &[1000.0])
-        .figure(THREAD_TO_THREAD, &label, SENT, &[sent])
-        .figure(THREAD_TO_THREAD, &label, RECEIVED, &[received])
-        .figure(THREAD_TO_THREAD, &label, MISSING, &[sent - received])
-        .figure(THREAD_TO_THREAD, &label, SURPLUS, &[0.0])
-        .figure(THREAD_TO_THREAD, &label, LATE, &[late])
-        .figure(THREAD_TO_THREAD, &label, EARLY, &[0.0])
-        .figure(THREAD_TO_THREAD, &label, GUARD_HIT, &[guard_hit])
+        .figure(THREAD_TO_THREAD, label, EXPECTED, &[1000.0])
+        .figure(THREAD_TO_THREAD, label, SENT, &[sent])
+        .figure(THREAD_TO_THREAD, label, RECEIVED, &[received])
+        .figure(THREAD_TO_THREAD, label, MISSING, &[sent - received])
+        .figure(THREAD_TO_THREAD, label, SURPLUS, &[0.0])
+        .figure(THREAD_TO_THREAD, label, LATE, &[late])
+        .figure(THREAD_TO_THREAD, label, EARLY, &[0.0])
+        .figure(THREAD_TO_THREAD, label, GUARD_HIT, &[guard_hit])
         .build()
 }
 
 #[test]
 fn the_books_catch_loss_disorder_and_a_short_run_but_not_a_guard_stop() {
-    let check = |r: &Report| bridges::accounting::check(r);
+    let check = |r: &Report| checks::check(r);
     assert!(check(&matrix_run(1000.0, 1000.0, 0.0, 0.0)).is_empty());
     assert!(check(&matrix_run(600.0, 600.0, 1.0, 0.0)).is_empty(), "a guard stop is a finding");
     assert_eq!(check(&matrix_run(600.0, 600.0, 0.0, 0.0)).len(), 1, "short without the guard");
@@ -227,7 +227,7 @@ fn the_books_catch_loss_disorder_and_a_short_run_but_not_a_guard_stop() {
     assert_eq!(check(&matrix_run(1000.0, 1000.0, 0.0, 2.0)).len(), 1, "out of order");
     let jobs = |completed: f64, cut: f64, returned: f64| {
         let b = builder();
-        let name = Background::DetachedThread.name();
+        let name = DetachedThread;
         let report = [
             (JOBS, 40.0),
             (SUBMITTED, 40.0),
@@ -244,21 +244,21 @@ fn the_books_catch_loss_disorder_and_a_short_run_but_not_a_guard_stop() {
     assert!(jobs(30.0, 10.0, 1.0).is_empty());
     assert_eq!(jobs(30.0, 9.0, 1.0).len(), 1, "a job counted nowhere");
     assert_eq!(jobs(30.0, 10.0, 0.0).len(), 1, "main never returned");
-    let missing = builder().figure(FIRE_AND_FORGET, Background::JoinSet.name(), JOBS, &[40.0]).build();
+    let missing = builder().figure(FIRE_AND_FORGET, JoinSet, JOBS, &[40.0]).build();
     assert!(check(&missing)[0].contains("missing figures"), "{:?}", check(&missing));
 }
 
 #[test]
 fn a_guard_stop_and_the_harness_overhead_are_verdicts() {
-    let label = at(Channel::Flume, REFERENCE_CAPACITY);
+    let label = (Flume, REFERENCE);
     let overhead = |paired: &[f64]| {
         let report = builder()
-            .figure(THREAD_TO_THREAD, &label, MESSAGES_PER_S, &[9e6, 9.2e6, 9.1e6])
-            .figure(THREAD_TO_THREAD, &label, MINIMAL_LOOP, &[9.5e6; 3])
-            .figure(THREAD_TO_THREAD, &label, MINIMAL_LOOP_PAIRED, paired)
-            .figure(THREAD_TO_THREAD, &format!("{} unbounded", Channel::Flume.name()), GUARD_HIT, &[1.0, 0.0, 1.0])
+            .figure(THREAD_TO_THREAD, label, MESSAGES_PER_S, &[9e6, 9.2e6, 9.1e6])
+            .figure(THREAD_TO_THREAD, label, MINIMAL_LOOP, &[9.5e6; 3])
+            .figure(THREAD_TO_THREAD, label, MINIMAL_LOOP_PAIRED, paired)
+            .figure(THREAD_TO_THREAD, Flume, GUARD_HIT, &[1.0, 0.0, 1.0])
             .build();
-        let verdicts = bridges::verdicts::verdicts(&report);
+        let verdicts = verdicts::verdicts(&report);
         assert!(verdicts.iter().any(|v| v.contains("flume unbounded") && v.contains("2 of 3 runs")), "{verdicts:?}");
         verdicts.into_iter().find(|v| v.starts_with("harness overhead")).expect("an overhead verdict")
     };

@@ -4,16 +4,29 @@
 use std::time::Duration;
 
 use bridges::{
-    bridge::{self, BridgeSpec},
-    channels::{Capacity, Channel, Direction, unsupported},
-    raw,
+    channels::{
+        Capacity, Channel, Direction,
+        bridge::{self, BridgeOutcome, BridgeSpec},
+        raw, unsupported,
+    },
+    variants::Variant,
 };
+use casebook::VariantSet;
+
+fn channels() -> impl Iterator<Item = Channel> {
+    Variant::ALL.iter().filter_map(|v| v.channel())
+}
+
+/// One row start to end: prepare, execute, tear down.
+fn run(spec: &BridgeSpec) -> anyhow::Result<BridgeOutcome> {
+    bridge::prepare(spec)?.execute()
+}
 
 const CAPACITIES: [Capacity; 5] =
     [Capacity::Bounded(0), Capacity::Bounded(1), Capacity::Bounded(16), Capacity::Bounded(1024), Capacity::Unbounded];
 
 fn supported_rows() -> impl Iterator<Item = (Channel, Direction, Capacity)> {
-    Channel::ALL.into_iter().flat_map(|channel| {
+    channels().flat_map(|channel| {
         Direction::ALL.into_iter().flat_map(move |direction| {
             CAPACITIES
                 .into_iter()
@@ -44,8 +57,8 @@ fn every_supported_row_delivers_exactly_once_in_order() {
     for (channel, direction, capacity) in rows {
         for producers in [1, 3] {
             let spec = spec(channel, direction, capacity, producers, 2_000);
-            let what = format!("{} {direction} {capacity} x{producers}", channel.name());
-            let outcome = within_a_minute(what.clone(), move || bridge::run(&spec)).expect("the row runs");
+            let what = format!("{channel:?} {direction} {capacity} x{producers}");
+            let outcome = within_a_minute(what.clone(), move || run(&spec)).expect("the row runs");
             assert!(outcome.accounted(), "{what}: {:?}", outcome.delivery);
             assert!(outcome.delivery.exact(), "{what}: {}", outcome.delivery.digest());
             assert_eq!(outcome.delivery.received, u64::from(producers) * 2_000, "{what}");
@@ -58,8 +71,8 @@ fn every_supported_row_delivers_exactly_once_in_order() {
 
 #[test]
 fn rows_that_deliver_exactly_give_one_digest_whatever_they_moved() {
-    let a = bridge::run(&spec(Channel::Flume, Direction::TASK_TO_THREAD, Capacity::Bounded(16), 2, 500)).unwrap();
-    let b = bridge::run(&spec(Channel::Crossbeam, Direction::THREAD_TO_THREAD, Capacity::Unbounded, 2, 499)).unwrap();
+    let a = run(&spec(Channel::Flume, Direction::TASK_TO_THREAD, Capacity::Bounded(16), 2, 500)).unwrap();
+    let b = run(&spec(Channel::Crossbeam, Direction::THREAD_TO_THREAD, Capacity::Unbounded, 2, 499)).unwrap();
     assert_eq!(a.delivery.digest(), b.delivery.digest());
     // The counts are in the books, for the accounting check, not in the digest.
     assert_eq!((a.delivery.received, b.delivery.received), (1000, 998));
@@ -69,8 +82,8 @@ fn rows_that_deliver_exactly_give_one_digest_whatever_they_moved() {
 fn a_consumer_dropped_mid_stream_stops_every_sender_and_loses_nothing_unaccounted() {
     for (channel, direction, capacity) in supported_rows() {
         let spec = BridgeSpec { drop_after: Some(100), ..spec(channel, direction, capacity, 3, 20_000) };
-        let what = format!("{} {direction} {capacity}", channel.name());
-        let outcome = within_a_minute(what.clone(), move || bridge::run(&spec)).expect("the row runs");
+        let what = format!("{channel:?} {direction} {capacity}");
+        let outcome = within_a_minute(what.clone(), move || run(&spec)).expect("the row runs");
         let d = &outcome.delivery;
         assert_eq!(d.received, 100, "{what}");
         // Received, or discarded by the channel with its receiver: nothing else.
@@ -87,12 +100,12 @@ fn a_consumer_dropped_mid_stream_stops_every_sender_and_loses_nothing_unaccounte
 
 #[test]
 fn unsupported_rows_are_refused_with_the_reason() {
-    let err = bridge::run(&spec(Channel::StdMpsc, Direction::TASK_TO_TASK, Capacity::Bounded(1), 1, 10)).unwrap_err();
+    let err = run(&spec(Channel::StdMpsc, Direction::TASK_TO_TASK, Capacity::Bounded(1), 1, 10)).unwrap_err();
     assert!(err.to_string().contains("only blocking send and receive"), "{err}");
     let err =
-        bridge::run(&spec(Channel::TokioMpsc, Direction::THREAD_TO_TASK, Capacity::Bounded(0), 1, 10)).unwrap_err();
+        run(&spec(Channel::TokioMpsc, Direction::THREAD_TO_TASK, Capacity::Bounded(0), 1, 10)).unwrap_err();
     assert!(err.to_string().contains("no rendezvous"), "{err}");
-    let err = bridge::run(&spec(Channel::Flume, Direction::THREAD_TO_TASK, Capacity::Bounded(1), 0, 10)).unwrap_err();
+    let err = run(&spec(Channel::Flume, Direction::THREAD_TO_TASK, Capacity::Bounded(1), 0, 10)).unwrap_err();
     assert!(err.to_string().contains("at least one producer"), "{err}");
 }
 
@@ -106,7 +119,22 @@ fn a_prepared_row_dropped_unrun_joins_its_threads() {
 
 #[test]
 fn the_minimal_loop_moves_every_message_on_every_channel() {
-    for channel in Channel::ALL {
-        raw::minimal_loop(channel, 10_000).unwrap_or_else(|e| panic!("{}: {e}", channel.name()));
+    for channel in channels() {
+        raw::minimal_loop(channel, 10_000).unwrap_or_else(|e| panic!("{channel:?}: {e}"));
+    }
+}
+
+#[test]
+fn blocking_only_channels_bridge_threads_only() {
+    for channel in [Channel::StdMpsc, Channel::Crossbeam] {
+        assert_eq!(unsupported(channel, Direction::THREAD_TO_THREAD, Capacity::Bounded(0)), None);
+        for direction in &Direction::ALL[1..] {
+            assert!(unsupported(channel, *direction, Capacity::Unbounded).is_some(), "{channel:?} {direction}");
+        }
+    }
+    for direction in Direction::ALL {
+        assert_eq!(unsupported(Channel::Flume, direction, Capacity::Bounded(0)), None);
+        assert!(unsupported(Channel::TokioMpsc, direction, Capacity::Bounded(0)).is_some());
+        assert_eq!(unsupported(Channel::TokioMpsc, direction, Capacity::Bounded(1)), None);
     }
 }

@@ -4,12 +4,15 @@
 use std::time::{Duration, Instant};
 
 use bridges::{
-    book::{self, Listing, Mode, StreamSpec},
-    bridge::{self, BridgeSpec},
-    channels::{Capacity, Channel, Direction},
-    listings::Pace,
-    mixing::{self, MixSpec, Mixing},
+    book::{self, Mode, StreamSpec, listings::Pace},
+    channels::{
+        Capacity, Channel, Direction,
+        bridge::{self, BridgeSpec},
+    },
+    mixing::{self, MixSpec},
+    variants::{Form, Variant},
 };
+use casebook::VariantSet;
 
 fn threads() -> usize {
     std::fs::read_dir("/proc/self/task").expect("Linux /proc").count()
@@ -42,17 +45,22 @@ fn every_kind_of_row_ends_with_the_threads_it_started_with() {
                 drop_after: Some(500),
                 queue_limit: u64::MAX,
             };
-            bridge::run(&spec).unwrap();
+            bridge::prepare(&spec).and_then(|mut p| p.execute()).unwrap();
             assert_eq!(settles_at(before), before, "after flume {direction} {capacity}");
         }
     }
-    for listing in Listing::ALL {
-        let spec = StreamSpec { listing, pace: Pace::faster(20), mode: Mode::Book, capacity: 1, queue_limit: u64::MAX };
-        book::run(&spec).unwrap();
-        assert_eq!(settles_at(before), before, "after {}", listing.name());
-    }
-    for kind in Mixing::ALL {
-        mixing::run(kind, &MixSpec { calls: 50, record_bytes: 16 }).unwrap();
-        assert_eq!(settles_at(before), before, "after {}", kind.name());
+    for variant in Variant::ALL {
+        match variant.form() {
+            Form::Listing(listing) => {
+                let pace = Pace::faster(20);
+                let spec = StreamSpec { listing, pace, mode: Mode::Book, capacity: 1, queue_limit: u64::MAX };
+                book::prepare(&spec).and_then(|mut p| p.execute()).unwrap();
+            }
+            Form::Mixing(form) => {
+                mixing::prepare(form, &MixSpec { calls: 50, record_bytes: 16 }).and_then(|mut p| p.execute()).unwrap();
+            }
+            _ => continue,
+        }
+        assert_eq!(settles_at(before), before, "after {variant}");
     }
 }

@@ -1,19 +1,17 @@
 //! What the figures say: the accounting checks, the verdicts and the framework's claims, all
 //! computed from a report, never written by hand. One function per claim (and reading),
-//! each with its rule and threshold beside it.
+//! each with its rule and threshold beside it; the rules say their thresholds in words.
 
 use casebook::{
-    Claim, ClaimId, ClaimResult, Decision, Figure, Missing, Report, RowReport, Stats, format::format_seconds,
-    record::RunRecord, rules,
+    Claim, ClaimId, ClaimResult, Decision, Figure, Missing, Report, RowReport, Stats, model::format::format_seconds,
+    report::record::RunRecord, stats::rules,
 };
 
 use crate::{
-    CPU_TABLE, IO_TABLE, Params,
+    Params,
     figures::*,
-    variants::{
-        ABORT, ABORT_YIELD, DROP_FUTURE, DROP_JOINHANDLE, JOINSET_DROP, SPAWN_BLOCKING_ABORT, THREAD_FLAG,
-        THREAD_SIGNAL, TOKEN,
-    },
+    tables::{CPU, IO},
+    variants::Variant::{self, *},
 };
 
 /// `task-cooperative`: how many times longer abort takes to drop CPU tasks with no await
@@ -45,9 +43,9 @@ fn count(s: &Stats) -> String {
     }
 }
 
-/// A count figure of one row, as [`count`] prints it, or `?` when it was not recorded.
-fn count_of(report: &Report, table: &str, variant: &str, figure: Figure) -> String {
-    report.stats(table, variant, figure).map(count).unwrap_or_else(|| "?".into())
+/// A count figure of one IO row, as [`count`] prints it, or `?` when it was not recorded.
+fn count_of(report: &Report, variant: Variant, figure: Figure) -> String {
+    report.stats(IO, variant, figure).map(count).unwrap_or_else(|| "?".into())
 }
 
 /// Whether `fact` is true of every measured run of a row (false when it has none): the test
@@ -61,186 +59,167 @@ fn f(run: &RunRecord, figure: Figure) -> f64 {
     run.figure(figure).unwrap_or(f64::NAN)
 }
 
-/// "Every guard was dropped within the deadline", decided on the row's runs.
-fn all_dropped(params: &Params, report: &Report, table: &str, variant: &str) -> Result<Decision, Missing> {
-    Ok(rules::at_least(&report.series(table, variant, GUARDS_DROPPED)?, params.workers as f64))
+/// "Every guard was dropped within the deadline", decided on the IO row's runs.
+fn all_dropped(p: &Params, report: &Report, variant: Variant) -> Result<Decision, Missing> {
+    let dropped = report.series(IO, variant, GUARDS_DROPPED)?;
+    let dropped = dropped.named(format!("{variant}'s guards dropped within the {} ms deadline", p.deadline_ms));
+    Ok(rules::at_least(&dropped, p.workers as f64))
 }
 
-/// "1000 of 1000 guards dropped, cancel p99 1.2 ms, max 3 ms", over every run's stops.
-fn stop_summary(params: &Params, report: &Report, table: &str, variant: &str) -> String {
-    let dropped = count_of(report, table, variant, GUARDS_DROPPED);
-    let quantile = |q| report.quantile(table, variant, CANCEL, q);
-    let latency = match (quantile(0.99), quantile(1.0)) {
-        (Some(p99), Some(max)) => format!(", cancel p99 {}, max {}", us(p99), us(max)),
+/// "cancel p99 1.2 ms, max 3 ms", over every run's stops.
+fn stop_latency(report: &Report, variant: Variant) -> String {
+    let quantile = |q| report.quantile(IO, variant, CANCEL, q);
+    match (quantile(0.99), quantile(1.0)) {
+        (Some(p99), Some(max)) => format!("cancel p99 {}, max {}", us(p99), us(max)),
         _ => String::new(),
-    };
-    format!("{dropped} of {} guards dropped{latency}", params.workers)
+    }
 }
 
 /// "1000 of 1000 temp files removed by the workers' own Drop, 0 by the case's sweep".
-fn cleanup_summary(params: &Params, report: &Report, table: &str, variant: &str) -> String {
+fn cleanup_summary(p: &Params, report: &Report, variant: Variant) -> String {
     format!(
         "{} of {} temp files removed by the workers' own Drop, {} by the case's sweep",
-        count_of(report, table, variant, FILES_REMOVED_BY_GUARDS),
-        params.workers,
-        count_of(report, table, variant, FILES_REMOVED_BY_CASE)
+        count_of(report, variant, FILES_REMOVED_BY_GUARDS),
+        p.workers,
+        count_of(report, variant, FILES_REMOVED_BY_CASE)
     )
 }
 
 /// `cancel-async-drop`, reading "a dropped future": every guard dropped within the deadline.
 fn dropped_future(p: &Params, report: &Report) -> ClaimResult {
-    let threshold = format!(
-        "held if the guards dropped within the {} ms deadline reach all {} at the median, interval included; did not hold if the whole interval falls short",
-        p.deadline_ms, p.workers
-    );
-    Claim::new(ClaimId::CancelAsyncDrop, threshold).reading("a dropped future").decide(|| {
-        let decision = all_dropped(p, report, IO_TABLE, DROP_FUTURE)?;
-        let evidence = format!(
-            "drop-future (select! dropping the unspawned futures): {}; {} steps ran after the request; {}",
-            stop_summary(p, report, IO_TABLE, DROP_FUTURE),
-            count_of(report, IO_TABLE, DROP_FUTURE, STEPS_AFTER_REQUEST),
-            cleanup_summary(p, report, IO_TABLE, DROP_FUTURE)
-        );
-        Ok((decision, evidence))
+    Claim::new(ClaimId::CancelAsyncDrop).reading("a dropped future").decide(|| {
+        Ok(all_dropped(p, report, DropFuture)?.noting(format!(
+            "select! dropping the unspawned futures: {}; {} steps ran after the request; {}",
+            stop_latency(report, DropFuture),
+            count_of(report, DropFuture, STEPS_AFTER_REQUEST),
+            cleanup_summary(p, report, DropFuture)
+        )))
     })
 }
 
 /// `cancel-async-drop`, reading "a dropped JoinHandle": the same rule on dropped handles.
 fn dropped_joinhandle(p: &Params, report: &Report) -> ClaimResult {
-    let threshold = format!(
-        "held if dropping the JoinHandles stopped all {} workers (guards dropped) within the {} ms deadline, at the median, interval included; did not hold if the whole interval falls short",
-        p.workers, p.deadline_ms
-    );
-    Claim::new(ClaimId::CancelAsyncDrop, threshold).reading("a dropped JoinHandle").decide(|| {
-        let decision = all_dropped(p, report, IO_TABLE, DROP_JOINHANDLE)?;
-        let row = report.need(IO_TABLE, DROP_JOINHANDLE)?;
-        let of = |figure| count_of(report, IO_TABLE, DROP_JOINHANDLE, figure);
-        let mut evidence = format!(
-            "drop-joinhandle: {} of {} guards dropped; {} workers were still running {} ms after their handles were dropped and took {} more steps",
-            of(GUARDS_DROPPED),
-            p.workers,
+    Claim::new(ClaimId::CancelAsyncDrop).reading("a dropped JoinHandle").decide(|| {
+        let decision = all_dropped(p, report, DropJoinhandle)?;
+        let row = report.need(IO, DropJoinhandle)?;
+        let of = |figure| count_of(report, DropJoinhandle, figure);
+        let mut context = format!(
+            "{} workers were still running {} ms after their handles were dropped and took {} more steps",
             of(LEAKED_STARTED),
             p.deadline_ms,
             of(STEPS_AFTER_REQUEST)
         );
         // What ended them, said only when every run shows it.
         if all_runs(row, |r| f(r, LEAKED) > 0.0 && f(r, LEFT_AFTER_SHUTDOWN) == 0.0) {
-            evidence += "; they stopped only when the runtime shut down (0 still held after it)";
+            context += "; they stopped only when the runtime shut down (0 still held after it)";
         } else {
-            evidence += &format!("; {} still held after the runtime's shutdown", of(LEFT_AFTER_SHUTDOWN));
+            context += &format!("; {} still held after the runtime's shutdown", of(LEFT_AFTER_SHUTDOWN));
         }
-        if report.need(IO_TABLE, JOINSET_DROP).is_ok() {
-            evidence += &format!(
-                "; by contrast, dropping a JoinSet that owns the tasks: {}",
-                stop_summary(p, report, IO_TABLE, JOINSET_DROP)
+        if report.need(IO, JoinsetDrop).is_ok() {
+            context += &format!(
+                "; by contrast, dropping a JoinSet that owns the tasks: {} of {} guards dropped, {}",
+                count_of(report, JoinsetDrop, GUARDS_DROPPED),
+                p.workers,
+                stop_latency(report, JoinsetDrop)
             );
         }
-        Ok((decision, evidence))
+        Ok(decision.noting(context))
     })
 }
 
 /// `cancel-threads`, reading "stopping a running thread from outside": `abort` on
 /// `spawn_blocking` work leaves the closures that had started running.
 fn thread_from_outside(p: &Params, report: &Report) -> ClaimResult {
-    let threshold = format!(
-        "held if, after abort, at least one blocking closure that had started before it was still running at the {} ms deadline, at the median, interval included; did not hold if the whole interval is below one",
-        p.deadline_ms
-    );
-    Claim::new(ClaimId::CancelThreads, threshold).reading("stopping a running thread from outside").decide(|| {
-        let running = report.series(IO_TABLE, SPAWN_BLOCKING_ABORT, LEAKED_STARTED)?;
-        let row = report.need(IO_TABLE, SPAWN_BLOCKING_ABORT)?;
-        let of = |figure| count_of(report, IO_TABLE, SPAWN_BLOCKING_ABORT, figure);
-        let mut evidence = format!(
-            "spawn-blocking-abort: {} of {} closures had started before the abort; at the deadline {} of them were still running and {} guards in all were not yet dropped (queued closures included); {} guards were dropped by then ({} by a closure that had started); {} were still held after the runtime's shutdown",
+    Claim::new(ClaimId::CancelThreads).reading("stopping a running thread from outside").decide(|| {
+        let running = report.series(IO, SpawnBlockingAbort, LEAKED_STARTED)?.named(format!(
+            "spawn-blocking-abort's closures started before the abort and still running at the {} ms deadline",
+            p.deadline_ms
+        ));
+        let row = report.need(IO, SpawnBlockingAbort)?;
+        let of = |figure| count_of(report, SpawnBlockingAbort, figure);
+        let mut context = format!(
+            "{} of {} closures had started before the abort; {} guards in all were not yet dropped at the deadline (queued closures included); {} guards were dropped by then ({} by a closure that had started); {} were still held after the runtime's shutdown",
             of(STARTED_BEFORE_REQUEST),
             p.workers,
-            of(LEAKED_STARTED),
             of(LEAKED),
             of(GUARDS_DROPPED),
             of(CUT_SHORT),
             of(LEFT_AFTER_SHUTDOWN),
         );
-        let cleanup = cleanup_summary(p, report, IO_TABLE, SPAWN_BLOCKING_ABORT);
+        let cleanup = cleanup_summary(p, report, SpawnBlockingAbort);
         if all_runs(row, |r| f(r, FILES_REMOVED_BY_CASE) > 0.0) {
-            evidence += &format!(", so the case's sweep removed their temp files ({cleanup})");
+            context += &format!(", so the case's sweep removed their temp files ({cleanup})");
         } else {
-            evidence += &format!("; {cleanup}");
+            context += &format!("; {cleanup}");
         }
-        Ok((rules::at_least(&running, 1.0), evidence))
+        Ok(rules::at_least(&running, 1.0).noting(context))
     })
 }
 
-const SIGNALLED: [&str; 2] = [THREAD_FLAG, THREAD_SIGNAL];
+const SIGNALLED: [Variant; 2] = [ThreadFlag, ThreadSignal];
 
 /// `cancel-threads`, reading "a signal stops a thread": a flag or an unpark stops every
 /// thread within the deadline.
 fn signal_stops_threads(p: &Params, report: &Report) -> ClaimResult {
-    let threshold = format!(
-        "held if thread-flag and thread-signal each dropped all {} guards within the {} ms deadline, at the median, interval included; did not hold if the whole interval falls short for either",
-        p.workers, p.deadline_ms
-    );
-    Claim::new(ClaimId::CancelThreads, threshold).reading("a signal stops a thread").decide(|| {
-        let decisions = SIGNALLED.iter().map(|v| all_dropped(p, report, IO_TABLE, v)).collect::<Result<Vec<_>, _>>()?;
-        let evidence = SIGNALLED
+    Claim::new(ClaimId::CancelThreads).reading("a signal stops a thread").decide(|| {
+        let decisions = SIGNALLED.iter().map(|v| all_dropped(p, report, *v)).collect::<Result<Vec<_>, _>>()?;
+        let context = SIGNALLED
             .iter()
             .map(|v| {
                 format!(
                     "{v}: {}, {} steps after the request",
-                    stop_summary(p, report, IO_TABLE, v),
-                    count_of(report, IO_TABLE, v, STEPS_AFTER_REQUEST)
+                    stop_latency(report, *v),
+                    count_of(report, *v, STEPS_AFTER_REQUEST)
                 )
             })
             .collect::<Vec<_>>()
             .join("; ");
-        Ok((Decision::all(decisions), evidence))
+        Ok(Decision::all(decisions).noting(context))
     })
 }
 
 /// `cancel-threads`, reading "cleanup after a signalled thread is manual": read from who
 /// removed the files, not from whether the threads were quick: a late thread that cleans up
-/// after itself needed no cleanup code.
+/// after itself needed no cleanup code. A thread that never stops, whatever the signal,
+/// counts as cleanup left to the case.
 fn signalled_cleanup(p: &Params, report: &Report) -> ClaimResult {
-    let threshold = "held if, for thread-flag and for thread-signal, the case's sweep had to remove at least one temp file at the median, interval included; did not hold if, for either, the whole interval is below one (a thread that never stops, whatever the signal, counts as cleanup left to the case)";
-    Claim::new(ClaimId::CancelThreads, threshold).reading("cleanup after a signalled thread is manual").decide(|| {
+    Claim::new(ClaimId::CancelThreads).reading("cleanup after a signalled thread is manual").decide(|| {
         let mut decisions = Vec::new();
         for v in SIGNALLED {
-            decisions.push(rules::at_least(&report.series(IO_TABLE, v, FILES_REMOVED_BY_CASE)?, 1.0));
+            let swept = report.series(IO, v, FILES_REMOVED_BY_CASE)?;
+            decisions.push(rules::at_least(&swept.named(format!("{v}'s temp files removed by the case's sweep")), 1.0));
         }
-        let mut evidence = SIGNALLED
-            .iter()
-            .map(|v| format!("{v}: {}", cleanup_summary(p, report, IO_TABLE, v)))
-            .collect::<Vec<_>>()
-            .join("; ");
+        let mut context = SIGNALLED.iter().map(|v| format!("{v}: {}", cleanup_summary(p, report, *v))).collect::<Vec<_>>().join("; ");
         let n = p.workers as f64;
-        let by_own_drop = |v: &str| {
-            report.need(IO_TABLE, v).is_ok_and(|row| {
+        let by_own_drop = |v: Variant| {
+            report.need(IO, v).is_ok_and(|row| {
                 all_runs(row, |r| f(r, FILES_REMOVED_BY_GUARDS) == n && f(r, FILES_REMOVED_BY_CASE) == 0.0)
             })
         };
-        if SIGNALLED.iter().all(|v| by_own_drop(v)) {
-            evidence += ". In every run each file was removed by its guard's Drop as the thread returned, the same destructor the tasks use: no cleanup code beyond the signal";
+        if SIGNALLED.iter().all(|v| by_own_drop(*v)) {
+            context += ". In every run each file was removed by its guard's Drop as the thread returned, the same destructor the tasks use: no cleanup code beyond the signal";
         }
-        Ok((Decision::all(decisions), evidence))
+        Ok(Decision::all(decisions).noting(context))
     })
 }
 
 /// `task-cooperative`: a CPU task without an await cannot be aborted before it returns, and
 /// the aborted tasks queued behind it wait too.
 fn task_cooperative(p: &Params, report: &Report) -> ClaimResult {
-    let threshold = format!(
-        "held if, after abort, no CPU task without an await that had started was cut short and at least one that had started ran on to the end of its job (or was still running at the deadline), in every run; and abort's cancel p50 was at least {NO_YIELD_FACTOR}x abort-yield's, run against run, interval included"
-    );
-    Claim::new(ClaimId::TaskCooperative, threshold).decide(|| {
-        let abort = report.need(CPU_TABLE, ABORT)?;
-        let held_p50 = report.quantile_series(CPU_TABLE, ABORT, CANCEL, 0.5)?;
-        let yield_p50 = report.quantile_series(CPU_TABLE, ABORT_YIELD, CANCEL, 0.5)?;
+    Claim::new(ClaimId::TaskCooperative).decide(|| {
+        let abort = report.need(CPU, Abort)?;
+        let held_p50 = report.quantile_series(CPU, Abort, CANCEL, 0.5)?;
+        let yield_p50 = report.quantile_series(CPU, AbortYield, CANCEL, 0.5)?;
         // A task that had started and was still running at the deadline was not cut short
         // either: it counts with those that finished their whole job. An aborted task that
         // never started and is merely still queued says nothing about a running task.
         let ran_on = abort.facts(|r| f(r, CUT_SHORT) == 0.0 && f(r, WHOLE_JOB_AFTER_REQUEST) + f(r, LEAKED_STARTED) >= 1.0);
-        let ran_on = rules::every_run("runs where a started task ran on after the abort", &ran_on);
+        let ran_on = rules::every_run(
+            "no started CPU task without an await was cut short by abort and one ran on to the end of its job (or past the deadline)",
+            &ran_on,
+        );
         let waited = rules::ratio_at_least(&held_p50, &yield_p50, NO_YIELD_FACTOR);
-        let of = |figure| count_of(report, CPU_TABLE, ABORT, figure);
+        let of = |figure| abort.stats(figure).map(count).unwrap_or_else(|| "?".into());
         let step = abort.median(CPU_STEP).map(|s| format!(" (one step {})", format_seconds(s))).unwrap_or_default();
         let running = abort
             .stats(LEAKED_STARTED)
@@ -249,30 +228,19 @@ fn task_cooperative(p: &Params, report: &Report) -> ClaimResult {
             .unwrap_or_default();
         let queued =
             abort.stats(STARTED_BEFORE_REQUEST).map(|s| format!("{:.0}", p.workers as f64 - s.median)).unwrap_or("?".into());
-        let p50s = format!(
-            "cancel p50 {} vs {} with yield_now between steps ({:.0}x)",
-            us(held_p50.median()),
-            us(yield_p50.median()),
-            held_p50.median() / yield_p50.median().max(1.0)
-        );
-        let behind = if waited.outcome == casebook::Outcome::Held {
-            format!("the {queued} aborted tasks that had not started waited behind them to be dropped: {p50s}")
-        } else {
-            format!("the {queued} aborted tasks that had not started: {p50s}")
-        };
         let token = report
-            .quantile(CPU_TABLE, TOKEN, CANCEL, 0.5)
+            .quantile(CPU, Token, CANCEL, 0.5)
             .map(|p50| format!("; a token checked between steps, still without an await, stopped them at p50 {}", us(p50)))
             .unwrap_or_default();
-        let evidence = format!(
-            "after abort, of the {} CPU tasks with no await that had started: {} ran their whole {}-step job{step} after the request{running} and {} were cut short; {} steps ran after the request; {behind}{token}",
+        let context = format!(
+            "after abort, of the {} CPU tasks with no await that had started: {} ran their whole {}-step job{step} after the request{running} and {} were cut short; {} steps ran after the request; {queued} aborted tasks had not started{token}",
             of(STARTED_BEFORE_REQUEST),
             of(WHOLE_JOB_AFTER_REQUEST),
             p.cpu_job_steps,
             of(CUT_SHORT),
             of(STEPS_AFTER_REQUEST),
         );
-        Ok((Decision::all([ran_on, waited]), evidence))
+        Ok(Decision::all([ran_on, waited]).noting(context))
     })
 }
 
@@ -282,7 +250,7 @@ pub fn verdicts(params: &Params, report: &Report) -> Vec<String> {
     for table in &report.tables {
         let mut stopped = Vec::new();
         let mut leaked = Vec::new();
-        for row in report.ran_in(&table.id) {
+        for row in report.ran_in(table) {
             let Some(dropped) = row.stats(GUARDS_DROPPED) else { continue };
             if dropped.min >= n {
                 let p99 = row.quantile(CANCEL, 0.99);

@@ -16,7 +16,8 @@
 //! - **CPU-like steps**: each step is about 16 µs of arithmetic (reference machine) with no await
 //!   inside.
 //!
-//! The variants (in [`variants`]; the workers' loops are in [`workers`]), and why each exists:
+//! The variants, and why each exists (declared in [`variants`], with how each starts and
+//! stops its workers):
 //! - `drop-joinhandle`: drop the tokio `JoinHandle`s, exactly as the framework's example does.
 //!   Dropping a handle detaches its task; this variant exists to show that it keeps running.
 //! - `abort`: `JoinHandle::abort` on every task. With IO steps it is the standard tool; with
@@ -35,27 +36,25 @@
 //!   sets a flag and unparks every thread, so it wakes a blocked thread instead of waiting for
 //!   its step to end.
 //!
-//! Modules: [`params`] (options and sizes), [`plan`] (the two tables), [`run`] (one run:
-//! start, stop, read the books), [`variants`] (how each model starts and stops its workers),
-//! [`workers`] (the workers' loops), [`ledger`] (the books every run keeps, separately from
-//! the variants), [`figures`] (what a run records), and [`findings`] (the accounting checks,
-//! the verdicts and one function per claim, all computed from the figures).
+//! The case's parts, as every case has them: [`variants`], [`tables`] (the two tables),
+//! [`params`] (options and sizes), [`run`] (one run: start, stop, read the books),
+//! [`figures`] (what a run records) and [`findings`] (the accounting checks, the verdicts
+//! and one function per claim, all computed from the figures). The scenario is in
+//! [`workers`]: the workers' loops and the ledger that watches them.
 
 pub mod figures;
 pub mod findings;
-pub mod ledger;
 pub mod params;
-pub mod plan;
 pub mod run;
+pub mod tables;
 pub mod variants;
 pub mod workers;
 
-use casebook::{Case, CaseInfo, ClaimId, ClaimResult, Ctx, Model, Point, Preset, Report, Table, UsageError, Variant};
+use casebook::{Case, CaseInfo, ClaimId, ClaimResult, Ctx, Preset, Report, Table, UsageError};
 
-pub use crate::params::{Args, Params, RowSpec, Steps};
-use crate::variants::{
-    ABORT, ABORT_YIELD, DROP_FUTURE, DROP_JOINHANDLE, JOINSET_DROP, SPAWN_BLOCKING_ABORT, THREAD_FLAG, THREAD_SIGNAL,
-    TOKEN,
+use crate::{
+    params::{Args, Params, Spec},
+    variants::Variant,
 };
 
 pub struct Cancellation;
@@ -67,71 +66,25 @@ impl Case for Cancellation {
     type Args = Args;
     type Params = Params;
     type Shared = ();
+    type Variant = Variant;
+    type Spec = Spec;
 
     const INFO: CaseInfo = CaseInfo {
         name: "cancellation",
         question: env!("CARGO_PKG_DESCRIPTION"),
         claims: &[ClaimId::CancelAsyncDrop, ClaimId::CancelThreads, ClaimId::TaskCooperative],
-        variants: &[
-            Variant {
-                name: DROP_JOINHANDLE,
-                model: Model::Async,
-                why: "drop the JoinHandle, as the framework's example does: it detaches the task",
-            },
-            Variant {
-                name: ABORT,
-                model: Model::Async,
-                why: "JoinHandle::abort on every task: the standard way to stop a spawned task",
-            },
-            Variant {
-                name: ABORT_YIELD,
-                model: Model::Async,
-                why: "CPU steps with yield_now between them, then abort: the fix for CPU loops",
-            },
-            Variant {
-                name: JOINSET_DROP,
-                model: Model::Async,
-                why: "tasks owned by a JoinSet, stopped by dropping the set",
-            },
-            Variant {
-                name: TOKEN,
-                model: Model::Async,
-                why: "a CancellationToken watched in every step: cooperative, graceful shutdown",
-            },
-            Variant {
-                name: DROP_FUTURE,
-                model: Model::Async,
-                why: "unspawned futures dropped by select!: what 'dropping cancels' really means",
-            },
-            Variant {
-                name: SPAWN_BLOCKING_ABORT,
-                model: Model::Hybrid,
-                why: "blocking loops on spawn_blocking, then abort: async trying to cancel a thread",
-            },
-            Variant {
-                name: THREAD_FLAG,
-                model: Model::Threads,
-                why: "an OS thread per worker polling an AtomicBool between steps",
-            },
-            Variant {
-                name: THREAD_SIGNAL,
-                model: Model::Threads,
-                why: "an OS thread per worker parked between steps, woken at once by the stop's unpark",
-            },
-        ],
     };
 
     fn params(args: &Args, preset: Preset) -> Result<Params, UsageError> {
         params::resolve(args, preset)
     }
 
-    fn plan(params: &Params, variants: &[&'static Variant]) -> Vec<Table> {
-        plan::tables(params, variants)
+    fn plan(params: &Params, variants: &[Variant]) -> Vec<Table> {
+        tables::tables(params, variants)
     }
 
-    fn run(params: &Params, _shared: &(), point: &Point, ctx: &mut Ctx) -> anyhow::Result<()> {
-        let spec: RowSpec = point.decode()?;
-        run::execute(params, spec.steps, &point.variant, ctx)
+    fn run(params: &Params, _shared: &(), variant: Variant, spec: Spec, ctx: &mut Ctx) -> anyhow::Result<()> {
+        run::execute(params, spec.steps, variant, ctx)
     }
 
     fn claims(params: &Params, report: &Report) -> Vec<ClaimResult> {

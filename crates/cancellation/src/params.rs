@@ -2,10 +2,10 @@
 
 use std::time::{Duration, Instant};
 
-use casebook::{Preset, UsageError, plan::in_range};
+use casebook::{Preset, UsageError, model::plan::in_range};
 use serde::{Deserialize, Serialize};
 
-use crate::ledger::{StepKind, StepPlan};
+use crate::workers::{StepKind, StepPlan};
 
 /// Which step kinds to measure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -79,9 +79,9 @@ impl Params {
     }
 }
 
-/// What one row runs.
+/// What a row runs besides its variant: which steps its workers take.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
-pub struct RowSpec {
+pub struct Spec {
     pub steps: StepKind,
 }
 
@@ -135,7 +135,7 @@ pub fn cpu_step_samples(iterations: u32) -> Vec<Duration> {
     let mut samples: Vec<Duration> = (0..21u64)
         .map(|seed| {
             let start = Instant::now();
-            crate::ledger::crunch(seed, iterations);
+            crate::workers::crunch(seed, iterations);
             start.elapsed()
         })
         .collect();

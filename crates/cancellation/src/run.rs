@@ -8,23 +8,23 @@ use casebook::Ctx;
 
 use crate::{
     figures::*,
-    ledger::{self, Ledger, StepKind},
     params::{Params, cpu_step_samples},
-    variants,
+    variants::{self, Variant},
+    workers::{Ledger, Snapshot, StepKind},
 };
 
 // ANCHOR: execute
 /// Runs one variant once: start the workers, let them run, request the stop, and read the
 /// ledger at the deadline, after the runtime's shutdown, and after the case's own sweep.
 /// Only the request and the wait for the workers to stop are inside the measured region.
-pub fn execute(params: &Params, kind: StepKind, variant: &str, ctx: &mut Ctx) -> anyhow::Result<()> {
+pub fn execute(params: &Params, kind: StepKind, variant: Variant, ctx: &mut Ctx) -> anyhow::Result<()> {
     let plan = params.step_plan(kind);
     let ledger = Ledger::new(ctx.scratch(), params.workers, plan).context("cannot create the guards' directory")?;
     if kind == StepKind::Cpu {
         ctx.figure(CPU_STEP, time_cpu_step(plan.cpu_iterations).as_secs_f64());
     }
     let workers = ledger.hire().context("cannot create the workers' temp files")?;
-    let runtime = if variants::needs_runtime(variant) {
+    let runtime = if variant.needs_runtime() {
         Some(
             tokio::runtime::Builder::new_multi_thread()
                 .enable_time()
@@ -100,18 +100,12 @@ pub fn execute(params: &Params, kind: StepKind, variant: &str, ctx: &mut Ctx) ->
 }
 // ANCHOR_END: execute
 
-fn record(
-    ctx: &mut Ctx,
-    params: &Params,
-    at_deadline: &ledger::Snapshot,
-    steps_at_request: u64,
-    started_before: usize,
-) {
+fn record(ctx: &mut Ctx, params: &Params, at_deadline: &Snapshot, steps_at_request: u64, started_before: usize) {
     ctx.figure(WORKERS, params.workers as f64);
     ctx.figure(GUARDS_CREATED, at_deadline.guards_created as f64);
     // Recorded even when empty: no worker stopping is a finding, and its quantiles are
     // missing, not zero.
-    let mut histogram = casebook::latency::histogram();
+    let mut histogram = casebook::stats::latency::histogram();
     for ns in &at_deadline.latencies_ns {
         histogram.saturating_record(ns / 1000);
     }

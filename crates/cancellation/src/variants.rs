@@ -1,4 +1,5 @@
-//! The variants: how each model starts its workers, and what it does when asked to stop.
+//! The variants, declared once, and how each model starts its workers and what it does when
+//! asked to stop.
 //!
 //! Each function returns the variant's stop request as a closure. The run calls it once,
 //! at the request, and then watches the [`Ledger`](crate::ledger::Ledger), not the variant,
@@ -17,28 +18,38 @@ use anyhow::Context;
 use tokio::{runtime::Handle, sync::oneshot, task::JoinSet};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
-use crate::ledger::{StepKind, Worker};
+use crate::workers::{StepKind, Worker};
 
-pub const DROP_JOINHANDLE: &str = "drop-joinhandle";
-pub const ABORT: &str = "abort";
-pub const ABORT_YIELD: &str = "abort-yield";
-pub const JOINSET_DROP: &str = "joinset-drop";
-pub const TOKEN: &str = "token";
-pub const DROP_FUTURE: &str = "drop-future";
-pub const THREAD_FLAG: &str = "thread-flag";
-pub const THREAD_SIGNAL: &str = "thread-signal";
-pub const SPAWN_BLOCKING_ABORT: &str = "spawn-blocking-abort";
+casebook::variants! {
+    /// The ways to stop concurrent work, in the order the tables list them.
+    pub enum Variant {
+        DropJoinhandle = "drop-joinhandle" (Async): "drop the JoinHandle, as the framework's example does: it detaches the task",
+        Abort = "abort" (Async): "JoinHandle::abort on every task: the standard way to stop a spawned task",
+        AbortYield = "abort-yield" (Async): "CPU steps with yield_now between them, then abort: the fix for CPU loops",
+        JoinsetDrop = "joinset-drop" (Async): "tasks owned by a JoinSet, stopped by dropping the set",
+        Token = "token" (Async): "a CancellationToken watched in every step: cooperative, graceful shutdown",
+        DropFuture = "drop-future" (Async): "unspawned futures dropped by select!: what 'dropping cancels' really means",
+        SpawnBlockingAbort = "spawn-blocking-abort" (Hybrid): "blocking loops on spawn_blocking, then abort: async trying to cancel a thread",
+        ThreadFlag = "thread-flag" (Threads): "an OS thread per worker polling an AtomicBool between steps",
+        ThreadSignal = "thread-signal" (Threads): "an OS thread per worker parked between steps, woken at once by the stop's unpark",
+    }
+}
 
-/// The variants measured with IO-like steps, in table order.
-pub const IO_VARIANTS: [&str; 8] =
-    [DROP_JOINHANDLE, ABORT, JOINSET_DROP, TOKEN, DROP_FUTURE, SPAWN_BLOCKING_ABORT, THREAD_FLAG, THREAD_SIGNAL];
+impl Variant {
+    /// The step kinds this variant has a form for: each is a row of that kind's table.
+    pub fn kinds(self) -> &'static [StepKind] {
+        use Variant::*;
+        match self {
+            DropJoinhandle | JoinsetDrop | DropFuture | SpawnBlockingAbort | ThreadSignal => &[StepKind::Io],
+            AbortYield => &[StepKind::Cpu],
+            Abort | Token | ThreadFlag => &[StepKind::Io, StepKind::Cpu],
+        }
+    }
 
-/// The variants measured with CPU-like steps, in table order.
-pub const CPU_VARIANTS: [&str; 4] = [ABORT, ABORT_YIELD, TOKEN, THREAD_FLAG];
-
-/// Whether a variant runs on a tokio runtime (the others use plain OS threads).
-pub fn needs_runtime(variant: &str) -> bool {
-    !matches!(variant, THREAD_FLAG | THREAD_SIGNAL)
+    /// Whether the variant runs on a tokio runtime (the others use plain OS threads).
+    pub fn needs_runtime(self) -> bool {
+        !matches!(self, Variant::ThreadFlag | Variant::ThreadSignal)
+    }
 }
 
 /// A started variant.
@@ -61,22 +72,28 @@ impl Started {
 }
 
 /// Starts `workers` the way `variant` does, with steps of `kind`.
-pub fn start(variant: &str, kind: StepKind, runtime: Option<&Handle>, workers: Vec<Worker>) -> anyhow::Result<Started> {
+pub fn start(
+    variant: Variant,
+    kind: StepKind,
+    runtime: Option<&Handle>,
+    workers: Vec<Worker>,
+) -> anyhow::Result<Started> {
+    use {StepKind::*, Variant::*};
     let runtime = || runtime.context("this variant needs a runtime");
     Ok(match (variant, kind) {
-        (DROP_JOINHANDLE, StepKind::Io) => drop_joinhandle(runtime()?, workers),
-        (ABORT, StepKind::Io) => abort(runtime()?, workers, Worker::io_task),
-        (ABORT, StepKind::Cpu) => abort(runtime()?, workers, Worker::cpu_task),
-        (ABORT_YIELD, StepKind::Cpu) => abort(runtime()?, workers, Worker::cpu_task_yielding),
-        (JOINSET_DROP, StepKind::Io) => joinset_drop(runtime()?, workers),
-        (TOKEN, StepKind::Io) => token(runtime()?, workers, Worker::io_task_until),
-        (TOKEN, StepKind::Cpu) => token(runtime()?, workers, Worker::cpu_task_checking),
-        (DROP_FUTURE, StepKind::Io) => drop_future(runtime()?, workers),
-        (SPAWN_BLOCKING_ABORT, StepKind::Io) => spawn_blocking_abort(runtime()?, workers),
-        (THREAD_FLAG, StepKind::Io) => thread_flag(workers, Worker::io_thread_flag)?,
-        (THREAD_FLAG, StepKind::Cpu) => thread_flag(workers, Worker::cpu_thread_flag)?,
-        (THREAD_SIGNAL, StepKind::Io) => thread_signal(workers)?,
-        (other, kind) => anyhow::bail!("variant {other} has no {kind:?} form"),
+        (DropJoinhandle, Io) => drop_joinhandle(runtime()?, workers),
+        (Abort, Io) => abort(runtime()?, workers, Worker::io_task),
+        (Abort, Cpu) => abort(runtime()?, workers, Worker::cpu_task),
+        (AbortYield, Cpu) => abort(runtime()?, workers, Worker::cpu_task_yielding),
+        (JoinsetDrop, Io) => joinset_drop(runtime()?, workers),
+        (Token, Io) => token(runtime()?, workers, Worker::io_task_until),
+        (Token, Cpu) => token(runtime()?, workers, Worker::cpu_task_checking),
+        (DropFuture, Io) => drop_future(runtime()?, workers),
+        (SpawnBlockingAbort, Io) => spawn_blocking_abort(runtime()?, workers),
+        (ThreadFlag, Io) => thread_flag(workers, Worker::io_thread_flag)?,
+        (ThreadFlag, Cpu) => thread_flag(workers, Worker::cpu_thread_flag)?,
+        (ThreadSignal, Io) => thread_signal(workers)?,
+        (variant, kind) => anyhow::bail!("variant {variant} has no {kind:?} form"),
     })
 }
 

@@ -2,8 +2,15 @@
 //! figures checked for what they must say: every guard accounted for, and each model's
 //! stopping behaviour. Nothing here asserts a latency.
 
-use cancellation::{Args, Cancellation, Params, figures::*, ledger::StepKind, run::execute, variants::*};
-use casebook::{Case, Ctx, Figure, Preset, record::RunRecord};
+use cancellation::{
+    Cancellation,
+    figures::*,
+    params::{Args, Params},
+    run::execute,
+    variants::Variant,
+    workers::StepKind,
+};
+use casebook::{Case, Ctx, Figure, Preset, report::record::RunRecord};
 
 /// One run's record, read by figure: `figures[LEAKED]`.
 struct Figures(RunRecord);
@@ -33,7 +40,7 @@ fn params(deadline_ms: u64) -> Params {
 
 /// Runs one variant once and returns its figures, after checking the invariants every
 /// variant must keep whatever it does.
-fn run(variant: &str, kind: StepKind, deadline_ms: u64) -> Figures {
+fn run(variant: Variant, kind: StepKind, deadline_ms: u64) -> Figures {
     let scratch = tempfile::tempdir().expect("temp dir");
     let mut ctx = Ctx::new(scratch.path().to_path_buf());
     execute(&params(deadline_ms), kind, variant, &mut ctx).expect("the variant runs");
@@ -70,7 +77,7 @@ fn run(variant: &str, kind: StepKind, deadline_ms: u64) -> Figures {
 const WORKERS_FIGURE: Figure = cancellation::figures::WORKERS;
 
 /// Variants that must stop every worker, and run no more than the step each was in.
-fn assert_stops_everything(variant: &str, kind: StepKind) -> Figures {
+fn assert_stops_everything(variant: Variant, kind: StepKind) -> Figures {
     let figures = run(variant, kind, 10_000);
     let at = format!("{variant} ({kind:?})");
     assert_eq!(figures[LEAKED], 0.0, "{at}: nothing leaked");
@@ -87,44 +94,44 @@ fn assert_stops_everything(variant: &str, kind: StepKind) -> Figures {
 
 #[test]
 fn abort_stops_io_tasks() {
-    assert_stops_everything(ABORT, StepKind::Io);
+    assert_stops_everything(Variant::Abort, StepKind::Io);
 }
 
 #[test]
 fn dropping_a_joinset_stops_its_tasks() {
-    assert_stops_everything(JOINSET_DROP, StepKind::Io);
+    assert_stops_everything(Variant::JoinsetDrop, StepKind::Io);
 }
 
 #[test]
 fn token_stops_io_tasks_and_its_tracker_sees_them_end() {
-    let figures = assert_stops_everything(TOKEN, StepKind::Io);
+    let figures = assert_stops_everything(Variant::Token, StepKind::Io);
     assert_eq!(figures.0.notes(SHUTDOWN_WAIT), [WAIT_ENDED], "the TaskTracker's wait ended");
 }
 
 #[test]
 fn token_stops_cpu_tasks_between_steps() {
-    let figures = assert_stops_everything(TOKEN, StepKind::Cpu);
+    let figures = assert_stops_everything(Variant::Token, StepKind::Cpu);
     assert_eq!(figures.0.notes(SHUTDOWN_WAIT), [WAIT_ENDED], "the TaskTracker's wait ended");
 }
 
 #[test]
 fn dropping_the_future_stops_every_worker() {
-    assert_stops_everything(DROP_FUTURE, StepKind::Io);
+    assert_stops_everything(Variant::DropFuture, StepKind::Io);
 }
 
 #[test]
 fn a_flag_stops_io_threads() {
-    assert_stops_everything(THREAD_FLAG, StepKind::Io);
+    assert_stops_everything(Variant::ThreadFlag, StepKind::Io);
 }
 
 #[test]
 fn a_flag_stops_cpu_threads() {
-    assert_stops_everything(THREAD_FLAG, StepKind::Cpu);
+    assert_stops_everything(Variant::ThreadFlag, StepKind::Cpu);
 }
 
 #[test]
 fn a_signal_stops_blocked_threads() {
-    assert_stops_everything(THREAD_SIGNAL, StepKind::Io);
+    assert_stops_everything(Variant::ThreadSignal, StepKind::Io);
 }
 
 #[test]
@@ -142,7 +149,7 @@ fn an_unpark_ends_a_long_blocking_step() {
     let scratch = tempfile::tempdir().expect("temp dir");
     let mut ctx = Ctx::new(scratch.path().to_path_buf());
     // The warm-up waits for a first step: with 1 s steps it lasts one step.
-    execute(&params, StepKind::Io, THREAD_SIGNAL, &mut ctx).expect("the variant runs");
+    execute(&params, StepKind::Io, Variant::ThreadSignal, &mut ctx).expect("the variant runs");
     let figures = Figures(ctx.finish().expect("a measured run"));
     assert_eq!(figures[GUARDS_DROPPED], WORKERS, "every parked thread woke and stopped");
     assert_eq!(figures[STEPS_AFTER_REQUEST], 0.0, "no thread finished its step after the stop");
@@ -150,15 +157,15 @@ fn an_unpark_ends_a_long_blocking_step() {
 
 #[test]
 fn abort_with_yield_points_stops_cpu_tasks_mid_job() {
-    assert_stops_everything(ABORT_YIELD, StepKind::Cpu);
-    let figures = run(ABORT_YIELD, StepKind::Cpu, 10_000);
+    assert_stops_everything(Variant::AbortYield, StepKind::Cpu);
+    let figures = run(Variant::AbortYield, StepKind::Cpu, 10_000);
     assert!(figures[STARTED_BEFORE_REQUEST] >= 1.0);
     assert!(figures[CUT_SHORT] >= 1.0, "a task that yields is dropped at its next yield, before its job ends");
 }
 
 #[test]
 fn dropping_a_joinhandle_leaves_the_task_running() {
-    let figures = run(DROP_JOINHANDLE, StepKind::Io, 300);
+    let figures = run(Variant::DropJoinhandle, StepKind::Io, 300);
     assert_eq!(figures[LEAKED], WORKERS, "no task stopped");
     assert_eq!(figures[GUARDS_DROPPED], 0.0, "no guard dropped");
     assert!(figures[STEPS_AFTER_REQUEST] > 0.0, "the detached tasks kept stepping after their handles were dropped");
@@ -166,7 +173,7 @@ fn dropping_a_joinhandle_leaves_the_task_running() {
 
 #[test]
 fn abort_cannot_stop_a_started_spawn_blocking_closure() {
-    let figures = run(SPAWN_BLOCKING_ABORT, StepKind::Io, 300);
+    let figures = run(Variant::SpawnBlockingAbort, StepKind::Io, 300);
     assert!(figures[STARTED_BEFORE_REQUEST] >= 1.0);
     assert!(figures[LEAKED_STARTED] >= 1.0, "started closures keep running");
     assert!(figures[FILES_REMOVED_BY_CASE] >= 1.0, "the case's sweep removed the running closures' files");
@@ -176,7 +183,7 @@ fn abort_cannot_stop_a_started_spawn_blocking_closure() {
 
 #[test]
 fn abort_does_not_stop_a_cpu_loop_without_yield_points() {
-    let figures = run(ABORT, StepKind::Cpu, 10_000);
+    let figures = run(Variant::Abort, StepKind::Cpu, 10_000);
     assert!(figures[STARTED_BEFORE_REQUEST] >= 1.0);
     assert_eq!(figures[CUT_SHORT], 0.0, "no task that had started was stopped before its whole job was done");
     assert!(figures[WHOLE_JOB_AFTER_REQUEST] >= 1.0, "a running task finished its whole job after the abort");

@@ -1,8 +1,15 @@
 //! Every claim rule on synthetic figures: figures chosen to hold, to miss, to straddle the
 //! line, and to be absent. Nothing runs; the rules alone are under test.
 
-use cancellation::{Args, CPU_TABLE, Cancellation, IO_TABLE, Params, figures::*, findings, variants::*};
-use casebook::{Case, ClaimId, ClaimResult, Figure, Outcome, Report, testing::ReportBuilder};
+use cancellation::{
+    Cancellation,
+    figures::*,
+    findings,
+    params::{Args, Params},
+    tables::{CPU, IO},
+    variants::Variant,
+};
+use casebook::{Case, ClaimId, ClaimResult, Figure, Outcome, Report, TableId, testing::ReportBuilder};
 
 const N: f64 = 24.0;
 
@@ -12,8 +19,7 @@ fn params() -> Params {
 }
 
 fn builder() -> ReportBuilder {
-    let all: Vec<_> = Cancellation::INFO.variants.iter().collect();
-    ReportBuilder::new(&Cancellation::INFO, &params(), Cancellation::plan(&params(), &all))
+    ReportBuilder::of::<Cancellation>(&params())
 }
 
 fn claim(report: &Report, id: ClaimId, reading: Option<&str>) -> ClaimResult {
@@ -24,8 +30,15 @@ fn claim(report: &Report, id: ClaimId, reading: Option<&str>) -> ClaimResult {
 }
 
 /// The outcome of one claim when `variants` on `table` record `figure` with `values`.
-fn outcome(id: ClaimId, reading: &str, table: &str, variants: &[&str], figure: Figure, values: &[f64]) -> Outcome {
-    let report = variants.iter().fold(builder(), |b, v| b.figure(table, v, figure, values)).build();
+fn outcome(
+    id: ClaimId,
+    reading: &str,
+    table: TableId,
+    variants: &[Variant],
+    figure: Figure,
+    values: &[f64],
+) -> Outcome {
+    let report = variants.iter().fold(builder(), |b, v| b.figure(table, *v, figure, values)).build();
     claim(&report, id, Some(reading)).outcome
 }
 
@@ -35,8 +48,10 @@ const STRADDLES: &[f64] = &[24.0, 24.0, 12.0, 12.0, 24.0];
 
 #[test]
 fn every_guard_dropped_decides_both_readings_of_cancel_async_drop() {
-    for (reading, variant) in [("a dropped future", DROP_FUTURE), ("a dropped JoinHandle", DROP_JOINHANDLE)] {
-        let o = |values| outcome(ClaimId::CancelAsyncDrop, reading, IO_TABLE, &[variant], GUARDS_DROPPED, values);
+    for (reading, variant) in
+        [("a dropped future", Variant::DropFuture), ("a dropped JoinHandle", Variant::DropJoinhandle)]
+    {
+        let o = |values| outcome(ClaimId::CancelAsyncDrop, reading, IO, &[variant], GUARDS_DROPPED, values);
         assert_eq!(o(HELD), Outcome::Held, "{reading}");
         assert_eq!(o(SHORT), Outcome::DidNotHold, "{reading}");
         assert_eq!(o(STRADDLES), Outcome::Inconclusive, "{reading}");
@@ -50,7 +65,7 @@ fn every_guard_dropped_decides_both_readings_of_cancel_async_drop() {
 fn a_running_closure_at_the_deadline_decides_stopping_from_outside() {
     const READING: &str = "stopping a running thread from outside";
     let o =
-        |values| outcome(ClaimId::CancelThreads, READING, IO_TABLE, &[SPAWN_BLOCKING_ABORT], LEAKED_STARTED, values);
+        |values| outcome(ClaimId::CancelThreads, READING, IO, &[Variant::SpawnBlockingAbort], LEAKED_STARTED, values);
     assert_eq!(o(&[3.0, 5.0, 4.0, 4.0, 5.0]), Outcome::Held);
     assert_eq!(o(&[0.0, 0.0, 0.0, 0.0, 0.0]), Outcome::DidNotHold);
     assert_eq!(o(&[0.0, 2.0, 0.0, 2.0, 1.0]), Outcome::Inconclusive);
@@ -61,35 +76,27 @@ fn a_running_closure_at_the_deadline_decides_stopping_from_outside() {
 #[test]
 fn both_signalled_variants_must_stop_every_thread() {
     const READING: &str = "a signal stops a thread";
-    let both = [THREAD_FLAG, THREAD_SIGNAL];
-    assert_eq!(outcome(ClaimId::CancelThreads, READING, IO_TABLE, &both, GUARDS_DROPPED, HELD), Outcome::Held);
-    assert_eq!(outcome(ClaimId::CancelThreads, READING, IO_TABLE, &both, GUARDS_DROPPED, SHORT), Outcome::DidNotHold);
-    assert_eq!(
-        outcome(ClaimId::CancelThreads, READING, IO_TABLE, &both, GUARDS_DROPPED, STRADDLES),
-        Outcome::Inconclusive
-    );
+    let both = [Variant::ThreadFlag, Variant::ThreadSignal];
+    assert_eq!(outcome(ClaimId::CancelThreads, READING, IO, &both, GUARDS_DROPPED, HELD), Outcome::Held);
+    assert_eq!(outcome(ClaimId::CancelThreads, READING, IO, &both, GUARDS_DROPPED, SHORT), Outcome::DidNotHold);
+    assert_eq!(outcome(ClaimId::CancelThreads, READING, IO, &both, GUARDS_DROPPED, STRADDLES), Outcome::Inconclusive);
     // One of the two is not enough to decide.
-    let only_flag = outcome(ClaimId::CancelThreads, READING, IO_TABLE, &[THREAD_FLAG], GUARDS_DROPPED, HELD);
+    let only_flag = outcome(ClaimId::CancelThreads, READING, IO, &[Variant::ThreadFlag], GUARDS_DROPPED, HELD);
     assert_eq!(only_flag, Outcome::Inconclusive);
 }
 
 #[test]
 fn manual_cleanup_is_read_from_who_removed_the_files() {
     const READING: &str = "cleanup after a signalled thread is manual";
-    let both = [THREAD_FLAG, THREAD_SIGNAL];
-    let o = |values| outcome(ClaimId::CancelThreads, READING, IO_TABLE, &both, FILES_REMOVED_BY_CASE, values);
+    let both = [Variant::ThreadFlag, Variant::ThreadSignal];
+    let o = |values| outcome(ClaimId::CancelThreads, READING, IO, &both, FILES_REMOVED_BY_CASE, values);
     assert_eq!(o(&[2.0, 3.0, 2.0, 4.0, 2.0]), Outcome::Held);
     assert_eq!(o(&[0.0, 0.0, 0.0, 0.0, 0.0]), Outcome::DidNotHold);
     assert_eq!(o(&[0.0, 3.0, 0.0, 3.0, 1.0]), Outcome::Inconclusive);
     let report = both
         .iter()
         .fold(builder(), |b, v| {
-            b.figure(IO_TABLE, v, FILES_REMOVED_BY_CASE, &[0.0; 3]).figure(
-                IO_TABLE,
-                v,
-                FILES_REMOVED_BY_GUARDS,
-                &[N; 3],
-            )
+            b.figure(IO, *v, FILES_REMOVED_BY_CASE, &[0.0; 3]).figure(IO, *v, FILES_REMOVED_BY_GUARDS, &[N; 3])
         })
         .build();
     let result = claim(&report, ClaimId::CancelThreads, Some(READING));
@@ -107,11 +114,11 @@ fn cpu_report(cut_short: &[f64], abort_ms: u64) -> Report {
     let latencies = |ms: u64| vec![vec![ms * 1000; 50]; runs];
     let (abort, yielding) = (latencies(abort_ms), latencies(2));
     builder()
-        .figure(CPU_TABLE, ABORT, CUT_SHORT, cut_short)
-        .figure(CPU_TABLE, ABORT, WHOLE_JOB_AFTER_REQUEST, &vec![2.0; runs])
-        .figure(CPU_TABLE, ABORT, LEAKED_STARTED, &vec![0.0; runs])
-        .histogram(CPU_TABLE, ABORT, CANCEL, &slices(&abort[..]))
-        .histogram(CPU_TABLE, ABORT_YIELD, CANCEL, &slices(&yielding[..]))
+        .figure(CPU, Variant::Abort, CUT_SHORT, cut_short)
+        .figure(CPU, Variant::Abort, WHOLE_JOB_AFTER_REQUEST, &vec![2.0; runs])
+        .figure(CPU, Variant::Abort, LEAKED_STARTED, &vec![0.0; runs])
+        .histogram(CPU, Variant::Abort, CANCEL, &slices(&abort[..]))
+        .histogram(CPU, Variant::AbortYield, CANCEL, &slices(&yielding[..]))
         .build()
 }
 

@@ -35,6 +35,6 @@ fn bad_options_exit_2_with_one_line() {
 
 #[test]
 fn variants_are_listed() {
-    let variants = cancellation::variants::IO_VARIANTS.iter().chain(cancellation::variants::CPU_VARIANTS.iter());
-    binary().lists_variants(variants.copied());
+    use casebook::VariantSet;
+    binary().lists_variants(cancellation::variants::Variant::ALL.iter().map(|v| v.name()));
 }

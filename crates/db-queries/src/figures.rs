@@ -6,7 +6,7 @@
 
 use casebook::{Figure, Format, Hist, Note};
 
-use crate::protocol::ErrorKind;
+use crate::workload::protocol::ErrorKind;
 
 /// Correct replies per second in the timed window: the throughput tables' primary measure.
 pub const REQUESTS_PER_S: Figure = Figure::new("requests_per_s", Format::Rate);

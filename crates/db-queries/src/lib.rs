@@ -12,7 +12,7 @@
 //! acknowledged write with the database. The front end (listener, handlers, wire protocol) is
 //! the same async code in every row; the variants are the data layer behind it.
 //!
-//! The variants (in [`layers`]), and why each exists:
+//! The variants (declared in [`variants`], each data layer in [`layers`]), and why each exists:
 //! - `async-pool`: a `sqlx` pool, the default an async service reaches for. On SQLite, `sqlx`
 //!   runs every connection on a thread of its own behind its futures.
 //! - `async-batched`: the same pool, with concurrent point reads coalesced into one
@@ -25,75 +25,51 @@
 //!   the anti-pattern, written the way it is usually written.
 //! - `async-over-blocking` (SQLite): `rusqlite` in `spawn_blocking` from async handlers, the
 //!   usual answer when a C library has no async binding, against `sqlx`'s own threads.
+//! - `job-on-thread`, `job-on-async`: the hybrid-web reading, `async-pool` with a periodic
+//!   aggregate rebuild ([`server::job`]) on a thread of its own or on the async workers.
+//! - `pgbench`: the anchor, `pgbench` on the same table ([`store::pgbench`]).
 //!
-//! Beside them, the hybrid-web reading runs `async-pool` with a periodic aggregate rebuild
-//! ([`job`]) on a thread of its own or on the async workers, and an anchor row runs `pgbench`
-//! ([`pgbench`]) on the same table. Remote Postgres is a delaying TCP proxy ([`proxy`]).
+//! Remote Postgres is a delaying TCP proxy ([`store::proxy`]).
 //!
-//! Where everything lives. The case as the harness sees it:
-//! - [`params`]: options and the sizes and caps they resolve to; [`plan`]: the tables;
-//!   [`run`]: the set-up, one measured run (the server side) and its load generator;
-//!   [`figures`]: what a run records; [`findings`]: checks, verdicts, one function per claim.
-//!
+//! The case's parts, as every case has them: [`variants`] (the enum and the dispatch into the
+//! data layers), [`tables`] (the tables), [`params`] (options, sizes and the caps they resolve
+//! to), [`run`] (the set-up, one measured run's server side and its load generator),
+//! [`figures`] (what a run records) and [`findings`] (checks, verdicts, one function per claim).
 //! The scenario:
-//! - [`dataset`]: the seeded data as pure functions of a seed, so replies are checkable.
-//! - [`workload`]: the requests, each a pure function of its id.
-//! - [`protocol`]: the wire frames and the error kinds both sides count.
-//! - [`server`]: the front end: listener, shutdown, connection cap, handlers.
-//! - [`layers`]: the variants, and the server's books (pool wait, errors, retries, batches).
-//! - [`sqlite`], [`postgres`]: each engine's schema, settings and queries, per client library.
-//! - [`fault`]: how each library's errors map to the counted kinds.
-//! - [`driver`]: the clients: closed and open loop, reply checks, latency histograms;
-//!   [`generator`]: the load generator's process, from the audit's snapshot to its books.
-//! - [`audit`]: the write reconciliation: lost and doubled writes.
-//! - [`fixture`]: the databases a run creates and always removes.
-//! - [`scenario`]: one run's server side, and a whole run in one process for tests.
+//! - [`workload`]: the requests, each a pure function of its id; the seeded data they read;
+//!   the wire frames and the error kinds both sides count.
+//! - [`store`]: each engine's schema, settings and queries, per client library; how their
+//!   errors map to the counted kinds; the fixtures a run creates and always removes; pgbench
+//!   and the delaying proxy.
+//! - [`layers`]: the data layers, one file each.
+//! - [`server`]: the front end (listener, shutdown, connection cap, handlers), its books, the
+//!   background job.
+//! - [`load`]: the load generator: clients in closed and open loop, reply checks, latency
+//!   histograms, and the audit of the writes.
 
-pub mod audit;
-pub mod dataset;
-pub mod driver;
-pub mod fault;
 pub mod figures;
 pub mod findings;
-pub mod fixture;
-pub mod generator;
-pub mod job;
 pub mod layers;
+pub mod load;
 pub mod params;
-pub mod pgbench;
-pub mod plan;
-pub mod postgres;
-pub mod protocol;
-pub mod proxy;
 pub mod run;
-pub mod scenario;
 pub mod server;
-pub mod sqlite;
+pub mod store;
+pub mod tables;
+pub mod variants;
 pub mod workload;
 
 use std::path::Path;
 
 use casebook::{
-    Case, CaseInfo, ClaimId, ClaimResult, Ctx, GenCtx, LoadSpec, Model, Needs, Plan, Point, Preset, Report, Setup,
-    Table, UsageError, Variant,
+    Case, CaseInfo, ClaimId, ClaimResult, Ctx, GenCtx, LoadSpec, Needs, Plan, Preset, Report, Setup, Table,
 };
 
-use crate::layers::{ASYNC_BATCHED, ASYNC_OVER_BLOCKING, ASYNC_PIPELINED, ASYNC_POOL, THREAD_PER_REQUEST, THREAD_POOL};
-pub use crate::{
-    params::{Args, Params},
+use crate::{
+    params::{Args, Params, Spec},
     run::Shared,
+    variants::Variant,
 };
-
-pub const JOB_ON_THREAD: &str = "job-on-thread";
-pub const JOB_ON_ASYNC: &str = "job-on-async";
-pub const PGBENCH: &str = "pgbench";
-
-pub const SQLITE_POINTS: &str = "sqlite-points";
-pub const POSTGRES_POINTS: &str = "postgres-points";
-pub const SQLITE_SWEEP: &str = "sqlite-sweep";
-pub const POSTGRES_SWEEP: &str = "postgres-sweep";
-pub const POSTGRES_REMOTE: &str = "postgres-remote";
-pub const HYBRID_TABLE: &str = "hybrid-web";
 
 pub struct DbQueries;
 
@@ -101,6 +77,8 @@ impl Case for DbQueries {
     type Args = Args;
     type Params = Params;
     type Shared = Shared;
+    type Variant = Variant;
+    type Spec = Spec;
 
     const INFO: CaseInfo = CaseInfo {
         name: "db-queries",
@@ -115,73 +93,26 @@ impl Case for DbQueries {
             ClaimId::AsyncManyConns,
             ClaimId::SpawnBlocking,
         ],
-        variants: &[
-            Variant {
-                name: ASYNC_POOL,
-                model: Model::Async,
-                why: "a sqlx pool: what an async service reaches for first (on SQLite, sqlx runs a thread per connection)",
-            },
-            Variant {
-                name: ASYNC_BATCHED,
-                model: Model::Async,
-                why: "the sqlx pool with concurrent point reads coalesced into one = ANY($1) query",
-            },
-            Variant {
-                name: ASYNC_PIPELINED,
-                model: Model::Async,
-                why: "tokio-postgres on a few connections, every request's query pipelined behind the others",
-            },
-            Variant {
-                name: THREAD_POOL,
-                model: Model::Threads,
-                why: "worker threads with a blocking connection each (rusqlite, postgres), fed by a flume queue",
-            },
-            Variant {
-                name: THREAD_PER_REQUEST,
-                model: Model::Threads,
-                why: "a new OS thread per request with a connection from an r2d2 pool: the anti-pattern",
-            },
-            Variant {
-                name: ASYNC_OVER_BLOCKING,
-                model: Model::Hybrid,
-                why: "rusqlite in spawn_blocking from async handlers: what people do without an async binding",
-            },
-            Variant {
-                name: JOB_ON_THREAD,
-                model: Model::Hybrid,
-                why: "async requests with the background rebuild on a thread of its own",
-            },
-            Variant {
-                name: JOB_ON_ASYNC,
-                model: Model::Async,
-                why: "async requests with the same rebuild as a task on the async workers",
-            },
-            Variant {
-                name: PGBENCH,
-                model: Model::Anchor,
-                why: "pgbench running the same point read on the same table: the ceiling",
-            },
-        ],
     };
 
-    fn params(args: &Args, preset: Preset) -> Result<Params, UsageError> {
+    fn params(args: &Args, preset: Preset) -> Result<Params, casebook::UsageError> {
         params::resolve(args, preset)
     }
 
-    fn needs(params: &Params, variants: &[&'static Variant]) -> Needs {
+    fn needs(params: &Params, variants: &[Variant]) -> Needs {
         params.needs(variants)
     }
 
-    fn plan(params: &Params, variants: &[&'static Variant]) -> Vec<Table> {
-        plan::tables(params, variants)
+    fn plan(params: &Params, variants: &[Variant]) -> Vec<Table> {
+        tables::tables(params, variants)
     }
 
     fn setup(params: &Params, plan: &mut Plan, dir: &Path) -> anyhow::Result<Setup<Shared>> {
         run::setup(params, plan, dir)
     }
 
-    fn run(params: &Params, shared: &Shared, point: &Point, ctx: &mut Ctx) -> anyhow::Result<()> {
-        run::execute(params, shared, point, ctx)
+    fn run(params: &Params, shared: &Shared, variant: Variant, spec: Spec, ctx: &mut Ctx) -> anyhow::Result<()> {
+        run::execute(params, shared, variant, spec, ctx)
     }
 
     fn load(params: &Params, shared: &Shared, spec: &LoadSpec, generator: &mut GenCtx) -> anyhow::Result<()> {

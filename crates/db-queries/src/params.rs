@@ -1,25 +1,27 @@
 //! The case's options, and the sizes and caps they resolve to for every run.
 //!
 //! The caps on requests in flight come from this machine's limits, read once in the parent
-//! ([`casebook::limits`]): every request in flight holds a socket in the server and one in
+//! ([`casebook::run::limits`]): every request in flight holds a socket in the server and one in
 //! the load generator, and under `thread-per-request` a thread. A sweep point above a cap is
 //! planned and skipped with the limit that set it, never run into the wall.
 
 use std::time::Duration;
 
 use casebook::{
-    Needs, Preset, UsageError, Variant,
-    limits::{self, Readings},
+    Needs, Preset, UsageError,
+    host::cpus::usable_cores,
+    model::plan::in_range,
+    run::limits::{self, Readings},
 };
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    dataset::Dataset,
-    driver::{LoadMode, LoadPlan},
-    job::{JobPlan, Placement},
-    layers::{Engine, Pools, THREAD_PER_REQUEST},
-    postgres::PgTarget,
-    workload::Mix,
+    layers::Pools,
+    load::driver::{LoadMode, LoadPlan},
+    server::job::{JobPlan, Placement},
+    store::{fixture::Engine, postgres::PgTarget, sqlite},
+    variants::Variant,
+    workload::{Mix, dataset::Dataset},
 };
 
 /// The tables a run can have.
@@ -177,6 +179,27 @@ pub struct Params {
     pub sweep_repeat: usize,
 }
 
+/// What one row runs besides its variant.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Spec {
+    pub engine: Engine,
+    pub in_flight: usize,
+    /// Point reads only (the point-read tables), or the service's mix.
+    pub points_only: bool,
+    /// Through the delaying proxy.
+    pub remote: bool,
+    /// The background job beside the requests, if any.
+    pub job: Option<Placement>,
+    /// Open loop at this rate, or closed loop.
+    pub open_rate: Option<f64>,
+}
+
+impl Spec {
+    pub fn closed(engine: Engine, in_flight: usize) -> Spec {
+        Spec { engine, in_flight, points_only: false, remote: false, job: None, open_rate: None }
+    }
+}
+
 /// Sweeps go this high at most: past it, even the async rows would spend their run
 /// connecting clients.
 pub const MAX_IN_FLIGHT: usize = 65_536;
@@ -238,12 +261,12 @@ impl Params {
     /// What one run needs at most: a socket per request in flight (in the server and again in
     /// the generator, each its own process), and under `thread-per-request` a thread each.
     /// Rows above the machine's caps are planned as skipped, so these always fit.
-    pub fn needs(&self, variants: &[&'static Variant]) -> Needs {
+    pub fn needs(&self, variants: &[Variant]) -> Needs {
         let in_flight = self.max_in_flight() as u64;
         let mut needs = Needs::default()
             .fds("a socket per request in flight", in_flight + FDS_BESIDES_CLIENTS)
             .memory("buffers for the client connections", in_flight * 64 * 1024);
-        if variants.iter().any(|v| v.name == THREAD_PER_REQUEST) {
+        if variants.contains(&Variant::ThreadPerRequest) {
             let cap = self.caps.by_threads.0 as usize;
             let threads = self.sweeps().chain([self.clients]).filter(|&n| n <= cap).max().unwrap_or(1) as u64;
             needs = needs.threads("thread-per-request at its largest load", threads + THREADS_BESIDES_REQUESTS);
@@ -266,10 +289,6 @@ impl Params {
     }
 }
 
-fn cores() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
-}
-
 fn positive<T: PartialOrd + Default + std::fmt::Display>(name: &str, value: T) -> Result<T, UsageError> {
     if value > T::default() {
         Ok(value)
@@ -281,9 +300,7 @@ fn positive<T: PartialOrd + Default + std::fmt::Display>(name: &str, value: T) -
 fn in_flight_list(name: &str, values: &[usize], default: &[usize]) -> Result<Vec<usize>, UsageError> {
     let mut list = if values.is_empty() { default.to_vec() } else { values.to_vec() };
     for &n in &list {
-        if !(1..=MAX_IN_FLIGHT).contains(&n) {
-            return Err(UsageError::new(format!("--{name}: {n} is outside 1..={MAX_IN_FLIGHT}")));
-        }
+        in_range(name, n, 1, MAX_IN_FLIGHT)?;
     }
     list.sort_unstable();
     list.dedup();
@@ -321,23 +338,14 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
         Preset::Default => &[1, 16, 256, 4096],
         _ => sweep,
     };
-    let accounts = positive("accounts", args.accounts.unwrap_or(accounts))?;
-    if !(32..=50_000_000).contains(&accounts) {
-        return Err(UsageError::new(format!("--accounts must be between 32 and 50,000,000, got {accounts}")));
-    }
-    let orders_per_account = args.orders_per_account.unwrap_or(10);
-    if orders_per_account > 1000 {
-        return Err(UsageError::new(format!("--orders-per-account must be at most 1000, got {orders_per_account}")));
-    }
+    let accounts = in_range("accounts", args.accounts.unwrap_or(accounts), 32, 50_000_000)?;
+    let orders_per_account = in_range("orders-per-account", args.orders_per_account.unwrap_or(10), 0, 1000)?;
     let mix = match &args.mix {
         Some(text) => Mix::parse(text).map_err(UsageError::new)?,
         None => Mix::SERVICE,
     };
-    let duration_ms = positive("duration-ms", args.duration_ms.unwrap_or(duration_ms))?;
-    if duration_ms > 600_000 {
-        return Err(UsageError::new(format!("--duration-ms must be at most 600000, got {duration_ms}")));
-    }
-    let cores = cores();
+    let duration_ms = in_range("duration-ms", args.duration_ms.unwrap_or(duration_ms), 1, 600_000)?;
+    let cores = usable_cores();
     let acquire_timeout =
         Duration::from_millis(positive("acquire-timeout-ms", args.acquire_timeout_ms.unwrap_or(5000))?);
     let pools = |connections| Pools {
@@ -345,7 +353,7 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
         pipelines: 1,
         acquire_timeout,
         max_batch: 256,
-        busy_timeout: crate::sqlite::BUSY_TIMEOUT,
+        busy_timeout: sqlite::BUSY_TIMEOUT,
     };
     let pipelines = positive("pipelines", args.pipelines.unwrap_or(cores as u32))?;
     let pg_pool = positive("pg-pool", args.pg_pool.unwrap_or(2 * cores as u32 + 1))?;
@@ -354,14 +362,8 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
     if !(rate.is_finite() && rate > 0.0 && rate <= 1e6) {
         return Err(UsageError::new(format!("--rate must be between 0 and 1,000,000 requests per second, got {rate}")));
     }
-    let job_window_days = args.job_window_days.unwrap_or(30);
-    if !(1..=365).contains(&job_window_days) {
-        return Err(UsageError::new(format!("--job-window-days must be between 1 and 365, got {job_window_days}")));
-    }
-    let clients = args.clients.unwrap_or(16);
-    if !(1..=MAX_IN_FLIGHT).contains(&clients) {
-        return Err(UsageError::new(format!("--clients must be between 1 and {MAX_IN_FLIGHT}, got {clients}")));
-    }
+    let job_window_days = in_range("job-window-days", args.job_window_days.unwrap_or(30), 1, 365)?;
+    let clients = in_range("clients", args.clients.unwrap_or(16), 1, MAX_IN_FLIGHT)?;
     // Every request in flight holds a socket in the server and another in the generator; the
     // harness has raised the descriptor limit, and every run and generator inherits it.
     let readings = Readings::without_probe();

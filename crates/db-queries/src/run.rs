@@ -1,32 +1,40 @@
-//! The case's life in the harness: the set-up (databases, proxy), one measured run (the
-//! server side, in the child), and its load generator (the clients and the audit, in a
-//! process of their own).
+//! One run of one row, both its sides: the set-up (databases, proxy), the server side in the
+//! measured child (runtime, data layer, front end, and the background job if the row has one),
+//! and its load generator (the clients and the audit, in a process of their own).
+//!
+//! The harness runs the two sides in two processes, and only the wait for the load to drain is
+//! timed. [`run_in_process`] puts both in one process (the generator on a thread of its own)
+//! for the tests.
 
 use std::{
     net::{SocketAddr, ToSocketAddrs},
     path::{Path, PathBuf},
-    time::Duration,
+    sync::Arc,
+    time::{Duration, Instant},
 };
 
 use anyhow::Context;
-use casebook::{Ctx, GenCtx, LoadSpec, Plan, Point, Row, Setup, figure};
+use casebook::{Ctx, GenCtx, LoadSpec, Plan, Row, Setup, VariantSet, model::figure};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    PGBENCH,
-    driver::LoadPlan,
     figures::*,
-    fixture::{self, PgFixture, SqliteFixture, Target},
-    generator::{Generator, LoadReport},
-    layers::Engine,
-    params::{Params, UrlOrigin},
-    pgbench,
-    plan::{RowSpec, layer_of},
-    postgres::PgTarget,
-    protocol::ErrorKind,
-    proxy::DelayProxy,
-    scenario::{ServeSpec, ServerReport, ServerSide},
-    workload::Mix,
+    layers::Pools,
+    load::{Generator, LoadReport, driver::LoadPlan},
+    params::{Params, Spec, UrlOrigin},
+    server::{
+        Server,
+        books::{ServerBooks, ServerTally},
+        job::{Job, JobPlan, JobTally},
+    },
+    store::{
+        fixture::{self, Engine, PgFixture, SqliteFixture, Target},
+        pgbench,
+        postgres::PgTarget,
+        proxy::DelayProxy,
+    },
+    variants::Variant,
+    workload::{Mix, dataset::Dataset, protocol::ErrorKind},
 };
 
 /// What the set-up hands every run and load generator.
@@ -41,15 +49,15 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Where a row's variant connects: through the proxy for a remote row.
-    fn target(&self, spec: &RowSpec) -> anyhow::Result<Target> {
-        Ok(match spec.engine {
+    /// Where a row connects: through the proxy for a remote row (the audit always goes direct).
+    fn target(&self, engine: Engine, remote: bool) -> anyhow::Result<Target> {
+        Ok(match engine {
             Engine::Sqlite => {
                 Target::Sqlite { path: self.sqlite.clone().context("the set-up made no SQLite database")? }
             }
             Engine::Postgres => Target::Postgres {
                 db: self.postgres.clone().context("the set-up made no Postgres schema")?,
-                proxy_port: if spec.remote {
+                proxy_port: if remote {
                     Some(self.proxy_port.context("the set-up started no delaying proxy")?)
                 } else {
                     None
@@ -57,24 +65,15 @@ impl Shared {
             },
         })
     }
-
-    /// Where the audit connects: always direct.
-    fn audit_target(&self, engine: Engine) -> anyhow::Result<Target> {
-        self.target(&RowSpec { remote: false, ..closed(engine) })
-    }
 }
 
-fn closed(engine: Engine) -> RowSpec {
-    RowSpec { engine, in_flight: 1, points_only: false, remote: false, job: None, open_rate: None }
+/// Whether any runnable row's spec says so.
+fn any_row(plan: &Plan, f: impl Fn(&Spec) -> bool) -> bool {
+    plan.runs_any(|_, r| spec_of(r).is_some_and(|s| f(&s)))
 }
 
-fn spec_of(row: &Row) -> Option<RowSpec> {
+fn spec_of(row: &Row) -> Option<Spec> {
     serde_json::from_value(row.point.clone()).ok()
-}
-
-/// Whether any runnable row matches.
-fn any_row(plan: &Plan, f: impl Fn(&Row, &RowSpec) -> bool) -> bool {
-    plan.tables.iter().flat_map(|t| t.runnable()).any(|r| spec_of(r).is_some_and(|s| f(r, &s)))
 }
 
 // ANCHOR: setup
@@ -84,13 +83,13 @@ fn any_row(plan: &Plan, f: impl Fn(&Row, &RowSpec) -> bool) -> bool {
 pub fn setup(params: &Params, plan: &mut Plan, dir: &Path) -> anyhow::Result<Setup<Shared>> {
     let mut shared = Shared::default();
     let mut owned: Vec<Box<dyn Send>> = Vec::new();
-    if any_row(plan, |_, s| s.engine == Engine::Sqlite) {
+    if any_row(plan, |s| s.engine == Engine::Sqlite) {
         let sqlite = SqliteFixture::create(dir, &params.dataset, &casebook::interrupted)?;
-        shared.sqlite = sqlite.target().sqlite_path().map(Path::to_path_buf);
+        shared.sqlite = Some(sqlite.path.clone());
         owned.push(Box::new(sqlite));
     }
     if let Some(choice) = &params.postgres
-        && any_row(plan, |_, s| s.engine == Engine::Postgres)
+        && any_row(plan, |s| s.engine == Engine::Postgres)
     {
         let server = choice.target();
         match fixture::connect(&server) {
@@ -107,7 +106,7 @@ pub fn setup(params: &Params, plan: &mut Plan, dir: &Path) -> anyhow::Result<Set
         }
     }
     if let Some(db) = &shared.postgres
-        && any_row(plan, |_, s| s.remote)
+        && any_row(plan, |s| s.remote)
     {
         let upstream: SocketAddr = (db.host.as_str(), db.port)
             .to_socket_addrs()?
@@ -118,14 +117,85 @@ pub fn setup(params: &Params, plan: &mut Plan, dir: &Path) -> anyhow::Result<Set
         shared.proxy_port = Some(proxy.port());
         owned.push(Box::new(proxy));
     }
-    if any_row(plan, |r, _| r.variant == PGBENCH)
+    if plan.runs_variant(Variant::Pgbench)
         && let Err(why) = pgbench::available()
     {
-        plan.skip_where(|_, r| r.variant == PGBENCH, &why);
+        plan.skip_where(|_, r| r.variant == Variant::Pgbench.name(), &why);
     }
     Ok(owned.into_iter().fold(Setup::new(shared), |setup, thing| setup.owning(thing)))
 }
 // ANCHOR_END: setup
+
+/// What the server of one run is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServeSpec {
+    /// The data layer: a variant that is one (see [`Variant::layer`]).
+    pub layer: Variant,
+    pub pools: Pools,
+    /// The background job beside the requests, if the row has one.
+    pub job: Option<JobPlan>,
+    /// The front end's cap on client connections.
+    pub max_connections: usize,
+    /// Async worker threads of the server's runtime.
+    pub workers: usize,
+}
+
+/// What the server side counted.
+#[derive(Clone, Debug)]
+pub struct ServerReport {
+    pub tally: ServerTally,
+    pub job: Option<JobTally>,
+}
+
+/// A running server with its data layer open.
+pub struct ServerSide {
+    runtime: tokio::runtime::Runtime,
+    server: Server,
+    books: Arc<ServerBooks>,
+    job: Option<Job>,
+}
+
+impl ServerSide {
+    pub fn start(spec: &ServeSpec, target: &Target) -> anyhow::Result<ServerSide> {
+        let engine = target.engine();
+        anyhow::ensure!(spec.layer.runs_on(engine), "{} has no {} form", spec.layer, engine.name());
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(spec.workers.max(1))
+            .thread_name("server")
+            .enable_all()
+            .build()?;
+        let books = Arc::new(ServerBooks::default());
+        let server =
+            runtime.block_on(spec.layer.serve(target, spec.pools, Arc::clone(&books), spec.max_connections))?;
+        let job = match spec.job {
+            Some(plan) => Some(
+                runtime.block_on(Job::start(plan, target)).map_err(|f| anyhow::anyhow!("cannot start the job: {f}"))?,
+            ),
+            None => None,
+        };
+        Ok(ServerSide { runtime, server, books, job })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.server.addr
+    }
+
+    /// Blocks until `clients` connections have come and gone, or `limit` has passed; false
+    /// if it gave up.
+    pub fn wait_drained(&self, clients: usize, limit: Duration) -> bool {
+        self.runtime.block_on(async { tokio::time::timeout(limit, self.server.drained(clients)).await.is_ok() })
+    }
+
+    /// Stops the job and the server, closes the data layer, and hands over the books.
+    pub fn finish(self) -> ServerReport {
+        let ServerSide { runtime, server, books, job } = self;
+        let job = job.map(|job| runtime.block_on(job.stop()));
+        runtime.block_on(server.shutdown());
+        // Anything the layer left running (r2d2 helpers, sqlx's workers) is stopped here.
+        runtime.shutdown_timeout(Duration::from_secs(5));
+        ServerReport { tally: books.tally(), job }
+    }
+}
 
 /// What a run hands its load generator.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
@@ -140,20 +210,16 @@ pub struct LoadRequest {
 /// One run of one row, in the child: open the data layer, start the server and its load
 /// generator (which connects every client before it says it is ready), and time only the
 /// load: from the go to the moment the last client has hung up.
-pub fn execute(params: &Params, shared: &Shared, point: &Point, ctx: &mut Ctx) -> anyhow::Result<()> {
-    let spec: RowSpec = point.decode()?;
-    if point.variant == PGBENCH {
-        return pgbench_row(params, shared, &spec, ctx);
-    }
-    let layer = layer_of(&point.variant).with_context(|| format!("unknown variant {}", point.variant))?;
+pub fn execute(params: &Params, shared: &Shared, variant: Variant, spec: Spec, ctx: &mut Ctx) -> anyhow::Result<()> {
+    let Some(layer) = variant.layer() else { return pgbench_row(params, shared, &spec, ctx) };
     let serve = ServeSpec {
-        variant: layer,
+        layer,
         pools: params.pools(spec.engine),
         job: spec.job.map(|placement| params.job(placement)),
         max_connections: spec.in_flight + 16,
         workers: params.workers,
     };
-    let server = ServerSide::start(&serve, &shared.target(&spec)?)?;
+    let server = ServerSide::start(&serve, &shared.target(spec.engine, spec.remote)?)?;
     let plan = params.load_plan(spec.in_flight, spec.open_rate);
     let request = LoadRequest { port: server.addr().port(), engine: spec.engine, points_only: spec.points_only, plan };
     let mut load = ctx.start_load(&request)?;
@@ -206,7 +272,7 @@ fn record_server(ctx: &mut Ctx, report: &ServerReport) -> anyhow::Result<()> {
 }
 
 /// The anchor: `pgbench` with as many clients as the variants have requests in flight.
-fn pgbench_row(params: &Params, shared: &Shared, spec: &RowSpec, ctx: &mut Ctx) -> anyhow::Result<()> {
+fn pgbench_row(params: &Params, shared: &Shared, spec: &Spec, ctx: &mut Ctx) -> anyhow::Result<()> {
     let db = shared.postgres.as_ref().context("the set-up made no Postgres schema")?;
     let dir = ctx.scratch().to_path_buf();
     let run = ctx.measure(|| {
@@ -226,7 +292,7 @@ fn pgbench_row(params: &Params, shared: &Shared, spec: &RowSpec, ctx: &mut Ctx) 
 /// say ready; on the go, offer the load; then reconcile the writes and record it all.
 pub fn generate(params: &Params, shared: &Shared, spec: &LoadSpec, generator: &mut GenCtx) -> anyhow::Result<()> {
     let request: LoadRequest = spec.decode()?;
-    let target = shared.audit_target(request.engine)?;
+    let target = shared.target(request.engine, false)?;
     let mix = if request.points_only { Mix::POINT_READS } else { params.mix };
     let server = SocketAddr::from(([127, 0, 0, 1], request.port));
     let prepared = Generator::prepare(server, &target, params.dataset, mix, request.plan)?;
@@ -251,11 +317,35 @@ fn record_load(generator: &mut GenCtx, report: &LoadReport) -> anyhow::Result<()
     generator.figure(WRITES_ACKED, report.audit.acked as f64);
     generator.figure(LOST, report.audit.lost as f64);
     generator.figure(DOUBLED, report.audit.doubled() as f64);
-    if d.head_complete {
+    if d.head_complete() {
         generator.note(HEAD_DIGEST, format!("{:016x}", d.head_digest));
     }
     if let Some(problem) = &d.first_problem {
         generator.note(FIRST_PROBLEM, problem.clone());
     }
     Ok(())
+}
+
+/// Both sides of one run in this process: for tests, and for a quick look without the harness.
+pub fn run_in_process(
+    spec: &ServeSpec,
+    target: &Target,
+    dataset: Dataset,
+    mix: Mix,
+    plan: LoadPlan,
+) -> anyhow::Result<(LoadReport, ServerReport)> {
+    let server = ServerSide::start(spec, target)?;
+    let (addr, target) = (server.addr(), target.clone());
+    let started = Instant::now();
+    let generator = std::thread::Builder::new()
+        .name("load-generator".into())
+        .spawn(move || Generator::prepare(addr, &target, dataset, mix, plan)?.run())
+        .context("cannot start the load generator thread")?;
+    let load = generator.join().map_err(|_| anyhow::anyhow!("the load generator panicked"));
+    let limit = (plan.duration + plan.request_timeout).saturating_sub(started.elapsed()) + Duration::from_secs(5);
+    let drained = server.wait_drained(if load.as_ref().is_ok_and(|l| l.is_ok()) { plan.connections } else { 0 }, limit);
+    let report = server.finish();
+    let load = load??;
+    anyhow::ensure!(drained, "the server still had clients {limit:?} after the load ended");
+    Ok((load, report))
 }

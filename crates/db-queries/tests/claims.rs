@@ -2,15 +2,15 @@
 //! ratios that clear its threshold, miss it, and straddle it, and then the rows are left out.
 //! Nothing runs; the rules alone are under test.
 
-use casebook::{Case, ClaimId, Figure, Hist, Outcome, Preset, Report, testing::ReportBuilder};
+use casebook::{Case, ClaimId, Figure, Hist, Outcome, Preset, Report, RowKey, TableId, testing::ReportBuilder};
 use db_queries::{
-    Args, DbQueries, HYBRID_TABLE, JOB_ON_ASYNC, JOB_ON_THREAD, POSTGRES_POINTS, POSTGRES_REMOTE, POSTGRES_SWEEP,
-    Params, SQLITE_POINTS, SQLITE_SWEEP,
+    DbQueries,
     figures::*,
     findings::{self, *},
-    layers::{ASYNC_BATCHED, ASYNC_OVER_BLOCKING, ASYNC_PIPELINED, ASYNC_POOL, THREAD_PER_REQUEST, THREAD_POOL},
-    params::{PostgresChoice, UrlOrigin},
-    postgres::PgTarget,
+    params::{Args, Params, PostgresChoice, UrlOrigin},
+    store::postgres::PgTarget,
+    tables::*,
+    variants::Variant::{self, *},
 };
 
 fn params() -> Params {
@@ -29,8 +29,7 @@ fn params() -> Params {
 }
 
 fn builder() -> ReportBuilder {
-    let all: Vec<_> = DbQueries::INFO.variants.iter().collect();
-    ReportBuilder::new(&DbQueries::INFO, &params(), DbQueries::plan(&params(), &all))
+    ReportBuilder::of::<DbQueries>(&params())
 }
 
 fn outcome(report: &Report, id: ClaimId, reading: Option<&str>) -> (Outcome, String) {
@@ -44,8 +43,13 @@ fn outcome(report: &Report, id: ClaimId, reading: Option<&str>) -> (Outcome, Str
 /// One side of a comparison: a figure of a row, or a quantile's histogram.
 #[derive(Clone, Copy)]
 enum Side {
-    Figure(&'static str, &'static str, Figure),
-    Hist(&'static str, &'static str, Hist),
+    Figure(TableId, RowKey, Figure),
+    Hist(TableId, RowKey, Hist),
+}
+
+/// A sweep row's key: the variant at `x` in flight.
+fn at(variant: Variant, x: usize) -> RowKey {
+    (variant, x as f64).into()
 }
 
 fn add(builder: ReportBuilder, side: Side, values: &[f64]) -> ReportBuilder {
@@ -81,17 +85,16 @@ fn ratio_rule(id: ClaimId, reading: Option<&str>, top: Side, bottom: Side, facto
 #[test]
 fn async_io_compares_the_best_async_layer_and_the_plain_pool_with_threads_a_round_trip_away() {
     let x = CLAIM_IN_FLIGHT;
-    let row = |v: &'static str| -> &'static str { Box::leak(format!("{v} @{x}").into_boxed_str()) };
     for (reading, fast) in [
-        ("pipelined or batched, 1 ms away", ASYNC_PIPELINED),
-        ("pipelined or batched, 1 ms away", ASYNC_BATCHED),
-        ("a plain async pool, 1 ms away", ASYNC_POOL),
+        ("pipelined or batched, 1 ms away", AsyncPipelined),
+        ("pipelined or batched, 1 ms away", AsyncBatched),
+        ("a plain async pool, 1 ms away", AsyncPool),
     ] {
         ratio_rule(
             ClaimId::AsyncIo,
             Some(reading),
-            Side::Figure(POSTGRES_REMOTE, row(fast), REQUESTS_PER_S),
-            Side::Figure(POSTGRES_REMOTE, row(THREAD_POOL), REQUESTS_PER_S),
+            Side::Figure(POSTGRES_REMOTE, at(fast, x), REQUESTS_PER_S),
+            Side::Figure(POSTGRES_REMOTE, at(ThreadPool, x), REQUESTS_PER_S),
             ASYNC_IO_FACTOR,
         );
     }
@@ -99,12 +102,12 @@ fn async_io_compares_the_best_async_layer_and_the_plain_pool_with_threads_a_roun
 
 #[test]
 fn threads_blocking_c_holds_the_thread_pool_against_the_best_async_layer_on_sqlite() {
-    for fast in [ASYNC_POOL, ASYNC_BATCHED, ASYNC_OVER_BLOCKING] {
+    for fast in [AsyncPool, AsyncBatched, AsyncOverBlocking] {
         ratio_rule(
             ClaimId::ThreadsBlockingC,
             Some("SQLite point reads"),
-            Side::Figure(SQLITE_POINTS, THREAD_POOL, REQUESTS_PER_S),
-            Side::Figure(SQLITE_POINTS, fast, REQUESTS_PER_S),
+            Side::Figure(SQLITE_POINTS, ThreadPool.into(), REQUESTS_PER_S),
+            Side::Figure(SQLITE_POINTS, fast.into(), REQUESTS_PER_S),
             BLOCKING_C_FACTOR,
         );
     }
@@ -116,8 +119,8 @@ fn no_thread_per_request_is_decided_on_each_engine() {
         ratio_rule(
             ClaimId::NoThreadPerRequest,
             Some(reading),
-            Side::Figure(table, THREAD_POOL, REQUESTS_PER_S),
-            Side::Figure(table, THREAD_PER_REQUEST, REQUESTS_PER_S),
+            Side::Figure(table, ThreadPool.into(), REQUESTS_PER_S),
+            Side::Figure(table, ThreadPerRequest.into(), REQUESTS_PER_S),
             PER_REQUEST_FACTOR,
         );
     }
@@ -126,15 +129,15 @@ fn no_thread_per_request_is_decided_on_each_engine() {
 #[test]
 fn batch_async_has_a_reading_per_way_of_batching() {
     for (table, fast, reading) in [
-        (POSTGRES_POINTS, ASYNC_BATCHED, "Postgres, = ANY($1)"),
-        (POSTGRES_POINTS, ASYNC_PIPELINED, "Postgres, pipelined"),
-        (SQLITE_POINTS, ASYNC_BATCHED, "SQLite, IN (json_each(?))"),
+        (POSTGRES_POINTS, AsyncBatched, "Postgres, = ANY($1)"),
+        (POSTGRES_POINTS, AsyncPipelined, "Postgres, pipelined"),
+        (SQLITE_POINTS, AsyncBatched, "SQLite, IN (json_each(?))"),
     ] {
         ratio_rule(
             ClaimId::BatchAsync,
             Some(reading),
-            Side::Figure(table, fast, REQUESTS_PER_S),
-            Side::Figure(table, ASYNC_POOL, REQUESTS_PER_S),
+            Side::Figure(table, fast.into(), REQUESTS_PER_S),
+            Side::Figure(table, AsyncPool.into(), REQUESTS_PER_S),
             BATCH_FACTOR,
         );
     }
@@ -145,8 +148,8 @@ fn hybrid_web_compares_request_p99_with_the_job_on_the_workers_and_on_a_thread()
     ratio_rule(
         ClaimId::HybridWeb,
         None,
-        Side::Hist(HYBRID_TABLE, JOB_ON_ASYNC, LATENCY),
-        Side::Hist(HYBRID_TABLE, JOB_ON_THREAD, LATENCY),
+        Side::Hist(HYBRID, JobOnAsync.into(), LATENCY),
+        Side::Hist(HYBRID, JobOnThread.into(), LATENCY),
         HYBRID_FACTOR,
     );
 }
@@ -156,8 +159,8 @@ fn async_low_memory_reads_the_servers_own_high_water_mark_at_the_largest_load() 
     ratio_rule(
         ClaimId::AsyncLowMemory,
         Some("resident memory, SQLite, the sweep's largest load"),
-        Side::Figure(SQLITE_SWEEP, "thread-per-request @4096", casebook::figure::PEAK_RSS),
-        Side::Figure(SQLITE_SWEEP, "async-pool @4096", casebook::figure::PEAK_RSS),
+        Side::Figure(SQLITE_SWEEP, at(ThreadPerRequest, 4096), casebook::model::figure::PEAK_RSS),
+        Side::Figure(SQLITE_SWEEP, at(AsyncPool, 4096), casebook::model::figure::PEAK_RSS),
         MEMORY_FACTOR,
     );
 }
@@ -165,13 +168,13 @@ fn async_low_memory_reads_the_servers_own_high_water_mark_at_the_largest_load() 
 #[test]
 fn async_many_conns_compares_the_best_async_layer_with_a_thread_per_request_at_the_largest_load() {
     for (table, reading, fast) in
-        [(SQLITE_SWEEP, "SQLite", "async-over-blocking @4096"), (POSTGRES_SWEEP, "Postgres", "async-pipelined @4096")]
+        [(SQLITE_SWEEP, "SQLite", AsyncOverBlocking), (POSTGRES_SWEEP, "Postgres", AsyncPipelined)]
     {
         ratio_rule(
             ClaimId::AsyncManyConns,
             Some(reading),
-            Side::Figure(table, fast, REQUESTS_PER_S),
-            Side::Figure(table, "thread-per-request @4096", REQUESTS_PER_S),
+            Side::Figure(table, at(fast, 4096), REQUESTS_PER_S),
+            Side::Figure(table, at(ThreadPerRequest, 4096), REQUESTS_PER_S),
             MANY_CONNS_FACTOR,
         );
     }
@@ -182,8 +185,8 @@ fn spawn_blocking_holds_rusqlite_on_the_blocking_pool_against_sqlx() {
     ratio_rule(
         ClaimId::SpawnBlocking,
         Some("rusqlite in spawn_blocking, against sqlx-sqlite"),
-        Side::Figure(SQLITE_POINTS, ASYNC_OVER_BLOCKING, REQUESTS_PER_S),
-        Side::Figure(SQLITE_POINTS, ASYNC_POOL, REQUESTS_PER_S),
+        Side::Figure(SQLITE_POINTS, AsyncOverBlocking.into(), REQUESTS_PER_S),
+        Side::Figure(SQLITE_POINTS, AsyncPool.into(), REQUESTS_PER_S),
         SPAWN_BLOCKING_SHARE,
     );
 }
@@ -201,31 +204,31 @@ fn every_claim_the_case_lists_is_decided_and_every_decided_claim_is_listed() {
 
 #[test]
 fn the_check_fails_wrong_answers_and_unbalanced_books_and_nothing_else() {
-    let clean = |b: ReportBuilder, label: &str| {
+    let clean = |b: ReportBuilder, label: Variant| {
         b.figure(SQLITE_POINTS, label, WRONG, &[0.0, 0.0])
             .figure(SQLITE_POINTS, label, LOST, &[0.0, 0.0])
             .figure(SQLITE_POINTS, label, DOUBLED, &[0.0, 0.0])
             .figure(SQLITE_POINTS, label, POOL_TIMEOUTS, &[3.0, 0.0])
     };
-    let report = clean(builder(), THREAD_POOL).build();
+    let report = clean(builder(), ThreadPool).build();
     assert!(findings::check(&report).is_empty(), "{:?}", findings::check(&report));
     for figure in [WRONG, LOST, DOUBLED] {
-        let report = clean(builder(), THREAD_POOL).figure(SQLITE_POINTS, THREAD_POOL, figure, &[0.0, 1.0]).build();
+        let report = clean(builder(), ThreadPool).figure(SQLITE_POINTS, ThreadPool, figure, &[0.0, 1.0]).build();
         let failures = findings::check(&report);
         assert_eq!(failures.len(), 1, "{failures:?}");
         assert!(failures[0].contains(figure.key), "{failures:?}");
     }
-    let unrecorded = builder().figure(SQLITE_POINTS, THREAD_POOL, REQUESTS_PER_S, &[1.0]).build();
+    let unrecorded = builder().figure(SQLITE_POINTS, ThreadPool, REQUESTS_PER_S, &[1.0]).build();
     assert_eq!(findings::check(&unrecorded).len(), 3, "a run without its books fails");
     let disagree = builder()
-        .digest(POSTGRES_POINTS, THREAD_POOL, "a", 1)
-        .digest(POSTGRES_POINTS, ASYNC_POOL, "b", 1)
-        .figure(POSTGRES_POINTS, THREAD_POOL, WRONG, &[0.0])
-        .figure(POSTGRES_POINTS, THREAD_POOL, LOST, &[0.0])
-        .figure(POSTGRES_POINTS, THREAD_POOL, DOUBLED, &[0.0])
-        .figure(POSTGRES_POINTS, ASYNC_POOL, WRONG, &[0.0])
-        .figure(POSTGRES_POINTS, ASYNC_POOL, LOST, &[0.0])
-        .figure(POSTGRES_POINTS, ASYNC_POOL, DOUBLED, &[0.0])
+        .digest(POSTGRES_POINTS, ThreadPool, "a", 1)
+        .digest(POSTGRES_POINTS, AsyncPool, "b", 1)
+        .figure(POSTGRES_POINTS, ThreadPool, WRONG, &[0.0])
+        .figure(POSTGRES_POINTS, ThreadPool, LOST, &[0.0])
+        .figure(POSTGRES_POINTS, ThreadPool, DOUBLED, &[0.0])
+        .figure(POSTGRES_POINTS, AsyncPool, WRONG, &[0.0])
+        .figure(POSTGRES_POINTS, AsyncPool, LOST, &[0.0])
+        .figure(POSTGRES_POINTS, AsyncPool, DOUBLED, &[0.0])
         .build();
     assert!(findings::check(&disagree).iter().any(|f| f.contains("answered differently")));
 }

@@ -12,10 +12,10 @@ use std::{
 };
 
 use casebook::{
-    Case, ClaimId, Report,
+    Case, ClaimId, Report, VariantSet,
     testing::{CaseBinary, files_under},
 };
-use db_queries::{DbQueries, POSTGRES_POINTS, fixture};
+use db_queries::{DbQueries, store::fixture, tables::POSTGRES_POINTS, variants::Variant};
 
 fn case_binary() -> CaseBinary {
     CaseBinary::new(env!("CARGO_BIN_EXE_db-queries"))
@@ -81,7 +81,7 @@ fn quick_run_reports_passes_its_checks_and_cleans_up() {
     // The check is not vacuous: one lost write in one run is caught.
     assert!(db_queries::findings::check(report).is_empty());
     let mut tampered = report.clone();
-    let run = tampered.rows.iter_mut().find(|r| !r.runs.is_empty() && r.variant != "pgbench").unwrap();
+    let run = tampered.rows.iter_mut().find(|r| !r.runs.is_empty() && r.variant != Variant::Pgbench.name()).unwrap();
     *run.runs[0].figures.get_mut(db_queries::figures::LOST.key).expect("figure") += 1.0;
     assert_eq!(db_queries::findings::check(&tampered).len(), 1);
 }
@@ -140,7 +140,7 @@ fn an_unreachable_postgres_from_the_environment_skips_its_rows_unless_required()
     let output = run(false);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let report = Report::from_json(&std::fs::read(&json).unwrap()).unwrap();
-    let row = report.row(POSTGRES_POINTS, "thread-pool").expect("planned");
+    let row = report.row(POSTGRES_POINTS, Variant::ThreadPool).expect("planned");
     assert!(row.skipped.as_deref().is_some_and(|s| s.contains("cannot reach Postgres")), "{:?}", row.skipped);
     let output = run(true);
     assert!(!output.status.success());

@@ -3,18 +3,19 @@
 
 mod common;
 
+use casebook::VariantSet;
 use common::{DATASET, closed, spec};
 use db_queries::{
-    fixture::{PgFixture, SqliteFixture, Target},
-    layers::{Engine, Variant},
-    scenario::run_in_process,
+    run::run_in_process,
+    store::fixture::{Engine, PgFixture, SqliteFixture, Target},
+    variants::Variant,
     workload::Mix,
 };
 
 /// Runs every variant of `engine` on `target` and checks each run; returns the head digests.
 fn every_variant(engine: Engine, target: &Target) -> Vec<(&'static str, u64)> {
     let mut heads = Vec::new();
-    for variant in Variant::ALL.into_iter().filter(|v| v.runs_on(engine)) {
+    for &variant in Variant::ALL.iter().filter(|v| v.runs_on(engine)) {
         let (load, server) = run_in_process(&spec(variant), target, DATASET, Mix::SERVICE, closed(16, 400))
             .unwrap_or_else(|e| panic!("{}: {e:#}", variant.name()));
         let d = &load.driven;
@@ -31,7 +32,7 @@ fn every_variant(engine: Engine, target: &Target) -> Vec<(&'static str, u64)> {
         assert!(load.audit.acked > 0, "{}: no write was acknowledged", variant.name());
         assert!(load.audit.balances(), "{}: {:?}", variant.name(), load.audit);
         assert_eq!(load.audit.applied, load.audit.acked);
-        assert!(d.head_complete, "{}: requests 0 to 255 were not all answered", variant.name());
+        assert!(d.head_complete(), "{}: requests 0 to 255 were not all answered", variant.name());
         heads.push((variant.name(), d.head_digest));
     }
     assert!(heads.windows(2).all(|w| w[0].1 == w[1].1), "the variants answered differently: {heads:?}");

@@ -9,19 +9,21 @@ use std::{
     time::{Duration, Instant},
 };
 
+use casebook::VariantSet;
 use common::{DATASET, closed, spec};
 use db_queries::{
-    driver::{LoadMode, LoadPlan},
-    fixture::{self, PgFixture, SqliteFixture, Target},
-    job::{JobPlan, Placement},
-    layers::{self, Engine, Variant},
-    pgbench,
-    postgres::PgTarget,
-    protocol::ErrorKind,
-    proxy::DelayProxy,
-    scenario::{ServeSpec, run_in_process},
-    sqlite,
-    workload::Mix,
+    load::driver::{LoadMode, LoadPlan},
+    run::{ServeSpec, run_in_process},
+    server::job::{JobPlan, Placement},
+    store::{
+        fixture::{self, Engine, PgFixture, SqliteFixture, Target},
+        pgbench,
+        postgres::PgTarget,
+        proxy::DelayProxy,
+        sqlite,
+    },
+    variants::Variant,
+    workload::{Mix, protocol::ErrorKind},
 };
 
 fn only(errors: &std::collections::BTreeMap<ErrorKind, u64>, kind: ErrorKind) -> bool {
@@ -46,7 +48,7 @@ fn a_killed_backend_is_retried_or_reported_and_the_writes_still_balance() {
     let target = Target::Postgres { db: pg.target().clone(), proxy_port: None };
     for variant in [Variant::AsyncPool, Variant::AsyncPipelined, Variant::ThreadPool, Variant::ThreadPerRequest] {
         // One of the variant's own connections is terminated while the load runs.
-        let (admin, application) = (pg.target().clone(), layers::application_name(variant));
+        let (admin, application) = (pg.target().clone(), variant.application_name());
         let killer = std::thread::spawn(move || {
             let mut client = fixture::connect(&admin).unwrap();
             let deadline = Instant::now() + Duration::from_secs(5);
@@ -87,7 +89,7 @@ fn a_killed_backend_is_retried_or_reported_and_the_writes_still_balance() {
 fn an_exhausted_pool_times_out_and_counts_it_and_never_hangs() {
     let dir = tempfile::tempdir().unwrap();
     let fixture = SqliteFixture::create(dir.path(), &DATASET, &|| false).unwrap();
-    for variant in Variant::ALL.into_iter().filter(|v| v.runs_on(Engine::Sqlite)) {
+    for &variant in Variant::ALL.iter().filter(|v| v.runs_on(Engine::Sqlite)) {
         let mut spec = spec(variant);
         spec.pools.connections = 1;
         spec.pools.acquire_timeout = Duration::from_millis(2);
@@ -217,7 +219,7 @@ fn postgres_through_the_delaying_proxy_answers_the_same_a_round_trip_later() {
     for run in [&slow, &fast] {
         let d = &run.driven;
         assert!(d.errors.is_empty() && run.audit.balances(), "{:?} {:?} {:?}", d.errors, d.first_problem, run.audit);
-        assert!(d.head_complete, "{} replies, {:?}", d.replies, d.first_problem);
+        assert!(d.head_complete(), "{} replies, {:?}", d.replies, d.first_problem);
     }
     assert_eq!(slow.driven.head_digest, fast.driven.head_digest);
     // Every query crossed the proxy: no request can be faster than its added round trip.

@@ -11,11 +11,13 @@ use std::{
 
 use common::{DATASET, spec};
 use db_queries::{
-    fixture::SqliteFixture,
-    layers::Variant,
-    protocol::{self, Reply},
-    scenario::{ServeSpec, ServerSide},
-    workload::Request,
+    run::{ServeSpec, ServerSide},
+    store::fixture::SqliteFixture,
+    variants::Variant,
+    workload::{
+        Request,
+        protocol::{self, Reply},
+    },
 };
 
 fn ask(stream: &mut TcpStream, id: u64, request: &Request) -> Reply {

@@ -7,11 +7,8 @@ use anyhow::Context;
 use casebook::{Plan, Setup};
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    Mix,
-    inbox::{self, InboxSpec},
-    params::{InboxRole, Params, RowSpec},
-};
+use crate::inbox::generate::{self, InboxSpec, Mix};
+use crate::params::{InboxRole, Params, Spec};
 
 /// Where the set-up put each inbox.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -35,22 +32,22 @@ pub fn setup(params: &Params, plan: &Plan, dir: &Path) -> anyhow::Result<Setup<S
     let roles: Vec<InboxRole> = plan
         .rows()
         .filter(|(_, row)| row.skipped.is_none())
-        .filter_map(|(_, row)| serde_json::from_value::<RowSpec>(row.point.clone()).ok())
+        .filter_map(|(_, row)| serde_json::from_value::<Spec>(row.point.clone()).ok())
         .map(|spec| spec.inbox)
         .collect();
-    let generate = |spec: &InboxSpec, name: &str| -> anyhow::Result<PathBuf> {
+    let write = |spec: &InboxSpec, name: &str| -> anyhow::Result<PathBuf> {
         let path = dir.join(name);
-        inbox::generate(&path, spec, &casebook::interrupted)
+        generate::generate(&path, spec, &casebook::interrupted)
             .with_context(|| format!("cannot generate the {} inbox", spec.mix.name()))?;
         Ok(path)
     };
     let mut shared = Shared::default();
     if roles.contains(&InboxRole::Main) {
-        shared.main = Some(generate(&params.inbox, "inbox")?);
+        shared.main = Some(write(&params.inbox, "inbox")?);
     }
     for mix in Mix::ALL {
         if roles.contains(&InboxRole::Sweep(mix)) {
-            shared.sweeps.push((mix, generate(&params.sweep_spec(mix), &format!("sweep-{}", mix.name()))?));
+            shared.sweeps.push((mix, write(&params.sweep_spec(mix), &format!("sweep-{}", mix.name()))?));
         }
     }
     Ok(Setup::new(shared))

@@ -1,9 +1,13 @@
-//! The case's options, and the sizes they resolve to for every run.
+//! The case's options, the sizes they resolve to for every run, and what a row runs besides
+//! its variant ([`Spec`]).
 
-use casebook::{Preset, UsageError, plan::in_range};
+use casebook::{Preset, UsageError, model::plan::in_range};
+use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 
-use crate::{Capacity, Mix, Settings, Work, caps, inbox::InboxSpec};
+use crate::inbox::generate::{InboxSpec, Mix};
+use crate::pipelines::{Capacity, Settings, threads::thread_cap};
+use crate::work::Work;
 
 /// The tables a run can measure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -21,20 +25,15 @@ pub enum TableKind {
     Mix,
 }
 
-impl TableKind {
-    pub const ALL: [TableKind; 5] =
-        [TableKind::Batch, TableKind::Hash, TableKind::Watch, TableKind::Capacity, TableKind::Mix];
-}
-
 /// Options of this case, on top of the harness's own.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct Args {
     /// What to do to each file in the batch, watch and sweep tables [default: both].
-    #[arg(long, value_parser = parse_work, value_name = "hash|compress|both", help_heading = "Case")]
+    #[arg(long, value_name = "hash|compress|both", help_heading = "Case")]
     pub work: Option<Work>,
     /// The inbox's file sizes: small (4-64 KiB), large (1-16 MiB) or mixed (half the bytes
     /// each) [default: mixed].
-    #[arg(long, value_parser = parse_mix, value_name = "small|large|mixed", help_heading = "Case")]
+    #[arg(long, value_name = "small|large|mixed", help_heading = "Case")]
     pub mix: Option<Mix>,
     /// Size of the inbox, in MiB [default: quick 4, default 256, full 2048].
     #[arg(long, value_name = "MIB", help_heading = "Case")]
@@ -47,10 +46,10 @@ pub struct Args {
     pub seed: Option<u64>,
     /// Capacity of the channels between stages outside the capacity sweep: a number, or
     /// `unbounded` [default: 16].
-    #[arg(long, value_parser = parse_capacity, value_name = "N|unbounded", help_heading = "Case")]
+    #[arg(long, value_name = "N|unbounded", help_heading = "Case")]
     pub capacity: Option<Capacity>,
     /// Capacities the sweep measures [default: 0,1,16,256,unbounded].
-    #[arg(long, value_parser = parse_capacity, value_delimiter = ',', value_name = "LIST", help_heading = "Case")]
+    #[arg(long, value_delimiter = ',', value_name = "LIST", help_heading = "Case")]
     pub capacities: Option<Vec<Capacity>>,
     /// Files an async coordinator works on at once [default: 16].
     #[arg(long, value_name = "N", help_heading = "Case")]
@@ -64,18 +63,6 @@ pub struct Args {
     /// Which tables to measure [default: all].
     #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST", help_heading = "Case")]
     pub tables: Option<Vec<TableKind>>,
-}
-
-fn parse_work(s: &str) -> Result<Work, String> {
-    s.parse()
-}
-
-fn parse_mix(s: &str) -> Result<Mix, String> {
-    s.parse()
-}
-
-fn parse_capacity(s: &str) -> Result<Capacity, String> {
-    s.parse()
 }
 
 /// The resolved sizes every child run receives.
@@ -108,11 +95,22 @@ impl Params {
     pub fn sweep_spec(&self, mix: Mix) -> InboxSpec {
         InboxSpec { seed: self.inbox.seed, total_bytes: self.sweep_bytes, mix }
     }
+
+    /// Where the capacity sweep plots an unbounded channel: the number of files, since a
+    /// channel that can hold every file of the inbox never fills.
+    pub fn unbounded_at(&self) -> f64 {
+        self.sweep_spec(self.inbox.mix).sizes().len() as f64
+    }
+
+    /// A row at the run's work and capacity: a table's rows differ from it in one thing at most.
+    pub fn spec(&self, mode: Mode, inbox: InboxRole) -> Spec {
+        Spec { mode, work: self.settings.work, capacity: self.settings.capacity, inbox }
+    }
 }
 
-/// What one row runs.
+/// What one row runs besides its variant.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RowSpec {
+pub struct Spec {
     pub mode: Mode,
     pub work: Work,
     pub capacity: Capacity,
@@ -174,15 +172,15 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
             "--watch-files {watch_files} is more than the {files} files of the inbox; raise --inbox-mib or lower it"
         )));
     }
-    let mut tables = args.tables.clone().unwrap_or_else(|| TableKind::ALL.to_vec());
+    let mut tables = args.tables.clone().unwrap_or_else(|| TableKind::value_variants().to_vec());
     tables.dedup();
     let work = args.work.unwrap_or(Work::Both);
     let settings = Settings {
         work,
         capacity,
         in_flight,
-        workers: caps::cores(),
-        thread_cap: caps::thread_cap(),
+        workers: casebook::host::cpus::usable_cores(),
+        thread_cap: thread_cap(),
         // Watch mode: a second's worth of files at the set rate may wait for the pipeline.
         intake: (watch_rate.ceil() as usize).max(64),
     };
@@ -211,7 +209,7 @@ mod tests {
         let quick = resolve(&Args::default(), Preset::Quick).expect("quick");
         assert_eq!((quick.inbox.total_bytes, quick.inbox.mix, quick.settings.work), (4 * MIB, Mix::Mixed, Work::Both));
         assert!(quick.files > quick.watch_files);
-        assert_eq!(quick.tables, TableKind::ALL);
+        assert_eq!(quick.tables, TableKind::value_variants());
         let default = resolve(&Args::default(), Preset::Default).expect("default");
         assert_eq!(default.inbox.total_bytes, 256 * MIB);
         assert_eq!(default.capacities.len(), 5);

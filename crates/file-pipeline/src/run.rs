@@ -1,39 +1,28 @@
 //! One run of one row, in its child process: a batch over a generated inbox, a watch with
 //! the producer as load generator, or the b3sum anchor. And the producer's side.
 
-use std::{
-    path::{Path, PathBuf},
-    sync::Arc,
-    thread,
-    time::Duration,
-};
+use std::path::{Path, PathBuf};
+use std::{sync::Arc, thread, time::Duration};
 
-use anyhow::Context;
-use casebook::{Ctx, GenCtx, LoadSpec, Point, figure};
+use casebook::{Ctx, GenCtx, LoadSpec, model::figure};
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    B3SUM, Listing, Manifest, Pipeline, Settings, Variant, anchor, books,
-    figures::*,
-    fixture::Shared,
-    manifest::{self, Entry, Record},
-    params::{Mode, Params, RowSpec},
-    producer, uring, variants,
-    watch::Watching,
-};
+use crate::inbox::manifest::{self, Entry, Manifest, Record};
+use crate::inbox::{books, listing::Listing, producer, watch::Watching};
+use crate::params::{Mode, Params, Spec};
+use crate::pipelines::{Pipeline, Settings, b3sum, uring};
+use crate::{figures::*, fixture::Shared, variants::Variant};
 
 /// How long a watch waits with nothing new in the manifest before it counts the rest lost.
 const QUIET: Duration = Duration::from_secs(5);
 /// After the last expected file, how long the watch goes on so that a late repeat is counted.
 const LINGER: Duration = Duration::from_millis(100);
 
-pub fn execute(params: &Params, shared: &Shared, point: &Point, ctx: &mut Ctx) -> anyhow::Result<()> {
-    let spec: RowSpec = point.decode()?;
+pub fn execute(params: &Params, shared: &Shared, variant: Variant, spec: Spec, ctx: &mut Ctx) -> anyhow::Result<()> {
     let inbox = shared.inbox(spec.inbox)?;
-    if point.variant == B3SUM {
-        return b3sum(inbox, ctx);
+    if variant == Variant::B3sum {
+        return anchor(inbox, ctx);
     }
-    let variant = Variant::from_name(&point.variant).with_context(|| format!("unknown variant {}", point.variant))?;
     if variant == Variant::IoUring
         && let Err(reason) = uring::probe()
     {
@@ -52,7 +41,7 @@ pub fn execute(params: &Params, shared: &Shared, point: &Point, ctx: &mut Ctx) -
 fn batch(variant: Variant, inbox: &Path, settings: Settings, ctx: &mut Ctx) -> anyhow::Result<()> {
     let listing = Listing::scan(inbox)?;
     let pipeline = Arc::new(Pipeline::in_scratch(inbox, ctx.scratch(), settings)?);
-    ctx.measure(|| variants::batch(variant, &pipeline, &listing))?;
+    ctx.measure(|| variant.batch(&pipeline, &listing))?;
     record_throughput(ctx, &pipeline.manifest.entries());
     Ok(())
 }
@@ -102,7 +91,7 @@ fn watch(params: &Params, variant: Variant, source: &Path, settings: Settings, c
         log: log.clone(),
     };
     let mut producer = ctx.start_load(&spec)?;
-    let watching = Watching::start(variant, Arc::clone(&pipeline))?;
+    let watching = Watching::start(Arc::clone(&pipeline), move |pipeline, source| variant.drain(pipeline, source))?;
     ctx.measure(|| -> anyhow::Result<()> {
         producer.go()?;
         watching.settle(params.watch_files, QUIET, Duration::ZERO);
@@ -110,7 +99,7 @@ fn watch(params: &Params, variant: Variant, source: &Path, settings: Settings, c
     })?;
     thread::sleep(LINGER);
     producer.finish(ctx)?;
-    let stats = watching.stop()?;
+    let rescans = watching.stop()?;
     let entries = pipeline.manifest.entries();
     let books = books::join(&producer::read_log(&log)?, &entries);
     ctx.histogram(LATENCY, &books.latency);
@@ -121,7 +110,7 @@ fn watch(params: &Params, variant: Variant, source: &Path, settings: Settings, c
         (UNEXPECTED, books.unexpected),
         (EARLY, books.early),
         (ERRORS, books.errors),
-        (RESCANS, stats.rescans),
+        (RESCANS, rescans),
         (FILES, entries.len() as u64),
     ] {
         ctx.figure(figure, value as f64);
@@ -151,8 +140,8 @@ pub fn load(spec: &LoadSpec, generator: &mut GenCtx) -> anyhow::Result<()> {
 
 /// The anchor: `b3sum` over the listed inbox. Its CPU time is its own processes', so the
 /// run's CPU figures are replaced by this process's plus its children's.
-fn b3sum(inbox: &Path, ctx: &mut Ctx) -> anyhow::Result<()> {
-    let b3sum = match anchor::find() {
+fn anchor(inbox: &Path, ctx: &mut Ctx) -> anyhow::Result<()> {
+    let b3sum = match b3sum::find() {
         Ok(path) => path,
         Err(reason) => {
             ctx.skip(reason);
@@ -162,7 +151,7 @@ fn b3sum(inbox: &Path, ctx: &mut Ctx) -> anyhow::Result<()> {
     let listing = Listing::scan(inbox)?;
     let manifest = Manifest::create(&ctx.scratch().join("manifest.jsonl"))?;
     let before = children_cpu();
-    ctx.measure(|| anchor::run(&b3sum, &listing, &manifest))?;
+    ctx.measure(|| b3sum::run(&b3sum, &listing, &manifest))?;
     let (user, system) = children_cpu();
     let of = |figure| ctx.recorded().figure(figure).unwrap_or(0.0);
     let (user, system) = (of(figure::USER_CPU) + user - before.0, of(figure::SYSTEM_CPU) + system - before.1);

@@ -8,8 +8,12 @@ use std::{collections::BTreeMap, fs, os::unix::fs::symlink};
 
 use common::*;
 use file_pipeline::{
-    Capacity, Listing, Mix, Settings, Variant, Work, anchor, books,
-    manifest::{Failure, Record},
+    inbox::generate::Mix,
+    inbox::listing::Listing,
+    inbox::manifest::{self, Failure, Record},
+    pipelines::{Capacity, Settings, b3sum, uring},
+    variants::Variant,
+    work::Work,
 };
 
 #[test]
@@ -25,7 +29,7 @@ fn every_variant_gives_the_same_manifest_for_every_kind_of_work() {
             assert_eq!(ran.entries.len(), files, "{at}: one entry per file");
             assert!(ran.entries.iter().all(|e| !e.record.is_failed()), "{at}: no errors");
             let outputs =
-                books::verify_outbox(&inbox.path, ran.outbox(), &ran.entries).unwrap_or_else(|e| panic!("{at}: {e}"));
+                verify_outbox(&inbox.path, ran.outbox(), &ran.entries).unwrap_or_else(|e| panic!("{at}: {e}"));
             assert_eq!(outputs, if work.compresses() { files } else { 0 }, "{at}: outputs");
             assert_eq!(names_in(ran.scratch.path()), ["manifest.jsonl", "outbox"], "{at}: nothing written elsewhere");
             assert_eq!(Listing::scan(&inbox.path).expect("list").files, before.files, "{at}: the inbox is untouched");
@@ -62,7 +66,7 @@ fn channel_capacity_and_limits_change_nothing_in_the_answer() {
 
 #[test]
 fn b3sum_agrees_with_every_hash_when_installed() {
-    let b3sum = match anchor::find() {
+    let b3sum = match b3sum::find() {
         Ok(path) => path,
         Err(reason) => return eprintln!("b3sum anchor not checked: {reason}"),
     };
@@ -70,8 +74,8 @@ fn b3sum_agrees_with_every_hash_when_installed() {
     let listing = Listing::scan(&inbox.path).expect("list");
     let ours = batch(Variant::Rayon, &inbox.path, settings(Work::Hash));
     let (_scratch, pipeline) = pipeline(&inbox.path, settings(Work::Hash));
-    anchor::run(&b3sum, &listing, &pipeline.manifest).expect("b3sum runs");
-    assert_eq!(file_pipeline::manifest::digest(&pipeline.manifest.entries()), ours.digest());
+    b3sum::run(&b3sum, &listing, &pipeline.manifest).expect("b3sum runs");
+    assert_eq!(manifest::digest(&pipeline.manifest.entries()), ours.digest());
 }
 
 #[test]
@@ -109,7 +113,7 @@ fn symlinks_directories_and_vanished_files_become_error_entries_in_every_variant
         assert_eq!(ran.entries.len(), listing.files.len() + listing.refused.len(), "{variant}: the rest went on");
         assert!(!ran.entries.iter().any(|e| e.name.starts_with('.')), "{variant}: temp names are not inputs");
         // Only outputs of entries exist: nothing of the symlinks' targets was written.
-        books::verify_outbox(&inbox.path, ran.outbox(), &ran.entries).unwrap_or_else(|e| panic!("{variant}: {e}"));
+        verify_outbox(&inbox.path, ran.outbox(), &ran.entries).unwrap_or_else(|e| panic!("{variant}: {e}"));
         let d = ran.digest();
         assert_eq!(*digest.get_or_insert_with(|| d.clone()), d, "{variant}");
     }
@@ -124,7 +128,7 @@ fn a_missing_inbox_is_one_clear_line() {
 
 #[test]
 fn the_io_uring_probe_either_passes_or_says_why() {
-    match file_pipeline::uring::probe() {
+    match uring::probe() {
         Ok(()) => {}
         Err(reason) => assert!(!reason.is_empty() && !reason.contains('\n'), "{reason:?}"),
     }

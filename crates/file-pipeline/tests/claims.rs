@@ -2,13 +2,18 @@
 //! line, and to be absent; and the accounting checks on a report with a lost file. Nothing
 //! runs; the rules alone are under test.
 
-use casebook::{Case, ClaimId, ClaimResult, Figure, Outcome, Preset, Report, figure::PEAK_RSS, testing::ReportBuilder};
+use casebook::{
+    Case, ClaimId, ClaimResult, Figure, Outcome, Preset, Report, RowKey, TableId, model::figure::PEAK_RSS,
+    testing::ReportBuilder,
+};
 use file_pipeline::{
-    ASYNC_NAIVE, ASYNC_SPAWN_BLOCKING, Args, BATCH_TABLE, CAPACITY_TABLE, FilePipeline, HASH_TABLE, HYBRID, IO_URING,
-    MIX_TABLE, Params, RAYON, SEQUENTIAL, THREAD_PER_FILE, THREADS, WATCH_TABLE,
+    FilePipeline,
     figures::*,
     findings,
-    plan::{rendezvous_label, unbounded_at},
+    inbox::generate::Mix,
+    params::{Args, Params},
+    tables::{BATCH, CAPACITY, HASH, MIX, WATCH},
+    variants::Variant::{self, *},
 };
 
 fn params() -> Params {
@@ -16,8 +21,7 @@ fn params() -> Params {
 }
 
 fn builder() -> ReportBuilder {
-    let all: Vec<_> = FilePipeline::INFO.variants.iter().collect();
-    ReportBuilder::new(&FilePipeline::INFO, &params(), FilePipeline::plan(&params(), &all))
+    ReportBuilder::of::<FilePipeline>(&params())
 }
 
 fn claim(report: &Report, id: ClaimId, reading: &str) -> ClaimResult {
@@ -39,8 +43,8 @@ fn straddling(factor: f64) -> Vec<f64> {
 }
 
 /// The outcome when `rows` of `table` record `figure`, each with its values.
-fn outcome(id: ClaimId, reading: &str, table: &str, figure: Figure, rows: &[(&str, Vec<f64>)]) -> Outcome {
-    let report = rows.iter().fold(builder(), |b, (label, values)| b.figure(table, label, figure, values)).build();
+fn outcome(id: ClaimId, reading: &str, table: TableId, figure: Figure, rows: &[(RowKey, Vec<f64>)]) -> Outcome {
+    let report = rows.iter().fold(builder(), |b, (key, values)| b.figure(table, *key, figure, values)).build();
     claim(&report, id, reading).outcome
 }
 
@@ -55,13 +59,13 @@ fn assert_not_measured(id: ClaimId, reading: &str) {
 fn ratio_claim(
     id: ClaimId,
     reading: &str,
-    table: &str,
+    table: TableId,
     figure: Figure,
-    a: &str,
-    b: &str,
+    a: Variant,
+    b: Variant,
     [held, missed, line]: [f64; 3],
 ) {
-    let o = |values: Vec<f64>| outcome(id, reading, table, figure, &[(a, values), (b, FIVE.to_vec())]);
+    let o = |values: Vec<f64>| outcome(id, reading, table, figure, &[(a.into(), values), (b.into(), FIVE.to_vec())]);
     assert_eq!(o(times(held)), Outcome::Held, "{id} ({reading})");
     assert_eq!(o(times(missed)), Outcome::DidNotHold, "{id} ({reading})");
     assert_eq!(o(straddling(line)), Outcome::Inconclusive, "{id} ({reading})");
@@ -75,9 +79,9 @@ fn async_io_compares_the_faster_tokio_fs_variant_and_io_uring_with_threads_on_ha
         outcome(
             ClaimId::AsyncIo,
             READING,
-            HASH_TABLE,
+            HASH,
             BYTES_PER_S,
-            &[(ASYNC_NAIVE, naive), (ASYNC_SPAWN_BLOCKING, moved), (THREADS, FIVE.to_vec())],
+            &[(AsyncNaive.into(), naive), (AsyncSpawnBlocking.into(), moved), (Threads.into(), FIVE.to_vec())],
         )
     };
     // The faster of the two counts, run by run: one at 1.2x is enough.
@@ -86,7 +90,7 @@ fn async_io_compares_the_faster_tokio_fs_variant_and_io_uring_with_threads_on_ha
     assert_eq!(o(times(0.5), straddling(1.0)), Outcome::Inconclusive);
     assert_not_measured(ClaimId::AsyncIo, READING);
     let uring = "real async file IO (io_uring)";
-    ratio_claim(ClaimId::AsyncIo, uring, HASH_TABLE, BYTES_PER_S, IO_URING, THREADS, [1.2, 0.7, 1.0]);
+    ratio_claim(ClaimId::AsyncIo, uring, HASH, BYTES_PER_S, IoUring, Threads, [1.2, 0.7, 1.0]);
 }
 
 #[test]
@@ -96,9 +100,14 @@ fn the_hybrid_must_come_within_a_tenth_of_the_fastest_other_variant() {
         outcome(
             ClaimId::HybridPipeline,
             READING,
-            BATCH_TABLE,
+            BATCH,
             BYTES_PER_S,
-            &[(HYBRID, hybrid), (RAYON, FIVE.to_vec()), (THREADS, times(0.8)), (SEQUENTIAL, times(0.5))],
+            &[
+                (Hybrid.into(), hybrid),
+                (Rayon.into(), FIVE.to_vec()),
+                (Threads.into(), times(0.8)),
+                (Sequential.into(), times(0.5)),
+            ],
         )
     };
     assert_eq!(o(times(0.95)), Outcome::Held);
@@ -121,8 +130,8 @@ fn the_hybrids_watch_p99_must_stay_under_20_ms_with_nothing_lost() {
     const READING: &str = "watch latency";
     let o = |p99_ms: &[u64], lost: &[f64]| {
         let report = builder()
-            .histogram(WATCH_TABLE, HYBRID, LATENCY, &slices(&runs_with_p99(p99_ms)))
-            .figure(WATCH_TABLE, HYBRID, LOST, lost)
+            .histogram(WATCH, Hybrid, LATENCY, &slices(&runs_with_p99(p99_ms)))
+            .figure(WATCH, Hybrid, LOST, lost)
             .build();
         claim(&report, ClaimId::HybridPipeline, READING).outcome
     };
@@ -137,17 +146,15 @@ fn the_hybrids_watch_p99_must_stay_under_20_ms_with_nothing_lost() {
 #[test]
 fn channel_capacity_reads_memory_unbounded_against_16_and_throughput_16_against_a_rendezvous() {
     let p = params();
-    let at = |variant: &str, x: f64| format!("{variant} @{x}");
     const MEMORY: &str = "memory: unbounded against 16";
     // At capacity 16: 40 MiB; the margin is a quarter of the 64 MiB sweep inbox, 16 MiB.
     let mib = |m: f64| FIVE.iter().map(|v| v / 100.0 * m * 1048576.0).collect::<Vec<f64>>();
     let o = |unbounded: Vec<f64>| {
-        let rows: Vec<(String, Vec<f64>)> = [THREADS, HYBRID]
-            .iter()
-            .flat_map(|v| [(at(v, unbounded_at(&p)), unbounded.clone()), (at(v, 16.0), mib(40.0))])
+        let rows: Vec<(RowKey, Vec<f64>)> = [Threads, Hybrid]
+            .into_iter()
+            .flat_map(|v| [((v, p.unbounded_at()).into(), unbounded.clone()), ((v, 16.0).into(), mib(40.0))])
             .collect();
-        let rows: Vec<(&str, Vec<f64>)> = rows.iter().map(|(l, v)| (l.as_str(), v.clone())).collect();
-        outcome(ClaimId::ChannelCapacity, MEMORY, CAPACITY_TABLE, PEAK_RSS, &rows)
+        outcome(ClaimId::ChannelCapacity, MEMORY, CAPACITY, PEAK_RSS, &rows)
     };
     assert_eq!(o(mib(90.0)), Outcome::Held);
     assert_eq!(o(mib(45.0)), Outcome::DidNotHold);
@@ -157,12 +164,12 @@ fn channel_capacity_reads_memory_unbounded_against_16_and_throughput_16_against_
 
     const THROUGHPUT: &str = "throughput: 16 against a rendezvous";
     let o = |factor: Vec<f64>| {
-        let rows: Vec<(String, Vec<f64>)> = [THREADS, HYBRID]
-            .iter()
-            .flat_map(|v| [(at(v, 16.0), factor.clone()), (rendezvous_label(v), FIVE.to_vec())])
+        // The rendezvous row is off the log axis: its key is the variant alone.
+        let rows: Vec<(RowKey, Vec<f64>)> = [Threads, Hybrid]
+            .into_iter()
+            .flat_map(|v| [((v, 16.0).into(), factor.clone()), (v.into(), FIVE.to_vec())])
             .collect();
-        let rows: Vec<(&str, Vec<f64>)> = rows.iter().map(|(l, v)| (l.as_str(), v.clone())).collect();
-        outcome(ClaimId::ChannelCapacity, THROUGHPUT, CAPACITY_TABLE, BYTES_PER_S, &rows)
+        outcome(ClaimId::ChannelCapacity, THROUGHPUT, CAPACITY, BYTES_PER_S, &rows)
     };
     assert_eq!(o(times(1.5)), Outcome::Held);
     assert_eq!(o(times(1.0)), Outcome::DidNotHold);
@@ -173,11 +180,11 @@ fn channel_capacity_reads_memory_unbounded_against_16_and_throughput_16_against_
 #[test]
 fn needless_mixing_and_thread_per_file_are_read_against_the_threads_pipeline() {
     let mixing = "a batch pipeline";
-    ratio_claim(ClaimId::NoNeedlessMixing, mixing, BATCH_TABLE, BYTES_PER_S, THREADS, HYBRID, [1.3, 0.9, 1.05]);
+    ratio_claim(ClaimId::NoNeedlessMixing, mixing, BATCH, BYTES_PER_S, Threads, Hybrid, [1.3, 0.9, 1.05]);
     let slow = "throughput";
-    ratio_claim(ClaimId::NoThreadPerRequest, slow, BATCH_TABLE, BYTES_PER_S, THREADS, THREAD_PER_FILE, [1.5, 1.0, 1.1]);
+    ratio_claim(ClaimId::NoThreadPerRequest, slow, BATCH, BYTES_PER_S, Threads, ThreadPerFile, [1.5, 1.0, 1.1]);
     let big = "memory";
-    ratio_claim(ClaimId::NoThreadPerRequest, big, BATCH_TABLE, PEAK_RSS, THREAD_PER_FILE, THREADS, [4.0, 1.2, 2.0]);
+    ratio_claim(ClaimId::NoThreadPerRequest, big, BATCH, PEAK_RSS, ThreadPerFile, Threads, [4.0, 1.2, 2.0]);
 }
 
 #[test]
@@ -185,8 +192,8 @@ fn spawn_blocking_is_read_from_watch_latency_and_batch_throughput() {
     const LATENCY_READING: &str = "watch latency";
     let o = |naive_ms: &[u64]| {
         let report = builder()
-            .histogram(WATCH_TABLE, ASYNC_NAIVE, LATENCY, &slices(&runs_with_p99(naive_ms)))
-            .histogram(WATCH_TABLE, ASYNC_SPAWN_BLOCKING, LATENCY, &slices(&runs_with_p99(&[10; 5])))
+            .histogram(WATCH, AsyncNaive, LATENCY, &slices(&runs_with_p99(naive_ms)))
+            .histogram(WATCH, AsyncSpawnBlocking, LATENCY, &slices(&runs_with_p99(&[10; 5])))
             .build();
         claim(&report, ClaimId::SpawnBlocking, LATENCY_READING).outcome
     };
@@ -195,8 +202,8 @@ fn spawn_blocking_is_read_from_watch_latency_and_batch_throughput() {
     assert_eq!(o(&[30, 8, 31, 9, 12]), Outcome::Inconclusive);
     assert_not_measured(ClaimId::SpawnBlocking, LATENCY_READING);
     let reading = "batch throughput";
-    let (moved, naive) = (ASYNC_SPAWN_BLOCKING, ASYNC_NAIVE);
-    ratio_claim(ClaimId::SpawnBlocking, reading, BATCH_TABLE, BYTES_PER_S, moved, naive, [1.0, 0.8, 0.95]);
+    let (moved, naive) = (AsyncSpawnBlocking, AsyncNaive);
+    ratio_claim(ClaimId::SpawnBlocking, reading, BATCH, BYTES_PER_S, moved, naive, [1.0, 0.8, 0.95]);
 }
 
 #[test]
@@ -205,25 +212,23 @@ fn a_lost_or_doubled_file_and_a_mix_disagreement_fail_the_checks() {
     let clean = |b: ReportBuilder| {
         [PRODUCED, LOST, DOUBLED, UNEXPECTED, EARLY, ERRORS].iter().fold(b, |b, f| {
             let value = if *f == PRODUCED { p.watch_files as f64 } else { 0.0 };
-            b.figure(WATCH_TABLE, THREADS, *f, &[value, value])
+            b.figure(WATCH, Threads, *f, &[value, value])
         })
     };
     let failures = findings::check(&p, &clean(builder()).build());
     assert!(failures.is_empty(), "{failures:?}");
-    let lost = clean(builder()).figure(WATCH_TABLE, THREADS, LOST, &[0.0, 1.0]).build();
+    let lost = clean(builder()).figure(WATCH, Threads, LOST, &[0.0, 1.0]).build();
     let failures = findings::check(&p, &lost);
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert!(failures[0].contains("run 2: lost is 1"), "{failures:?}");
 
-    let kib = |mix| file_pipeline::plan::mean_kib(&p.sweep_spec(mix));
-    let small = kib(file_pipeline::Mix::Small);
-    let at = |v: &str| format!("{v} @{small}");
+    let small = p.sweep_spec(Mix::Small).mean_kib();
     let mix = |other: &str| {
         builder()
-            .figure(MIX_TABLE, &at(THREADS), ERRORS, &[0.0])
-            .figure(MIX_TABLE, &at(RAYON), ERRORS, &[0.0])
-            .digest(MIX_TABLE, &at(THREADS), "same", 1)
-            .digest(MIX_TABLE, &at(RAYON), other, 1)
+            .figure(MIX, (Threads, small), ERRORS, &[0.0])
+            .figure(MIX, (Rayon, small), ERRORS, &[0.0])
+            .digest(MIX, (Threads, small), "same", 1)
+            .digest(MIX, (Rayon, small), other, 1)
             .build()
     };
     // Each mix is its own inbox: the harness compares the answers mix by mix.
@@ -231,7 +236,7 @@ fn a_lost_or_doubled_file_and_a_mix_disagreement_fail_the_checks() {
     let wrong = mix("other");
     assert!(!wrong.correctness.ok);
     assert!(
-        wrong.correctness.lines.iter().any(|l| l.contains(MIX_TABLE) && l.contains("other")),
+        wrong.correctness.lines.iter().any(|l| l.contains(MIX.as_str()) && l.contains("other")),
         "{:?}",
         wrong.correctness.lines
     );

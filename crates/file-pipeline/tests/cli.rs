@@ -12,10 +12,16 @@ use std::{
 };
 
 use casebook::{
-    ClaimId,
+    ClaimId, VariantSet,
     testing::{CaseBinary, files_under, processes_with_tmpdir},
 };
-use file_pipeline::{B3SUM, FilePipeline, HASH_TABLE, WATCH_TABLE, figures::LOST, findings};
+use file_pipeline::{
+    FilePipeline,
+    figures::LOST,
+    findings,
+    tables::{HASH, WATCH},
+    variants::Variant,
+};
 
 fn binary() -> CaseBinary {
     CaseBinary::new(env!("CARGO_BIN_EXE_file-pipeline"))
@@ -36,19 +42,19 @@ fn quick_run_reports_every_claim_and_cleans_up() {
     let params = report.params().expect("params");
     assert!(findings::check(&params, report).is_empty());
     let mut tampered = report.clone();
-    let row = tampered.rows.iter_mut().find(|r| r.table == WATCH_TABLE).expect("a watch row");
+    let row = tampered.rows.iter_mut().find(|r| r.table == WATCH).expect("a watch row");
     *row.runs[0].figures.get_mut(LOST.key).expect("lost recorded") += 1.0;
     assert_eq!(findings::check(&params, &tampered).len(), 1);
 }
 
 #[test]
 fn without_b3sum_its_row_is_skipped_with_the_reason() {
-    let args = ["--quick", "--tables", "hash", "--variants", &format!("sequential,{B3SUM}")];
+    let args = ["--quick", "--tables", "hash", "--variants", &format!("sequential,{}", Variant::B3sum)];
     let run = binary().run_with(&args, |c| {
         c.env("PATH", "/nonexistent");
     });
     let report = run.clean_success();
-    let row = report.row(HASH_TABLE, B3SUM).expect("the b3sum row is planned");
+    let row = report.row(HASH, Variant::B3sum).expect("the b3sum row is planned");
     assert!(row.skipped.as_deref().is_some_and(|r| r.contains("no b3sum on PATH")), "{:?}", row.skipped);
 }
 
@@ -69,7 +75,7 @@ fn bad_options_exit_2_with_one_line() {
 
 #[test]
 fn variants_are_listed() {
-    binary().lists_variants(<FilePipeline as casebook::Case>::INFO.variants.iter().map(|v| v.name));
+    binary().lists_variants(Variant::ALL.iter().map(|v| v.name()));
 }
 
 #[test]

@@ -12,10 +12,7 @@ mod common;
 use std::{ffi::CStr, os::unix::process::CommandExt, process::Command};
 
 use common::*;
-use file_pipeline::{
-    Variant, Work,
-    watch::{WatchError, Watching},
-};
+use file_pipeline::{inbox::watch::WatchError, variants::Variant, work::Work};
 
 const CHILD: &str = "FILE_PIPELINE_LIMIT_CHILD";
 const TEST: &str = "inotify_limits_end_a_watch_with_one_clear_line";
@@ -58,7 +55,7 @@ fn in_the_namespace(which: &str) {
         let (scratch, pipeline) = pipeline(&dir.path().join("inbox"), settings(Work::Both));
         ((dir, scratch), pipeline)
     };
-    let error = Watching::start(Variant::Sequential, pipeline).err().expect("the limit stops the watch");
+    let error = start_watch(Variant::Sequential, pipeline).err().expect("the limit stops the watch");
     match (which, &error) {
         ("watches", WatchError::WatchLimit { .. }) | ("instances", WatchError::InstanceLimit { .. }) => {}
         _ => panic!("{which}: {error:?}"),

@@ -10,9 +10,12 @@ use std::{fs, os::unix::fs::PermissionsExt, sync::Arc, time::Duration};
 
 use common::*;
 use file_pipeline::{
-    Listing, Mix, Pipeline, Variant, Work, books,
-    manifest::{Failure, Record},
-    watch::Watching,
+    inbox::generate::Mix,
+    inbox::listing::Listing,
+    inbox::manifest::{Failure, Record},
+    pipelines::Pipeline,
+    variants::Variant,
+    work::Work,
 };
 
 const NOBODY: libc::uid_t = 65534;
@@ -50,7 +53,7 @@ fn an_unreadable_file_is_an_error_entry_and_the_rest_go_on() {
             "{variant}: {failed:?}"
         );
         assert_eq!(ran.entries.len(), listing.files.len(), "{variant}: the others were processed");
-        books::verify_outbox(&inbox.path, ran.outbox(), &ran.entries).unwrap_or_else(|e| panic!("{variant}: {e}"));
+        verify_outbox(&inbox.path, ran.outbox(), &ran.entries).unwrap_or_else(|e| panic!("{variant}: {e}"));
     }
 
     // Watch mode: the same file renamed into a watched inbox.
@@ -58,7 +61,7 @@ fn an_unreadable_file_is_an_error_entry_and_the_rest_go_on() {
     let watched = scratch.path().join("inbox");
     fs::create_dir(&watched).expect("inbox");
     let pipeline = Arc::new(Pipeline::in_scratch(&watched, scratch.path(), settings(Work::Both)).expect("pipeline"));
-    let watching = Watching::start(Variant::Hybrid, Arc::clone(&pipeline)).expect("watch starts");
+    let watching = start_watch(Variant::Hybrid, Arc::clone(&pipeline)).expect("watch starts");
     fs::rename(inbox.path.join(&locked), watched.join(&locked)).expect("move it in");
     fs::copy(inbox.path.join(&listing.files[1].name), watched.join(".next.part")).expect("copy");
     fs::rename(watched.join(".next.part"), watched.join(&listing.files[1].name)).expect("rename into place");

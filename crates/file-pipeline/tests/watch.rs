@@ -4,6 +4,7 @@
 
 mod common;
 
+use casebook::VariantSet;
 use std::{
     fs,
     io::Write,
@@ -16,11 +17,15 @@ use std::{
 
 use common::*;
 use file_pipeline::{
-    Listing, Mix, Pipeline, Settings, Variant, Work,
-    books::{self, WatchBooks},
-    manifest::{Entry, Failure, Record},
-    producer::{self, Plan},
-    watch::{WatchError, WatchStats, Watching},
+    inbox::books::{self, WatchBooks},
+    inbox::generate::Mix,
+    inbox::listing::Listing,
+    inbox::manifest::{Entry, Failure, Record},
+    inbox::producer::{self, Plan},
+    inbox::watch::{WatchError, Watching},
+    pipelines::{Pipeline, Settings},
+    variants::Variant,
+    work::Work,
 };
 use tempfile::TempDir;
 
@@ -38,7 +43,8 @@ fn watched(settings: Settings) -> (TempDir, PathBuf, Arc<Pipeline>) {
 
 struct Watched {
     books: WatchBooks,
-    stats: WatchStats,
+    /// Overflow rescans.
+    rescans: u64,
     entries: Vec<Entry>,
     _scratch: TempDir,
 }
@@ -63,16 +69,16 @@ fn watch_with(
     producer::write_log(&log_path, &log).expect("write the log");
     let log = producer::read_log(&log_path).expect("read the log");
     let all = watching.settle(log.len(), QUIET, LINGER);
-    let stats = watching.stop().unwrap_or_else(|e| panic!("{variant}: {e:#}"));
+    let rescans = watching.stop().unwrap_or_else(|e| panic!("{variant}: {e:#}"));
     let entries = pipeline.manifest.entries();
     let books = books::join(&log, &entries);
     assert!(all, "{variant}: {} of {} files recorded", books.recorded, books.produced);
-    books::verify_outbox(&inbox, &pipeline.outbox, &entries).unwrap_or_else(|e| panic!("{variant}: {e}"));
-    Watched { books, stats, entries, _scratch: scratch }
+    verify_outbox(&inbox, &pipeline.outbox, &entries).unwrap_or_else(|e| panic!("{variant}: {e}"));
+    Watched { books, rescans, entries, _scratch: scratch }
 }
 
 fn watch(variant: Variant, source: &Path, plan: &Plan, settings: Settings) -> Watched {
-    watch_with(variant, source, plan, settings, |pipeline| Watching::start(variant, pipeline).expect("watch starts"))
+    watch_with(variant, source, plan, settings, |pipeline| start_watch(variant, pipeline).expect("watch starts"))
 }
 
 fn burst(source: &Path) -> Plan {
@@ -135,7 +141,7 @@ fn a_file_still_open_for_writing_at_the_initial_scan_waits_for_its_close() {
     let (_scratch, inbox, pipeline) = watched(settings(Work::Both));
     let mut file = fs::File::create_new(inbox.join("growing.log")).expect("create");
     file.write_all(&[b'a'; 10_000]).expect("first half");
-    let watching = Watching::start(Variant::Sequential, Arc::clone(&pipeline)).expect("watch starts");
+    let watching = start_watch(Variant::Sequential, Arc::clone(&pipeline)).expect("watch starts");
     thread::sleep(Duration::from_millis(50));
     assert_eq!(pipeline.manifest.recorded(), 0, "taken while still being written");
     file.write_all(&[b'b'; 10_000]).expect("second half");
@@ -191,12 +197,12 @@ fn an_overflowed_event_queue_is_rescanned_and_nothing_is_lost_or_doubled() {
         let settings = Settings { intake: 1, ..settings(Work::Both) };
         let mut lowered = Some(lowered);
         let w = watch_with(variant, &source.path, &plan, settings, |pipeline| {
-            let watching = Watching::start(variant, pipeline).expect("watch starts");
+            let watching = start_watch(variant, pipeline).expect("watch starts");
             drop(lowered.take());
             watching
         });
         assert!(fs::read_to_string(MAX_QUEUED_EVENTS).is_ok_and(|v| v.trim() != "64"), "the limit was put back");
-        assert!(w.stats.rescans >= 1, "{variant}: the queue never overflowed");
+        assert!(w.rescans >= 1, "{variant}: the queue never overflowed");
         assert_exactly_once(variant.name(), &w);
     }
 }
@@ -210,7 +216,7 @@ fn a_file_deleted_before_it_is_read_is_an_error_entry_and_the_watch_goes_on() {
     let largest = listing.files.iter().max_by_key(|job| job.size).expect("a file").name.clone();
     let (small, after) = (listing.files[0].name.clone(), listing.files[1].name.clone());
     let (_scratch, inbox, pipeline) = watched(settings(Work::Both));
-    let watching = Watching::start(Variant::Sequential, Arc::clone(&pipeline)).expect("watch starts");
+    let watching = start_watch(Variant::Sequential, Arc::clone(&pipeline)).expect("watch starts");
     let plan = |name: &str| Plan { names: vec![name.to_owned()], rate: None, chunk_pause: Duration::ZERO };
     producer::produce(&source.path, &inbox, &plan(&largest), &|| false).expect("produce");
     producer::produce(&source.path, &inbox, &plan(&small), &|| false).expect("produce");
@@ -230,7 +236,7 @@ fn a_symlink_renamed_into_the_inbox_is_refused_not_followed() {
     let (scratch, inbox, pipeline) = watched(settings(Work::Both));
     let secret = scratch.path().join("secret");
     fs::write(&secret, b"outside").expect("write");
-    let watching = Watching::start(Variant::Hybrid, Arc::clone(&pipeline)).expect("watch starts");
+    let watching = start_watch(Variant::Hybrid, Arc::clone(&pipeline)).expect("watch starts");
     symlink(&secret, inbox.join(".link.part")).expect("symlink");
     fs::rename(inbox.join(".link.part"), inbox.join("link")).expect("rename into place");
     fs::write(inbox.join(".plain.part"), b"inside").expect("write");
@@ -240,7 +246,7 @@ fn a_symlink_renamed_into_the_inbox_is_refused_not_followed() {
     let entries = pipeline.manifest.entries();
     let link = entries.iter().find(|e| e.name == "link").expect("an entry for the link");
     assert!(matches!(link.record, Record::Failed { failure: Failure::Symlink, .. }), "{link:?}");
-    books::verify_outbox(&inbox, &pipeline.outbox, &entries).expect("only the plain file's output");
+    verify_outbox(&inbox, &pipeline.outbox, &entries).expect("only the plain file's output");
     assert!(!pipeline.outbox.join("link.zst").exists());
 }
 
@@ -248,7 +254,7 @@ fn a_symlink_renamed_into_the_inbox_is_refused_not_followed() {
 fn an_inbox_that_disappears_ends_the_watch_with_one_clear_error() {
     let (_scratch, inbox, pipeline) = watched(settings(Work::Both));
     fs::write(inbox.join("a"), b"some bytes").expect("write");
-    let watching = Watching::start(Variant::Threads, Arc::clone(&pipeline)).expect("watch starts");
+    let watching = start_watch(Variant::Threads, Arc::clone(&pipeline)).expect("watch starts");
     assert!(watching.settle(1, QUIET, Duration::ZERO));
     fs::remove_dir_all(&inbox).expect("remove the inbox");
     assert!(!watching.settle(2, QUIET, Duration::ZERO), "the watch noticed");
@@ -260,6 +266,6 @@ fn an_inbox_that_disappears_ends_the_watch_with_one_clear_error() {
 fn a_missing_inbox_is_refused_at_start() {
     let (scratch, _inbox, pipeline) = watched(settings(Work::Both));
     let missing = Pipeline { inbox: scratch.path().join("nope"), ..Arc::into_inner(pipeline).expect("one owner") };
-    let error = Watching::start(Variant::Rayon, Arc::new(missing)).err().expect("no inbox");
+    let error = start_watch(Variant::Rayon, Arc::new(missing)).err().expect("no inbox");
     assert_eq!(error, WatchError::InboxMissing(scratch.path().join("nope")));
 }

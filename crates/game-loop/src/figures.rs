@@ -3,7 +3,7 @@
 
 use casebook::{Figure, Format, Hist, Note};
 
-use crate::protocol::{DecodeError, DecodeKind};
+use crate::net::protocol::DecodeError;
 
 // The tick, from the server.
 /// From when a tick was due to when it started.
@@ -96,13 +96,3 @@ pub const BOT_CORES: Figure = Figure::new("bot_cores", Format::Cores);
 // Replays, with no network.
 /// One tick's step and snapshot hand-off, replayed as fast as it goes.
 pub const REPLAY_TICK: Hist = Hist::micros("replay_tick");
-
-/// The figure counting malformed datagrams of `kind` at the server.
-pub fn malformed_of(kind: DecodeKind) -> Figure {
-    MALFORMED_BY_KIND[kind.index()]
-}
-
-/// The figure counting flood datagrams of `kind` sent.
-pub fn flood_of(kind: DecodeKind) -> Figure {
-    FLOOD_BY_KIND[kind.index()]
-}

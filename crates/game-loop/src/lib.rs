@@ -10,79 +10,55 @@
 //! Bots in a separate load-generator process send inputs at 30 Hz over 127.0.0.1 and measure
 //! the time from each input to the first snapshot that acknowledges it.
 //!
-//! The variants (in [`variants`]), and why each exists:
-//! - `hybrid` ([`hybrid`]): the framework's advice: the simulation on its own thread, the
-//!   network on tokio tasks, flume channels between.
-//! - `hybrid-st` ([`hybrid`]): the same with Bevy's single-threaded executor, because on a
-//!   small world the multi-threaded executor's hand-off per system can cost more than the
-//!   systems.
-//! - `all-async` ([`all_async`]): the simulation as a tokio task on the network's runtime.
-//! - `single-thread-poll` ([`poll`]): one thread drains a non-blocking socket, ticks and
-//!   sends, as the renet and lightyear crates do.
-//! - `thread-per-client` ([`tcp_threads`]): TCP, a blocking reader and writer thread per
-//!   client, capped by what the machine can hold ([`caps`]).
-//! - `hybrid-tcp` ([`tcp_async`]): the same TCP server with tasks in place of threads, so the
-//!   connection model can be told apart from the transport.
+//! The variants (declared in [`variants`]), and why each exists:
+//! - `hybrid` ([`servers::hybrid`]): the framework's advice: the simulation on its own
+//!   thread, the network on tokio tasks, flume channels between.
+//! - `hybrid-st` ([`servers::hybrid`]): the same with Bevy's single-threaded executor, because
+//!   on a small world the multi-threaded executor's hand-off per system can cost more than
+//!   the systems.
+//! - `all-async` ([`servers::all_async`]): the simulation as a tokio task on the network's
+//!   runtime.
+//! - `single-thread-poll` ([`servers::poll`]): one thread drains a non-blocking socket, ticks
+//!   and sends, as the renet and lightyear crates do.
+//! - `thread-per-client` ([`servers::tcp_threads`]): TCP, a blocking reader and writer thread
+//!   per client, capped by what the machine can hold ([`servers::caps`]).
+//! - `hybrid-tcp` ([`servers::tcp_async`]): the same TCP server with tasks in place of
+//!   threads, so the connection model can be told apart from the transport.
 //!
-//! Where the rest lives:
-//! - [`world`], [`systems`], [`grid`]: the simulation: components, the schedule, the spatial
-//!   grid. Fixed-point positions and an order-free grid make it deterministic on any executor.
-//! - [`sim`]: the world plus the clients' sessions, the inbox that orders inputs by client,
-//!   and the input log a run can be replayed from.
-//! - [`clock`]: the fixed tick, and how lateness, merged and missed ticks are counted.
-//! - [`host`]: the part every server shares: inbox, simulation, routes to clients.
-//! - [`protocol`]: the wire format; decoding is total.
-//! - [`bots`], [`flood`]: the load generator's body: the bots, and malformed datagrams.
-//! - [`books`], [`net`]: the counters a server keeps, and loopback sockets.
-//! - [`params`], [`plan`], [`run`], [`figures`], [`findings`], [`caps`]: the case on the
-//!   harness: options and sizes, the tables, one run (and the load generator's body), what a
-//!   run records, what the figures say, and how many clients this machine can hold.
+//! The case's parts, as every case has them: [`variants`] (the enum, and which server each
+//! starts), [`tables`] (the client sweep, the heavy simulation, the abuse run, the replays),
+//! [`params`] (options and sizes), [`run`] (one run, and the load generator's body),
+//! [`figures`] (what a run records) and [`findings`] (the claims, the verdicts and the books
+//! every run must balance). The scenario lives in four folders: [`sim`] (the world, its
+//! schedule, the fixed tick, replays), [`net`] (the wire format and loopback sockets),
+//! [`servers`] (the six servers and what they share) and [`bots`] (the load generator).
 
-pub mod accounting;
-pub mod all_async;
-pub mod books;
-pub mod bot;
 pub mod bots;
-pub mod caps;
-pub mod clock;
 pub mod figures;
 pub mod findings;
-pub mod flood;
-pub mod grid;
-pub mod host;
-pub mod hybrid;
 pub mod net;
 pub mod params;
-pub mod plan;
-pub mod poll;
-pub mod protocol;
-pub mod replay;
 pub mod run;
+pub mod servers;
 pub mod sim;
-pub mod systems;
-pub mod tcp;
-pub mod tcp_async;
-pub mod tcp_threads;
+pub mod tables;
 pub mod variants;
-pub mod world;
 
-use casebook::{
-    Case, CaseInfo, ClaimId, ClaimResult, Ctx, GenCtx, LoadSpec, Model, Needs, Point, Preset, Report, Table, UsageError,
+use casebook::{Case, CaseInfo, ClaimId, ClaimResult, Ctx, GenCtx, LoadSpec, Needs, Preset, Report, Table, UsageError};
+
+use crate::{
+    params::{Args, Params, Spec},
+    variants::Variant,
 };
 
-pub use crate::params::{Args, Params, RowSpec, Tables};
-use crate::variants::Variant;
-
 pub struct GameLoop;
-
-const fn variant(v: Variant, model: Model) -> casebook::Variant {
-    casebook::Variant { name: v.name(), model, why: v.why() }
-}
 
 impl Case for GameLoop {
     type Args = Args;
     type Params = Params;
     type Shared = ();
+    type Variant = Variant;
+    type Spec = Spec;
 
     const INFO: CaseInfo = CaseInfo {
         name: "game-loop",
@@ -94,14 +70,6 @@ impl Case for GameLoop {
             ClaimId::NoThreadPerRequest,
             ClaimId::HybridCoordination,
         ],
-        variants: &[
-            variant(Variant::Hybrid, Model::Hybrid),
-            variant(Variant::HybridSt, Model::Hybrid),
-            variant(Variant::AllAsync, Model::Async),
-            variant(Variant::SingleThreadPoll, Model::Sequential),
-            variant(Variant::ThreadPerClient, Model::Threads),
-            variant(Variant::HybridTcp, Model::Hybrid),
-        ],
     };
 
     fn params(args: &Args, preset: Preset) -> Result<Params, UsageError> {
@@ -109,7 +77,7 @@ impl Case for GameLoop {
     }
 
     /// The largest run: the world, and every client's buffers on the server's side.
-    fn needs(params: &Params, _variants: &[&'static casebook::Variant]) -> Needs {
+    fn needs(params: &Params, _variants: &[Variant]) -> Needs {
         let clients = params.sweep.iter().copied().chain([params.clients]).max().unwrap_or(0);
         Needs::default().memory(
             "the world and every client's buffers",
@@ -117,12 +85,12 @@ impl Case for GameLoop {
         )
     }
 
-    fn plan(params: &Params, variants: &[&'static casebook::Variant]) -> Vec<Table> {
-        plan::tables(params, variants)
+    fn plan(params: &Params, variants: &[Variant]) -> Vec<Table> {
+        tables::tables(params, variants)
     }
 
-    fn run(params: &Params, _shared: &(), point: &Point, ctx: &mut Ctx) -> anyhow::Result<()> {
-        run::execute(params, point, ctx)
+    fn run(params: &Params, _shared: &(), variant: Variant, spec: Spec, ctx: &mut Ctx) -> anyhow::Result<()> {
+        run::execute(params, variant, spec, ctx)
     }
 
     fn load(_params: &Params, _shared: &(), spec: &LoadSpec, generator: &mut GenCtx) -> anyhow::Result<()> {
@@ -130,14 +98,14 @@ impl Case for GameLoop {
     }
 
     fn claims(params: &Params, report: &Report) -> Vec<ClaimResult> {
-        findings::claims(params, report)
+        findings::claims::claims(params, report)
     }
 
     fn verdicts(params: &Params, report: &Report) -> Vec<String> {
-        findings::verdicts(params, report)
+        findings::verdicts::verdicts(params, report)
     }
 
     fn check(params: &Params, report: &Report) -> Vec<String> {
-        findings::check(params, report)
+        findings::checks::check(params, report)
     }
 }

@@ -2,12 +2,12 @@
 
 use std::time::Duration;
 
-use casebook::{Preset, UsageError, plan::in_range};
+use casebook::{Preset, UsageError, model::plan::in_range};
 use serde::{Deserialize, Serialize};
 
-use crate::{
+use crate::sim::{
     clock::{PERIOD, TICK_HZ},
-    sim::calibrate_sim_cost,
+    systems::calibrate_sim_cost,
     world::{MAX_ENTITIES, WorldConfig},
 };
 
@@ -79,7 +79,7 @@ pub struct Params {
     /// to fill its socket buffers and its queue.
     pub abuse_seconds: f64,
     pub abuse_slots: u64,
-    /// The machine's logical cores when the parameters were resolved.
+    /// The cores a run may use (`--cores`, or the machine's).
     pub cores: usize,
     /// Measured runs per live row, and per replay row: live runs last seconds each, and a
     /// sweep has many rows.
@@ -95,9 +95,9 @@ pub const MAX_CLIENTS: u32 = 20_000;
 /// Share of a TCP abuse run's bots that never read, and of any abuse run's bots that vanish.
 pub const ABUSE_SHARE: u32 = 50;
 
-/// What one row runs.
+/// What a row runs besides its variant.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub enum RowSpec {
+pub enum Spec {
     /// A server with bots over loopback.
     Live {
         clients: u32,
@@ -180,22 +180,12 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
         Preset::Default => 1.0,
         Preset::Full => 3.0,
     };
-    let seconds = args.seconds.unwrap_or(default_seconds);
-    if !seconds.is_finite() {
-        return Err(UsageError::new("--seconds must be a number of seconds"));
-    }
-    let seconds = in_range("seconds", seconds, 0.25, 600.0)?;
+    // Not a number is out of every range.
+    let seconds = in_range("seconds", args.seconds.unwrap_or(default_seconds), 0.25, 600.0)?;
     let slots = (seconds * f64::from(TICK_HZ)).round() as u64;
-    let sim_cost_share = args.sim_cost.unwrap_or(0.5);
-    if !sim_cost_share.is_finite() {
-        return Err(UsageError::new("--sim-cost must be a share such as 0.5"));
-    }
-    let sim_cost_share = in_range("sim-cost", sim_cost_share, 0.0, 4.0)?;
+    let sim_cost_share = in_range("sim-cost", args.sim_cost.unwrap_or(0.5), 0.0, 4.0)?;
     let flood_per_s = in_range("flood", args.flood.unwrap_or(if quick { 2000 } else { 10_000 }), 0, 1_000_000)?;
-    let bot_threads = match args.bot_threads {
-        Some(n) => Some(in_range("bot-threads", n, 1, 64)?),
-        None => None,
-    };
+    let bot_threads = args.bot_threads.map(|n| in_range("bot-threads", n, 1, 64)).transpose()?;
     let tables = match &args.tables {
         Some(tables) if tables.is_empty() => return Err(UsageError::new("--tables needs at least one table")),
         Some(tables) => {
@@ -207,7 +197,7 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
         None if quick => vec![Tables::Clients, Tables::Replay],
         None => vec![Tables::Clients, Tables::Heavy, Tables::Abuse, Tables::Replay],
     };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = casebook::host::cpus::usable_cores();
     // Calibrated only when the heavy table runs: it times the work on this machine.
     let sim_cost_rounds = if tables.contains(&Tables::Heavy) && sim_cost_share > 0.0 {
         let cpu_per_tick = PERIOD.mul_f64(sim_cost_share * cores as f64);

@@ -2,13 +2,15 @@
 //! to be absent. Nothing runs; the rules alone are under test.
 
 use casebook::{
-    Case, ClaimId, ClaimResult, Figure, Hist, Outcome, Preset, Report, figure::CORES_BUSY, testing::ReportBuilder,
+    Case, ClaimId, ClaimResult, Figure, Hist, Outcome, Preset, Report, RowKey, TableId, VariantSet,
+    model::figure::CORES_BUSY, testing::ReportBuilder,
 };
 use game_loop::{
-    Args, GameLoop, Params,
+    GameLoop,
     figures::{INBOX_FULL, INPUT_LATENCY, ON_TIME, SNAPSHOTS_DROPPED, TICK_LATENESS},
-    findings::{self, label_at},
-    plan::{CLIENTS_TABLE, HEAVY_TABLE},
+    findings::claims,
+    params::{Args, Params},
+    tables::{CLIENTS, HEAVY},
     variants::Variant,
 };
 
@@ -20,12 +22,11 @@ fn params() -> Params {
 /// A report over every planned row, none skipped, whatever this machine's caps say.
 fn builder() -> ReportBuilder {
     let params = params();
-    let all: Vec<_> = GameLoop::INFO.variants.iter().collect();
-    let mut tables = GameLoop::plan(&params, &all);
+    let mut tables = GameLoop::plan(&params, Variant::ALL);
     for row in tables.iter_mut().flat_map(|t| t.rows.iter_mut()) {
         row.skipped = None;
     }
-    ReportBuilder::new(&GameLoop::INFO, &params, tables)
+    ReportBuilder::new::<Variant>(&GameLoop::INFO, &params, tables)
 }
 
 /// Where a claim reads a variant: the clients table at `clients`, or the heavy table.
@@ -36,16 +37,16 @@ enum At {
 }
 
 impl At {
-    fn table(self) -> &'static str {
+    fn table(self) -> TableId {
         match self {
-            At::Light(_) => CLIENTS_TABLE,
-            At::Heavy => HEAVY_TABLE,
+            At::Light(_) => CLIENTS,
+            At::Heavy => HEAVY,
         }
     }
-    fn label(self, variant: Variant) -> String {
+    fn key(self, variant: Variant) -> RowKey {
         match self {
-            At::Light(clients) => label_at(variant, clients),
-            At::Heavy => variant.name().to_string(),
+            At::Light(clients) => (variant, f64::from(clients)).into(),
+            At::Heavy => variant.into(),
         }
     }
 }
@@ -58,17 +59,17 @@ trait Fill {
 
 impl Fill for ReportBuilder {
     fn fig(self, at: At, variant: Variant, figure: Figure, values: &[f64]) -> Self {
-        self.figure(at.table(), &at.label(variant), figure, values)
+        self.figure(at.table(), at.key(variant), figure, values)
     }
     fn hist(self, at: At, variant: Variant, hist: Hist, values: &[f64]) -> Self {
         let runs: Vec<Vec<u64>> = values.iter().map(|v| vec![*v as u64; 10]).collect();
         let slices: Vec<&[u64]> = runs.iter().map(Vec::as_slice).collect();
-        self.histogram(at.table(), &at.label(variant), hist, &slices)
+        self.histogram(at.table(), at.key(variant), hist, &slices)
     }
 }
 
 fn claims(report: &Report, id: ClaimId) -> Vec<ClaimResult> {
-    findings::claims(&params(), report).into_iter().filter(|c| c.id == id).collect()
+    claims::claims(&params(), report).into_iter().filter(|c| c.id == id).collect()
 }
 
 fn one(report: &Report, id: ClaimId) -> ClaimResult {

@@ -14,8 +14,9 @@ use casebook::{
 use game_loop::{
     GameLoop,
     figures::*,
-    findings,
-    plan::{ABUSE_TABLE, CLIENTS_TABLE, REPLAY_SMALL_TABLE, REPLAY_TABLE},
+    findings::checks,
+    tables::{ABUSE, CLIENTS, REPLAY, REPLAY_SMALL},
+    variants::Variant,
 };
 
 fn binary() -> CaseBinary {
@@ -36,23 +37,23 @@ fn a_quick_run_reports_balances_its_books_and_cleans_up() {
     for id in GameLoop::INFO.claims {
         assert!(report.claims.iter().any(|c| c.id == *id), "claim {id} missing");
     }
-    for table in [CLIENTS_TABLE, REPLAY_SMALL_TABLE, REPLAY_TABLE] {
-        assert_eq!(report.ran_in(table).count(), if table == CLIENTS_TABLE { 6 } else { 3 }, "{table}");
+    for table in [CLIENTS, REPLAY_SMALL, REPLAY] {
+        assert_eq!(report.ran_in(table).count(), if table == CLIENTS { 6 } else { 3 }, "{table}");
     }
     // Every bot heard back and no snapshot it got was damaged.
-    for row in report.ran_in(CLIENTS_TABLE) {
+    for row in report.ran_in(CLIENTS) {
         assert!(row.median(SNAPSHOTS_RECEIVED).is_some_and(|n| n > 0.0), "{}", row.label);
         assert_eq!(row.median(BOT_MALFORMED), Some(0.0), "{}", row.label);
     }
 
     // The books check is not vacuous: more snapshots received than sent is caught.
     let params = report.params().expect("params");
-    assert!(findings::check(&params, &report).is_empty());
+    assert!(checks::check(&params, &report).is_empty());
     let mut tampered = report.clone();
-    let row = tampered.rows.iter_mut().find(|r| r.table == CLIENTS_TABLE).expect("a clients row");
+    let row = tampered.rows.iter_mut().find(|r| r.table == CLIENTS).expect("a clients row");
     let sent = row.runs[0].figure(SNAPSHOTS_SENT).expect("sent");
     row.runs[0].figures.insert(SNAPSHOTS_RECEIVED.key.into(), sent + 1.0);
-    assert_eq!(findings::check(&params, &tampered).len(), 1);
+    assert_eq!(checks::check(&params, &tampered).len(), 1);
 }
 
 #[test]
@@ -67,15 +68,15 @@ fn the_abuse_table_counts_every_malformed_datagram_and_drops_every_vanished_clie
         "hybrid,single-thread-poll,hybrid-tcp",
     ]);
     assert!(report.correctness.ok, "{:?}", report.correctness.lines);
-    assert_eq!(report.ran_in(ABUSE_TABLE).count(), 3);
-    for row in report.ran_in(ABUSE_TABLE) {
+    assert_eq!(report.ran_in(ABUSE).count(), 3);
+    for row in report.ran_in(ABUSE) {
         let run = &row.runs[0];
         let figure = |f| run.figure(f).unwrap_or_else(|| panic!("{}: {} missing", row.label, f.key));
         assert_eq!(figure(VANISHED), 2.0, "{}: 1 in 50 bots vanish", row.label);
         let closed_silent = run.figure(CLOSED_SILENT).unwrap_or(0.0);
         assert!(figure(TIMED_OUT) + closed_silent >= 2.0, "{}: the vanished were timed out", row.label);
         assert_eq!(figure(REPLAY_MATCHES), 1.0, "{}", row.label);
-        if row.variant == "hybrid-tcp" {
+        if row.variant == Variant::HybridTcp.to_string() {
             assert_eq!(figure(SLOW), 2.0, "{}", row.label);
             assert_eq!(figure(FLOOD_SENT), 0.0, "{}: no flood over TCP", row.label);
         } else {
@@ -94,7 +95,7 @@ fn the_abuse_table_counts_every_malformed_datagram_and_drops_every_vanished_clie
 fn thread_per_client_drops_every_vanished_client_even_when_its_ticks_run_late() {
     let report = run(&["--quick", "--tables", "abuse", "--clients", "1000", "--variants", "thread-per-client"]);
     assert!(report.correctness.ok, "{:?}", report.correctness.lines);
-    let row = report.ran_in(ABUSE_TABLE).next().expect("the thread-per-client row ran");
+    let row = report.ran_in(ABUSE).next().expect("the thread-per-client row ran");
     for run in &row.runs {
         let figure = |f: casebook::Figure| run.figure(f).unwrap_or_else(|| panic!("{} missing", f.key));
         assert_eq!(figure(VANISHED), 20.0, "1 in 50 bots vanish");

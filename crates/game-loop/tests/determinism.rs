@@ -5,11 +5,8 @@
 mod common;
 
 use common::{bot_spec, play, server_spec, world};
-use game_loop::{
-    protocol,
-    sim::Event,
-    variants::{Variant, replay_as},
-};
+use casebook::VariantSet;
+use game_loop::{net::protocol, sim::simulation::Event, variants::Variant};
 
 #[test]
 fn a_recorded_log_rebuilds_the_same_world_in_every_variant() {
@@ -25,7 +22,7 @@ fn a_recorded_log_rebuilds_the_same_world_in_every_variant() {
     let log = server.log.expect("the run kept its log");
     assert!(log.entries.len() > 100, "a log worth replaying: {} events", log.entries.len());
     for variant in Variant::ALL {
-        let digest = replay_as(variant, config, &log).expect("replay runs");
+        let digest = variant.replay(config, &log).expect("replay runs");
         assert_eq!(digest, server.digest, "{} rebuilt a different world", variant.name());
     }
     // One input held differently rebuilds a different world: the digest does see inputs.
@@ -37,5 +34,5 @@ fn a_recorded_log_rebuilds_the_same_world_in_every_variant() {
         panic!("the log's second half has inputs");
     };
     *bits ^= protocol::bits::SPRINT | protocol::bits::RIGHT;
-    assert_ne!(replay_as(Variant::Hybrid, config, &damaged).expect("replay runs"), server.digest);
+    assert_ne!(Variant::Hybrid.replay(config, &damaged).expect("replay runs"), server.digest);
 }

@@ -1,7 +1,7 @@
 //! Decoding is total: whatever bytes arrive, the decoder answers with a message or a named
 //! error, and never panics.
 
-use game_loop::protocol::{
+use game_loop::net::protocol::{
     self, DecodeError, EntityState, Frame, INPUT_LEN, Input, MAX_MESSAGE, MAX_SNAPSHOT_ENTITIES, Message, SnapshotHead,
     SnapshotWriter,
 };

@@ -3,28 +3,35 @@
 mod common;
 
 use common::{bot_spec, play, server_spec, world};
-use game_loop::{books::ServerReport, bots::BotReport, protocol::DecodeError, replay::replay, variants::Variant};
+use casebook::VariantSet;
+use game_loop::{
+    bots::bot::BotReport,
+    net::protocol::DecodeError,
+    servers::{books::Count::*, spec::ServerReport},
+    sim::replay::replay,
+    variants::Variant,
+};
 
 /// Every snapshot built was sent, dropped (counted) or failed (counted), never twice; every
 /// one a steady bot missed is one of those, or a drop the bot's own kernel counted.
 fn assert_books_balance(name: &str, server: &ServerReport, bots: &BotReport) {
     let net = &server.net;
-    assert!(net.sent + net.dropped + net.send_errors <= server.sim.snapshots, "{name}: {net:?} vs {:?}", server.sim);
-    assert!(bots.snapshots <= net.sent, "{name}: {} received, {} sent", bots.snapshots, net.sent);
-    let explained = net.dropped + net.send_errors + bots.kernel_drops.unwrap_or(0);
+    assert!(net[Sent] + net[Dropped] + net[SendErrors] <= server.sim.snapshots, "{name}: {net:?} vs {:?}", server.sim);
+    assert!(bots.snapshots <= net[Sent], "{name}: {} received, {} sent", bots.snapshots, net[Sent]);
+    let explained = net[Dropped] + net[SendErrors] + bots.kernel_drops.unwrap_or(0);
     assert!(bots.lost <= explained, "{name}: {} lost, only {explained} counted", bots.lost);
 }
 
 #[test]
 fn every_variant_serves_its_bots_and_replays_to_the_same_world() {
-    for variant in Variant::ALL {
+    for &variant in Variant::ALL {
         let spec = server_spec(world(1000, 64), 80);
         let (server, bots) = play(variant, spec, bot_spec(variant, 24));
         let name = variant.name();
         assert_eq!(server.sim.joined, 24, "{name}: every bot got an avatar");
         assert_eq!(server.clients_at_end, 24, "{name}");
         assert_eq!(server.ticks.ticks + server.ticks.missed, 80, "{name}: every slot ran or was counted missed");
-        assert!(bots.snapshots > 0 && !bots.latency.is_empty(), "{name}: the bots heard back");
+        assert!(bots.snapshots > 0 && !bots.latency.0.is_empty(), "{name}: the bots heard back");
         assert_eq!((bots.malformed, bots.wrong_client, bots.out_of_order), (0, 0, 0), "{name}");
         assert_eq!(server.net.malformed_total(), 0, "{name}");
         assert_eq!(bots.connected, 24, "{name}");
@@ -100,7 +107,7 @@ fn a_flood_of_malformed_datagrams_is_counted_kind_by_kind() {
 fn garbage_on_a_tcp_connection_is_counted_and_only_that_connection_closes() {
     use std::io::{Read, Write};
     for variant in [Variant::ThreadPerClient, Variant::HybridTcp] {
-        let server = game_loop::variants::start(variant, server_spec(world(200, 64), 48)).expect("server starts");
+        let server = variant.start(server_spec(world(200, 64), 48)).expect("server starts");
         let addr = server.addr();
         let running = std::thread::spawn(move || server.run());
         let mut rogue = std::net::TcpStream::connect(addr).expect("connect");
@@ -119,9 +126,9 @@ fn garbage_on_a_tcp_connection_is_counted_and_only_that_connection_closes() {
         );
         let report = running.join().expect("server thread").expect("server run");
         let net = &report.net;
-        assert_eq!(net.malformed_of(game_loop::protocol::DecodeKind::BadMagic), 1, "{}", variant.name());
-        assert_eq!(net.malformed_of(game_loop::protocol::DecodeKind::Oversized), 1, "{}", variant.name());
-        assert_eq!((net.closed_malformed, net.accepted), (1, 1), "{}", variant.name());
+        assert_eq!(net.malformed_of(DecodeError::BadMagic), 1, "{}", variant.name());
+        assert_eq!(net.malformed_of(DecodeError::Oversized), 1, "{}", variant.name());
+        assert_eq!((net[ClosedMalformed], net[Accepted]), (1, 1), "{}", variant.name());
         assert_eq!(report.sim.joined, 0, "{}: garbage never became a client", variant.name());
     }
 }

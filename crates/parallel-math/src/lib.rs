@@ -5,10 +5,10 @@
 //! async runtime cost everything else in the process?
 //!
 //! Two workloads, both exact so every variant must produce the same digest:
-//! - [`mandelbrot`]: rows of wildly different cost, where load balancing matters;
-//! - [`nbody`]: a uniform, floating-point heavy all-pairs step, repeated a few times.
+//! - [`workloads::mandelbrot`]: rows of wildly different cost, where load balancing matters;
+//! - [`workloads::nbody`]: a uniform, floating-point heavy all-pairs step, repeated a few times.
 //!
-//! The variants (all in [`workload`]), and why each exists:
+//! The variants (declared in [`variants`], with the pass each one is), and why each exists:
 //! - `sequential`: the baseline every speedup is measured against.
 //! - `threads-static`: `std::thread::scope`, one equal chunk per core: the simplest parallel
 //!   code, and the one that suffers when rows differ in cost.
@@ -27,47 +27,41 @@
 //!   `spawn_blocking` at once, which grows the blocking pool towards 512 threads.
 //! - `tokio-rayon`: async code hands the pass to rayon and awaits a oneshot: the hybrid.
 //!
-//! Every variant runs beside a [`probe`]: a tokio task ticking every millisecond that
+//! Every variant runs beside a [`workloads::probe`]: a tokio task ticking every millisecond that
 //! records how late it wakes. In the async variants it shares the runtime that runs (or
 //! hands off) the math; elsewhere it has its own runtime of the same size. Throughput alone
 //! hides what CPU work on async workers costs; the probe's lateness shows it.
 //!
-//! Modules: [`params`] (options, sizes, and what the largest run needs of the machine),
-//! [`plan`] (the two workload tables and the granularity sweep), [`run`] (one run: pools,
-//! probe, the measured job), [`workload`] (the variants' passes), [`mandelbrot`] and
-//! [`nbody`] (the two workloads), [`probe`] (the latency probe), [`figures`] (what a run
-//! records) and [`findings`] (one function per claim, and rayon's efficiency).
+//! The case's parts, as every case has them: [`variants`] (the enum, and the pass each
+//! variant is), [`tables`] (the two workload tables and the granularity sweep), [`params`]
+//! (options, sizes, and what the largest run needs of the machine), [`run`] (one run: pools,
+//! probe, the measured job), [`figures`] (what a run records) and [`findings`] (one function
+//! per claim, and rayon's efficiency). The scenario is in [`workloads`]: the two workloads
+//! and the latency probe. This file holds the docs and `impl Case`, nothing else.
 
 pub mod figures;
 pub mod findings;
-pub mod mandelbrot;
-pub mod nbody;
 pub mod params;
-pub mod plan;
-pub mod probe;
 pub mod run;
-pub mod workload;
+pub mod tables;
+pub mod variants;
+pub mod workloads;
 
-use casebook::{
-    Case, CaseInfo, ClaimId, ClaimResult, Ctx, Model, Needs, Point, Preset, Report, Table, UsageError, Variant,
-};
+use casebook::{Case, CaseInfo, ClaimId, ClaimResult, Ctx, Needs, Preset, Report, Table, UsageError};
 
-pub use crate::params::{Args, Params, RowSpec, WorkloadKind};
-use crate::workload::{
-    RAYON, SEQUENTIAL, THREAD_PER_ITEM, THREADS_SHARED_COUNTER, THREADS_STATIC, TOKIO_RAYON, TOKIO_SPAWN,
-    TOKIO_SPAWN_BLOCKING, TOKIO_SPAWN_BLOCKING_UNBOUNDED,
+use crate::{
+    params::{Args, Params, Spec},
+    variants::Variant,
 };
 
 pub struct ParallelMath;
-
-pub const MANDELBROT_TABLE: &str = "mandelbrot";
-pub const NBODY_TABLE: &str = "nbody";
-pub const SWEEP_TABLE: &str = "granularity-sweep";
 
 impl Case for ParallelMath {
     type Args = Args;
     type Params = Params;
     type Shared = ();
+    type Variant = Variant;
+    type Spec = Spec;
 
     const INFO: CaseInfo = CaseInfo {
         name: "parallel-math",
@@ -81,65 +75,22 @@ impl Case for ParallelMath {
             ClaimId::SpawnBlocking,
             ClaimId::TaskCooperative,
         ],
-        variants: &[
-            Variant { name: SEQUENTIAL, model: Model::Sequential, why: "the baseline: one thread, a plain loop" },
-            Variant {
-                name: THREADS_STATIC,
-                model: Model::Threads,
-                why: "scoped threads, one equal chunk per core: the simplest parallel code",
-            },
-            Variant {
-                name: THREADS_SHARED_COUNTER,
-                model: Model::Threads,
-                why: "scoped threads taking rows from a shared atomic counter: balancing without stealing",
-            },
-            Variant {
-                name: THREAD_PER_ITEM,
-                model: Model::Threads,
-                why: "a new OS thread per row or body block, every pass: the unpooled anti-pattern",
-            },
-            Variant {
-                name: RAYON,
-                model: Model::Threads,
-                why: "rayon's work-stealing pool: the expert default for data parallelism",
-            },
-            Variant {
-                name: TOKIO_SPAWN,
-                model: Model::Async,
-                why: "tokio::spawn per unit with no yield point: tempting in an async codebase",
-            },
-            Variant {
-                name: TOKIO_SPAWN_BLOCKING,
-                model: Model::Async,
-                why: "spawn_blocking per unit, at most one per core at a time: the framework's advice, done well",
-            },
-            Variant {
-                name: TOKIO_SPAWN_BLOCKING_UNBOUNDED,
-                model: Model::Async,
-                why: "spawn_blocking for every unit at once: the advice taken literally",
-            },
-            Variant {
-                name: TOKIO_RAYON,
-                model: Model::Hybrid,
-                why: "async hands the pass to rayon and awaits a oneshot: the recommended hybrid",
-            },
-        ],
     };
 
     fn params(args: &Args, preset: Preset) -> Result<Params, UsageError> {
         params::resolve(args, preset)
     }
 
-    fn needs(params: &Params, variants: &[&'static Variant]) -> Needs {
+    fn needs(params: &Params, variants: &[Variant]) -> Needs {
         params.needs(variants)
     }
 
-    fn plan(params: &Params, variants: &[&'static Variant]) -> Vec<Table> {
-        plan::tables(params, variants)
+    fn plan(params: &Params, variants: &[Variant]) -> Vec<Table> {
+        tables::tables(params, variants)
     }
 
-    fn run(params: &Params, _shared: &(), point: &Point, ctx: &mut Ctx) -> anyhow::Result<()> {
-        run::execute(params, point.decode()?, &point.variant, ctx)
+    fn run(params: &Params, _shared: &(), variant: Variant, spec: Spec, ctx: &mut Ctx) -> anyhow::Result<()> {
+        run::execute(params, variant, spec, ctx)
     }
 
     fn claims(params: &Params, report: &Report) -> Vec<ClaimResult> {

@@ -1,21 +1,23 @@
 //! The case's options, the sizes they resolve to for every run, and what the largest run
 //! needs of the machine.
 
-use casebook::{Needs, Preset, UsageError, Variant, format::thousands, limits::TASK_MEMORY_ESTIMATE};
+use casebook::{
+    Needs, Preset, UsageError, model::format::thousands, model::plan::in_range, run::limits::TASK_MEMORY_ESTIMATE,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    mandelbrot::Mandelbrot,
-    nbody::NBody,
-    workload::{THREAD_PER_ITEM, TOKIO_SPAWN},
+    variants::Variant,
+    workloads::{mandelbrot::Mandelbrot, nbody::NBody},
 };
 
 /// Which workload(s) to run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum WorkloadKind {
     Mandelbrot,
     Nbody,
+    #[default]
     Both,
 }
 
@@ -29,12 +31,12 @@ impl WorkloadKind {
 }
 
 /// Options of this case, on top of the harness's own.
-#[derive(Clone, Debug, clap::Args)]
+#[derive(Clone, Debug, Default, clap::Args)]
 pub struct Args {
     /// Which workload to run.
     #[arg(long, value_enum, default_value_t = WorkloadKind::Both, help_heading = "Case")]
     pub workload: WorkloadKind,
-    /// Threads for every pool and runtime [default: logical cores].
+    /// Threads for every pool and runtime [default: the usable cores].
     #[arg(long, value_name = "N", help_heading = "Case")]
     pub threads: Option<usize>,
     /// Mandelbrot image width in pixels.
@@ -81,9 +83,10 @@ pub struct Params {
     pub min_efficiency: Option<f64>,
 }
 
-/// What one row runs: the workload and how many items each unit of concurrency takes.
+/// What one row runs besides its variant: the workload and how many items each unit of
+/// concurrency takes.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
-pub struct RowSpec {
+pub struct Spec {
     pub workload: WorkloadKind,
     pub granularity: usize,
 }
@@ -100,10 +103,7 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
     let positive = |name: &str, value: usize| {
         if value == 0 { Err(UsageError::new(format!("--{name} must be at least 1"))) } else { Ok(value) }
     };
-    let threads = positive("threads", args.threads.unwrap_or_else(casebook::machine::logical_cores))?;
-    if threads > MAX_THREADS {
-        return Err(UsageError::new(format!("--threads must be at most {MAX_THREADS}")));
-    }
+    let threads = in_range("threads", args.threads.unwrap_or_else(casebook::host::cpus::usable_cores), 1, MAX_THREADS)?;
     let mandelbrot = Mandelbrot {
         width: positive("width", args.width.unwrap_or(width))?,
         height: positive("height", args.height.unwrap_or(height))?,
@@ -155,8 +155,8 @@ impl Params {
     /// first is awaited), and thread-per-item's threads at one item per unit (a scope starts
     /// every thread of a pass before it joins any), each only if that variant runs. A run
     /// does one workload, so only the larger one's memory counts.
-    pub fn needs(&self, variants: &[&'static Variant]) -> Needs {
-        let runs = |name: &str| variants.iter().any(|v| v.name == name);
+    pub fn needs(&self, variants: &[Variant]) -> Needs {
+        let runs = |variant: Variant| variants.contains(&variant);
         let m = &self.mandelbrot;
         // (units in one pass, the data, its bytes) of each workload this run measures.
         let mut workloads: Vec<(u64, String, u64)> = Vec::new();
@@ -175,7 +175,7 @@ impl Params {
                 bodies.saturating_mul(BYTES_PER_BODY),
             ));
         }
-        let tasks = |units: u64| if runs(TOKIO_SPAWN) { units.saturating_mul(TASK_MEMORY_ESTIMATE) } else { 0 };
+        let tasks = |units: u64| if runs(Variant::TokioSpawn) { units.saturating_mul(TASK_MEMORY_ESTIMATE) } else { 0 };
         let Some((units, data, bytes)) =
             workloads.iter().max_by_key(|(units, _, bytes)| bytes.saturating_add(tasks(*units)))
         else {
@@ -183,10 +183,10 @@ impl Params {
         };
         let most_units = workloads.iter().map(|w| w.0).max().unwrap_or(0);
         let mut needs = Needs::default().memory(data.clone(), *bytes);
-        if runs(TOKIO_SPAWN) {
+        if runs(Variant::TokioSpawn) {
             needs = needs.memory(format!("tokio-spawn's {} tasks", thousands(*units)), tasks(*units));
         }
-        if runs(THREAD_PER_ITEM) {
+        if runs(Variant::ThreadPerItem) {
             // Beside thread-per-item's threads, the runtime the probe ticks on.
             needs = needs.threads(
                 "thread-per-item (a thread per row or body block, all started in one pass)",
@@ -194,68 +194,5 @@ impl Params {
             );
         }
         needs
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use casebook::Case;
-
-    fn args() -> Args {
-        Args {
-            workload: WorkloadKind::Both,
-            threads: Some(2),
-            width: None,
-            height: None,
-            max_iter: None,
-            bodies: None,
-            steps: None,
-            body_block: None,
-            sweep: None,
-            no_sweep: false,
-            min_efficiency: None,
-        }
-    }
-
-    #[test]
-    fn out_of_range_options_are_usage_errors() {
-        let error = |args: &Args| resolve(args, Preset::Quick).unwrap_err().to_string();
-        assert!(error(&Args { threads: Some(0), ..args() }).contains("--threads"));
-        assert!(error(&Args { threads: Some(5000), ..args() }).contains("--threads"));
-        assert!(error(&Args { height: Some(0), ..args() }).contains("--height"));
-        assert!(error(&Args { sweep: Some(vec![]), ..args() }).contains("--sweep"));
-        assert!(error(&Args { min_efficiency: Some(1.5), ..args() }).contains("--min-efficiency"));
-    }
-
-    #[test]
-    fn a_zero_in_the_sweep_is_one_chunk_per_thread() {
-        let params = resolve(&Args { height: Some(36), sweep: Some(vec![5, 0, 1, 500]), ..args() }, Preset::Quick);
-        // 36 rows / 2 threads; 500 is clamped to the whole image; sorted and deduplicated.
-        assert_eq!(params.unwrap().sweep, vec![1, 5, 18, 36]);
-        assert!(resolve(&Args { no_sweep: true, ..args() }, Preset::Quick).unwrap().sweep.is_empty());
-    }
-
-    #[test]
-    fn needs_name_the_image_the_tasks_and_the_threads() {
-        let huge = Args { width: Some(1_000_000_000), height: Some(1_000_000_000), ..args() };
-        let all: Vec<&'static Variant> = crate::ParallelMath::INFO.variants.iter().collect();
-        let needs = resolve(&huge, Preset::Quick).unwrap().needs(&all);
-        let (what, bytes) = &needs.memory[0];
-        assert!(what.contains("1000000000x1000000000 Mandelbrot image"), "{what}");
-        assert!(*bytes >= 4_000_000_000_000_000_000, "{bytes}");
-        assert_eq!(needs.threads.as_ref().map(|t| t.1), Some(1_000_000_002));
-
-        // Only the workload that runs counts; n-body's units are its body blocks.
-        let nbody = Args { workload: WorkloadKind::Nbody, bodies: Some(1600), body_block: Some(16), ..args() };
-        let needs = resolve(&nbody, Preset::Quick).unwrap().needs(&all);
-        assert!(needs.memory.iter().all(|(what, _)| !what.contains("Mandelbrot")), "{:?}", needs.memory);
-        assert_eq!(needs.threads.map(|t| t.1), Some(102));
-
-        // A variant that does not run needs nothing: rayon alone starts no thread per row.
-        let rayon: Vec<&'static Variant> = all.iter().copied().filter(|v| v.name == crate::workload::RAYON).collect();
-        let needs = resolve(&huge, Preset::Quick).unwrap().needs(&rayon);
-        assert!(needs.threads.is_none());
-        assert_eq!(needs.memory.len(), 1, "{:?}", needs.memory);
     }
 }

@@ -1,26 +1,20 @@
 //! Every claim rule on synthetic figures: figures chosen to hold, to miss, to straddle the
 //! line, and to be absent. Nothing runs; the rules alone are under test.
 
-use casebook::{Case, ClaimId, ClaimResult, Outcome, Preset, Report, figure::WALL, testing::ReportBuilder};
+use casebook::{
+    Case, ClaimId, ClaimResult, Outcome, Preset, Report, TableId, model::figure::WALL, testing::ReportBuilder,
+};
 use parallel_math::{
-    Args, MANDELBROT_TABLE, NBODY_TABLE, ParallelMath, Params, SWEEP_TABLE, WorkloadKind, figures::PROBE, findings,
-    workload::*,
+    ParallelMath,
+    figures::PROBE,
+    findings,
+    params::{Args, Params, WorkloadKind},
+    tables::{MANDELBROT, NBODY, SWEEP},
+    variants::Variant::{self, *},
 };
 
 fn args() -> Args {
-    Args {
-        workload: WorkloadKind::Both,
-        threads: Some(2),
-        width: None,
-        height: None,
-        max_iter: None,
-        bodies: None,
-        steps: None,
-        body_block: None,
-        sweep: None,
-        no_sweep: false,
-        min_efficiency: None,
-    }
+    Args { threads: Some(2), ..Args::default() }
 }
 
 /// The default sizes on two threads: 540 Mandelbrot rows, and (with the synthetic machine's
@@ -32,8 +26,7 @@ fn params() -> Params {
 const TARGET: f64 = 1.5;
 
 fn builder_for(params: &Params) -> ReportBuilder {
-    let all: Vec<_> = ParallelMath::INFO.variants.iter().collect();
-    ReportBuilder::new(&ParallelMath::INFO, params, ParallelMath::plan(params, &all))
+    ReportBuilder::of::<ParallelMath>(params)
 }
 
 fn builder() -> ReportBuilder {
@@ -59,17 +52,23 @@ fn scaled(factors: &[f64], by: f64) -> Vec<f64> {
 
 /// A report where `numerator`'s wall time is `factors × threshold` times `denominator`'s
 /// (one second), run by run, on each of `tables`.
-fn walls(tables: &[&str], numerator: &str, denominator: &str, factors: &[f64], threshold: f64) -> Report {
+fn walls(tables: &[TableId], numerator: Variant, denominator: Variant, factors: &[f64], threshold: f64) -> Report {
     tables
         .iter()
         .fold(builder(), |b, table| {
-            b.figure(table, numerator, WALL, &scaled(factors, threshold)).figure(table, denominator, WALL, &[1.0; 5])
+            b.figure(*table, numerator, WALL, &scaled(factors, threshold)).figure(*table, denominator, WALL, &[1.0; 5])
         })
         .build()
 }
 
 /// The outcomes of a wall-time ratio claim for held, missed and straddling figures.
-fn wall_outcomes(id: ClaimId, tables: &[&str], numerator: &str, denominator: &str, threshold: f64) -> [Outcome; 3] {
+fn wall_outcomes(
+    id: ClaimId,
+    tables: &[TableId],
+    numerator: Variant,
+    denominator: Variant,
+    threshold: f64,
+) -> [Outcome; 3] {
     [HELD, MISSED, STRADDLES].map(|f| claim(&walls(tables, numerator, denominator, &f, threshold), id).outcome)
 }
 
@@ -85,15 +84,15 @@ fn assert_not_measured(result: &ClaimResult, needs: &str) {
 #[test]
 fn thread_parallel_is_threads_static_against_sequential_on_nbody() {
     let id = ClaimId::ThreadParallel;
-    assert_eq!(wall_outcomes(id, &[NBODY_TABLE], SEQUENTIAL, THREADS_STATIC, TARGET), DECIDED);
-    let held = claim(&walls(&[NBODY_TABLE], SEQUENTIAL, THREADS_STATIC, &HELD, TARGET), id);
+    assert_eq!(wall_outcomes(id, &[NBODY], Sequential, ThreadsStatic, TARGET), DECIDED);
+    let held = claim(&walls(&[NBODY], Sequential, ThreadsStatic, &HELD, TARGET), id);
     assert!(held.interval.as_deref().is_some_and(|i| i.contains("95% interval")), "{:?}", held.interval);
     assert_not_measured(&claim(&builder().build(), id), "nbody / sequential");
     // One usable core has nothing to run in parallel, whatever the figures.
     let one = Params { threads: 1, ..params() };
     let report = builder_for(&one)
-        .figure(NBODY_TABLE, SEQUENTIAL, WALL, &[2.0; 5])
-        .figure(NBODY_TABLE, THREADS_STATIC, WALL, &[1.0; 5])
+        .figure(NBODY, Sequential, WALL, &[2.0; 5])
+        .figure(NBODY, ThreadsStatic, WALL, &[1.0; 5])
         .build();
     let result = claim_with(&one, &report, id);
     assert_eq!(result.outcome, Outcome::Inconclusive);
@@ -103,23 +102,23 @@ fn thread_parallel_is_threads_static_against_sequential_on_nbody() {
 #[test]
 fn threads_cpu_needs_rayon_ahead_on_every_workload() {
     let id = ClaimId::ThreadsCpu;
-    let both = [MANDELBROT_TABLE, NBODY_TABLE];
-    assert_eq!(wall_outcomes(id, &both, SEQUENTIAL, RAYON, TARGET), DECIDED);
+    let both = [MANDELBROT, NBODY];
+    assert_eq!(wall_outcomes(id, &both, Sequential, Rayon, TARGET), DECIDED);
     // Ahead on one workload and behind on the other did not hold.
     let mixed = builder()
-        .figure(MANDELBROT_TABLE, SEQUENTIAL, WALL, &scaled(&HELD, TARGET))
-        .figure(MANDELBROT_TABLE, RAYON, WALL, &[1.0; 5])
-        .figure(NBODY_TABLE, SEQUENTIAL, WALL, &scaled(&MISSED, TARGET))
-        .figure(NBODY_TABLE, RAYON, WALL, &[1.0; 5])
+        .figure(MANDELBROT, Sequential, WALL, &scaled(&HELD, TARGET))
+        .figure(MANDELBROT, Rayon, WALL, &[1.0; 5])
+        .figure(NBODY, Sequential, WALL, &scaled(&MISSED, TARGET))
+        .figure(NBODY, Rayon, WALL, &[1.0; 5])
         .build();
     assert_eq!(claim(&mixed, id).outcome, Outcome::DidNotHold);
     // Both workloads were asked for, so one alone is not enough to decide.
-    assert_not_measured(&claim(&walls(&[MANDELBROT_TABLE], SEQUENTIAL, RAYON, &HELD, TARGET), id), "nbody");
+    assert_not_measured(&claim(&walls(&[MANDELBROT], Sequential, Rayon, &HELD, TARGET), id), "nbody");
     // A run of Mandelbrot alone is decided on Mandelbrot.
     let mandelbrot = Params { workload: WorkloadKind::Mandelbrot, ..params() };
     let report = builder_for(&mandelbrot)
-        .figure(MANDELBROT_TABLE, SEQUENTIAL, WALL, &scaled(&HELD, TARGET))
-        .figure(MANDELBROT_TABLE, RAYON, WALL, &[1.0; 5])
+        .figure(MANDELBROT, Sequential, WALL, &scaled(&HELD, TARGET))
+        .figure(MANDELBROT, Rayon, WALL, &[1.0; 5])
         .build();
     assert_eq!(claim_with(&mandelbrot, &report, id).outcome, Outcome::Held);
 }
@@ -127,28 +126,28 @@ fn threads_cpu_needs_rayon_ahead_on_every_workload() {
 #[test]
 fn work_stealing_is_static_chunks_against_rayon_on_mandelbrot() {
     let id = ClaimId::WorkStealing;
-    assert_eq!(wall_outcomes(id, &[MANDELBROT_TABLE], THREADS_STATIC, RAYON, 1.05), DECIDED);
+    assert_eq!(wall_outcomes(id, &[MANDELBROT], ThreadsStatic, Rayon, 1.05), DECIDED);
     assert_not_measured(&claim(&builder().build(), id), "threads-static");
 }
 
 #[test]
 fn pool_threads_is_a_thread_per_item_against_rayon_on_nbody() {
     let id = ClaimId::PoolThreads;
-    assert_eq!(wall_outcomes(id, &[NBODY_TABLE], THREAD_PER_ITEM, RAYON, 1.05), DECIDED);
+    assert_eq!(wall_outcomes(id, &[NBODY], ThreadPerItem, Rayon, 1.05), DECIDED);
     assert_not_measured(&claim(&builder().build(), id), "thread-per-item");
 }
 
 /// Every run of the row recorded 50 ticks, all `micros[i]` late in run `i`: its p99 and its
 /// maximum are `micros[i]`.
-fn ticks(builder: ReportBuilder, variant: &str, micros: &[f64]) -> ReportBuilder {
+fn ticks(builder: ReportBuilder, variant: Variant, micros: &[f64]) -> ReportBuilder {
     let runs: Vec<Vec<u64>> = micros.iter().map(|us| vec![*us as u64; 50]).collect();
     let runs: Vec<&[u64]> = runs.iter().map(Vec::as_slice).collect();
-    builder.histogram(MANDELBROT_TABLE, variant, PROBE, &runs)
+    builder.histogram(MANDELBROT, variant, PROBE, &runs)
 }
 
 /// The outcomes of a probe ratio claim when `held`'s lateness is `factors × 5` times the
 /// control's 1 ms.
-fn probe_outcomes(id: ClaimId, held: &str, control: &str) -> [Outcome; 3] {
+fn probe_outcomes(id: ClaimId, held: Variant, control: Variant) -> [Outcome; 3] {
     [HELD, MISSED, STRADDLES].map(|f| {
         let report = ticks(ticks(builder(), held, &scaled(&f, 5000.0)), control, &[1000.0; 5]).build();
         claim(&report, id).outcome
@@ -158,21 +157,20 @@ fn probe_outcomes(id: ClaimId, held: &str, control: &str) -> [Outcome; 3] {
 #[test]
 fn no_cpu_async_compares_each_runs_probe_p99() {
     let id = ClaimId::NoCpuAsync;
-    assert_eq!(probe_outcomes(id, TOKIO_SPAWN, RAYON), DECIDED);
+    assert_eq!(probe_outcomes(id, TokioSpawn, Rayon), DECIDED);
     assert_not_measured(&claim(&builder().build(), id), "tokio-spawn");
     // A row whose runs recorded no probe tick at all has no p99: missing, not zero.
-    let silent =
-        ticks(builder(), RAYON, &[1000.0; 5]).histogram(MANDELBROT_TABLE, TOKIO_SPAWN, PROBE, &[&[] as &[u64]; 5]);
+    let silent = ticks(builder(), Rayon, &[1000.0; 5]).histogram(MANDELBROT, TokioSpawn, PROBE, &[&[] as &[u64]; 5]);
     assert_not_measured(&claim(&silent.build(), id), "probe");
 }
 
 #[test]
 fn spawn_blocking_compares_the_same_units_on_the_blocking_pool() {
     let id = ClaimId::SpawnBlocking;
-    assert_eq!(probe_outcomes(id, TOKIO_SPAWN, TOKIO_SPAWN_BLOCKING), DECIDED);
+    assert_eq!(probe_outcomes(id, TokioSpawn, TokioSpawnBlocking), DECIDED);
     assert_not_measured(&claim(&builder().build(), id), "tokio-spawn");
-    let report = ticks(ticks(builder(), TOKIO_SPAWN, &[50_000.0; 5]), TOKIO_SPAWN_BLOCKING, &[1000.0; 5]);
-    let report = ticks(report, TOKIO_RAYON, &[1100.0; 5]).build();
+    let report = ticks(ticks(builder(), TokioSpawn, &[50_000.0; 5]), TokioSpawnBlocking, &[1000.0; 5]);
+    let report = ticks(report, TokioRayon, &[1100.0; 5]).build();
     let result = claim(&report, id);
     assert!(result.evidence.contains("handing the pass to rayon kept p99 at 1.1 ms"), "{}", result.evidence);
 }
@@ -182,8 +180,8 @@ fn spawn_blocking_compares_the_same_units_on_the_blocking_pool() {
 /// `factors` rows.
 fn held_workers(factors: &[f64]) -> Report {
     let worst: Vec<f64> = factors.iter().map(|f| 1100.0 + 1000.0 * f).collect();
-    let b = builder().figure(MANDELBROT_TABLE, SEQUENTIAL, WALL, &[0.54; 5]);
-    ticks(ticks(b, TOKIO_SPAWN, &worst), RAYON, &[1100.0; 5]).build()
+    let b = builder().figure(MANDELBROT, Sequential, WALL, &[0.54; 5]);
+    ticks(ticks(b, TokioSpawn, &worst), Rayon, &[1100.0; 5]).build()
 }
 
 #[test]
@@ -194,17 +192,14 @@ fn task_cooperative_needs_the_worst_wait_to_exceed_the_control_by_a_row() {
     let held = claim(&held_workers(&HELD), id);
     assert!(held.evidence.contains("one row takes 1.0 ms"), "{}", held.evidence);
     // Without sequential there is no row time to compare with.
-    let no_row = ticks(ticks(builder(), TOKIO_SPAWN, &[9000.0; 5]), RAYON, &[1100.0; 5]).build();
+    let no_row = ticks(ticks(builder(), TokioSpawn, &[9000.0; 5]), Rayon, &[1100.0; 5]).build();
     assert_not_measured(&claim(&no_row, id), "sequential");
 }
 
 #[test]
 fn efficiency_is_rayons_speedup_per_core_and_the_target_is_opt_in() {
     let report = |rayon: f64| {
-        builder()
-            .figure(MANDELBROT_TABLE, SEQUENTIAL, WALL, &[1.0; 3])
-            .figure(MANDELBROT_TABLE, RAYON, WALL, &[rayon; 3])
-            .build()
+        builder().figure(MANDELBROT, Sequential, WALL, &[1.0; 3]).figure(MANDELBROT, Rayon, WALL, &[rayon; 3]).build()
     };
     let verdicts = findings::verdicts(&params(), &report(0.5));
     assert_eq!(verdicts.len(), 1, "n-body was not measured: {verdicts:?}");
@@ -225,7 +220,7 @@ fn efficiency_is_rayons_speedup_per_core_and_the_target_is_opt_in() {
 fn the_harness_reads_the_sweep_for_each_variant() {
     let b = [(1.0, 0.40), (4.0, 0.30), (16.0, 0.27), (64.0, 0.26), (270.0, 0.35)]
         .into_iter()
-        .fold(builder(), |b, (rows, wall)| b.figure(SWEEP_TABLE, &format!("{RAYON} @{rows}"), WALL, &[wall; 2]));
+        .fold(builder(), |b, (rows, wall)| b.figure(SWEEP, (Rayon, rows), WALL, &[wall; 2]));
     let report = b.build();
     let line = report.verdicts.iter().find(|v| v.starts_with("granularity-sweep, rayon:")).expect("a sweep verdict");
     assert!(line.contains("best 260.0 ms at rows/unit = 64; within 10% of that from rows/unit = 16"), "{line}");

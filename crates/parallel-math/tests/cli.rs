@@ -1,7 +1,10 @@
 //! The case binary as a user runs it, at tiny sizes so the debug build stays quick.
 
 use casebook::{Case, ClaimId, Outcome, Report, testing::CaseBinary};
-use parallel_math::{MANDELBROT_TABLE, NBODY_TABLE, ParallelMath, SWEEP_TABLE};
+use parallel_math::{
+    ParallelMath,
+    tables::{MANDELBROT, NBODY, SWEEP},
+};
 
 fn binary() -> CaseBinary {
     CaseBinary::new(env!("CARGO_BIN_EXE_parallel-math"))
@@ -24,9 +27,9 @@ fn a_full_quick_run_agrees_and_reports_every_claim() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let report = report.unwrap();
     assert!(report.correctness.ok, "{:?}", report.correctness.lines);
-    assert_eq!(report.rows_in(MANDELBROT_TABLE).count(), 9);
-    assert_eq!(report.rows_in(NBODY_TABLE).count(), 9);
-    assert_eq!(report.rows_in(SWEEP_TABLE).count(), 1 + 6 * 2);
+    assert_eq!(report.rows_in(MANDELBROT).count(), 9);
+    assert_eq!(report.rows_in(NBODY).count(), 9);
+    assert_eq!(report.rows_in(SWEEP).count(), 1 + 6 * 2);
     let mut ids: Vec<ClaimId> = report.claims.iter().map(|c| c.id).collect();
     ids.sort();
     let mut declared = ParallelMath::INFO.claims.to_vec();
@@ -48,7 +51,7 @@ fn a_subset_of_variants_leaves_the_other_claims_not_measured() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let report = report.unwrap();
     assert_eq!(report.tables.len(), 1);
-    assert_eq!(report.rows_in(MANDELBROT_TABLE).count(), 2);
+    assert_eq!(report.rows_in(MANDELBROT).count(), 2);
     let pool = report.claims.iter().find(|c| c.id == ClaimId::PoolThreads).unwrap();
     assert_eq!(pool.outcome, Outcome::Inconclusive);
     assert!(pool.evidence.starts_with("not measured"), "{}", pool.evidence);

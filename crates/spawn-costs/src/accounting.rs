@@ -3,7 +3,7 @@
 
 use casebook::{
     Report,
-    format::{format_bytes, format_count, format_seconds},
+    model::format::{format_bytes, format_count, format_seconds},
 };
 
 use crate::{

@@ -4,9 +4,9 @@
 
 use casebook::{
     Claim, ClaimId, ClaimResult, Decision, Figure, Missing, Outcome, Report, RowReport,
-    figure::VOLUNTARY_CS,
-    format::{format_bytes, format_count, format_seconds},
-    rules::{self, Series},
+    model::figure::VOLUNTARY_CS,
+    model::format::{format_bytes, format_count, format_seconds},
+    stats::rules::{self, Series},
 };
 
 use crate::{

@@ -26,7 +26,7 @@
 //! - **switching**: K units in a ring pass a token M times; time per hand-off. Only the lap
 //!   is inside the measured region, so its CPU time and context switches are the hand-offs'.
 //! - **capacity**: as many units as the cap allows, all alive at once. For threads the cap
-//!   comes from this machine's limits ([`casebook::limits`]), computed before anything is
+//!   comes from this machine's limits ([`casebook::run::limits`]), computed before anything is
 //!   spawned, so the run stops cleanly and names the limit instead of taking the machine
 //!   down. Tasks are capped by the preset (2 million by default, since "millions" needs at
 //!   least two) or by memory, the machine's or the cgroup's. Sizes of the other tables above
@@ -47,7 +47,7 @@ pub mod units;
 
 use casebook::{
     Case, CaseInfo, ClaimId, ClaimResult, Ctx, Model, Needs, Point, Preset, Report, Table, UsageError, Variant,
-    limits::Readings,
+    run::limits::Readings,
 };
 
 pub use crate::{

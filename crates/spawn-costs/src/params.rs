@@ -1,11 +1,11 @@
 //! The case's options, and the sizes and caps they resolve to for every run. The caps come
-//! from this machine's limits ([`casebook::limits`]), read once in the parent before
+//! from this machine's limits ([`casebook::run::limits`]), read once in the parent before
 //! anything is spawned.
 
 use casebook::{
     Needs, Preset, UsageError, Variant,
-    format::format_count,
-    limits::{
+    model::format::format_count,
+    run::limits::{
         Cap, Limit, Readings, TASK_MEMORY_ESTIMATE, THREAD_MEMORY_ESTIMATE, safe_cap, task_limits, thread_limits,
     },
 };

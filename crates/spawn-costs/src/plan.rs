@@ -3,7 +3,7 @@
 
 use casebook::{
     Axis, Column, PlotSpec, Primary, Row, Table, Variant,
-    format::{format_bytes, format_count},
+    model::format::{format_bytes, format_count},
 };
 use serde::{Deserialize, Serialize};
 

@@ -4,7 +4,7 @@
 
 use std::io;
 
-use casebook::{Case, Preset, limits::Readings, testing::ReportBuilder};
+use casebook::{Case, Preset, run::limits::Readings, testing::ReportBuilder};
 use spawn_costs::{
     Args, CAPACITY, CREATION, Params, SWITCHING, SpawnCosts, THREADS, accounting, figures::*, findings, resolve,
     run::describe_spawn_error,

@@ -1,7 +1,9 @@
 //! Every claim rule on synthetic figures: figures chosen to hold, to miss, to straddle the
 //! line, and to be absent. Nothing runs; the rules alone are under test.
 
-use casebook::{Case, ClaimId, ClaimResult, Figure, Outcome, Preset, Report, limits::Readings, testing::ReportBuilder};
+use casebook::{
+    Case, ClaimId, ClaimResult, Figure, Outcome, Preset, Report, run::limits::Readings, testing::ReportBuilder,
+};
 use spawn_costs::{
     Args, CAPACITY, Params, RESIDENCY, SWITCHING, SpawnCosts, THREADS, THREADS_SMALL_STACK, TOKIO_CURRENT, TOKIO_MULTI,
     TOKIO_MULTI_MAIN, figures::*, findings, resolve,

@@ -4,7 +4,7 @@
 
 use casebook::{
     Case, Preset,
-    limits::{Readings, check_needs, maps_in_use},
+    run::limits::{Readings, check_needs, maps_in_use},
 };
 use spawn_costs::{Args, CAPACITY, CREATION, RESIDENCY, SpawnCosts, THREADS, TOKIO_MULTI, resolve};
 

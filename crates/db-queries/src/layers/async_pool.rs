@@ -15,8 +15,15 @@ use sqlx::{
     sqlite::Sqlite,
 };
 
-use super::{Pools, ServerBooks, with_retry};
-use crate::{fault::Fault, fixture::Target, postgres, protocol::ErrorKind, sqlite, workload::Request};
+use super::Pools;
+use crate::{
+    server::{
+        Serve,
+        books::{ServerBooks, with_retry},
+    },
+    store::{fault::Fault, fixture::Target, postgres, sqlite},
+    workload::{Request, protocol::ErrorKind},
+};
 
 pub struct AsyncPool {
     pub pools: Pools,
@@ -97,23 +104,19 @@ impl AsyncPool {
         };
         Ok(AsyncPool { pools, kind })
     }
+}
 
+impl Serve for AsyncPool {
     // ANCHOR: handle
-    pub async fn handle(&self, books: &ServerBooks, request: Request) -> Result<u64, Fault> {
+    async fn serve(&self, books: &ServerBooks, request: Request) -> Result<u64, Fault> {
         let timeout = self.pools.acquire_timeout;
         with_retry(books, || async {
             match (&self.kind, request) {
-                (Kind::Sqlite { reads, .. }, Request::Point { account }) => {
-                    let mut conn = acquire(reads, timeout, books).await?;
-                    sqlite::point_async(&mut conn, account).await
+                (Kind::Sqlite { writes, .. }, request @ Request::Write { .. }) => {
+                    sqlite::serve_async(&mut *acquire(writes, timeout, books).await?, request).await
                 }
-                (Kind::Sqlite { reads, .. }, Request::Range { account, from, to }) => {
-                    let mut conn = acquire(reads, timeout, books).await?;
-                    sqlite::range_async(&mut conn, account, from, to).await
-                }
-                (Kind::Sqlite { writes, .. }, Request::Write { order_id, account, amount, placed_at }) => {
-                    let mut conn = acquire(writes, timeout, books).await?;
-                    sqlite::write_async(&mut conn, order_id, account, amount, placed_at).await
+                (Kind::Sqlite { reads, .. }, request) => {
+                    sqlite::serve_async(&mut *acquire(reads, timeout, books).await?, request).await
                 }
                 (Kind::Postgres { pool }, request) => {
                     let mut conn = acquire(pool, timeout, books).await?;
@@ -135,7 +138,7 @@ impl AsyncPool {
     }
     // ANCHOR_END: handle
 
-    pub async fn close(&self) {
+    async fn close(self) {
         match &self.kind {
             Kind::Sqlite { reads, writes } => {
                 reads.close().await;

@@ -20,11 +20,17 @@ use tokio::{
 };
 
 use super::{
-    Pools, ServerBooks,
+    Pools,
     async_pool::{AsyncPool, Kind, settle},
-    with_retry,
 };
-use crate::{fault::Fault, postgres, protocol::ErrorKind, sqlite, workload::Request};
+use crate::{
+    server::{
+        Serve,
+        books::{ServerBooks, with_retry},
+    },
+    store::{fault::Fault, postgres, sqlite},
+    workload::{Request, protocol::ErrorKind},
+};
 
 /// A point read waiting for its batch.
 struct Waiting {
@@ -58,8 +64,10 @@ impl Batched {
             tokio::spawn(batch_loop(waiting, slots, pools.max_batch.max(1), pools.acquire_timeout, readers, books));
         Batched { inner, queue, task }
     }
+}
 
-    pub async fn handle(&self, books: &ServerBooks, request: Request) -> Result<u64, Fault> {
+impl Serve for Batched {
+    async fn serve(&self, books: &ServerBooks, request: Request) -> Result<u64, Fault> {
         match request {
             Request::Point { account } => {
                 let (reply, replied) = oneshot::channel();
@@ -68,11 +76,11 @@ impl Batched {
                     .map_err(|_| Fault::new(ErrorKind::Query, "the batcher has stopped"))?;
                 replied.await.unwrap_or_else(|_| Err(Fault::new(ErrorKind::Query, "the batcher dropped a read")))
             }
-            other => self.inner.handle(books, other).await,
+            other => self.inner.serve(books, other).await,
         }
     }
 
-    pub async fn close(self) {
+    async fn close(self) {
         drop(self.queue);
         let _ = self.task.await;
         self.inner.close().await;

@@ -11,12 +11,15 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::OpenFlags;
 use scheduled_thread_pool::ScheduledThreadPool;
 
-use super::{Pools, RETRIES, ServerBooks};
+use super::Pools;
 use crate::{
-    fault::{self, Fault},
-    postgres::{PgConn, PgTarget},
-    sqlite,
-    workload::Request,
+    server::books::{RETRIES, ServerBooks},
+    store::{
+        fault::{self, Fault},
+        postgres::{self, PgConn, PgTarget},
+        sqlite,
+    },
+    workload::{Request, protocol::ErrorKind},
 };
 
 /// A connection a thread can serve a request on, start to finish.
@@ -26,13 +29,7 @@ pub trait BlockingConn: Send + 'static {
 
 impl BlockingConn for rusqlite::Connection {
     fn serve(&mut self, request: &Request) -> Result<u64, Fault> {
-        match *request {
-            Request::Point { account } => sqlite::point(self, account),
-            Request::Range { account, from, to } => sqlite::range(self, account, from, to),
-            Request::Write { order_id, account, amount, placed_at } => {
-                sqlite::write(self, order_id, account, amount, placed_at)
-            }
-        }
+        sqlite::serve(self, request)
     }
 }
 
@@ -52,7 +49,7 @@ impl std::error::Error for Fault {}
 /// `r2d2_postgres` crate hands out bare clients, which would prepare on every query).
 #[derive(Debug)]
 pub struct PgManager {
-    config: postgres::Config,
+    config: ::postgres::Config,
 }
 
 impl ManageConnection for PgManager {
@@ -66,7 +63,7 @@ impl ManageConnection for PgManager {
     /// A checked-out connection is trusted; a lost one fails its query and is retried.
     fn is_valid(&self, conn: &mut PgConn) -> Result<(), Fault> {
         match conn.is_closed() {
-            true => Err(Fault::new(crate::protocol::ErrorKind::ConnectionLost, "connection closed")),
+            true => Err(Fault::new(ErrorKind::ConnectionLost, "connection closed")),
             false => Ok(()),
         }
     }
@@ -87,7 +84,7 @@ fn builder<M: ManageConnection>(size: u32, helper: &Arc<ScheduledThreadPool>) ->
         .min_idle(Some(size))
         // Opening the pool waits this long for its connections; a request's wait for one is
         // bounded by the acquire timeout, in `serve_pooled`.
-        .connection_timeout(crate::postgres::CONNECT_TIMEOUT)
+        .connection_timeout(postgres::CONNECT_TIMEOUT)
         .test_on_check_out(false)
         .idle_timeout(None)
         .max_lifetime(None)

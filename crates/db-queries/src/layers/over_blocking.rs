@@ -13,14 +13,13 @@ use std::{sync::Arc, time::Instant};
 use tokio::sync::Semaphore;
 
 use super::{
-    Pools, ServerBooks,
+    Pools,
     per_request::{Pooled, open_pools},
 };
 use crate::{
-    fault::Fault,
-    fixture::Target,
-    protocol::ErrorKind,
-    workload::{Request, RequestKind},
+    server::{Serve, books::ServerBooks},
+    store::{fault::Fault, fixture::Target},
+    workload::{Request, RequestKind, protocol::ErrorKind},
 };
 
 pub struct OverBlocking {
@@ -34,7 +33,7 @@ pub struct OverBlocking {
 impl OverBlocking {
     pub async fn open(target: &Target, pools: Pools, books: Arc<ServerBooks>) -> Result<OverBlocking, Fault> {
         let Target::Sqlite { .. } = target else {
-            return Err(super::unsupported(super::Variant::AsyncOverBlocking, super::Engine::Postgres));
+            return Err(Fault::new(ErrorKind::Query, "async-over-blocking has no Postgres form"));
         };
         Ok(OverBlocking {
             pooled: Arc::new(open_pools(target, pools, "").await?),
@@ -44,9 +43,11 @@ impl OverBlocking {
             books,
         })
     }
+}
 
+impl Serve for OverBlocking {
     // ANCHOR: handle
-    pub async fn handle(&self, request: Request) -> Result<u64, Fault> {
+    async fn serve(&self, _: &ServerBooks, request: Request) -> Result<u64, Fault> {
         let slots = if request.kind() == RequestKind::Write { &self.write_slots } else { &self.read_slots };
         let since = Instant::now();
         let slot = tokio::time::timeout(self.pools.acquire_timeout, Arc::clone(slots).acquire_owned())
@@ -64,7 +65,7 @@ impl OverBlocking {
     }
     // ANCHOR_END: handle
 
-    pub async fn close(self) {
+    async fn close(self) {
         Pooled::close(self.pooled).await;
     }
 }

@@ -15,14 +15,13 @@ use r2d2_sqlite::SqliteConnectionManager;
 use tokio::sync::oneshot;
 
 use super::{
-    Pools, ServerBooks,
+    Pools,
     blocking::{self, PgManager, serve_pooled},
 };
 use crate::{
-    fault::Fault,
-    fixture::Target,
-    protocol::ErrorKind,
-    workload::{Request, RequestKind},
+    server::{Serve, books::ServerBooks},
+    store::{fault::Fault, fixture::Target},
+    workload::{Request, RequestKind, protocol::ErrorKind},
 };
 
 pub enum Pooled {
@@ -89,9 +88,11 @@ impl PerRequest {
         let pooled = Arc::new(open_pools(target, pools, application).await?);
         Ok(PerRequest { pooled, books, acquire_timeout: pools.acquire_timeout })
     }
+}
 
+impl Serve for PerRequest {
     // ANCHOR: handle
-    pub async fn handle(&self, request: Request) -> Result<u64, Fault> {
+    async fn serve(&self, _: &ServerBooks, request: Request) -> Result<u64, Fault> {
         let since = Instant::now();
         let (reply, replied) = oneshot::channel();
         let (pooled, books, timeout) = (Arc::clone(&self.pooled), Arc::clone(&self.books), self.acquire_timeout);
@@ -105,7 +106,7 @@ impl PerRequest {
     }
     // ANCHOR_END: handle
 
-    pub async fn close(self) {
+    async fn close(self) {
         Pooled::close(self.pooled).await;
     }
 }

@@ -12,8 +12,15 @@ use std::sync::{
     atomic::{AtomicUsize, Ordering},
 };
 
-use super::{Pools, ServerBooks, with_retry};
-use crate::{fault::Fault, fixture::Target, postgres::PgAsync, protocol::ErrorKind, workload::Request};
+use super::Pools;
+use crate::{
+    server::{
+        Serve,
+        books::{ServerBooks, with_retry},
+    },
+    store::{fault::Fault, fixture::Target, postgres::PgAsync},
+    workload::{Request, protocol::ErrorKind},
+};
 
 struct Slot {
     conn: RwLock<Arc<PgAsync>>,
@@ -30,7 +37,7 @@ pub struct Pipelined {
 impl Pipelined {
     pub async fn open(target: &Target, pools: Pools, application: &str) -> Result<Pipelined, Fault> {
         let Some(db) = target.pg_for_variants() else {
-            return Err(super::unsupported(super::Variant::AsyncPipelined, super::Engine::Sqlite));
+            return Err(Fault::new(ErrorKind::Query, "async-pipelined has no SQLite form"));
         };
         let config = db.config(application);
         let conns =
@@ -42,8 +49,22 @@ impl Pipelined {
         Ok(Pipelined { slots, next: AtomicUsize::new(0), config })
     }
 
+    /// Replaces `dead` in `slot` unless another request already has. A failed reconnect leaves
+    /// the dead one: the next request through it fails, is counted, and tries again.
+    async fn replace(&self, slot: &Slot, dead: &Arc<PgAsync>) {
+        let _replacing = slot.replacing.lock().await;
+        if !Arc::ptr_eq(&slot.conn.read().expect("slot lock"), dead) {
+            return;
+        }
+        if let Ok(fresh) = PgAsync::connect(&self.config).await {
+            *slot.conn.write().expect("slot lock") = Arc::new(fresh);
+        }
+    }
+}
+
+impl Serve for Pipelined {
     // ANCHOR: handle
-    pub async fn handle(&self, books: &ServerBooks, request: Request) -> Result<u64, Fault> {
+    async fn serve(&self, books: &ServerBooks, request: Request) -> Result<u64, Fault> {
         with_retry(books, || async {
             let slot = &self.slots[self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len()];
             let conn = Arc::clone(&slot.conn.read().expect("slot lock"));
@@ -63,15 +84,5 @@ impl Pipelined {
     }
     // ANCHOR_END: handle
 
-    /// Replaces `dead` in `slot` unless another request already has. A failed reconnect leaves
-    /// the dead one: the next request through it fails, is counted, and tries again.
-    async fn replace(&self, slot: &Slot, dead: &Arc<PgAsync>) {
-        let _replacing = slot.replacing.lock().await;
-        if !Arc::ptr_eq(&slot.conn.read().expect("slot lock"), dead) {
-            return;
-        }
-        if let Ok(fresh) = PgAsync::connect(&self.config).await {
-            *slot.conn.write().expect("slot lock") = Arc::new(fresh);
-        }
-    }
+    async fn close(self) {}
 }

@@ -15,14 +15,14 @@ use std::{
 
 use tokio::sync::oneshot;
 
-use super::{Pools, RETRIES, ServerBooks, blocking::BlockingConn};
+use super::{Pools, blocking::BlockingConn};
 use crate::{
-    fault::Fault,
-    fixture::Target,
-    postgres::PgConn,
-    protocol::ErrorKind,
-    sqlite,
-    workload::{Request, RequestKind},
+    server::{
+        Serve,
+        books::{RETRIES, ServerBooks},
+    },
+    store::{fault::Fault, fixture::Target, postgres::PgConn, sqlite},
+    workload::{Request, RequestKind, protocol::ErrorKind},
 };
 
 struct Job {
@@ -91,9 +91,11 @@ impl ThreadPool {
             }
         }
     }
+}
 
+impl Serve for ThreadPool {
     // ANCHOR: handle
-    pub async fn handle(&self, request: Request) -> Result<u64, Fault> {
+    async fn serve(&self, _: &ServerBooks, request: Request) -> Result<u64, Fault> {
         let queue = if request.kind() == RequestKind::Write { &self.writes } else { &self.reads };
         let (reply, replied) = oneshot::channel();
         queue
@@ -104,7 +106,7 @@ impl ThreadPool {
     // ANCHOR_END: handle
 
     /// Closes the queues and joins the workers (each finishes the job it has).
-    pub async fn close(self) {
+    async fn close(self) {
         let ThreadPool { reads, writes, threads } = self;
         drop((reads, writes));
         let _ = tokio::task::spawn_blocking(move || {

@@ -9,11 +9,12 @@ use std::{
 };
 
 use db_queries::{
-    dataset::Dataset,
-    driver::{LoadMode, LoadPlan},
-    layers::{Pools, Variant},
-    postgres::PgTarget,
-    scenario::ServeSpec,
+    layers::Pools,
+    load::driver::{LoadMode, LoadPlan},
+    run::ServeSpec,
+    store::postgres::PgTarget,
+    variants::Variant,
+    workload::dataset::Dataset,
 };
 
 pub const DATASET: Dataset = Dataset { seed: 11, accounts: 4_000, orders_per_account: 5 };
@@ -28,8 +29,8 @@ pub fn pools() -> Pools {
     }
 }
 
-pub fn spec(variant: Variant) -> ServeSpec {
-    ServeSpec { variant, pools: pools(), job: None, max_connections: 1024, workers: 2 }
+pub fn spec(layer: Variant) -> ServeSpec {
+    ServeSpec { layer, pools: pools(), job: None, max_connections: 1024, workers: 2 }
 }
 
 pub fn closed(connections: usize, ms: u64) -> LoadPlan {
@@ -55,7 +56,7 @@ pub fn postgres_turn() -> MutexGuard<'static, ()> {
 pub fn postgres() -> Option<PgTarget> {
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let db = PgTarget::parse(&url, "public").expect("a valid DATABASE_URL");
-    match db_queries::fixture::connect(&db) {
+    match db_queries::store::fixture::connect(&db) {
         Ok(_) => Some(db),
         Err(e) if std::env::var_os("CASEBOOK_REQUIRE_POSTGRES").is_some() => {
             panic!("CASEBOOK_REQUIRE_POSTGRES is set and Postgres is unreachable: {e:#}")

@@ -3,16 +3,23 @@
 #![allow(dead_code)]
 
 use std::{
+    collections::HashSet,
     ffi::CStr,
-    io,
+    fs::{self, File},
+    io::{self, BufRead},
     path::{Path, PathBuf},
     sync::Arc,
 };
 
+use casebook::VariantSet;
 use file_pipeline::{
-    InboxSpec, Listing, Mix, Pipeline, Settings, Variant, Work,
-    manifest::{self, Entry},
-    variants,
+    inbox::generate::{InboxSpec, Mix},
+    inbox::listing::Listing,
+    inbox::manifest::{self, Entry, Record},
+    inbox::watch::{WatchError, Watching},
+    pipelines::{Pipeline, Settings},
+    variants::Variant,
+    work::{Work, output::output_path},
 };
 use tempfile::TempDir;
 
@@ -30,7 +37,7 @@ pub fn inbox(total_bytes: u64, mix: Mix) -> Inbox {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("inbox");
     let spec = InboxSpec { seed: 42, total_bytes, mix };
-    file_pipeline::inbox::generate(&path, &spec, &|| false).expect("generate the inbox");
+    file_pipeline::inbox::generate::generate(&path, &spec, &|| false).expect("generate the inbox");
     Inbox { dir, path, spec }
 }
 
@@ -69,21 +76,25 @@ pub fn batch(variant: Variant, inbox: &Path, settings: Settings) -> Ran {
 
 pub fn batch_listed(variant: Variant, listing: &Listing, settings: Settings) -> Ran {
     let (scratch, pipeline) = pipeline(&listing.inbox, settings);
-    variants::batch(variant, &pipeline, listing).unwrap_or_else(|e| panic!("{variant}: {e:#}"));
+    variant.batch(&pipeline, listing).unwrap_or_else(|e| panic!("{variant}: {e:#}"));
     let entries = pipeline.manifest.entries();
-    assert_eq!(
-        manifest::read(pipeline.manifest.path()).expect("read back"),
-        entries,
-        "{variant}: file and memory agree"
-    );
+    assert_eq!(read(pipeline.manifest.path()).expect("read back"), entries, "{variant}: file and memory agree");
     Ran { scratch, pipeline, entries }
 }
 
-/// The variants this machine can run: all, less io-uring where the probe says no (printed).
+/// Starts a watch that runs `variant` on what lands in the pipeline's inbox.
+pub fn start_watch(variant: Variant, pipeline: Arc<Pipeline>) -> Result<Watching, WatchError> {
+    Watching::start(pipeline, move |pipeline, source| variant.drain(pipeline, source))
+}
+
+/// The pipelines this machine can run: every variant but the b3sum anchor, less io-uring
+/// where the probe says no (printed).
 pub fn runnable() -> Vec<Variant> {
     Variant::ALL
-        .into_iter()
-        .filter(|v| match (v, file_pipeline::uring::probe()) {
+        .iter()
+        .copied()
+        .filter(|v| v.is_pipeline())
+        .filter(|v| match (v, file_pipeline::pipelines::uring::probe()) {
             (Variant::IoUring, Err(reason)) => {
                 eprintln!("io-uring skipped: {reason}");
                 false
@@ -91,6 +102,59 @@ pub fn runnable() -> Vec<Variant> {
             _ => true,
         })
         .collect()
+}
+
+/// Reads a manifest file back.
+pub fn read(path: &Path) -> io::Result<Vec<Entry>> {
+    io::BufReader::new(File::open(path)?)
+        .lines()
+        .map(|line| serde_json::from_str(&line?).map_err(io::Error::other))
+        .collect()
+}
+
+
+/// Checks an outbox against the inbox and the manifest: every entry with a compressed size has
+/// an output of that size that decompresses to the input, whose BLAKE3 is the entry's; the
+/// outbox holds nothing else (no temp file, no output without an entry). Returns the number
+/// of outputs checked, or what is wrong.
+pub fn verify_outbox(inbox: &Path, outbox: &Path, entries: &[Entry]) -> Result<usize, String> {
+    let mut expected = HashSet::new();
+    for entry in entries {
+        let Record::Done { size, blake3, compressed } = &entry.record else { continue };
+        let input =
+            fs::read(inbox.join(&entry.name)).map_err(|e| format!("{}: cannot read the input: {e}", entry.name))?;
+        if input.len() as u64 != *size {
+            return Err(format!("{}: manifest size {size}, input {}", entry.name, input.len()));
+        }
+        if let Some(hash) = blake3
+            && *hash != blake3::hash(&input).to_hex().as_str()
+        {
+            return Err(format!("{}: manifest hash is not the input's", entry.name));
+        }
+        let Some(compressed) = compressed else { continue };
+        let path = output_path(outbox, &entry.name);
+        let output = fs::read(&path).map_err(|e| format!("{}: no output ({e})", entry.name))?;
+        if output.len() as u64 != *compressed {
+            return Err(format!(
+                "{}: manifest says {compressed} compressed bytes, output has {}",
+                entry.name,
+                output.len()
+            ));
+        }
+        let back = zstd::bulk::decompress(&output, input.len()).map_err(|e| format!("{}: {e}", entry.name))?;
+        if back != input {
+            return Err(format!("{}: the output does not decompress to the input", entry.name));
+        }
+        expected.insert(path.file_name().expect("a file name").to_os_string());
+    }
+    let listing = fs::read_dir(outbox).map_err(|e| format!("cannot list the outbox: {e}"))?;
+    for found in listing {
+        let name = found.map_err(|e| e.to_string())?.file_name();
+        if !expected.contains(&name) {
+            return Err(format!("the outbox holds {name:?}, which no entry accounts for"));
+        }
+    }
+    Ok(expected.len())
 }
 
 /// For `pre_exec`: enters a new user namespace mapping root to this (root) user and sets

@@ -4,10 +4,13 @@
 use std::time::Duration;
 
 use game_loop::{
-    books::ServerReport,
-    bots::{self, BotReport, BotSpec},
-    variants::{self, ServerSpec, Variant},
-    world::WorldConfig,
+    bots::{
+        bot::BotReport,
+        fleet::{self, BotSpec},
+    },
+    servers::spec::{CLIENT_QUEUE, ServerReport, ServerSpec, TCP_SEND_BUFFER},
+    sim::world::WorldConfig,
+    variants::Variant,
 };
 
 pub fn world(entities: u32, timeout_ticks: u32) -> WorldConfig {
@@ -20,8 +23,8 @@ pub fn server_spec(world: WorldConfig, slots: u64) -> ServerSpec {
         slots,
         record_log: true,
         max_connections: 10_000,
-        client_queue: variants::CLIENT_QUEUE,
-        tcp_send_buffer: variants::TCP_SEND_BUFFER,
+        client_queue: CLIENT_QUEUE,
+        tcp_send_buffer: TCP_SEND_BUFFER,
     }
 }
 
@@ -43,10 +46,10 @@ pub fn bot_spec(variant: Variant, clients: u32) -> BotSpec {
 
 /// Starts the server, connects the bots, runs both until the server's ticks are done.
 pub fn play(variant: Variant, spec: ServerSpec, mut bots: BotSpec) -> (ServerReport, BotReport) {
-    let server = variants::start(variant, spec).expect("server starts");
+    let server = variant.start(spec).expect("server starts");
     assert!(server.addr().ip().is_loopback());
     bots.server = server.addr();
-    let prepared = bots::prepare(&bots).expect("bots connect");
+    let prepared = fleet::prepare(&bots).expect("bots connect");
     let running = std::thread::spawn(move || server.run());
     let bot_report = prepared.run(|| running.is_finished()).expect("bots run");
     let server_report = running.join().expect("server thread").expect("server run");

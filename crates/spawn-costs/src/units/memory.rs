@@ -3,7 +3,7 @@
 
 use std::{thread, time::Duration};
 
-use casebook::limits::kib_field;
+use casebook::run::limits::kib_field;
 
 /// The process's memory at one moment.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -27,7 +27,7 @@ impl Memory {
     /// `None` where `/proc/self/statm` cannot be read: a figure that was not read is missing,
     /// never zero (a zero baseline would charge the whole process to the units).
     pub fn now() -> Option<Memory> {
-        let (resident, virtual_size) = casebook::procfs::memory_self()?;
+        let (resident, virtual_size) = casebook::host::procfs::memory_self()?;
         Some(Memory {
             resident: resident as f64,
             anonymous: kib_field("/proc/self/status", "RssAnon:").map(|b| b as f64),

@@ -108,7 +108,7 @@ impl Driver {
                     let _ = handle.await;
                 }
             }),
-            None => casebook::limits::warm_allocator_arenas(),
+            None => casebook::run::limits::warm_allocator_arenas(),
         }
         Ok(Driver { kind, runtime })
     }

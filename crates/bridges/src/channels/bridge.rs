@@ -1,0 +1,276 @@
+//! One row of the bridge matrix: producers on one side, a consumer on the other, one channel
+//! between them, and the books that say what arrived.
+//!
+//! [`prepare`] builds everything (the runtime if a task is involved, the threads or tasks,
+//! all waiting at a gate); [`Prepared::execute`] opens the gate and waits for the last
+//! message: only that is the measured region. Dropping the [`Prepared`] joins whatever is
+//! left, so no thread outlives a row, even one abandoned before it ran.
+
+use std::{
+    mem,
+    sync::{Arc, atomic::Ordering},
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use hdrhistogram::Histogram;
+
+use super::{
+    AsyncRecv, AsyncSend, Capacity, Channel, Direction, Side, SyncRecv, SyncSend,
+    books::{Delivery, Envelope, Msg, Tracked},
+    ends::{Consumer, Control, ProducerReport, consume_async, consume_blocking, produce_async, produce_blocking},
+    unsupported,
+};
+
+/// What one row moves, through what, in which direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BridgeSpec {
+    pub channel: Channel,
+    pub direction: Direction,
+    pub capacity: Capacity,
+    pub producers: u32,
+    pub per_producer: u32,
+    /// The consumer drops its receiver after taking this many messages (the reliability
+    /// rows); `None` takes everything.
+    pub drop_after: Option<u64>,
+    /// Unbounded rows only: the queue depth, in messages, at which producers stop (the
+    /// memory guard, turned into messages by the caller).
+    pub queue_limit: u64,
+}
+
+impl BridgeSpec {
+    pub fn total(&self) -> u64 {
+        u64::from(self.producers) * u64::from(self.per_producer)
+    }
+}
+
+/// What one row did.
+#[derive(Clone, Debug)]
+pub struct BridgeOutcome {
+    pub spec: BridgeSpec,
+    pub delivery: Delivery,
+    /// Send-to-receive time of the stamped messages, in nanoseconds.
+    pub latency_ns: Histogram<u64>,
+    /// From the gate opening to the last producer joined.
+    pub elapsed: Duration,
+    /// Sends that failed because the receiver was gone; each producer stops at its first.
+    pub refused: u64,
+    /// Messages the channel still held when its receiver was dropped, and dropped with it.
+    pub discarded: u64,
+    /// Unbounded rows: the deepest queue a producer saw, to within [`CHECK_EVERY`](super::guard::CHECK_EVERY) messages.
+    pub peak_depth: Option<u64>,
+    /// An unbounded queue reached the memory guard and the producers stopped early.
+    pub guard_hit: bool,
+}
+
+impl BridgeOutcome {
+    pub fn messages_per_s(&self) -> f64 {
+        self.delivery.received as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// Every message is accounted for: received once and in order, or (consumer dropped)
+    /// discarded by the channel with its receiver; and a full run moved everything it was
+    /// asked to unless the guard stopped it.
+    pub fn accounted(&self) -> bool {
+        let d = &self.delivery;
+        let orderly = d.surplus == 0 && d.late == 0 && d.early == 0;
+        match self.spec.drop_after {
+            None => orderly && d.missing == 0 && (self.guard_hit || d.sent == self.spec.total()),
+            Some(_) => orderly && d.missing == self.discarded && self.refused <= u64::from(self.spec.producers),
+        }
+    }
+}
+
+/// A thread or a task, joined the same way.
+enum Joinable<T> {
+    Thread(std::thread::JoinHandle<T>),
+    Task(tokio::task::JoinHandle<T>),
+}
+
+impl<T> Joinable<T> {
+    fn join(self, runtime: Option<&tokio::runtime::Runtime>) -> anyhow::Result<T> {
+        match self {
+            Joinable::Thread(handle) => handle.join().map_err(|_| anyhow::anyhow!("a bridge thread panicked")),
+            Joinable::Task(handle) => {
+                let runtime = runtime.context("a task without a runtime")?;
+                runtime.block_on(handle).context("a bridge task failed")
+            }
+        }
+    }
+}
+
+/// A row built and waiting at its gate.
+pub struct Prepared {
+    spec: BridgeSpec,
+    ctl: Arc<Control>,
+    runtime: Option<tokio::runtime::Runtime>,
+    producers: Vec<Joinable<ProducerReport>>,
+    consumer: Option<Joinable<Consumer>>,
+}
+
+/// Builds one row: opens the channel, starts the consumer and the producers, and leaves the
+/// producers waiting at the gate.
+pub fn prepare(spec: &BridgeSpec) -> anyhow::Result<Prepared> {
+    if let Some(why) = unsupported(spec.channel, spec.direction, spec.capacity) {
+        bail!("{:?} cannot bridge {} at capacity {}: {why}", spec.channel, spec.direction, spec.capacity);
+    }
+    if spec.producers == 0 {
+        bail!("a bridge needs at least one producer");
+    }
+    match spec.drop_after {
+        None => prepare_with::<Msg>(spec),
+        Some(_) => prepare_with::<Tracked>(spec),
+    }
+}
+
+fn prepare_with<E: Envelope>(spec: &BridgeSpec) -> anyhow::Result<Prepared> {
+    use Capacity::{Bounded, Unbounded};
+    match (spec.channel, spec.capacity) {
+        (Channel::Flume, Bounded(n)) => any_direction(spec, flume::bounded::<E>(n)),
+        (Channel::Flume, Unbounded) => any_direction(spec, flume::unbounded::<E>()),
+        (Channel::TokioMpsc, Bounded(n)) => any_direction(spec, tokio::sync::mpsc::channel::<E>(n)),
+        (Channel::TokioMpsc, Unbounded) => any_direction(spec, tokio::sync::mpsc::unbounded_channel::<E>()),
+        (Channel::StdMpsc, Bounded(n)) => threads_only(spec, std::sync::mpsc::sync_channel::<E>(n)),
+        (Channel::StdMpsc, Unbounded) => threads_only(spec, std::sync::mpsc::channel::<E>()),
+        (Channel::Crossbeam, Bounded(n)) => threads_only(spec, crossbeam_channel::bounded::<E>(n)),
+        (Channel::Crossbeam, Unbounded) => threads_only(spec, crossbeam_channel::unbounded::<E>()),
+    }
+}
+
+fn any_direction<E, T, R>(spec: &BridgeSpec, (tx, rx): (T, R)) -> anyhow::Result<Prepared>
+where
+    E: Envelope,
+    T: SyncSend<E> + AsyncSend<E>,
+    R: SyncRecv<E> + AsyncRecv<E>,
+{
+    let mut prepared = Prepared::new(spec)?;
+    match spec.direction.to {
+        Side::Thread => prepared.thread_consumer(rx)?,
+        Side::Task => prepared.task_consumer(rx)?,
+    }
+    match spec.direction.from {
+        Side::Thread => prepared.thread_producers(tx)?,
+        Side::Task => prepared.task_producers(tx)?,
+    }
+    Ok(prepared)
+}
+
+fn threads_only<E, T, R>(spec: &BridgeSpec, (tx, rx): (T, R)) -> anyhow::Result<Prepared>
+where
+    E: Envelope,
+    T: SyncSend<E>,
+    R: SyncRecv<E>,
+{
+    let mut prepared = Prepared::new(spec)?;
+    prepared.thread_consumer(rx)?;
+    prepared.thread_producers(tx)?;
+    Ok(prepared)
+}
+
+impl Prepared {
+    fn new(spec: &BridgeSpec) -> anyhow::Result<Self> {
+        let runtime = if spec.direction.needs_runtime() {
+            Some(tokio::runtime::Builder::new_multi_thread().build().context("cannot start the tokio runtime")?)
+        } else {
+            None
+        };
+        let queue_limit = (spec.capacity == Capacity::Unbounded).then_some(spec.queue_limit.max(1));
+        let ctl = Arc::new(Control::new(queue_limit, spec.drop_after));
+        Ok(Prepared { spec: *spec, ctl, runtime, producers: Vec::new(), consumer: None })
+    }
+
+    fn runtime(&self) -> anyhow::Result<&tokio::runtime::Runtime> {
+        self.runtime.as_ref().context("a task side without a runtime")
+    }
+
+    fn thread_consumer<E: Envelope, R: SyncRecv<E>>(&mut self, rx: R) -> anyhow::Result<()> {
+        let consumer = Consumer::new(self.spec.producers, Arc::clone(&self.ctl));
+        let handle = std::thread::Builder::new()
+            .name("consumer".into())
+            .spawn(move || consume_blocking(rx, consumer))
+            .context("cannot start the consumer thread")?;
+        self.consumer = Some(Joinable::Thread(handle));
+        Ok(())
+    }
+
+    fn task_consumer<E: Envelope, R: AsyncRecv<E>>(&mut self, rx: R) -> anyhow::Result<()> {
+        let consumer = Consumer::new(self.spec.producers, Arc::clone(&self.ctl));
+        let handle = self.runtime()?.spawn(consume_async(rx, consumer));
+        self.consumer = Some(Joinable::Task(handle));
+        Ok(())
+    }
+
+    // The channel's own sender is moved into the last producer, so that the consumer sees
+    // the channel close exactly when the last producer is done.
+    fn thread_producers<E: Envelope, T: SyncSend<E>>(&mut self, tx: T) -> anyhow::Result<()> {
+        for (id, tx) in clones(tx, self.spec.producers).into_iter().enumerate() {
+            let (ctl, count) = (Arc::clone(&self.ctl), self.spec.per_producer);
+            let handle = std::thread::Builder::new()
+                .name(format!("producer-{id}"))
+                .spawn(move || produce_blocking(tx, id as u32, count, ctl))
+                .context("cannot start a producer thread")?;
+            self.producers.push(Joinable::Thread(handle));
+        }
+        Ok(())
+    }
+
+    fn task_producers<E: Envelope, T: AsyncSend<E>>(&mut self, tx: T) -> anyhow::Result<()> {
+        for (id, tx) in clones(tx, self.spec.producers).into_iter().enumerate() {
+            let (ctl, count) = (Arc::clone(&self.ctl), self.spec.per_producer);
+            let handle = self.runtime()?.spawn(produce_async(tx, id as u32, count, ctl));
+            self.producers.push(Joinable::Task(handle));
+        }
+        Ok(())
+    }
+
+    /// Opens the gate and waits until the consumer is done and every producer has returned:
+    /// the measured region. Call once.
+    pub fn execute(&mut self) -> anyhow::Result<BridgeOutcome> {
+        let consumer = self.consumer.take().context("a row executes once")?;
+        let producers = mem::take(&mut self.producers);
+        self.ctl.gate.wait_for_arrivals(producers.len() + 1);
+        let start = Instant::now();
+        self.ctl.gate.open();
+        let consumer = consumer.join(self.runtime.as_ref());
+        // Every producer is joined even if the consumer failed: none may outlive the row.
+        let reports: Vec<_> = producers.into_iter().map(|p| p.join(self.runtime.as_ref())).collect();
+        let elapsed = start.elapsed();
+        let consumer = consumer?;
+        let reports = reports.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+        let sent: Vec<u64> = reports.iter().map(|r| r.sent).collect();
+        Ok(BridgeOutcome {
+            spec: self.spec,
+            delivery: consumer.books.close(&sent),
+            latency_ns: consumer.latency_ns,
+            elapsed,
+            refused: reports.iter().filter(|r| r.refused).count() as u64,
+            discarded: self.ctl.discarded.load(Ordering::Relaxed),
+            peak_depth: self.ctl.queue_limit.map(|_| self.ctl.peak_depth.load(Ordering::Relaxed)),
+            guard_hit: self.ctl.guard_hit.load(Ordering::Relaxed),
+        })
+    }
+}
+
+fn clones<T: Clone>(tx: T, n: u32) -> Vec<T> {
+    let mut all: Vec<T> = (1..n).map(|_| tx.clone()).collect();
+    all.push(tx);
+    all
+}
+
+impl Drop for Prepared {
+    /// A row torn down before (or without) running: every waiting producer is released with
+    /// nothing to send, which closes the channel and ends the consumer; then all are joined.
+    fn drop(&mut self) {
+        self.ctl.gate.abandon();
+        if let Some(consumer) = self.consumer.take() {
+            let _ = consumer.join(self.runtime.as_ref());
+        }
+        for producer in mem::take(&mut self.producers) {
+            let _ = producer.join(self.runtime.as_ref());
+        }
+        if let Some(runtime) = self.runtime.take() {
+            // Nothing is left on it; a bound keeps a bug from hanging the teardown.
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        }
+    }
+}

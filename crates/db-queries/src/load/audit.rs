@@ -1,0 +1,204 @@
+//! The books on writes: what the database holds after a run, against what the load generator
+//! was told succeeded.
+//!
+//! The audit is not the variant under test: the load generator runs it, on its own direct
+//! connection, before the load (a run tag and the write accounts' balances) and after it
+//! (this run's orders and the balances again). A write is counted as lost when it was
+//! acknowledged and its order is not in the database as sent; as doubled when an order is in
+//! the database that no acknowledgement accounts for, or an account's balance moved by
+//! anything but the sum of its new orders (a credit applied twice, or without its order).
+
+use std::collections::{BTreeMap, HashMap};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    store::{
+        fixture::{self, Target},
+        sqlite,
+    },
+    workload::{Workload, dataset::WRITE_STRIDE},
+};
+
+/// One write the server reported as done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AckedWrite {
+    pub order_id: i64,
+    pub account: i64,
+    pub amount: i64,
+}
+
+/// The state before the load: a run tag of its own and the balances writes will move.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub run_tag: u64,
+    balances: HashMap<i64, i64>,
+}
+
+/// What the audit found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reconciliation {
+    /// Writes acknowledged to the generator.
+    pub acked: u64,
+    /// This run's orders found in the database.
+    pub applied: u64,
+    /// Acknowledged, but the order is missing or differs.
+    pub lost: u64,
+    /// In the database, but never acknowledged (a write reported as failed that took effect).
+    pub unacked_applied: u64,
+    /// Write accounts whose balance moved by anything but the sum of their new orders.
+    pub balance_mismatches: u64,
+}
+
+impl Reconciliation {
+    /// Everything that would make a ledger disagree with what clients were told.
+    pub fn doubled(&self) -> u64 {
+        self.unacked_applied + self.balance_mismatches
+    }
+
+    pub fn balances(&self) -> bool {
+        self.lost == 0 && self.doubled() == 0
+    }
+}
+
+/// A direct connection for the audit.
+pub enum AuditDb {
+    Sqlite(rusqlite::Connection),
+    Postgres(Box<postgres::Client>),
+}
+
+impl AuditDb {
+    pub fn open(target: &Target) -> anyhow::Result<AuditDb> {
+        Ok(match target {
+            Target::Sqlite { path } => AuditDb::Sqlite(
+                sqlite::open(path, true, sqlite::BUSY_TIMEOUT)
+                    .with_context(|| format!("audit: cannot open {}", path.display()))?,
+            ),
+            Target::Postgres { db, .. } => AuditDb::Postgres(Box::new(fixture::connect(db)?)),
+        })
+    }
+
+    /// Takes a run tag and the balances of every write account. Nothing may write meanwhile.
+    pub fn begin(&mut self) -> anyhow::Result<Snapshot> {
+        let (run_tag, balances) = match self {
+            AuditDb::Sqlite(c) => {
+                let tag: i64 = c.query_row("UPDATE meta SET runs = runs + 1 RETURNING runs", [], |r| r.get(0))?;
+                let mut stmt = c.prepare("SELECT id, balance FROM accounts WHERE id % ?1 = 0")?;
+                let rows = stmt.query_map([WRITE_STRIDE], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                (tag, rows.collect::<Result<HashMap<i64, i64>, _>>()?)
+            }
+            AuditDb::Postgres(c) => {
+                let tag: i64 = c.query_one("UPDATE meta SET runs = runs + 1 RETURNING runs", &[])?.get(0);
+                let rows = c.query("SELECT id, balance FROM accounts WHERE id % $1 = 0", &[&WRITE_STRIDE])?;
+                (tag, rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+            }
+        };
+        Ok(Snapshot { run_tag: run_tag as u64, balances })
+    }
+
+    /// Compares the database after the run with the acknowledged writes.
+    pub fn reconcile(
+        &mut self,
+        snapshot: &Snapshot,
+        workload: &Workload,
+        acked: &[AckedWrite],
+    ) -> anyhow::Result<Reconciliation> {
+        let (lo, hi) = workload.write_order_ids();
+        let (orders, balances): (Vec<AckedWrite>, HashMap<i64, i64>) = match self {
+            AuditDb::Sqlite(c) => {
+                let mut stmt = c.prepare("SELECT id, account_id, amount FROM orders WHERE id >= ?1 AND id < ?2")?;
+                let orders = stmt
+                    .query_map([lo, hi], |r| {
+                        Ok(AckedWrite { order_id: r.get(0)?, account: r.get(1)?, amount: r.get(2)? })
+                    })?
+                    .collect::<Result<_, _>>()?;
+                let mut stmt = c.prepare("SELECT id, balance FROM accounts WHERE id % ?1 = 0")?;
+                let balances =
+                    stmt.query_map([WRITE_STRIDE], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+                (orders, balances)
+            }
+            AuditDb::Postgres(c) => {
+                let rows =
+                    c.query("SELECT id, account_id, amount FROM orders WHERE id >= $1 AND id < $2", &[&lo, &hi])?;
+                let orders = rows
+                    .iter()
+                    .map(|r| AckedWrite { order_id: r.get(0), account: r.get(1), amount: r.get(2) })
+                    .collect();
+                let rows = c.query("SELECT id, balance FROM accounts WHERE id % $1 = 0", &[&WRITE_STRIDE])?;
+                (orders, rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+            }
+        };
+        Ok(compare(&snapshot.balances, &balances, &orders, acked))
+    }
+}
+
+/// The comparison itself, apart from any database, so its tests can feed it every way a
+/// ledger goes wrong.
+pub fn compare(
+    before: &HashMap<i64, i64>,
+    after: &HashMap<i64, i64>,
+    orders: &[AckedWrite],
+    acked: &[AckedWrite],
+) -> Reconciliation {
+    let in_db: HashMap<i64, AckedWrite> = orders.iter().map(|o| (o.order_id, *o)).collect();
+    let told: HashMap<i64, AckedWrite> = acked.iter().map(|a| (a.order_id, *a)).collect();
+    let lost = told.values().filter(|a| in_db.get(&a.order_id) != Some(a)).count() as u64;
+    let unacked_applied = in_db.values().filter(|o| told.get(&o.order_id) != Some(o)).count() as u64;
+    let mut credited: BTreeMap<i64, i64> = BTreeMap::new();
+    for o in orders {
+        *credited.entry(o.account).or_default() += o.amount;
+    }
+    let balance_mismatches = after
+        .iter()
+        .filter(|&(id, balance)| {
+            let moved = balance - before.get(id).copied().unwrap_or(*balance);
+            moved != credited.get(id).copied().unwrap_or(0)
+        })
+        .count() as u64
+        + before.keys().filter(|id| !after.contains_key(id)).count() as u64;
+    Reconciliation { acked: told.len() as u64, applied: in_db.len() as u64, lost, unacked_applied, balance_mismatches }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(order_id: i64, account: i64, amount: i64) -> AckedWrite {
+        AckedWrite { order_id, account, amount }
+    }
+
+    fn balances(pairs: &[(i64, i64)]) -> HashMap<i64, i64> {
+        pairs.iter().copied().collect()
+    }
+
+    #[test]
+    fn a_clean_run_balances() {
+        let before = balances(&[(16, 100), (32, 0)]);
+        let after = balances(&[(16, 107), (32, 5)]);
+        let writes = [w(1, 16, 3), w(2, 16, 4), w(3, 32, 5)];
+        let r = compare(&before, &after, &writes, &writes);
+        assert!(r.balances(), "{r:?}");
+        assert_eq!((r.acked, r.applied), (3, 3));
+    }
+
+    #[test]
+    fn every_way_a_ledger_goes_wrong_is_counted() {
+        let before = balances(&[(16, 100), (32, 0)]);
+        // Acknowledged but missing: lost, and the balance did not move either.
+        let r = compare(&before, &before, &[], &[w(1, 16, 3)]);
+        assert_eq!((r.lost, r.doubled()), (1, 0));
+        // Applied but reported failed.
+        let r = compare(&before, &balances(&[(16, 103), (32, 0)]), &[w(1, 16, 3)], &[]);
+        assert_eq!((r.lost, r.unacked_applied, r.balance_mismatches), (0, 1, 0));
+        // Credited twice for one order.
+        let r = compare(&before, &balances(&[(16, 106), (32, 0)]), &[w(1, 16, 3)], &[w(1, 16, 3)]);
+        assert_eq!((r.lost, r.balance_mismatches), (0, 1));
+        // The order landed with another amount than was sent.
+        let r = compare(&before, &balances(&[(16, 109), (32, 0)]), &[w(1, 16, 9)], &[w(1, 16, 3)]);
+        assert_eq!((r.lost, r.unacked_applied), (1, 1));
+        // A write account vanished.
+        let r = compare(&before, &balances(&[(16, 100)]), &[], &[]);
+        assert_eq!(r.balance_mismatches, 1);
+    }
+}

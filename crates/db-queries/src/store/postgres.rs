@@ -1,0 +1,260 @@
+//! Postgres: where the server is, and each request's queries for the three client libraries
+//! the variants use: `sqlx` (async pool), `tokio-postgres` (async, pipelining), and the
+//! blocking `postgres` crate (threads).
+//!
+//! Every connection names the case's own schema in its `search_path`, so the SQL is the same
+//! text in every variant and in the `pgbench` script, and never built from strings. Each
+//! statement is prepared once per connection and reused, as `pgbench -M prepared` does. A
+//! write is one statement (a data-modifying CTE inserts the order and credits the account
+//! atomically), so every client library sends it in one round trip, pipelined or not.
+
+use std::{collections::HashMap, str::FromStr, time::Duration};
+
+use serde::{Deserialize, Serialize};
+use sqlx::{
+    Row,
+    postgres::{PgConnectOptions, PgConnection},
+};
+use tokio_postgres::{NoTls, Statement, config::Host};
+
+use crate::{
+    store::fault::Fault,
+    workload::{dataset::digest, protocol::ErrorKind},
+};
+
+/// How long a connection attempt may take before the database counts as unreachable.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+// ANCHOR: queries
+pub const POINT: &str = "SELECT id, owner, balance FROM accounts WHERE id = $1";
+pub const POINTS: &str = "SELECT id, owner, balance FROM accounts WHERE id = ANY($1)";
+pub const RANGE: &str = "SELECT count(*), coalesce(sum(amount), 0)::bigint FROM orders
+    WHERE account_id = $1 AND placed_at >= $2 AND placed_at < $3";
+/// Idempotent by the order id: a retried write inserts nothing, so the update finds no row.
+pub const WRITE: &str = "WITH placed AS (
+        INSERT INTO orders (id, account_id, amount, placed_at) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (id) DO NOTHING
+        RETURNING account_id, amount)
+    UPDATE accounts SET balance = balance + placed.amount FROM placed WHERE accounts.id = placed.account_id";
+// ANCHOR_END: queries
+
+/// Where the case's tables are: a server, a database, and a schema of the case's own.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PgTarget {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: Option<String>,
+    pub dbname: String,
+    pub schema: String,
+}
+
+impl PgTarget {
+    /// Reads a `postgres://` URL (or key=value string). Only TCP hosts are supported: the
+    /// case's delaying proxy and its load path are TCP.
+    pub fn parse(url: &str, schema: &str) -> Result<PgTarget, String> {
+        let config = tokio_postgres::Config::from_str(url).map_err(|e| format!("database URL {url:?}: {e}"))?;
+        let host = match config.get_hosts().first() {
+            Some(Host::Tcp(host)) => host.clone(),
+            Some(_) => return Err(format!("database URL {url:?}: only TCP hosts are supported")),
+            None => "127.0.0.1".into(),
+        };
+        let user = config.get_user().unwrap_or("postgres").to_owned();
+        Ok(PgTarget {
+            host,
+            port: config.get_ports().first().copied().unwrap_or(5432),
+            dbname: config.get_dbname().unwrap_or(&user).to_owned(),
+            user,
+            password: config.get_password().map(|p| String::from_utf8_lossy(p).into_owned()),
+            schema: schema.to_owned(),
+        })
+    }
+
+    /// The same database reached through a local port (the delaying proxy).
+    pub fn through(&self, port: u16) -> PgTarget {
+        PgTarget { host: "127.0.0.1".into(), port, ..self.clone() }
+    }
+
+    pub fn config(&self, application: &str) -> tokio_postgres::Config {
+        let mut c = tokio_postgres::Config::new();
+        c.host(&self.host)
+            .port(self.port)
+            .user(&self.user)
+            .dbname(&self.dbname)
+            .application_name(application)
+            .options(format!("-c search_path={}", self.schema))
+            .connect_timeout(CONNECT_TIMEOUT);
+        if let Some(p) = &self.password {
+            c.password(p);
+        }
+        c
+    }
+
+    pub fn blocking_config(&self, application: &str) -> postgres::Config {
+        self.config(application).into()
+    }
+
+    pub fn sqlx_options(&self, application: &str) -> PgConnectOptions {
+        let options = PgConnectOptions::new()
+            .host(&self.host)
+            .port(self.port)
+            .username(&self.user)
+            .database(&self.dbname)
+            .application_name(application)
+            .options([("search_path", self.schema.as_str())]);
+        match &self.password {
+            Some(p) => options.password(p),
+            None => options,
+        }
+    }
+}
+
+/// The statements one connection prepared, for `tokio-postgres` and `postgres` alike (the
+/// blocking crate wraps the async one and shares its `Statement`).
+#[derive(Clone)]
+pub struct Statements {
+    point: Statement,
+    range: Statement,
+    write: Statement,
+}
+
+// ANCHOR: blocking_ops
+/// A blocking connection with its statements, for the thread variants.
+pub struct PgConn {
+    client: postgres::Client,
+    statements: Statements,
+}
+
+impl PgConn {
+    pub fn connect(config: &postgres::Config) -> Result<PgConn, Fault> {
+        let mut client = config.connect(NoTls).map_err(connect_fault)?;
+        let mut prepare = |sql| client.prepare(sql);
+        let statements = Statements { point: prepare(POINT)?, range: prepare(RANGE)?, write: prepare(WRITE)? };
+        Ok(PgConn { client, statements })
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+
+    pub fn point(&mut self, account: i64) -> Result<u64, Fault> {
+        let row = self.client.query_one(&self.statements.point, &[&account])?;
+        Ok(digest::account(row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+    }
+
+    pub fn range(&mut self, account: i64, from: i64, to: i64) -> Result<u64, Fault> {
+        let row = self.client.query_one(&self.statements.range, &[&account, &from, &to])?;
+        Ok(digest::range(row.try_get(0)?, row.try_get(1)?))
+    }
+
+    pub fn write(&mut self, order_id: i64, account: i64, amount: i64, placed_at: i64) -> Result<u64, Fault> {
+        self.client.execute(&self.statements.write, &[&order_id, &account, &amount, &placed_at])?;
+        Ok(digest::write(order_id))
+    }
+}
+// ANCHOR_END: blocking_ops
+
+// ANCHOR: pipelined_ops
+/// An async `tokio-postgres` connection with its statements. Its methods take `&self`: every
+/// query issued while others are outstanding is written behind them on the same socket (the
+/// client pipelines), instead of waiting for a connection of its own.
+pub struct PgAsync {
+    client: tokio_postgres::Client,
+    statements: Statements,
+}
+
+impl PgAsync {
+    /// Connects and spawns the connection's IO task on the current runtime.
+    pub async fn connect(config: &tokio_postgres::Config) -> Result<PgAsync, Fault> {
+        let (client, connection) = config.connect(NoTls).await.map_err(connect_fault)?;
+        tokio::spawn(connection);
+        let (point, range, write) =
+            futures::try_join!(client.prepare(POINT), client.prepare(RANGE), client.prepare(WRITE))?;
+        Ok(PgAsync { client, statements: Statements { point, range, write } })
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+
+    pub async fn point(&self, account: i64) -> Result<u64, Fault> {
+        let row = self.client.query_one(&self.statements.point, &[&account]).await?;
+        Ok(digest::account(row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+    }
+
+    pub async fn range(&self, account: i64, from: i64, to: i64) -> Result<u64, Fault> {
+        let row = self.client.query_one(&self.statements.range, &[&account, &from, &to]).await?;
+        Ok(digest::range(row.try_get(0)?, row.try_get(1)?))
+    }
+
+    pub async fn write(&self, order_id: i64, account: i64, amount: i64, placed_at: i64) -> Result<u64, Fault> {
+        self.client.execute(&self.statements.write, &[&order_id, &account, &amount, &placed_at]).await?;
+        Ok(digest::write(order_id))
+    }
+}
+// ANCHOR_END: pipelined_ops
+
+// ANCHOR: sqlx_ops
+pub async fn point_sqlx(conn: &mut PgConnection, account: i64) -> Result<u64, Fault> {
+    let row = sqlx::query(POINT).bind(account).fetch_one(&mut *conn).await?;
+    Ok(digest::account(row.try_get(0)?, row.try_get::<&str, _>(1)?, row.try_get(2)?))
+}
+
+pub async fn range_sqlx(conn: &mut PgConnection, account: i64, from: i64, to: i64) -> Result<u64, Fault> {
+    let row = sqlx::query(RANGE).bind(account).bind(from).bind(to).fetch_one(&mut *conn).await?;
+    Ok(digest::range(row.try_get(0)?, row.try_get(1)?))
+}
+
+pub async fn write_sqlx(
+    conn: &mut PgConnection,
+    order_id: i64,
+    account: i64,
+    amount: i64,
+    placed_at: i64,
+) -> Result<u64, Fault> {
+    sqlx::query(WRITE).bind(order_id).bind(account).bind(amount).bind(placed_at).execute(&mut *conn).await?;
+    Ok(digest::write(order_id))
+}
+
+/// Many point reads in one query, `= ANY($1)`: sqlx has no pipelining, so batching is how it
+/// saves round trips.
+pub async fn points_sqlx(conn: &mut PgConnection, accounts: &[i64]) -> Result<HashMap<i64, u64>, Fault> {
+    let rows = sqlx::query(POINTS).bind(accounts).fetch_all(&mut *conn).await?;
+    digest_rows(rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get::<&str, _>(1)?, row.try_get(2)?))))
+}
+// ANCHOR_END: sqlx_ops
+
+fn digest_rows<'a>(rows: impl Iterator<Item = Result<(i64, &'a str, i64), Fault>>) -> Result<HashMap<i64, u64>, Fault> {
+    rows.map(|row| row.map(|(id, owner, balance)| (id, digest::account(id, owner, balance)))).collect()
+}
+
+/// A failed connection attempt: a refusal, unless it was a pool timeout.
+pub fn refused(fault: Fault) -> Fault {
+    match fault.kind {
+        ErrorKind::PoolTimeout => fault,
+        _ => Fault::new(ErrorKind::Refused, fault.detail),
+    }
+}
+
+fn connect_fault(e: tokio_postgres::Error) -> Fault {
+    refused(Fault::from(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse_into_targets_and_sockets_are_refused() {
+        let t = PgTarget::parse("postgres://postgres@127.0.0.1:5432/test", "s1").unwrap();
+        assert_eq!(
+            (t.host.as_str(), t.port, t.user.as_str(), t.dbname.as_str()),
+            ("127.0.0.1", 5432, "postgres", "test")
+        );
+        let t = PgTarget::parse("postgres://me:pw@db.local/app", "s1").unwrap();
+        assert_eq!((t.port, t.password.as_deref()), (5432, Some("pw")));
+        assert_eq!(t.through(6000).port, 6000);
+        assert!(PgTarget::parse("postgres://%2Frun%2Fpostgresql/test", "s").unwrap_err().contains("only TCP"));
+        assert!(PgTarget::parse("not a url at all ===", "s").is_err());
+    }
+}

@@ -1,0 +1,128 @@
+//! What every server is given and hands back, whichever variant it is: the spec of a run, the
+//! sizes of its queues, the started server, and its report.
+
+use std::{collections::HashSet, net::SocketAddr, time::Duration};
+
+use anyhow::Context;
+use casebook::host::cpus::usable_cores;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    net::sockets::udp_drops,
+    servers::{
+        books::{NetBook, NetCounts},
+        host::Host,
+    },
+    sim::{
+        clock::{PERIOD, TickBook},
+        simulation::{InputLog, SimCounts},
+        world::WorldConfig,
+    },
+};
+
+/// What a server run is asked to do.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct ServerSpec {
+    pub world: WorldConfig,
+    /// How many tick slots the run lasts: its length in time is `slots × 15.625 ms`.
+    pub slots: u64,
+    /// Keep every applied event, for a replay.
+    pub record_log: bool,
+    /// TCP: connections beyond this are refused (the machine's safe cap).
+    pub max_connections: usize,
+    /// TCP: snapshots queued per client before newer ones are dropped.
+    pub client_queue: usize,
+    /// TCP: each connection's kernel send buffer, fixed so thousands of connections cannot
+    /// grow to megabytes each (autotuning off); 0 leaves the kernel's default.
+    pub tcp_send_buffer: usize,
+}
+
+impl ServerSpec {
+    /// TCP: how long a connection may stay silent before the server closes it: twice the
+    /// simulation's timeout, so that the simulation drops the client first and the two
+    /// counts stay apart.
+    pub fn silence_limit(&self) -> Duration {
+        PERIOD * self.world.timeout_ticks.saturating_mul(2).max(2)
+    }
+}
+
+/// Inputs held between the network and the simulation: many ticks' worth at thousands of
+/// clients; when it is full, inputs are dropped and counted, never waited for.
+pub const INBOX_CAPACITY: usize = 1 << 16;
+/// Ticks' worth of snapshot batches the simulation may queue ahead of the UDP send task.
+pub const OUTBOX_BATCHES: usize = 4;
+/// Snapshots queued per TCP client: a quarter of a second at 64 Hz; older ones would be
+/// stale by the time they were sent.
+pub const CLIENT_QUEUE: usize = 16;
+/// A TCP connection's send buffer (the kernel doubles it for its own bookkeeping): a few
+/// dozen snapshots, half a second of them.
+pub const TCP_SEND_BUFFER: usize = 16 * 1024;
+
+/// A started server. It is started in two steps so that a run can measure only the game:
+/// the network side comes up first (a TCP server accepts from then on), and [`Server::run`]
+/// runs the fixed-tick loop for the spec's slots, shuts everything down and reports.
+pub struct Server {
+    addr: SocketAddr,
+    run: Box<dyn FnOnce() -> anyhow::Result<ServerReport> + Send>,
+}
+
+impl Server {
+    pub fn new(addr: SocketAddr, run: impl FnOnce() -> anyhow::Result<ServerReport> + Send + 'static) -> Server {
+        Server { addr, run: Box::new(run) }
+    }
+
+    /// Where clients reach it: always 127.0.0.1.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn run(self) -> anyhow::Result<ServerReport> {
+        (self.run)()
+    }
+}
+
+/// Everything one server run hands back.
+#[derive(Debug)]
+pub struct ServerReport {
+    pub ticks: TickBook,
+    pub sim: SimCounts,
+    pub net: NetCounts,
+    /// The world's hash after the last tick.
+    pub digest: u64,
+    /// The applied events themselves, when the run was asked to keep them.
+    pub log: Option<InputLog>,
+    pub clients_at_end: usize,
+    /// UDP: datagrams the kernel dropped at the server's full receive queue, read from
+    /// `/proc/net/udp` before the socket closed.
+    pub kernel_drops: Option<u64>,
+}
+
+impl ServerReport {
+    pub fn new<R>(mut host: Host<R>, ticks: TickBook, book: &NetBook, kernel_drops: Option<u64>) -> ServerReport {
+        ServerReport {
+            ticks,
+            sim: host.sim.counts(),
+            net: book.counts(),
+            digest: host.sim.digest(),
+            log: host.sim.take_log(),
+            clients_at_end: host.sim.clients(),
+            kernel_drops,
+        }
+    }
+}
+
+/// The kernel's drop count at a UDP server's port.
+pub fn kernel_drops(addr: SocketAddr) -> Option<u64> {
+    udp_drops(&HashSet::from([addr.port()]))
+}
+
+/// The tokio side of the async variants: a multi-threaded runtime with a worker per core this
+/// run may use, as `#[tokio::main]` would build, its threads named `name`.
+pub fn runtime(name: &str) -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(usable_cores())
+        .enable_all()
+        .thread_name(name)
+        .build()
+        .context("cannot start the tokio runtime")
+}

@@ -1,0 +1,3 @@
+fn main() {
+    casebook::main::<request_mix::RequestMix>()
+}

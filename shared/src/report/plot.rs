@@ -1,0 +1,295 @@
+//! Sweeps as SVG plots: one line per variant against the table's axis, drawn from the
+//! report's figures by `--plots DIR` (which `just report` passes for the docs).
+
+use std::path::Path;
+
+use anyhow::anyhow;
+use plotters::{
+    coord::{
+        Shift,
+        ranged1d::{AsRangedCoord, ValueFormatter},
+    },
+    prelude::*,
+};
+
+use crate::{
+    model::figure::Measure,
+    model::format::{format_count, format_value},
+    model::plan::{PlotSpec, Table},
+    report::sweep,
+    report::{PlotFile, Report},
+};
+
+const WIDTH: u32 = 860;
+const HEIGHT: u32 = 500;
+
+/// One line of a plot.
+struct Line {
+    name: String,
+    points: Vec<(f64, f64)>,
+    /// The second quantile of a pair is drawn dashed in its variant's colour.
+    dashed: bool,
+    colour: usize,
+}
+
+/// Draws every plot the report's tables ask for into `dir`; returns what it drew.
+pub fn draw(report: &Report, dir: &Path) -> anyhow::Result<Vec<PlotFile>> {
+    std::fs::create_dir_all(dir)?;
+    let mut drawn = Vec::new();
+    for table in report.tables.iter().filter(|t| t.axis.is_some()) {
+        for (index, spec) in table.plots.iter().enumerate() {
+            let (title, format, lines, log_y) = lines(report, table, spec);
+            if lines.iter().all(|l| l.points.is_empty()) {
+                continue;
+            }
+            let file = format!("{}-{}-{}.svg", report.case, table.id, index + 1);
+            let path = dir.join(&file);
+            let axis = table.axis.as_ref().map(|a| (a.name.as_str(), a.log)).unwrap_or(("", false));
+            render(&path, &title, axis, format, log_y, &lines)?;
+            drawn.push(PlotFile { table: table.id.clone(), title, file });
+        }
+    }
+    for map in crate::report::map::maps(report) {
+        let file = format!("{}-map-{}.svg", report.case, map.id);
+        let title = format!("{}: who wins, by {} and {}", report.case, map.y_axis, map.x_axis);
+        heatmap(&dir.join(&file), &title, &map)?;
+        drawn.push(PlotFile { table: format!("map:{}", map.id), title, file });
+    }
+    Ok(drawn)
+}
+
+/// A colour per model that reads apart for every kind of colour vision (Okabe and Ito).
+fn model_colour(model: crate::model::variant::Model) -> RGBColor {
+    use crate::model::variant::Model;
+    match model {
+        Model::Threads => RGBColor(0, 114, 178),
+        Model::Async => RGBColor(230, 159, 0),
+        Model::Hybrid => RGBColor(0, 158, 115),
+        Model::Sequential => RGBColor(86, 180, 233),
+        Model::Anchor => RGBColor(120, 120, 120),
+    }
+}
+
+/// A map as a grid of coloured cells: the winner's model as the colour, its name and lead
+/// as the text; a cell too close to call is left pale and says so.
+fn heatmap(path: &Path, title: &str, map: &crate::report::map::Map) -> anyhow::Result<()> {
+    let err = |e: &dyn std::fmt::Debug| anyhow!("{e:?}");
+    let (columns, rows) = (map.xs.len().max(1), map.ys.len().max(1));
+    let height = 140 + 70 * rows as u32;
+    let root = SVGBackend::new(path, (WIDTH, height)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let (plot, legend) = root.split_horizontally(WIDTH - 170);
+    let mut chart = ChartBuilder::on(&plot)
+        .caption(title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0f64..columns as f64, 0f64..rows as f64)
+        .map_err(|e| err(&e))?;
+    let label = |values: &[f64], v: f64| values.get(v as usize).map(|x| format_count(*x)).unwrap_or_default();
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc(&map.x_axis)
+        .y_desc(&map.y_axis)
+        .x_labels(columns * 2 + 1)
+        .y_labels(rows * 2 + 1)
+        .x_label_formatter(&|v| if v.fract() == 0.5 { label(&map.xs, *v) } else { String::new() })
+        .y_label_formatter(&|v| if v.fract() == 0.5 { label(&map.ys, *v) } else { String::new() })
+        .draw()
+        .map_err(|e| err(&e))?;
+    for cell in &map.cells {
+        let (Some(i), Some(j)) = (map.xs.iter().position(|x| *x == cell.x), map.ys.iter().position(|y| *y == cell.y))
+        else {
+            continue;
+        };
+        let (x, y) = (i as f64, j as f64);
+        let (fill, text) = match (cell.clear_winner(), &cell.winner) {
+            (Some(w), _) => (model_colour(w.model).mix(0.85), cell.verdict()),
+            (None, Some(_)) => (RGBColor(235, 235, 235).mix(1.0), "too close to call".to_string()),
+            (None, None) => (WHITE.mix(1.0), "–".to_string()),
+        };
+        chart
+            .draw_series([Rectangle::new([(x + 0.02, y + 0.04), (x + 0.98, y + 0.96)], fill.filled())])
+            .map_err(|e| err(&e))?;
+        let style = ("sans-serif", 13).into_font().color(&BLACK).pos(plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Center,
+            plotters::style::text_anchor::VPos::Center,
+        ));
+        chart.draw_series([Text::new(text, (x + 0.5, y + 0.5), style)]).map_err(|e| err(&e))?;
+    }
+    let mut models: Vec<crate::model::variant::Model> =
+        map.cells.iter().filter_map(|c| c.clear_winner().map(|w| w.model)).collect();
+    models.dedup();
+    models.sort_by_key(|m| m.to_string());
+    models.dedup();
+    for (k, model) in models.iter().enumerate() {
+        let y = 60 + 26 * k as i32;
+        legend
+            .draw(&Rectangle::new([(10, y), (28, y + 16)], model_colour(*model).mix(0.85).filled()))
+            .map_err(|e| err(&e))?;
+        legend.draw(&Text::new(model.to_string(), (36, y + 2), ("sans-serif", 14))).map_err(|e| err(&e))?;
+    }
+    root.present().map_err(|e| err(&e))
+}
+
+fn lines(report: &Report, table: &Table, spec: &PlotSpec) -> (String, crate::model::format::Format, Vec<Line>, bool) {
+    let variants = sweep::variants(report, table);
+    let curve = |variant: &str, measure: &Measure| sweep::points(report, table, variant, measure);
+    match spec {
+        PlotSpec::Primary | PlotSpec::Measure { .. } => {
+            let (measure, log_y) = match spec {
+                PlotSpec::Measure { measure, log_y } => (measure.clone(), *log_y),
+                _ => (table.primary.measure.clone(), false),
+            };
+            let lines = variants
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Line { name: v.clone(), points: curve(v, &measure), dashed: false, colour: i })
+                .collect();
+            (format!("{}: {}", table.title, measure.name()), measure.format(), lines, log_y)
+        }
+        PlotSpec::Quantiles { hist, format } => {
+            let mut lines = Vec::new();
+            for (i, v) in variants.iter().enumerate() {
+                for (q, dashed) in [(0.5, false), (0.99, true)] {
+                    let measure = Measure::Quantile { hist: hist.clone(), q, format: *format };
+                    let name = format!("{v} {}", crate::model::figure::quantile_name(q));
+                    lines.push(Line { name, points: curve(v, &measure), dashed, colour: i });
+                }
+            }
+            (format!("{}: {hist} p50 (solid) and p99 (dashed)", table.title), *format, lines, true)
+        }
+    }
+}
+
+fn render(
+    path: &Path,
+    title: &str,
+    (axis, log_x): (&str, bool),
+    format: crate::model::format::Format,
+    log_y: bool,
+    lines: &[Line],
+) -> anyhow::Result<()> {
+    // A log axis cannot show zero or less: such points are left out, not pinned to an edge.
+    let lines: Vec<Line> = lines
+        .iter()
+        .map(|l| Line {
+            name: l.name.clone(),
+            points: l.points.iter().copied().filter(|(x, y)| (!log_x || *x > 0.0) && (!log_y || *y > 0.0)).collect(),
+            dashed: l.dashed,
+            colour: l.colour,
+        })
+        .collect();
+    let lines = lines.as_slice();
+    let points = || lines.iter().flat_map(|l| l.points.iter().copied());
+    let (x_lo, x_hi) = bounds(points().map(|p| p.0), log_x);
+    let (y_lo, y_hi) = bounds(points().map(|p| p.1), log_y);
+    let root = SVGBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| anyhow!("{e:?}"))?;
+    let drawn = match (log_x, log_y) {
+        (false, false) => chart(&root, title, axis, format, x_lo..x_hi, y_lo..y_hi, lines),
+        (true, false) => chart(&root, title, axis, format, (x_lo..x_hi).log_scale(), y_lo..y_hi, lines),
+        (false, true) => chart(&root, title, axis, format, x_lo..x_hi, (y_lo..y_hi).log_scale(), lines),
+        (true, true) => chart(&root, title, axis, format, (x_lo..x_hi).log_scale(), (y_lo..y_hi).log_scale(), lines),
+    };
+    drawn.and_then(|()| root.present().map_err(|e| anyhow!("{e:?}")))
+}
+
+/// The range a set of values is drawn over: from zero on a linear scale (so ratios between
+/// lines read true), a little past the ends on a log scale.
+fn bounds(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
+    let values: Vec<f64> = values.filter(|v| v.is_finite() && (!log || *v > 0.0)).collect();
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if values.is_empty() {
+        return (if log { 1.0 } else { 0.0 }, 1.0);
+    }
+    if log { (lo / 1.3, hi * 1.3) } else { (lo.min(0.0), if hi > 0.0 { hi * 1.08 } else { 1.0 }) }
+}
+
+fn chart<X, Y>(
+    root: &DrawingArea<SVGBackend<'_>, Shift>,
+    title: &str,
+    axis: &str,
+    format: crate::model::format::Format,
+    x: X,
+    y: Y,
+    lines: &[Line],
+) -> anyhow::Result<()>
+where
+    X: AsRangedCoord<Value = f64>,
+    Y: AsRangedCoord<Value = f64>,
+    X::CoordDescType: ValueFormatter<f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
+{
+    let err = |e: &dyn std::fmt::Debug| anyhow!("{e:?}");
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 17))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(80)
+        .build_cartesian_2d(x, y)
+        .map_err(|e| err(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc(axis)
+        .x_labels(12)
+        .y_labels(12)
+        .x_label_formatter(&|v| format_count(*v))
+        .y_label_formatter(&|v| format_value(*v, format))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(|e| err(&e))?;
+    for line in lines.iter().filter(|l| !l.points.is_empty()) {
+        let colour = Palette99::pick(line.colour).to_rgba();
+        let style = colour.stroke_width(2);
+        let series = if line.dashed {
+            chart.draw_series(DashedLineSeries::new(line.points.iter().copied(), 6, 4, style))
+        } else {
+            chart.draw_series(LineSeries::new(line.points.iter().copied(), style))
+        };
+        series
+            .map_err(|e| err(&e))?
+            .label(line.name.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
+        chart.draw_series(line.points.iter().map(|p| Circle::new(*p, 3, colour.filled()))).map_err(|e| err(&e))?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()
+        .map_err(|e| err(&e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_map_becomes_a_heatmap_with_a_cell_per_point() {
+        let report = crate::report::map::tests::report();
+        let dir = tempfile::tempdir().unwrap();
+        let drawn = super::draw(&report, dir.path()).unwrap();
+        let map = drawn.iter().find(|p| p.table == "map:mix").expect("the map is drawn");
+        let svg = std::fs::read_to_string(dir.path().join(&map.file)).unwrap();
+        for text in ["tasks by 1.50x", "too close to call", "threads by", "in flight", "CPU µs", "4096", "async"] {
+            assert!(svg.contains(text), "the heatmap lacks {text}");
+        }
+    }
+
+    #[test]
+    fn a_sweep_becomes_an_svg_with_one_line_per_variant() {
+        let report = crate::report::verdicts::tests::report();
+        let dir = tempfile::tempdir().unwrap();
+        let drawn = super::draw(&report, dir.path()).unwrap();
+        assert_eq!(drawn.len(), 1);
+        assert_eq!(drawn[0].file, "demo-sweep-1.svg");
+        let svg = std::fs::read_to_string(dir.path().join(&drawn[0].file)).unwrap();
+        assert!(svg.starts_with("<svg"), "{}", &svg[..80.min(svg.len())]);
+        for text in ["threads", "tasks", "in flight", "ops/s"] {
+            assert!(svg.contains(text), "the plot lacks {text}");
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! `casebook compare A B`: two sets of reports (two directories, or two files) side by side,
+//! as a reader with another machine needs them: for every claim reading, the outcome on each
+//! side with what it rests on, flips marked; for every table, who won on each side and how
+//! the rows that match compare; each side's machine, preset, commit and runs at the top.
+//! Reports of different commits or presets are compared with a warning, not refused.
+
+use std::{collections::BTreeMap, path::Path};
+
+use crate::{
+    model::{claims::ClaimResult, format::Format},
+    report::{Report, RowReport},
+    stats::median,
+};
+
+/// One side of a comparison: its name (the path given) and its reports by case.
+pub struct Side {
+    pub name: String,
+    pub reports: BTreeMap<String, Report>,
+}
+
+impl Side {
+    /// Reads every report in a directory, or the one file given.
+    pub fn load(path: &Path) -> anyhow::Result<Side> {
+        if !path.exists() {
+            return Err(crate::UsageError::new(format!("{} does not exist", path.display())).into());
+        }
+        let files = if path.is_dir() {
+            let mut files: Vec<_> = std::fs::read_dir(path)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "json"))
+                .collect();
+            files.sort();
+            files
+        } else {
+            vec![path.to_path_buf()]
+        };
+        let mut reports = BTreeMap::new();
+        for file in files {
+            let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            // A directory may hold other JSON (a set's description): only reports count.
+            match Report::from_json(&bytes) {
+                Ok(report) => {
+                    reports.insert(report.case.clone(), report);
+                }
+                Err(e) if path.is_dir() => eprintln!("note: {} left out: {e:#}", file.display()),
+                Err(e) => anyhow::bail!("{} is not a report this casebook can read: {e:#}", file.display()),
+            }
+        }
+        anyhow::ensure!(!reports.is_empty(), "no casebook report in {}", path.display());
+        Ok(Side { name: path.display().to_string(), reports })
+    }
+}
+
+/// A claim reading's key: case, claim id, reading.
+type ReadingKey = (String, String, String);
+
+fn readings(side: &Side) -> BTreeMap<ReadingKey, &ClaimResult> {
+    side.reports
+        .values()
+        .flat_map(|r| {
+            r.claims.iter().map(move |c| ((r.case.clone(), c.id.to_string(), c.reading.clone().unwrap_or_default()), c))
+        })
+        .collect()
+}
+
+/// The comparison, as Markdown (`markdown`) or plain lines.
+pub fn compare(a: &Side, b: &Side, markdown: bool) -> String {
+    let mut out = String::new();
+    let heading = |text: &str| if markdown { format!("\n### {text}\n\n") } else { format!("\n{text}\n") };
+    out += &heading("The two sets");
+    for (label, side) in [("A", a), ("B", b)] {
+        let machines: Vec<String> = unique(side.reports.values().map(|r| r.env.line_without_date()));
+        let presets = unique(side.reports.values().map(|r| r.preset.to_string()));
+        out += &format!(
+            "- {label} = {}: {} cases, preset {}, {}\n",
+            side.name,
+            side.reports.len(),
+            presets.join("/"),
+            machines.join("; ")
+        );
+    }
+    for warning in warnings(a, b) {
+        out += &format!("- warning: {warning}\n");
+    }
+
+    out += &heading("Claim readings");
+    let (ra, rb) = (readings(a), readings(b));
+    let mut keys: Vec<&ReadingKey> = ra.keys().chain(rb.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut flips = 0;
+    if markdown {
+        out += "| case | claim (reading) | A | B | |\n|---|---|---|---|---|\n";
+    }
+    for key in keys {
+        let (x, y) = (ra.get(key), rb.get(key));
+        let flip = matches!((x, y), (Some(x), Some(y)) if x.outcome != y.outcome);
+        flips += usize::from(flip);
+        let claim = if key.2.is_empty() { key.1.clone() } else { format!("{} ({})", key.1, key.2) };
+        let show = |c: Option<&&ClaimResult>| match c {
+            None => "not in this set".to_string(),
+            Some(c) => format!("{}: {}", c.standing(), c.interval.clone().unwrap_or_else(|| c.evidence.clone())),
+        };
+        let mark = if flip { "FLIP" } else { "" };
+        if markdown {
+            out += &format!("| {} | `{claim}` | {} | {} | {mark} |\n", key.0, show(x), show(y));
+        } else {
+            out += &format!("- {mark:<4} {} {claim}\n    A: {}\n    B: {}\n", key.0, show(x), show(y));
+        }
+    }
+    out += &format!("\n{flips} reading(s) flipped between the two sets.\n");
+
+    out += &heading("Tables");
+    for (case, report_a) in &a.reports {
+        let Some(report_b) = b.reports.get(case) else { continue };
+        for table in &report_a.tables {
+            let Some(table_b) = report_b.table(table) else { continue };
+            let measure = &table.primary.measure;
+            let better = table.primary.better;
+            let best = |report: &Report, t: &crate::model::plan::Table| {
+                report
+                    .ran_in(t)
+                    .filter_map(|r| Some((r, r.value(measure)?)))
+                    .reduce(|p, q| if better.prefers(q.1, p.1) { q } else { p })
+                    .map(|(r, v)| format!("{} {}", r.label, measure.format().show(v)))
+                    .unwrap_or_else(|| "–".into())
+            };
+            let ratios: Vec<f64> = report_a
+                .ran_in(table)
+                .filter_map(|row| {
+                    let other = matching(report_b, row)?;
+                    Some(better.gain(other.value(measure)?, row.value(measure)?))
+                })
+                .filter(|r| r.is_finite())
+                .collect();
+            let ratio = match (
+                median(&ratios),
+                ratios.iter().copied().reduce(f64::min),
+                ratios.iter().copied().reduce(f64::max),
+            ) {
+                (Some(m), Some(lo), Some(hi)) => format!(
+                    "B against A on {}, row by row: median {} ({} rows, {} to {}; above 1 is better on B)",
+                    measure.name(),
+                    Format::Ratio.show(m),
+                    ratios.len(),
+                    Format::Ratio.show(lo),
+                    Format::Ratio.show(hi)
+                ),
+                _ => "no row ran on both sides".into(),
+            };
+            out += &format!(
+                "- {case} / {}: best on A {}; best on B {}; {ratio}\n",
+                table.id,
+                best(report_a, table),
+                best(report_b, table_b)
+            );
+        }
+    }
+    out
+}
+
+/// The row of `report` that is `row` (same table, variant and axis value), if it ran.
+fn matching<'a>(report: &'a Report, row: &RowReport) -> Option<&'a RowReport> {
+    report.rows.iter().find(|r| {
+        r.table == row.table
+            && r.variant == row.variant
+            && r.axis_value == row.axis_value
+            && r.skipped.is_none()
+            && r.failed.is_none()
+            && !r.runs.is_empty()
+    })
+}
+
+fn unique(values: impl Iterator<Item = String>) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for value in values {
+        if !seen.contains(&value) {
+            seen.push(value);
+        }
+    }
+    seen
+}
+
+/// What makes the two sets less than comparable: other commits, other presets, cases only
+/// one side has.
+fn warnings(a: &Side, b: &Side) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (case, ra) in &a.reports {
+        match b.reports.get(case) {
+            None => warnings.push(format!("{case} is only in A")),
+            Some(rb) => {
+                if ra.env.commit != rb.env.commit {
+                    warnings
+                        .push(format!("{case}: measured at commit {} on A and {} on B", ra.env.commit, rb.env.commit));
+                }
+                if ra.preset != rb.preset {
+                    warnings.push(format!("{case}: preset {} on A and {} on B", ra.preset, rb.preset));
+                }
+            }
+        }
+    }
+    for case in b.reports.keys().filter(|c| !a.reports.contains_key(*c)) {
+        warnings.push(format!("{case} is only in B"));
+    }
+    warnings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn side(name: &str, report: Report) -> Side {
+        Side { name: name.into(), reports: [(report.case.clone(), report)].into() }
+    }
+
+    fn with_claim(outcome_values: &[f64]) -> Report {
+        let mut report = crate::report::verdicts::tests::report();
+        report.claims = vec![crate::Claim::new(crate::ClaimId::ThreadsCpu).decide(|| {
+            let s = crate::Series::of("speedup", Format::Ratio, outcome_values);
+            Ok(crate::stats::rules::at_least(&s, 1.5))
+        })];
+        report
+    }
+
+    #[test]
+    fn a_set_compared_with_itself_has_no_flip() {
+        let a = side("a", with_claim(&[2.0, 2.1, 1.9, 2.0, 2.2]));
+        let text = compare(&a, &a, false);
+        assert!(text.contains("0 reading(s) flipped"), "{text}");
+        assert!(text.contains("median 1.00x"), "{text}");
+        assert!(!text.contains("warning"), "{text}");
+    }
+
+    #[test]
+    fn a_flip_is_marked_with_both_outcomes() {
+        let a = side("a", with_claim(&[2.0, 2.1, 1.9, 2.0, 2.2]));
+        let mut slow = with_claim(&[1.0, 1.1, 0.9, 1.0, 1.2]);
+        slow.env.commit = "other".into();
+        let b = side("b", slow);
+        let text = compare(&a, &b, true);
+        assert!(text.contains("1 reading(s) flipped"), "{text}");
+        let line = text.lines().find(|l| l.contains("threads-cpu")).unwrap();
+        assert!(line.contains("held") && line.contains("did not hold") && line.ends_with("FLIP |"), "{line}");
+        assert!(text.contains("warning: demo: measured at commit"), "{text}");
+    }
+}

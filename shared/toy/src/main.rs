@@ -1,0 +1,3 @@
+fn main() {
+    casebook::main::<casebook_toy::Toy>()
+}
