@@ -3,20 +3,10 @@
 //! **Question:** what does one unit of concurrency cost, to create, to keep alive and to
 //! switch between, and how many can this machine hold?
 //!
-//! The framework's three levels of unit, plus the tuning people reach for when they want
-//! many threads. The variants, and why each exists:
-//! - `futures-in-task`: many futures polled by one task through `FuturesUnordered` (what
-//!   `join_all` does for large sets): no scheduler work per unit at all, the floor.
-//! - `tokio-multi`: `tokio::spawn` on the multi-thread runtime, what `#[tokio::main]` gives,
-//!   from a task on a worker (as an accept loop spawns).
-//! - `tokio-multi-main`: the same runtime, spawning and lapping the ring from `block_on`, as
-//!   `#[tokio::main]`'s own body does: every spawn through the shared injection queue.
-//! - `tokio-current`: `tokio::spawn` on a current-thread runtime: tasks without any
-//!   cross-thread wake-ups.
-//! - `threads`: `std::thread::spawn` with the default stack (2 MiB unless
-//!   `RUST_MIN_STACK` says otherwise).
-//! - `threads-small-stack`: `thread::Builder::stack_size` (64 KiB by default), the usual
-//!   advice for "I need many threads".
+//! The framework's three levels of unit (futures in one task, tokio tasks on each runtime
+//! flavour, OS threads), plus the tuning people reach for when they want many threads (a
+//! small stack). The six variants are declared once in [`variants`], each with why it exists
+//! (`--list-variants` prints them).
 //!
 //! Four experiments, one table each:
 //! - **creation**: spawn N units that park until released, then join them; time per unit
@@ -32,47 +22,38 @@
 //!   least two) or by memory, the machine's or the cgroup's. Sizes of the other tables above
 //!   a variant's cap are skipped rows that name the cap.
 //!
-//! Modules: [`params`] (options, sizes and caps), [`plan`] (the four tables), [`run`] (one
-//! run of one row), [`units`] (the units and the experiments, independent of the harness),
-//! [`figures`] (what a run records), [`findings`] (one function per claim) and
-//! [`accounting`] (the per-run checks and the case's verdicts).
+//! The case's parts, as every case has them: [`variants`] (the enum, and the kind of unit
+//! each spawns), [`tables`] (the four tables), [`params`] (options, sizes and caps), [`run`]
+//! (one run of one row), [`figures`] (what a run records) and [`findings`] (the per-run
+//! accounting, the verdicts and one function per claim). The scenario is in [`units`]: the
+//! units and the experiments, independent of the harness's plan and report. This file holds
+//! the docs and `impl Case`, nothing else.
 
-pub mod accounting;
 pub mod figures;
 pub mod findings;
 pub mod params;
-pub mod plan;
 pub mod run;
+pub mod tables;
 pub mod units;
+pub mod variants;
 
 use casebook::{
-    Case, CaseInfo, ClaimId, ClaimResult, Ctx, Model, Needs, Point, Preset, Report, Table, UsageError, Variant,
-    run::limits::Readings,
+    Case, CaseInfo, ClaimId, ClaimResult, Ctx, Needs, Preset, Report, Table, UsageError, run::limits::Readings,
 };
 
-pub use crate::{
-    params::{Args, Params, resolve},
-    plan::RowSpec,
+use crate::{
+    params::{Args, Params, Spec},
+    variants::Variant,
 };
 
 pub struct SpawnCosts;
-
-pub const FUTURES_IN_TASK: &str = "futures-in-task";
-pub const TOKIO_MULTI: &str = "tokio-multi";
-pub const TOKIO_MULTI_MAIN: &str = "tokio-multi-main";
-pub const TOKIO_CURRENT: &str = "tokio-current";
-pub const THREADS: &str = "threads";
-pub const THREADS_SMALL_STACK: &str = "threads-small-stack";
-
-pub const CREATION: &str = "creation";
-pub const RESIDENCY: &str = "residency";
-pub const SWITCHING: &str = "switching";
-pub const CAPACITY: &str = "capacity";
 
 impl Case for SpawnCosts {
     type Args = Args;
     type Params = Params;
     type Shared = ();
+    type Variant = Variant;
+    type Spec = Spec;
 
     const INFO: CaseInfo = CaseInfo {
         name: "spawn-costs",
@@ -84,50 +65,22 @@ impl Case for SpawnCosts {
             ClaimId::ThreadSwitch,
             ClaimId::AsyncLowMemory,
         ],
-        variants: &[
-            Variant {
-                name: FUTURES_IN_TASK,
-                model: Model::Async,
-                why: "futures polled by one task via FuturesUnordered: no scheduler per unit, the floor",
-            },
-            Variant {
-                name: TOKIO_MULTI,
-                model: Model::Async,
-                why: "tokio::spawn on the multi-thread runtime: what #[tokio::main] gives you, spawning from a task",
-            },
-            Variant {
-                name: TOKIO_MULTI_MAIN,
-                model: Model::Async,
-                why: "the same, spawning from #[tokio::main]'s body (block_on, no worker): every spawn via the shared queue",
-            },
-            Variant {
-                name: TOKIO_CURRENT,
-                model: Model::Async,
-                why: "tokio::spawn on a current-thread runtime: tasks with no cross-thread wake-ups",
-            },
-            Variant { name: THREADS, model: Model::Threads, why: "std::thread::spawn with the default 2 MiB stack" },
-            Variant {
-                name: THREADS_SMALL_STACK,
-                model: Model::Threads,
-                why: "thread::Builder::stack_size(64 KiB): the usual tuning for many threads",
-            },
-        ],
     };
 
     fn params(args: &Args, preset: Preset) -> Result<Params, UsageError> {
-        resolve(args, preset, &Readings::detect(None))
+        params::resolve(args, preset, &Readings::detect(None))
     }
 
-    fn needs(params: &Params, variants: &[&'static Variant]) -> Needs {
+    fn needs(params: &Params, variants: &[Variant]) -> Needs {
         params.needs(variants)
     }
 
-    fn plan(params: &Params, variants: &[&'static Variant]) -> Vec<Table> {
-        plan::tables(params, variants)
+    fn plan(params: &Params, variants: &[Variant]) -> Vec<Table> {
+        tables::tables(params, variants)
     }
 
-    fn run(params: &Params, _shared: &(), point: &Point, ctx: &mut Ctx) -> anyhow::Result<()> {
-        run::execute(params, &point.variant, point.decode()?, ctx)
+    fn run(params: &Params, _shared: &(), variant: Variant, spec: Spec, ctx: &mut Ctx) -> anyhow::Result<()> {
+        run::execute(params, variant, spec, ctx)
     }
 
     fn claims(params: &Params, report: &Report) -> Vec<ClaimResult> {
@@ -135,10 +88,10 @@ impl Case for SpawnCosts {
     }
 
     fn verdicts(params: &Params, report: &Report) -> Vec<String> {
-        accounting::verdicts(params, report)
+        findings::verdicts(params, report)
     }
 
     fn check(params: &Params, report: &Report) -> Vec<String> {
-        accounting::check(params, report)
+        findings::check(params, report)
     }
 }

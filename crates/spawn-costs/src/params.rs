@@ -1,17 +1,17 @@
-//! The case's options, and the sizes and caps they resolve to for every run. The caps come
-//! from this machine's limits ([`casebook::run::limits`]), read once in the parent before
-//! anything is spawned.
+//! The case's options, the sizes and caps they resolve to for every run, and what a row
+//! runs besides its variant. The caps come from this machine's limits
+//! ([`casebook::run::limits`]), read once in the parent before anything is spawned.
 
 use casebook::{
-    Needs, Preset, UsageError, Variant,
-    model::format::format_count,
+    Model, Needs, Preset, UsageError, VariantSet,
+    model::{format::format_count, plan::in_range},
     run::limits::{
         Cap, Limit, Readings, TASK_MEMORY_ESTIMATE, THREAD_MEMORY_ESTIMATE, safe_cap, task_limits, thread_limits,
     },
 };
 use serde::{Deserialize, Serialize};
 
-use crate::{THREADS, THREADS_SMALL_STACK};
+use crate::variants::Variant;
 
 /// Default size of the small-stack variant's stacks.
 pub const SMALL_STACK_KIB: u64 = 64;
@@ -25,7 +25,7 @@ const MAX_SIZE: u64 = 100_000_000;
 pub const BATCH_BUDGET_MS: u64 = 250;
 
 /// Options of this case, on top of the harness's own.
-#[derive(Clone, Debug, clap::Args)]
+#[derive(Clone, Debug, Default, clap::Args)]
 pub struct Args {
     /// Unit counts N for the creation and residency sweeps (comma-separated)
     /// [default: quick 100,1000; default 1000,10000,100000; full adds 1000000].
@@ -37,9 +37,9 @@ pub struct Args {
     /// Hand-offs of the token around the ring [default: quick 20000, default 50000, full 500000].
     #[arg(long, value_name = "M", help_heading = "Case")]
     pub handoffs: Option<u64>,
-    /// Stack size of the threads-small-stack variant, in KiB.
-    #[arg(long, value_name = "KIB", default_value_t = SMALL_STACK_KIB, help_heading = "Case")]
-    pub small_stack_kib: u64,
+    /// Stack size of the threads-small-stack variant, in KiB [default: 64].
+    #[arg(long, value_name = "KIB", help_heading = "Case")]
+    pub small_stack_kib: Option<u64>,
     /// Most futures or tasks the capacity table holds at once; never above what free memory
     /// allows [default: quick 10000, default 2000000, full 10000000].
     #[arg(long, value_name = "N", help_heading = "Case")]
@@ -50,18 +50,14 @@ pub struct Args {
     pub thread_cap: Option<u64>,
 }
 
-impl Default for Args {
-    /// What the command line gives when no case option is passed.
-    fn default() -> Self {
-        Args {
-            sizes: None,
-            ring: None,
-            handoffs: None,
-            small_stack_kib: SMALL_STACK_KIB,
-            task_cap: None,
-            thread_cap: None,
-        }
-    }
+/// What one row runs besides its variant: the experiment and its size.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[serde(tag = "experiment", rename_all = "lowercase")]
+pub enum Spec {
+    Creation { units: u64 },
+    Residency { units: u64 },
+    Ring { units: usize, handoffs: u64 },
+    Capacity { target: u64 },
 }
 
 /// A cap on the units one run may hold, and whether a limit of this machine set it (rather
@@ -120,10 +116,10 @@ pub struct Params {
 
 impl Params {
     /// The cap `variant` runs to.
-    pub fn cap_of(&self, variant: &str) -> &UnitCap {
+    pub fn cap_of(&self, variant: Variant) -> &UnitCap {
         match variant {
-            THREADS => &self.thread_cap,
-            THREADS_SMALL_STACK => &self.small_thread_cap,
+            Variant::Threads => &self.thread_cap,
+            Variant::ThreadsSmallStack => &self.small_thread_cap,
             _ => &self.task_cap,
         }
     }
@@ -132,26 +128,25 @@ impl Params {
     /// threads at their cap (default-stack threads if selected, else small-stack ones, each
     /// judged with its own stack size), and the memory of its tasks or its threads at theirs
     /// (a run holds one kind), at the generous per-unit estimates the caps were computed with.
-    pub fn needs(&self, variants: &[&'static Variant]) -> Needs {
-        let selected = |name: &str| variants.iter().any(|v| v.name == name);
+    pub fn needs(&self, variants: &[Variant]) -> Needs {
         let mut needs = Needs::default();
-        if selected(THREADS) {
-            let what =
-                format!("the capacity table's default-stack threads (cap set by {})", self.thread_cap.cap.set_by);
-            needs = needs.threads_with_stack(what, self.thread_cap.units(), self.default_stack_bytes as u64);
-        } else if selected(THREADS_SMALL_STACK) {
-            let what =
-                format!("the capacity table's small-stack threads (cap set by {})", self.small_thread_cap.cap.set_by);
-            needs = needs.threads_with_stack(what, self.small_thread_cap.units(), self.small_stack_bytes as u64);
+        let stacks = [
+            (Variant::Threads, "default-stack", self.default_stack_bytes),
+            (Variant::ThreadsSmallStack, "small-stack", self.small_stack_bytes),
+        ];
+        if let Some((variant, stack_kind, stack)) = stacks.into_iter().find(|(v, ..)| variants.contains(v)) {
+            let cap = self.cap_of(variant);
+            let what = format!("the capacity table's {stack_kind} threads (cap set by {})", cap.cap.set_by);
+            needs = needs.threads_with_stack(what, cap.units(), stack as u64);
         }
         let memory = variants
             .iter()
             .map(|v| {
-                let (what, each) = match v.name {
-                    THREADS | THREADS_SMALL_STACK => ("threads", THREAD_MEMORY_ESTIMATE),
+                let (what, each) = match v.model() {
+                    Model::Threads => ("threads", THREAD_MEMORY_ESTIMATE),
                     _ => ("tasks", TASK_MEMORY_ESTIMATE),
                 };
-                let units = self.cap_of(v.name).units();
+                let units = self.cap_of(*v).units();
                 (what, units, units.saturating_mul(each))
             })
             .max_by_key(|(_, _, bytes)| *bytes);
@@ -166,14 +161,6 @@ impl Params {
 
 fn default_stack_bytes() -> usize {
     std::env::var("RUST_MIN_STACK").ok().and_then(|s| s.trim().parse().ok()).unwrap_or(RUST_DEFAULT_STACK)
-}
-
-fn positive(name: &str, value: u64, max: u64) -> Result<u64, UsageError> {
-    if value == 0 || value > max {
-        Err(UsageError::new(format!("--{name} must be between 1 and {max}, not {value}")))
-    } else {
-        Ok(value)
-    }
 }
 
 /// The machine's cap, or the wish when that is smaller; `wanted_by` names the wish.
@@ -230,15 +217,12 @@ pub fn resolve(args: &Args, preset: Preset, readings: &Readings) -> Result<Param
         return Err(UsageError::new("--sizes needs at least one value"));
     }
     for &n in &sizes {
-        positive("sizes", n, MAX_SIZE)?;
+        in_range("sizes", n, 1, MAX_SIZE)?;
     }
     sizes.sort_unstable();
     sizes.dedup();
-    let handoffs = positive("handoffs", args.handoffs.unwrap_or(handoffs), 1_000_000_000)?;
-    let small_kib = args.small_stack_kib;
-    if !(32..=65_536).contains(&small_kib) {
-        return Err(UsageError::new(format!("--small-stack-kib must be between 32 and 65536, not {small_kib}")));
-    }
+    let handoffs = in_range("handoffs", args.handoffs.unwrap_or(handoffs), 1, 1_000_000_000)?;
+    let small_kib = in_range("small-stack-kib", args.small_stack_kib.unwrap_or(SMALL_STACK_KIB), 32, 65_536)?;
     let small_stack_bytes = (small_kib * 1024) as usize;
     let default_stack = default_stack_bytes();
 

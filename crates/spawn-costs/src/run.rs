@@ -6,48 +6,36 @@ use std::{io, time::Duration};
 use casebook::{Ctx, stats::median};
 
 use crate::{
-    FUTURES_IN_TASK, THREADS, THREADS_SMALL_STACK, TOKIO_CURRENT, TOKIO_MULTI, TOKIO_MULTI_MAIN,
     figures::*,
-    params::Params,
-    plan::RowSpec,
-    units::{Creation, Driver, Kind, park::Parked},
+    params::{Params, Spec},
+    units::park::{Creation, Parked},
+    variants::{Driver, Variant},
 };
 
-pub fn kind_of(variant: &str, params: &Params) -> anyhow::Result<Kind> {
-    Ok(match variant {
-        FUTURES_IN_TASK => Kind::FuturesInTask,
-        TOKIO_MULTI => Kind::TokioMulti,
-        TOKIO_MULTI_MAIN => Kind::TokioMultiMain,
-        TOKIO_CURRENT => Kind::TokioCurrent,
-        THREADS => Kind::Threads { stack: None },
-        THREADS_SMALL_STACK => Kind::Threads { stack: Some(params.small_stack_bytes) },
-        other => anyhow::bail!("unknown variant {other}"),
-    })
-}
-
-pub fn execute(params: &Params, variant: &str, spec: RowSpec, ctx: &mut Ctx) -> anyhow::Result<()> {
-    let driver = Driver::new(kind_of(variant, params)?)?;
+/// Runs the row's experiment once with `variant`'s units, and records what it saw.
+pub fn execute(params: &Params, variant: Variant, spec: Spec, ctx: &mut Ctx) -> anyhow::Result<()> {
+    let driver = Driver::new(variant, params.small_stack_bytes)?;
     match spec {
-        RowSpec::Creation { units } => {
+        Spec::Creation { units } => {
             let budget = Duration::from_millis(params.batch_budget_ms);
             let creation = ctx.measure(|| driver.create(units, params.warm_batches, budget))?;
             record_creation(ctx, units, &creation)?;
         }
-        RowSpec::Residency { units } => {
+        Spec::Residency { units } => {
             let parked = ctx.measure(|| driver.park(units, true))?;
             require_all(&parked)?;
             record_counts(ctx, &parked);
             record_memory(ctx, &parked);
         }
-        RowSpec::Ring { units, handoffs } => {
+        Spec::Ring { units, handoffs } => {
             // Only the lap is measured: spawning and joining the ring's units would
             // otherwise add their own CPU time and context switches to the hand-offs'.
             let ring = driver.ring(units, handoffs, |lap| ctx.measure(lap))?;
             ctx.figure(HANDOFFS, ring.handoffs as f64);
             ctx.figure(PER_HANDOFF, ring.elapsed_s / ring.handoffs.max(1) as f64);
-            ctx.digest(casebook::digest_of(&(ring.units, ring.handoffs)));
+            ctx.digest(casebook::digest_of(&(units, ring.handoffs)));
         }
-        RowSpec::Capacity { target } => {
+        Spec::Capacity { target } => {
             let parked = ctx.measure(|| driver.park(target, true))?;
             record_counts(ctx, &parked);
             record_memory(ctx, &parked);

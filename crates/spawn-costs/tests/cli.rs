@@ -2,8 +2,13 @@
 //! every declared claim and the capacity runs' stops; sizes above a cap are skipped rows in
 //! the JSON and the table; bad options exit 2 with one line.
 
-use casebook::{Case, ClaimId, Outcome, Report, testing::CaseBinary};
-use spawn_costs::{CAPACITY, CREATION, RESIDENCY, SWITCHING, SpawnCosts, figures::*};
+use casebook::{Case, ClaimId, Outcome, Report, VariantSet, testing::CaseBinary};
+use spawn_costs::{
+    SpawnCosts,
+    figures::*,
+    tables::{CAPACITY, CREATION, RESIDENCY, SWITCHING},
+    variants::Variant::{self, ThreadsSmallStack},
+};
 
 fn binary() -> CaseBinary {
     CaseBinary::new(env!("CARGO_BIN_EXE_spawn-costs"))
@@ -18,7 +23,7 @@ fn run(args: &[&str]) -> (Report, String) {
 
 #[test]
 fn a_quick_run_succeeds_with_every_table_and_claim() {
-    let (report, _) = run(&["--quick"]);
+    let (report, stdout) = run(&["--quick"]);
     assert!(report.correctness.ok, "{:?}", report.correctness.lines);
     for table in [CREATION, RESIDENCY, SWITCHING, CAPACITY] {
         assert!(report.ran_in(table).count() > 0, "{table} has rows that ran");
@@ -44,6 +49,11 @@ fn a_quick_run_succeeds_with_every_table_and_claim() {
         assert!(row.median(BATCHES).is_some_and(|b| b >= 1.0), "{}", row.label);
         assert!(row.median(COLD_SPAWN_PER_UNIT).is_some() && row.median(SPAWN_PER_UNIT).is_some(), "{}", row.label);
     }
+    // The case's own verdicts: the books held, and each capacity row says how it ended.
+    assert!(report.verdicts.iter().any(|v| v.starts_with("accounting:")), "{:?}", report.verdicts);
+    for variant in Variant::ALL {
+        assert!(stdout.contains(&format!("capacity, {variant}:")), "{stdout}");
+    }
 }
 
 #[test]
@@ -66,13 +76,12 @@ fn sizes_above_the_cap_are_skipped_rows_and_claims_without_their_variants_are_no
         assert_eq!(claim.outcome, Outcome::Inconclusive, "{id}");
         assert!(claim.evidence.starts_with("not measured"), "{id}: {}", claim.evidence);
     }
-    let capacity = report.row(CAPACITY, "threads-small-stack").expect("row");
-    assert_eq!(capacity.median(ALIVE_AT_ONCE), Some(40.0));
+    assert_eq!(report.median(CAPACITY, ThreadsSmallStack, ALIVE_AT_ONCE), Some(40.0));
     for table in [CREATION, RESIDENCY] {
-        let skipped = report.row(table, "threads-small-stack @50").expect("the row is reported");
+        let skipped = report.row(table, (ThreadsSmallStack, 50.0)).expect("the row is reported");
         assert_eq!(skipped.skipped.as_deref(), Some("above the small-stack thread cap of 40 set by --thread-cap"));
         assert!(skipped.runs.is_empty());
-        assert!(report.row(table, "threads-small-stack @20").is_some_and(|r| r.skipped.is_none()));
+        assert!(report.need(table, (ThreadsSmallStack, 20.0)).is_ok());
     }
     assert!(stdout.contains("threads-small-stack @50 (above the small-stack thread cap of 40"), "{stdout}");
     assert!(report.correctness.ok, "{:?}", report.correctness.lines);
@@ -90,4 +99,13 @@ fn bad_options_exit_2_with_one_line() {
         let stderr = binary().refuses(args);
         assert!(stderr.starts_with("error: "), "{stderr}");
     }
+    let unknown = binary().refuses(&["--variants", "nope"]);
+    for variant in Variant::ALL {
+        assert!(unknown.contains(variant.name()), "{unknown}");
+    }
+}
+
+#[test]
+fn variants_are_listed() {
+    binary().lists_variants(Variant::ALL.iter().map(|v| v.name()));
 }

@@ -3,10 +3,15 @@
 //! needs is checked against the machine before anything runs.
 
 use casebook::{
-    Case, Preset,
+    Case, Preset, VariantSet,
     run::limits::{Readings, check_needs, maps_in_use},
 };
-use spawn_costs::{Args, CAPACITY, CREATION, RESIDENCY, SpawnCosts, THREADS, TOKIO_MULTI, resolve};
+use spawn_costs::{
+    SpawnCosts,
+    params::{Args, resolve},
+    tables::{CAPACITY, CREATION, RESIDENCY},
+    variants::Variant::{self, Threads, TokioMulti},
+};
 
 fn usage_error(args: Args) -> String {
     match resolve(&args, Preset::Default, &Readings::stock_linux_box()) {
@@ -23,7 +28,7 @@ fn bad_options_are_usage_errors_that_name_the_option() {
         (Args { ring: Some(1), ..Args::default() }, "--ring"),
         (Args { ring: Some(20_000), ..Args::default() }, "--ring"),
         (Args { handoffs: Some(0), ..Args::default() }, "--handoffs"),
-        (Args { small_stack_kib: 8, ..Args::default() }, "--small-stack-kib"),
+        (Args { small_stack_kib: Some(8), ..Args::default() }, "--small-stack-kib"),
         (Args { thread_cap: Some(20_000), ..Args::default() }, "--thread-cap"),
         (Args { task_cap: Some(0), ..Args::default() }, "--task-cap"),
     ];
@@ -43,6 +48,7 @@ fn the_thread_cap_is_the_machines_tightest_limit_and_says_so() {
     assert_eq!(params.task_cap.units(), 2_000_000);
     assert!(!params.task_cap.machine_limit, "the preset asked for fewer tasks than memory allows");
     assert_eq!(params.task_cap.origin(), "its cap, set by the default preset, not a machine limit");
+    assert_eq!(params.small_stack_bytes, 64 * 1024, "the small stack's default");
     // A user may ask for fewer threads, never more.
     let args = Args { thread_cap: Some(500), ..Args::default() };
     let params = resolve(&args, Preset::Default, &Readings::stock_linux_box()).expect("valid");
@@ -60,11 +66,9 @@ fn sizes_above_a_cap_are_skipped_rows_that_name_the_cap() {
     let params = resolve(&args, Preset::Default, &machine).expect("valid");
     assert_eq!(params.sizes, vec![1_000, 10_000], "sorted, deduplicated");
     assert_eq!(params.thread_cap.cap.set_by, "cgroup pids.max");
-    let variants: Vec<_> =
-        SpawnCosts::INFO.variants.iter().filter(|v| v.name == THREADS || v.name == TOKIO_MULTI).collect();
-    let tables = SpawnCosts::plan(&params, &variants);
+    let tables = SpawnCosts::plan(&params, &[TokioMulti, Threads]);
     for id in [CREATION, RESIDENCY] {
-        let table = tables.iter().find(|t| t.id == id).expect("table");
+        let table = tables.iter().find(|t| t.is(id)).expect("table");
         let rows: Vec<(&str, Option<&str>)> =
             table.rows.iter().map(|r| (r.label.as_str(), r.skipped.as_deref())).collect();
         assert_eq!(
@@ -78,7 +82,7 @@ fn sizes_above_a_cap_are_skipped_rows_that_name_the_cap() {
             "{id}"
         );
     }
-    let capacity = tables.iter().find(|t| t.id == CAPACITY).expect("table");
+    let capacity = tables.iter().find(|t| t.is(CAPACITY)).expect("table");
     assert!(capacity.note.contains("cgroup pids.max"), "{}", capacity.note);
 }
 
@@ -86,8 +90,7 @@ fn sizes_above_a_cap_are_skipped_rows_that_name_the_cap() {
 fn what_a_run_needs_fits_the_machine_it_was_sized_on_and_not_a_smaller_one() {
     let machine = Readings::stock_linux_box();
     let params = resolve(&Args::default(), Preset::Default, &machine).expect("valid");
-    let all: Vec<_> = SpawnCosts::INFO.variants.iter().collect();
-    let needs = SpawnCosts::needs(&params, &all);
+    let needs = SpawnCosts::needs(&params, Variant::ALL);
     assert_eq!(needs.threads.as_ref().map(|t| t.1), Some(16_116));
     assert!(check_needs(&needs, &machine).is_ok());
     // The same sizes on a machine with a tenth of the memory: two million tasks no longer fit.
@@ -101,12 +104,11 @@ fn what_a_run_needs_fits_the_machine_it_was_sized_on_and_not_a_smaller_one() {
     let error = check_needs(&needs, &small).expect_err("too big").to_string();
     assert!(error.contains("vm.max_map_count"), "{error}");
     // Only what the selected variants hold counts: no tasks, no task memory.
-    let threads: Vec<_> = all.iter().copied().filter(|v| v.name == THREADS).collect();
-    let needs = SpawnCosts::needs(&params, &threads);
+    let needs = SpawnCosts::needs(&params, &[Threads]);
     assert_eq!(needs.memory.len(), 1);
     assert!(needs.memory[0].0.contains("16.1k threads"), "{:?}", needs.memory);
-    let tasks: Vec<_> = all.iter().copied().filter(|v| v.name == TOKIO_MULTI).collect();
-    assert!(SpawnCosts::needs(&params, &tasks).threads.is_none());
+    assert!(needs.threads.as_ref().is_some_and(|t| t.0.contains("default-stack threads")), "{:?}", needs.threads);
+    assert!(SpawnCosts::needs(&params, &[TokioMulti]).threads.is_none());
 }
 
 #[test]

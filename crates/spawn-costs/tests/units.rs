@@ -3,53 +3,50 @@
 
 use std::{io, sync::Arc, thread, time::Duration};
 
-use spawn_costs::units::{Driver, Kind, gate::Gate, park::park_threads};
+use casebook::VariantSet;
+use spawn_costs::{
+    units::{gate::Gate, park::park_threads},
+    variants::{Driver, Variant},
+};
 
-const KINDS: [Kind; 6] = [
-    Kind::FuturesInTask,
-    Kind::TokioMulti,
-    Kind::TokioMultiMain,
-    Kind::TokioCurrent,
-    Kind::Threads { stack: None },
-    Kind::Threads { stack: Some(64 * 1024) },
-];
+/// Every variant's driver, the small-stack threads with 64 KiB stacks.
+fn drivers() -> impl Iterator<Item = (Variant, Driver)> {
+    Variant::ALL.iter().map(|v| (*v, Driver::new(*v, 64 * 1024).expect("driver starts")))
+}
 
 #[test]
-fn every_kind_has_all_n_units_alive_at_once_and_ends_them_all() {
-    for kind in KINDS {
-        let driver = Driver::new(kind).expect("driver starts");
+fn every_variant_has_all_n_units_alive_at_once_and_ends_them_all() {
+    for (variant, driver) in drivers() {
         for n in [1, 37, 300] {
             let parked = driver.park(n, true).expect("park runs");
-            assert_eq!(parked.spawned, n, "{kind:?} @{n}: spawned");
-            assert_eq!(parked.alive_at_once, n, "{kind:?} @{n}: alive at once");
-            assert_eq!(parked.exited, n, "{kind:?} @{n}: exited");
-            assert!(parked.spawn_error.is_none(), "{kind:?} @{n}: spawn error");
+            assert_eq!(parked.spawned, n, "{variant:?} @{n}: spawned");
+            assert_eq!(parked.alive_at_once, n, "{variant:?} @{n}: alive at once");
+            assert_eq!(parked.exited, n, "{variant:?} @{n}: exited");
+            assert!(parked.spawn_error.is_none(), "{variant:?} @{n}: spawn error");
             let plateau = parked.plateau.expect("memory was sampled");
-            assert!(plateau.resident > 0.0, "{kind:?}: RSS was read");
+            assert!(plateau.resident > 0.0, "{variant:?}: RSS was read");
         }
     }
 }
 
 #[test]
 fn creation_runs_a_cold_batch_then_warm_ones_within_their_limits() {
-    for kind in KINDS {
-        let driver = Driver::new(kind).expect("driver starts");
+    for (variant, driver) in drivers() {
         let creation = driver.create(50, 3, Duration::from_secs(60)).expect("creation runs");
-        assert_eq!(creation.warm.len(), 3, "{kind:?}: as many warm batches as asked, within a generous budget");
+        assert_eq!(creation.warm.len(), 3, "{variant:?}: as many warm batches as asked, within a generous budget");
         for batch in creation.batches() {
-            assert_eq!((batch.spawned, batch.alive_at_once, batch.exited), (50, 50, 50), "{kind:?}");
-            assert!(batch.plateau.is_none(), "{kind:?}: creation samples no memory");
+            assert_eq!((batch.spawned, batch.alive_at_once, batch.exited), (50, 50, 50), "{variant:?}");
+            assert!(batch.plateau.is_none(), "{variant:?}: creation samples no memory");
         }
         // A spent budget still leaves one warm batch to report.
         let creation = driver.create(20, 5, Duration::ZERO).expect("creation runs");
-        assert_eq!(creation.warm.len(), 1, "{kind:?}");
+        assert_eq!(creation.warm.len(), 1, "{variant:?}");
     }
 }
 
 #[test]
 fn every_ring_delivers_exactly_the_handoffs_asked_for() {
-    for kind in KINDS {
-        let driver = Driver::new(kind).expect("driver starts");
+    for (variant, driver) in drivers() {
         for (units, handoffs) in [(2, 1), (7, 1_000), (64, 513)] {
             let mut laps = 0;
             let ring = driver
@@ -58,11 +55,10 @@ fn every_ring_delivers_exactly_the_handoffs_asked_for() {
                     lap()
                 })
                 .expect("ring runs");
-            assert_eq!(laps, 1, "{kind:?}: the lap runs once, inside the caller's region");
-            assert_eq!(ring.units, units, "{kind:?}");
-            assert_eq!(ring.handoffs, handoffs, "{kind:?} ring of {units}");
+            assert_eq!(laps, 1, "{variant:?}: the lap runs once, inside the caller's region");
+            assert_eq!(ring.handoffs, handoffs, "{variant:?} ring of {units}");
         }
-        assert!(driver.ring(1, 10, |lap| lap()).is_err(), "{kind:?}: a ring of one");
+        assert!(driver.ring(1, 10, |lap| lap()).is_err(), "{variant:?}: a ring of one");
     }
 }
 
@@ -70,13 +66,12 @@ fn every_ring_delivers_exactly_the_handoffs_asked_for() {
 fn a_ring_whose_lap_never_runs_is_still_torn_down() {
     // The units' senders form a cycle, so without the stop token offered at teardown this
     // would wait forever; the harness's timeout would be the only way out.
-    for kind in KINDS {
-        let driver = Driver::new(kind).expect("driver starts");
+    for (variant, driver) in drivers() {
         let result = driver.ring(16, 1_000, |_lap| Err(anyhow::anyhow!("the caller gave up")));
-        assert!(result.is_err(), "{kind:?}");
+        assert!(result.is_err(), "{variant:?}");
         // And the driver still works afterwards: nothing was left holding the runtime.
         let ring = driver.ring(3, 10, |lap| lap()).expect("ring runs");
-        assert_eq!(ring.handoffs, 10, "{kind:?}");
+        assert_eq!(ring.handoffs, 10, "{variant:?}");
     }
 }
 

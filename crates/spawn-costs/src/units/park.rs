@@ -39,7 +39,7 @@ async fn task_unit(tally: Arc<Tally>, mut release: watch::Receiver<bool>) {
 }
 // ANCHOR_END: task_unit
 
-/// What one run of [`Driver::park`](super::Driver::park) saw.
+/// What one run of [`Driver::park`](crate::variants::Driver::park) saw.
 #[derive(Debug)]
 pub struct Parked {
     pub target: u64,
@@ -61,6 +61,25 @@ pub struct Parked {
     pub plateau: Option<Memory>,
     /// Why spawning stopped short of `target`, if it did.
     pub spawn_error: Option<io::Error>,
+}
+
+/// One run of the creation experiment ([`Driver::create`](crate::variants::Driver::create)):
+/// the same N units parked, released and joined several times in one process.
+#[derive(Debug)]
+pub struct Creation {
+    /// The first batch, in a process that had spawned none of these units yet: it also pays
+    /// for first touching the memory the units take.
+    pub cold: Parked,
+    /// The batches after it, which reuse what the cold one freed: a program that spawns all
+    /// the time. Never empty unless the cold batch failed to start every unit.
+    pub warm: Vec<Parked>,
+}
+
+impl Creation {
+    /// Every batch, the cold one first.
+    pub fn batches(&self) -> impl Iterator<Item = &Parked> {
+        std::iter::once(&self.cold).chain(&self.warm)
+    }
 }
 
 /// Parks `target` OS threads with `stack` bytes of stack (`None`: the default).

@@ -18,20 +18,13 @@ use super::{
     runtime::{Origin, in_one_task, poll_until},
 };
 
-/// What one run of [`Driver::ring`](super::Driver::ring) saw.
+/// One lap of the token: what the caller's measured region returns, and what one run of
+/// [`Driver::ring`](crate::variants::Driver::ring) saw.
 #[derive(Debug)]
-pub struct Ring {
-    pub units: usize,
+pub struct Lap {
     /// The count the token carried when it stopped: hand-offs between units.
     pub handoffs: u64,
     /// From the injection of the token until its last hand-off arrived.
-    pub elapsed_s: f64,
-}
-
-/// One lap of the token: what the caller's measured region returns.
-#[derive(Debug)]
-pub struct Lap {
-    pub handoffs: u64,
     pub elapsed_s: f64,
 }
 

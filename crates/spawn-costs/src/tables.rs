@@ -2,28 +2,26 @@
 //! a variant's cap is planned as a skipped row that says which cap, so the table shows it.
 
 use casebook::{
-    Axis, Column, PlotSpec, Primary, Row, Table, Variant,
+    Axis, Column, PlotSpec, Primary, Row, Table, TableId,
     model::format::{format_bytes, format_count},
 };
-use serde::{Deserialize, Serialize};
 
 use crate::{
-    CAPACITY, CREATION, RESIDENCY, SWITCHING, THREADS, THREADS_SMALL_STACK,
     figures::*,
-    params::{Params, UnitCap},
+    params::{Params, Spec, UnitCap},
+    variants::Variant,
 };
 
-/// What one row runs.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
-#[serde(tag = "experiment", rename_all = "lowercase")]
-pub enum RowSpec {
-    Creation { units: u64 },
-    Residency { units: u64 },
-    Ring { units: usize, handoffs: u64 },
-    Capacity { target: u64 },
-}
+/// Spawn N parked units, release them, join them: time per unit.
+pub const CREATION: TableId = TableId::new("creation");
+/// N units alive and parked at once: memory per unit.
+pub const RESIDENCY: TableId = TableId::new("residency");
+/// A ring of K units passing a token: time per hand-off.
+pub const SWITCHING: TableId = TableId::new("switching");
+/// As many units as the cap allows, all alive at once.
+pub const CAPACITY: TableId = TableId::new("capacity");
 
-pub fn tables(params: &Params, variants: &[&'static Variant]) -> Vec<Table> {
+pub fn tables(params: &Params, variants: &[Variant]) -> Vec<Table> {
     vec![
         creation(params, variants),
         residency(params, variants),
@@ -32,20 +30,11 @@ pub fn tables(params: &Params, variants: &[&'static Variant]) -> Vec<Table> {
     ]
 }
 
-/// The unit a cap is about, for a skipped row's reason.
-fn unit_of(variant: &str) -> &'static str {
-    match variant {
-        THREADS => "thread",
-        THREADS_SMALL_STACK => "small-stack thread",
-        _ => "task",
-    }
-}
-
 /// One row per variant and size; sizes above the variant's cap are skipped, with the cap.
-fn sweep_rows(params: &Params, variants: &[&'static Variant], spec: impl Fn(u64) -> RowSpec) -> Vec<Row> {
+fn sweep_rows(params: &Params, variants: &[Variant], spec: impl Fn(u64) -> Spec) -> Vec<Row> {
     let mut rows = Vec::new();
-    for variant in variants {
-        let cap: &UnitCap = params.cap_of(variant.name);
+    for &variant in variants {
+        let cap = params.cap_of(variant);
         for &n in &params.sizes {
             let row = Row::at(variant, n as f64, spec(n));
             rows.push(if n <= cap.units() {
@@ -53,7 +42,7 @@ fn sweep_rows(params: &Params, variants: &[&'static Variant], spec: impl Fn(u64)
             } else {
                 row.skip(format!(
                     "above the {} cap of {} set by {}",
-                    unit_of(variant.name),
+                    variant.unit(),
                     format_count(cap.units() as f64),
                     cap.cap.set_by
                 ))
@@ -64,7 +53,7 @@ fn sweep_rows(params: &Params, variants: &[&'static Variant], spec: impl Fn(u64)
 }
 
 /// A sweep over N: few runs each, compared and plotted at the same N.
-fn sweep(id: &str, title: &str, repeat: Option<usize>, primary: Primary) -> Table {
+fn sweep(id: TableId, title: &str, repeat: Option<usize>, primary: Primary) -> Table {
     let mut table = Table::new(id, title);
     table.axis = Some(Axis::new("N").log());
     table.digests_must_agree = false;
@@ -74,7 +63,7 @@ fn sweep(id: &str, title: &str, repeat: Option<usize>, primary: Primary) -> Tabl
     table
 }
 
-fn creation(params: &Params, variants: &[&'static Variant]) -> Table {
+fn creation(params: &Params, variants: &[Variant]) -> Table {
     let mut table = sweep(
         CREATION,
         "Creation: spawn N parked units, release, join",
@@ -91,7 +80,7 @@ fn creation(params: &Params, variants: &[&'static Variant]) -> Table {
         Column::new("alive at once", ALIVE_AT_ONCE),
         Column::peak_threads(),
     ];
-    table.rows = sweep_rows(params, variants, |units| RowSpec::Creation { units });
+    table.rows = sweep_rows(params, variants, |units| Spec::Creation { units });
     table.note = format!(
         "Each unit counts itself in, waits for one release signal, and ends. spawn: until the spawn calls returned; running: until the last unit had started and parked (includes spawn); join: from the release until every unit was joined. All per unit (a batch's total ÷ N). Each run parks, releases and joins N units several times in one process: a cold batch first, then warm batches, up to {} or until they have taken {} ms (at least one); spawn, running and join are the median of the run's warm batches, what a program that spawns all the time pays. spawn / unit, cold is the first batch alone, which also pays for first touching the memory the units take. On the multi-thread runtime a whole process runs in one of two modes, with its second worker joining in or not (cores busy near 1.5 or 1.0), which batches cannot average out; the runs sample it, and a row whose runs split is flagged below. alive at once: the fewest of the run's batches.",
         params.warm_batches, params.batch_budget_ms
@@ -99,16 +88,22 @@ fn creation(params: &Params, variants: &[&'static Variant]) -> Table {
     table
 }
 
-fn residency(params: &Params, variants: &[&'static Variant]) -> Table {
+fn residency(params: &Params, variants: &[Variant]) -> Table {
     let mut table = sweep(
         RESIDENCY,
         "Residency: N units alive and parked at once",
         params.residency_repeat,
         Primary::lower(RSS_PER_UNIT),
     );
-    table.columns = memory_columns();
-    table.columns.extend([Column::new("alive at once", ALIVE_AT_ONCE), Column::peak_threads()]);
-    table.rows = sweep_rows(params, variants, |units| RowSpec::Residency { units });
+    table.columns = vec![
+        Column::new("resident / unit", RSS_PER_UNIT).with_spread(),
+        Column::new("virtual / unit", VSZ_PER_UNIT),
+        Column::new("kernel stack / unit", KERNEL_STACK_PER_UNIT),
+        Column::new("page tables / unit", PAGE_TABLES_PER_UNIT),
+        Column::new("alive at once", ALIVE_AT_ONCE),
+        Column::peak_threads(),
+    ];
+    table.rows = sweep_rows(params, variants, |units| Spec::Residency { units });
     table.note = format!(
         "Per unit = (the process's figure with all N parked, once it stops moving) − (the same process just before the first spawn), ÷ N. resident is the anonymous part of RSS (RssAnon): pages in RAM that hold the process's own data, the heap and the stacks, and not its code, which a run may touch for the first time while the units are parked. virtual is VSZ: address space reserved, touched or not; for tasks it moves in the allocator's steps (glibc reserves 64 MiB heaps per arena), so it is exact only for threads. kernel stack is /proc/meminfo's machine-wide KernelStack, which RSS does not count (other programs add noise of either sign); page tables is this process's VmPTE. Default thread stack: {}; small: {}.",
         format_bytes(params.default_stack_bytes as f64),
@@ -117,22 +112,13 @@ fn residency(params: &Params, variants: &[&'static Variant]) -> Table {
     table
 }
 
-fn memory_columns() -> Vec<Column> {
-    vec![
-        Column::new("resident / unit", RSS_PER_UNIT).with_spread(),
-        Column::new("virtual / unit", VSZ_PER_UNIT),
-        Column::new("kernel stack / unit", KERNEL_STACK_PER_UNIT),
-        Column::new("page tables / unit", PAGE_TABLES_PER_UNIT),
-    ]
-}
-
-fn switching(params: &Params, variants: &[&'static Variant]) -> Table {
+fn switching(params: &Params, variants: &[Variant]) -> Table {
     let title = format!(
         "Switching: a ring of {} units passes a token {} times",
         params.ring,
         format_count(params.handoffs as f64)
     );
-    let mut table = Table::new(SWITCHING, &title);
+    let mut table = Table::new(SWITCHING, title);
     table.primary = Primary::lower(PER_HANDOFF);
     table.columns = vec![
         Column::new("time / hand-off", PER_HANDOFF).with_spread(),
@@ -141,13 +127,13 @@ fn switching(params: &Params, variants: &[&'static Variant]) -> Table {
         Column::involuntary_switches(),
         Column::cores_busy(),
     ];
-    let spec = RowSpec::Ring { units: params.ring, handoffs: params.handoffs };
-    table.rows = variants.iter().map(|v| Row::new(v, spec)).collect();
+    let spec = Spec::Ring { units: params.ring, handoffs: params.handoffs };
+    table.rows = variants.iter().map(|v| Row::new(*v, spec)).collect();
     table.note = "time / hand-off: from injecting the token until its last hand-off arrived, ÷ the hand-offs. Threads use a std sync_channel(1) per unit, tasks and futures a tokio::sync::mpsc channel(1). The measured region is the lap alone: the ring's units are started before it and joined after it, so vol./invol. cs (the whole process's context switches, as the kernel counts them) and cores busy belong to the hand-offs; about one voluntary switch per hand-off means every hand-off went through the kernel scheduler. Every variant must deliver the same number of hand-offs (the digest).".into();
     table
 }
 
-fn capacity(params: &Params, variants: &[&'static Variant]) -> Table {
+fn capacity(params: &Params, variants: &[Variant]) -> Table {
     let mut table = Table::new(CAPACITY, "Capacity: as many units as the cap allows");
     table.digests_must_agree = false;
     table.repeat = Some(params.capacity_repeat);
@@ -162,8 +148,7 @@ fn capacity(params: &Params, variants: &[&'static Variant]) -> Table {
         Column::new("RSS, all parked", RSS_PARKED),
         Column::peak_threads(),
     ];
-    table.rows =
-        variants.iter().map(|v| Row::new(v, RowSpec::Capacity { target: params.cap_of(v.name).units() })).collect();
+    table.rows = variants.iter().map(|v| Row::new(*v, Spec::Capacity { target: params.cap_of(*v).units() })).collect();
     table.note = capacity_note(params);
     table
 }
