@@ -40,9 +40,7 @@ pub mod service;
 pub mod tables;
 pub mod variants;
 
-use casebook::{
-    Case, CaseInfo, ClaimId, ClaimResult, Ctx, GenCtx, LoadSpec, Needs, Preset, Report, Table, UsageError,
-};
+use casebook::{Case, CaseInfo, ClaimId, ClaimResult, Ctx, GenCtx, LoadSpec, Needs, Preset, Report, Table, UsageError};
 
 use crate::{
     params::{Args, Params, Spec},

@@ -36,6 +36,11 @@ pub struct Args {
     /// How long a downstream call may take before the server answers 504, in ms [default: 10000].
     #[arg(long, value_name = "MS", help_heading = "Case")]
     pub downstream_timeout_ms: Option<u64>,
+    /// Extra client connections that misbehave beside the well-behaved ones, for the
+    /// reliability checks: half send a whole request and reset before the reply, half send
+    /// half a request and close [default: 0].
+    #[arg(long, value_name = "N", help_heading = "Case")]
+    pub misbehaving: Option<u64>,
 }
 
 /// The resolved sizes every child run receives.
@@ -52,6 +57,8 @@ pub struct Params {
     pub cores: usize,
     pub pool_threads: usize,
     pub downstream_timeout_ms: u64,
+    /// `--misbehaving`: extra connections that leave mid-request.
+    pub misbehaving: u32,
     /// The calibration: ns per unit of [`work::crunch`], timed once by the parent.
     pub unit_ns: f64,
 }
@@ -62,6 +69,10 @@ pub struct Spec {
     pub in_flight: u32,
     pub cpu_us: u32,
     pub requests: u64,
+    /// Extra connections that vanish after a whole request (`vanish`) or close after half of
+    /// one (`cut`): the server must answer everyone else regardless.
+    pub vanish: u32,
+    pub cut: u32,
 }
 
 impl Params {
@@ -84,7 +95,14 @@ impl Params {
     }
 
     pub fn spec(&self, cpu_us: u32, in_flight: u32) -> Spec {
-        Spec { in_flight, cpu_us, requests: self.requests_for(cpu_us, in_flight) }
+        let vanish = self.misbehaving.div_ceil(2);
+        Spec {
+            in_flight,
+            cpu_us,
+            requests: self.requests_for(cpu_us, in_flight),
+            vanish,
+            cut: self.misbehaving - vanish,
+        }
     }
 }
 
@@ -99,7 +117,9 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
     let requests = args.requests.map(|r| in_range("requests", r, 1, 100_000_000)).transpose()?;
     let cores = casebook::host::cpus::usable_cores();
     let pool_threads = in_range("pool-threads", args.pool_threads.unwrap_or(16 * cores as u64), 1, 10_000)? as usize;
-    let downstream_timeout_ms = in_range("downstream-timeout-ms", args.downstream_timeout_ms.unwrap_or(10_000), 1, 600_000)?;
+    let downstream_timeout_ms =
+        in_range("downstream-timeout-ms", args.downstream_timeout_ms.unwrap_or(10_000), 1, 600_000)?;
+    let misbehaving = in_range("misbehaving", args.misbehaving.unwrap_or(0), 0, 1000)? as u32;
     Ok(Params {
         cpu_us,
         in_flight,
@@ -109,6 +129,7 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
         cores,
         pool_threads,
         downstream_timeout_ms,
+        misbehaving,
         unit_ns: work::calibrate(),
     })
 }
@@ -119,7 +140,8 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
 pub fn needs(params: &Params, variants: &[Variant]) -> Needs {
     let n = u64::from(params.in_flight.iter().copied().max().unwrap_or(0));
     let pool = params.pool_threads as u64;
-    let fds = variants.iter().map(|v| v.fds_per_connection() * n + if *v == Variant::ThreadPool { pool } else { 0 }).max();
+    let fds =
+        variants.iter().map(|v| v.fds_per_connection() * n + if *v == Variant::ThreadPool { pool } else { 0 }).max();
     let mut needs = Needs::default();
     if let Some(fds) = fds {
         needs = needs.fds(format!("{n} connections in flight, each with its downstream connection"), fds);

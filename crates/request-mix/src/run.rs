@@ -67,10 +67,10 @@ pub fn execute(params: &Params, variant: Variant, spec: Spec, ctx: &mut Ctx) -> 
         units,
         wait_us: BUDGET_US - spec.cpu_us,
         budget_us: u64::from(BUDGET_US),
-        vanish: 0,
-        cut: 0,
+        vanish: spec.vanish,
+        cut: spec.cut,
     }))?;
-    let connections = u64::from(spec.in_flight);
+    let connections = u64::from(spec.in_flight + spec.vanish + spec.cut);
     anyhow::ensure!(
         server.wait_ready(connections, READY_TIMEOUT),
         "the server did not take its {connections} connections within {} s: {:?}",

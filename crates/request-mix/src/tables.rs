@@ -38,10 +38,14 @@ pub fn tables(params: &Params, variants: &[Variant]) -> Vec<Table> {
 fn table(params: &Params, variants: &[Variant], in_flight: u32) -> Table {
     let mut table = Table::new(
         table_id(in_flight),
-        format!("{} requests in flight: CPU per request out of a {BUDGET_US} µs budget, the rest waiting downstream", format_count(f64::from(in_flight))),
+        format!(
+            "{} requests in flight: CPU per request out of a {BUDGET_US} µs budget, the rest waiting downstream",
+            format_count(f64::from(in_flight))
+        ),
     );
     table.axis = Some(Axis::new("CPU per request (µs)"));
-    table.map = Some(MapPlace::new(MAP, IN_FLIGHT_AXIS, f64::from(in_flight)).with_tail(Measure::quantile(LATENCY, 0.99)));
+    table.map =
+        Some(MapPlace::new(MAP, IN_FLIGHT_AXIS, f64::from(in_flight)).with_tail(Measure::quantile(LATENCY, 0.99)));
     table.primary = Primary::higher(REQUESTS_PER_S);
     // Each CPU point is other work, with other answers: variants agree point by point.
     table.digests_by_axis = true;
@@ -71,8 +75,11 @@ fn table(params: &Params, variants: &[Variant], in_flight: u32) -> Table {
 }
 
 fn note(params: &Params, in_flight: u32, many: bool) -> String {
-    let requests: Vec<String> =
-        params.cpu_us.iter().map(|c| format!("{} at {c} µs", format_count(params.requests_for(*c, in_flight) as f64))).collect();
+    let requests: Vec<String> = params
+        .cpu_us
+        .iter()
+        .map(|c| format!("{} at {c} µs", format_count(params.requests_for(*c, in_flight) as f64)))
+        .collect();
     let mut note = format!(
         "Every run answers a fixed number of requests ({}), {} client connections each keeping one request in flight (closed loop); every variant must return the same digest of the answers. req/s: ok replies from the go to the last reply, at the clients. p50/p99: send to reply at the clients, merged over the runs, coordinated omission corrected as if every connection wanted a request every {BUDGET_US} µs. CPU/request: one request's CPU part (BLAKE3, calibrated by the parent at {:.0} ns a unit) timed in the server before its run. downstream late p99: how long after its due time the downstream's answers left, in its own process. load gen cores: the clients' and the downstream's processes together. {} pool threads for thread-pool, {} cores for the rest.",
         requests.join(", "),

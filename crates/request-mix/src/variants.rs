@@ -43,7 +43,8 @@ impl Variant {
             Variant::TokioInline => tasks::tokio_server(spec, Cpu::Inline),
             Variant::TokioSpawnBlocking => tasks::tokio_server(spec, Cpu::SpawnBlocking),
             Variant::TokioRayon => {
-                let pool = rayon::ThreadPoolBuilder::new().num_threads(spec.cores).thread_name(|_| "rayon".into()).build()?;
+                let pool =
+                    rayon::ThreadPoolBuilder::new().num_threads(spec.cores).thread_name(|_| "rayon".into()).build()?;
                 tasks::tokio_server(spec, Cpu::Rayon(std::sync::Arc::new(pool)))
             }
             Variant::ThreadPerCore => tasks::thread_per_core(spec),

@@ -14,7 +14,11 @@ pub fn check(report: &Report) -> Vec<String> {
     let mut failures = Vec::new();
     for table in &report.tables {
         for row in report.ran_in(table) {
-            let Some(spec) = table.rows.iter().find(|r| r.label == row.label).and_then(|r| serde_json::from_value::<Spec>(r.point.clone()).ok())
+            let Some(spec) = table
+                .rows
+                .iter()
+                .find(|r| r.label == row.label)
+                .and_then(|r| serde_json::from_value::<Spec>(r.point.clone()).ok())
             else {
                 failures.push(format!("{} / {}: no spec in the plan", row.table, row.label));
                 continue;
@@ -52,9 +56,10 @@ pub fn books(run: &RunRecord, spec: &Spec) -> Vec<String> {
         ));
     }
     let connections = f64::from(spec.in_flight);
-    if f(CONNECTIONS) != connections || f(ACCEPTED) != connections || f(REFUSED) > 0.0 {
+    let misbehaving = f64::from(spec.vanish + spec.cut);
+    if f(CONNECTIONS) != connections || f(ACCEPTED) != connections + misbehaving || f(REFUSED) > 0.0 {
         failures.push(format!(
-            "{} clients connected and {} accepted ({} refused) of {connections}",
+            "{} clients connected and {} accepted ({} refused) of {connections} and {misbehaving} misbehaving",
             f(CONNECTIONS),
             f(ACCEPTED),
             f(REFUSED)

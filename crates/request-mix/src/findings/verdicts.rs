@@ -12,7 +12,7 @@ use casebook::{
 
 use crate::{
     figures::LATENCY,
-    findings::{map_tables, cpu_points},
+    findings::{cpu_points, map_tables},
     params::MANY_IN_FLIGHT,
     tables::MAP,
     variants::Variant,
@@ -44,17 +44,21 @@ fn flips(map: &Map) -> Vec<String> {
                 _ => runs.push((side, cell.x, cell.x)),
             }
         }
-        let parts: Vec<String> = runs
-            .iter()
-            .map(|(side, from, to)| {
-                if from == to { format!("{side} at {from} µs") } else { format!("{side} from {from} to {to} µs") }
-            })
-            .collect();
+        let parts: Vec<String> =
+            runs.iter()
+                .map(|(side, from, to)| {
+                    if from == to { format!("{side} at {from} µs") } else { format!("{side} from {from} to {to} µs") }
+                })
+                .collect();
         let flips = runs.len().saturating_sub(1);
         lines.push(format!(
             "at {} requests in flight the winner {}: {}.",
             format_count(*y),
-            if flips == 0 { "never changed".to_string() } else { format!("changed {flips} time{}", if flips == 1 { "" } else { "s" }) },
+            if flips == 0 {
+                "never changed".to_string()
+            } else {
+                format!("changed {flips} time{}", if flips == 1 { "" } else { "s" })
+            },
             parts.join("; ")
         ));
     }
@@ -82,12 +86,19 @@ fn budget_per_poll(report: &Report) -> Option<String> {
         .collect();
     let (first, last) = (points[0], points[points.len() - 1]);
     let overall = (last.1 - first.1) / (last.0 - first.0);
-    let crossing = points.iter().find(|(x, inline)| p99(Variant::TokioRayon, *x).is_some_and(|h| *inline > TAIL_FLAG * h));
+    let crossing =
+        points.iter().find(|(x, inline)| p99(Variant::TokioRayon, *x).is_some_and(|h| *inline > TAIL_FLAG * h));
     let against_rule = match crossing {
         None => format!("its p99 never exceeded {TAIL_FLAG:.0}x tokio-rayon's, up to {} µs", last.0),
-        Some((x, _)) if *x < RULE_US.0 => format!("its p99 first exceeded {TAIL_FLAG:.0}x tokio-rayon's at {x} µs, below the 10-100 µs rule"),
-        Some((x, _)) if *x <= RULE_US.1 => format!("its p99 first exceeded {TAIL_FLAG:.0}x tokio-rayon's at {x} µs, within the 10-100 µs rule"),
-        Some((x, _)) => format!("its p99 first exceeded {TAIL_FLAG:.0}x tokio-rayon's at {x} µs, above the 10-100 µs rule"),
+        Some((x, _)) if *x < RULE_US.0 => {
+            format!("its p99 first exceeded {TAIL_FLAG:.0}x tokio-rayon's at {x} µs, below the 10-100 µs rule")
+        }
+        Some((x, _)) if *x <= RULE_US.1 => {
+            format!("its p99 first exceeded {TAIL_FLAG:.0}x tokio-rayon's at {x} µs, within the 10-100 µs rule")
+        }
+        Some((x, _)) => {
+            format!("its p99 first exceeded {TAIL_FLAG:.0}x tokio-rayon's at {x} µs, above the 10-100 µs rule")
+        }
     };
     Some(format!(
         "budget per poll, at {} in flight: each µs of CPU between awaits added {overall:.1} µs to the p99 of every request sharing tokio-inline's runtime, from {} at {} µs to {} at {} µs (µs of p99 per µs of CPU, {}); {against_rule}.",

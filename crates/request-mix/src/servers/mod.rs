@@ -132,7 +132,12 @@ pub struct Server {
 
 impl Server {
     /// `stop` asks the variant's accept loops to end; `threads` are joined after it.
-    pub fn new(addr: SocketAddr, books: Arc<Books>, stop: impl FnOnce() + Send + 'static, threads: Vec<JoinHandle<()>>) -> Server {
+    pub fn new(
+        addr: SocketAddr,
+        books: Arc<Books>,
+        stop: impl FnOnce() + Send + 'static,
+        threads: Vec<JoinHandle<()>>,
+    ) -> Server {
         Server { addr, books, stop: Some(Box::new(stop)), threads }
     }
 

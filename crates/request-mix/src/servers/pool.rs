@@ -60,7 +60,9 @@ pub fn thread_pool(spec: &ServerSpec) -> anyhow::Result<Server> {
     let reader = {
         let (books, stopping, max) = (Arc::clone(&books), Arc::clone(&stopping), spec.max_connections);
         let listener = mio::net::TcpListener::from_std(listener);
-        std::thread::Builder::new().name("reader".into()).spawn(move || read_loop(poll, listener, &jobs, &books, &stopping, max))?
+        std::thread::Builder::new()
+            .name("reader".into())
+            .spawn(move || read_loop(poll, listener, &jobs, &books, &stopping, max))?
     };
     // The reader first: once it has gone, the queue's sender is dropped and the pool drains.
     threads.insert(0, reader);
@@ -107,8 +109,10 @@ fn read_loop(
     // no new readiness event will come for connections already queued.
     let mut backlog = false;
     loop {
-        let timeout = backlog.then_some(Duration::from_millis(1));
-        if poll.poll(&mut events, timeout).is_err() {
+        // The waker ends the wait at once; the 100 ms bound is a second way out should a
+        // wake-up be missed, so a stop never waits on a client that has gone quiet.
+        let timeout = Duration::from_millis(if backlog { 1 } else { 100 });
+        if poll.poll(&mut events, Some(timeout)).is_err() {
             continue;
         }
         if stopping.load(Ordering::Acquire) {
@@ -126,7 +130,10 @@ fn read_loop(
                         let fd = stream.as_raw_fd();
                         if poll.registry().register(&mut SourceFd(&fd), token, Interest::READABLE).is_ok() {
                             let stream = Arc::new(stream);
-                            connections.insert(token, Connection { stream, frame: [0; REQUEST_LEN], filled: 0, _admitted: admitted });
+                            connections.insert(
+                                token,
+                                Connection { stream, frame: [0; REQUEST_LEN], filled: 0, _admitted: admitted },
+                            );
                             books.ready();
                         }
                     }

@@ -65,7 +65,14 @@ pub fn tokio_server(spec: &ServerSpec, cpu: Cpu) -> anyhow::Result<Server> {
             runtime.shutdown_timeout(Duration::from_secs(1));
         })?
     };
-    Ok(Server::new(addr, books, move || drop(stop.send(true)), vec![main]))
+    Ok(Server::new(
+        addr,
+        books,
+        move || {
+            let _ = stop.send(true);
+        },
+        vec![main],
+    ))
 }
 
 /// `thread-per-core`: a current-thread runtime on each of `cores` threads, each accepting on
@@ -89,7 +96,14 @@ pub fn thread_per_core(spec: &ServerSpec) -> anyhow::Result<Server> {
             runtime.block_on(accept_loop(listener, stopped, spec, books, Cpu::Inline));
         })?);
     }
-    Ok(Server::new(addr, books, move || drop(stop.send(true)), threads))
+    Ok(Server::new(
+        addr,
+        books,
+        move || {
+            let _ = stop.send(true);
+        },
+        threads,
+    ))
 }
 
 async fn accept_loop(

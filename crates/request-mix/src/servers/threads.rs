@@ -36,7 +36,9 @@ pub fn thread_per_connection(spec: &ServerSpec) -> anyhow::Result<Server> {
     let stopping = Arc::new(AtomicBool::new(false));
     let acceptor = {
         let (books, stopping, spec) = (Arc::clone(&books), Arc::clone(&stopping), spec.clone());
-        std::thread::Builder::new().name("acceptor".into()).spawn(move || accept_loop(&listener, &spec, &books, &stopping))?
+        std::thread::Builder::new()
+            .name("acceptor".into())
+            .spawn(move || accept_loop(&listener, &spec, &books, &stopping))?
     };
     let stop = move || {
         stopping.store(true, Ordering::Release);

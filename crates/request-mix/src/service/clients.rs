@@ -143,7 +143,12 @@ impl Clients {
                 tasks.push(tokio::task::spawn_local(misbehave(stream, i < spec.vanish as usize)));
             }
             for stream in streams {
-                tasks.push(tokio::task::spawn_local(drive(stream, Rc::clone(&tally), Rc::clone(&histogram), spec.clone())));
+                tasks.push(tokio::task::spawn_local(drive(
+                    stream,
+                    Rc::clone(&tally),
+                    Rc::clone(&histogram),
+                    spec.clone(),
+                )));
             }
             for task in tasks {
                 let _ = task.await;
@@ -170,7 +175,12 @@ impl Clients {
 // ANCHOR: drive
 /// One connection's closed loop: take the next request id, send it, wait for its reply,
 /// time it, check it, fold it into the digest.
-async fn drive(mut stream: TcpStream, tally: Rc<RefCell<Tally>>, histogram: Rc<RefCell<Histogram<u64>>>, spec: ClientSpec) {
+async fn drive(
+    mut stream: TcpStream,
+    tally: Rc<RefCell<Tally>>,
+    histogram: Rc<RefCell<Histogram<u64>>>,
+    spec: ClientSpec,
+) {
     let mut answered_any = false;
     loop {
         let id = {
