@@ -59,8 +59,6 @@ use crate::{
 
 pub struct Cancellation;
 
-pub const IO_TABLE: &str = "io";
-pub const CPU_TABLE: &str = "cpu";
 
 impl Case for Cancellation {
     type Args = Args;
