@@ -1,20 +1,7 @@
 //! `casebook claims`: every framework claim with its outcome in each case that tests it, and
 //! the combined outcome: the table the book's claims page is.
 
-use crate::{
-    model::claims::{ClaimId, Outcome},
-    report::Report,
-};
-
-/// The outcome of a claim across cases and readings: the same if they agree; otherwise the
-/// answer depends on how the claim is read, and each reading is listed beside it.
-fn combined(outcomes: &[Outcome]) -> String {
-    match outcomes.first() {
-        None => "not measured".into(),
-        Some(first) if outcomes.iter().all(|o| o == first) => first.to_string(),
-        Some(_) => "depends on the reading".into(),
-    }
-}
+use crate::{model::claims::ClaimId, report::Report, tool::book::claims::combined};
 
 pub fn claims_table(reports: &[Report]) -> String {
     let mut out = String::from("| id | claim | outcome here | per case |\n|---|---|---|---|\n");

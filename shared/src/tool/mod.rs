@@ -3,6 +3,8 @@
 //! for some readers and not others, scaffolds a new case, and reads saved reports across
 //! cases (a summary, the claims table).
 
+mod advise;
+mod book;
 mod claims;
 mod compare;
 mod scaffold;
@@ -69,6 +71,15 @@ enum Command {
         /// Report files [default: every target/casebook/*.json].
         files: Vec<PathBuf>,
     },
+    /// Run cases at their default preset and file the results under this machine's label in
+    /// docs/src/results, then regenerate the pages (`casebook report parallel-math`).
+    Report(book::ReportArgs),
+    /// Regenerate the book's results pages and claims page from the sets in docs/src/results,
+    /// removing those whose code has changed since.
+    Pages,
+    /// Which model suits a workload, read off this machine's request-mix map:
+    /// `casebook advise --cpu-us 200 --wait-us 5000 --in-flight 1000`.
+    Advise(advise::AdviseArgs),
     /// Every framework claim with its outcome in each case, as Markdown.
     Claims {
         /// Report files [default: every target/casebook/*.json].
@@ -85,6 +96,11 @@ enum CompareFormat {
 /// The whole program: `fn main() { casebook::tool::main() }`. Exit status: 0 ok, 1 a run or
 /// a check failed, 2 bad input.
 pub fn main() -> ! {
+    // Output piped into `head` ends quietly, as a command-line tool's should.
+    // SAFETY: restoring the default disposition of one signal, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
@@ -112,6 +128,9 @@ pub fn main() -> ! {
             print!("{}", summary::summary(&reports));
             0
         }),
+        Command::Report(args) => book::report(&args),
+        Command::Pages => book::pages(),
+        Command::Advise(args) => advise::advise(&args),
         Command::Claims { files } => load(files).map(|reports| {
             print!("{}", claims::claims_table(&reports));
             0
