@@ -34,9 +34,11 @@ fn cell(label: &str, case: &str, claim: &ClaimResult) -> String {
     format!("{standing}: {figure}{runs}")
 }
 
+/// A claim reading of one case, with its result on each set (`None` where it did not run).
+type Reading = (ClaimId, String, Option<String>, Vec<Option<ClaimResult>>);
+
 pub fn page(sets: &[ResultSet]) -> anyhow::Result<String> {
-    // (claim, case, reading) -> one result per set.
-    let mut readings: Vec<(ClaimId, String, Option<String>, Vec<Option<ClaimResult>>)> = Vec::new();
+    let mut readings: Vec<Reading> = Vec::new();
     for (index, set) in sets.iter().enumerate() {
         for case in set.cases.keys() {
             for claim in set.report(case)?.claims {
