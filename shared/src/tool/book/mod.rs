@@ -11,6 +11,7 @@
 //! removes it, so no results page is older than the code it describes.
 
 pub mod claims;
+mod choosing;
 mod sets;
 
 use std::{path::Path, time::Instant};
@@ -34,6 +35,10 @@ pub struct ReportArgs {
     /// next `casebook pages` removes them as stale).
     #[arg(long)]
     pub allow_dirty: bool,
+    /// Measure each case once per core count, each run pinned to that many CPUs
+    /// (`--cores 1,2`); each count's results are a set of their own, labelled `-on-<N>c`.
+    #[arg(long, value_name = "N,...", value_delimiter = ',')]
+    pub cores: Vec<usize>,
     /// Flags passed to every case, after `--no-progress` (e.g. `--cores 1`, `--repeat 7`).
     #[arg(long, value_name = "FLAGS", allow_hyphen_values = true, num_args = 1..)]
     pub flags: Vec<String>,
@@ -55,20 +60,47 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<i32> {
     }
     workspace.build(&cases)?;
     let machine = Machine::detect();
-    let label = machine.label();
-    let dir = workspace.book().join("results").join(&label);
+    let counts: Vec<Option<usize>> = if args.cores.is_empty() { vec![None] } else { args.cores.iter().map(|c| Some(*c)).collect() };
+    let mut failed = Vec::new();
+    for cores in counts {
+        let (label, mut flags) = match cores {
+            None => (machine.label(), Vec::new()),
+            Some(n) => (format!("{}-on-{n}c", machine.label()), vec!["--cores".to_string(), n.to_string()]),
+        };
+        flags.extend(args.flags.iter().cloned());
+        failed.extend(report_set(&workspace, &cases, &machine, &label, &flags, !dirty.is_empty())?);
+    }
+    pages_in(&workspace)?;
+    if failed.is_empty() {
+        Ok(0)
+    } else {
+        eprintln!("error: failed: {}", failed.join(", "));
+        Ok(1)
+    }
+}
+
+/// Runs the cases into one set; returns the cases that failed.
+fn report_set(
+    workspace: &Workspace,
+    cases: &[CaseCrate],
+    machine: &Machine,
+    label: &str,
+    flags: &[String],
+    dirty: bool,
+) -> anyhow::Result<Vec<String>> {
+    let dir = workspace.book().join("results").join(label);
     std::fs::create_dir_all(dir.join("plots")).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut set = ResultSet::load(&dir)?.unwrap_or_else(|| ResultSet::new(&label, &machine));
+    let mut set = ResultSet::load(&dir)?.unwrap_or_else(|| ResultSet::new(label, machine));
     let mut failed = Vec::new();
     let started = Instant::now();
-    for case in &cases {
+    for case in cases {
         let took = Instant::now();
         eprintln!("== {} (results for {label})", case.name);
-        match run_case(&workspace, case, &dir, &args.flags)? {
+        match run_case(workspace, case, &dir, flags)? {
             Some(report) => {
                 let seconds = took.elapsed().as_secs_f64();
                 eprintln!("   {} in {seconds:.0} s", case.name);
-                let measured = Measured::now(&workspace.root, case, &report, seconds, !dirty.is_empty())?;
+                let measured = Measured::now(&workspace.root, case, &report, seconds, dirty)?;
                 if !report.correctness.ok {
                     failed.push(case.name.clone());
                 }
@@ -78,14 +110,8 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<i32> {
             None => failed.push(case.name.clone()),
         }
     }
-    eprintln!("all {} case(s) in {:.0} s", cases.len(), started.elapsed().as_secs_f64());
-    pages_in(&workspace)?;
-    if failed.is_empty() {
-        Ok(0)
-    } else {
-        eprintln!("error: failed: {}", failed.join(", "));
-        Ok(1)
-    }
+    eprintln!("{label}: {} case(s) in {:.0} s", cases.len(), started.elapsed().as_secs_f64());
+    Ok(failed)
 }
 
 /// Runs one case into the set's directory: its JSON, Markdown, snippets and plots. `None`
@@ -142,6 +168,8 @@ fn pages_in(workspace: &Workspace) -> anyhow::Result<()> {
         std::fs::write(results.join(format!("{case}.md")), sets::case_page(case, &sets))?;
     }
     std::fs::write(results.join("claims.md"), claims::page(&sets)?)?;
+    std::fs::write(results.join("map.md"), choosing::map_page(&sets)?)?;
+    std::fs::write(results.join("choosing.md"), choosing::crossovers_page(&sets)?)?;
     eprintln!("pages: {} set(s): {}", sets.len(), sets.iter().map(|s| s.label.as_str()).collect::<Vec<_>>().join(", "));
     Ok(())
 }
