@@ -22,6 +22,36 @@ use crate::{
 
 const WIDTH: u32 = 860;
 const HEIGHT: u32 = 500;
+/// The legend's column, right of the data: names never cover a line.
+const LEGEND: u32 = 230;
+
+/// Okabe and Ito's eight colours, told apart with the common kinds of colour blindness
+/// (black last, for a ninth line and on).
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),
+    RGBColor(230, 159, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(86, 180, 233),
+    RGBColor(213, 94, 0),
+    RGBColor(240, 228, 66),
+    RGBColor(0, 0, 0),
+];
+
+fn colour(index: usize) -> RGBColor {
+    PALETTE[index % PALETTE.len()]
+}
+
+/// A marker per line as well as a colour, so a line reads in grey too.
+fn marker<DB: DrawingBackend>(index: usize, at: (i32, i32), colour: RGBColor) -> DynElement<'static, DB, (i32, i32)> {
+    let style = colour.filled();
+    match (index / PALETTE.len() + index) % 4 {
+        0 => Circle::new(at, 4, style).into_dyn(),
+        1 => TriangleMarker::new(at, 5, style).into_dyn(),
+        2 => Rectangle::new([(at.0 - 3, at.1 - 3), (at.0 + 3, at.1 + 3)], style).into_dyn(),
+        _ => Cross::new(at, 4, colour.stroke_width(2)).into_dyn(),
+    }
+}
 
 /// One line of a plot.
 struct Line {
@@ -38,14 +68,14 @@ pub fn draw(report: &Report, dir: &Path) -> anyhow::Result<Vec<PlotFile>> {
     let mut drawn = Vec::new();
     for table in report.tables.iter().filter(|t| t.axis.is_some()) {
         for (index, spec) in table.plots.iter().enumerate() {
-            let (title, format, lines, log_y) = lines(report, table, spec);
+            let (title, heading, format, lines, log_y) = lines(report, table, spec);
             if lines.iter().all(|l| l.points.is_empty()) {
                 continue;
             }
             let file = format!("{}-{}-{}.svg", report.case, table.id, index + 1);
             let path = dir.join(&file);
             let axis = table.axis.as_ref().map(|a| (a.name.as_str(), a.log)).unwrap_or(("", false));
-            render(&path, &title, axis, format, log_y, &lines)?;
+            render(&path, &heading, axis, format, log_y, &lines)?;
             drawn.push(PlotFile { table: table.id.clone(), title, file });
         }
     }
@@ -133,7 +163,9 @@ fn heatmap(path: &Path, title: &str, map: &crate::report::map::Map) -> anyhow::R
     root.present().map_err(|e| err(&e))
 }
 
-fn lines(report: &Report, table: &Table, spec: &PlotSpec) -> (String, crate::model::format::Format, Vec<Line>, bool) {
+/// A plot's lines, with its title (for the caption below it in the book), its short heading
+/// and y-axis label, the y format and whether y is drawn on a log scale.
+fn lines(report: &Report, table: &Table, spec: &PlotSpec) -> (String, String, crate::model::format::Format, Vec<Line>, bool) {
     let variants = sweep::variants(report, table);
     let curve = |variant: &str, measure: &Measure| sweep::points(report, table, variant, measure);
     match spec {
@@ -147,7 +179,7 @@ fn lines(report: &Report, table: &Table, spec: &PlotSpec) -> (String, crate::mod
                 .enumerate()
                 .map(|(i, v)| Line { name: v.clone(), points: curve(v, &measure), dashed: false, colour: i })
                 .collect();
-            (format!("{}: {}", table.title, measure.name()), measure.format(), lines, log_y)
+            (format!("{}: {}", table.title, measure.name()), measure.name(), measure.format(), lines, log_y)
         }
         PlotSpec::Quantiles { hist, format } => {
             let mut lines = Vec::new();
@@ -158,19 +190,23 @@ fn lines(report: &Report, table: &Table, spec: &PlotSpec) -> (String, crate::mod
                     lines.push(Line { name, points: curve(v, &measure), dashed, colour: i });
                 }
             }
-            (format!("{}: {hist} p50 (solid) and p99 (dashed)", table.title), *format, lines, true)
+            (format!("{}: {hist} p50 (solid) and p99 (dashed)", table.title), format!("{hist}, p50 and p99"), *format, lines, true)
         }
     }
 }
 
 fn render(
     path: &Path,
-    title: &str,
+    heading: &str,
     (axis, log_x): (&str, bool),
     format: crate::model::format::Format,
     log_y: bool,
     lines: &[Line],
 ) -> anyhow::Result<()> {
+    // Values over more than a decade are drawn on a log scale, or the small ones vanish.
+    let positive: Vec<f64> = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)).filter(|y| *y > 0.0).collect();
+    let spread = positive.iter().copied().fold(0.0, f64::max) / positive.iter().copied().fold(f64::INFINITY, f64::min);
+    let log_y = log_y || spread > 10.0;
     // A log axis cannot show zero or less: such points are left out, not pinned to an edge.
     let lines: Vec<Line> = lines
         .iter()
@@ -187,13 +223,41 @@ fn render(
     let (y_lo, y_hi) = bounds(points().map(|p| p.1), log_y);
     let root = SVGBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| anyhow!("{e:?}"))?;
+    let (area, legend) = root.split_horizontally(WIDTH - LEGEND);
+    let labels = (axis, heading);
     let drawn = match (log_x, log_y) {
-        (false, false) => chart(&root, title, axis, format, x_lo..x_hi, y_lo..y_hi, lines),
-        (true, false) => chart(&root, title, axis, format, (x_lo..x_hi).log_scale(), y_lo..y_hi, lines),
-        (false, true) => chart(&root, title, axis, format, x_lo..x_hi, (y_lo..y_hi).log_scale(), lines),
-        (true, true) => chart(&root, title, axis, format, (x_lo..x_hi).log_scale(), (y_lo..y_hi).log_scale(), lines),
+        (false, false) => chart(&area, labels, format, x_lo..x_hi, y_lo..y_hi, lines),
+        (true, false) => chart(&area, labels, format, (x_lo..x_hi).log_scale(), y_lo..y_hi, lines),
+        (false, true) => chart(&area, labels, format, x_lo..x_hi, (y_lo..y_hi).log_scale(), lines),
+        (true, true) => chart(&area, labels, format, (x_lo..x_hi).log_scale(), (y_lo..y_hi).log_scale(), lines),
     };
-    drawn.and_then(|()| root.present().map_err(|e| anyhow!("{e:?}")))
+    drawn?;
+    draw_legend(&legend, lines)?;
+    root.present().map_err(|e| anyhow!("{e:?}"))
+}
+
+/// The legend in its own column: a line sample, the marker and the name, one per line.
+fn draw_legend(area: &DrawingArea<SVGBackend<'_>, Shift>, lines: &[Line]) -> anyhow::Result<()> {
+    let err = |e: &dyn std::fmt::Debug| anyhow!("{e:?}");
+    for (row, line) in lines.iter().filter(|l| !l.points.is_empty()).enumerate() {
+        let y = 40 + 20 * row as i32;
+        let c = colour(line.colour);
+        let style = c.stroke_width(2);
+        if line.dashed {
+            area.draw(&PathElement::new(vec![(8, y), (14, y)], style)).map_err(|e| err(&e))?;
+            area.draw(&PathElement::new(vec![(20, y), (26, y)], style)).map_err(|e| err(&e))?;
+        } else {
+            area.draw(&PathElement::new(vec![(8, y), (26, y)], style)).map_err(|e| err(&e))?;
+        }
+        area.draw(&marker(line.colour, (17, y), c)).map_err(|e| err(&e))?;
+        let name: String = if line.name.chars().count() > 30 {
+            line.name.chars().take(29).chain(std::iter::once('…')).collect()
+        } else {
+            line.name.clone()
+        };
+        area.draw(&Text::new(name, (32, y - 7), ("sans-serif", 13))).map_err(|e| err(&e))?;
+    }
+    Ok(())
 }
 
 /// The range a set of values is drawn over: from zero on a linear scale (so ratios between
@@ -210,8 +274,7 @@ fn bounds(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
 
 fn chart<X, Y>(
     root: &DrawingArea<SVGBackend<'_>, Shift>,
-    title: &str,
-    axis: &str,
+    (axis, heading): (&str, &str),
     format: crate::model::format::Format,
     x: X,
     y: Y,
@@ -225,15 +288,16 @@ where
 {
     let err = |e: &dyn std::fmt::Debug| anyhow!("{e:?}");
     let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 17))
+        .caption(heading, ("sans-serif", 17))
         .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(80)
+        .x_label_area_size(44)
+        .y_label_area_size(90)
         .build_cartesian_2d(x, y)
         .map_err(|e| err(&e))?;
     chart
         .configure_mesh()
         .x_desc(axis)
+        .y_desc(heading)
         .x_labels(12)
         .y_labels(12)
         .x_label_formatter(&|v| format_count(*v))
@@ -242,26 +306,18 @@ where
         .draw()
         .map_err(|e| err(&e))?;
     for line in lines.iter().filter(|l| !l.points.is_empty()) {
-        let colour = Palette99::pick(line.colour).to_rgba();
-        let style = colour.stroke_width(2);
-        let series = if line.dashed {
-            chart.draw_series(DashedLineSeries::new(line.points.iter().copied(), 6, 4, style))
+        let c = colour(line.colour);
+        let style = c.stroke_width(2);
+        if line.dashed {
+            chart.draw_series(DashedLineSeries::new(line.points.iter().copied(), 6, 4, style)).map_err(|e| err(&e))?;
         } else {
-            chart.draw_series(LineSeries::new(line.points.iter().copied(), style))
-        };
-        series
-            .map_err(|e| err(&e))?
-            .label(line.name.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
-        chart.draw_series(line.points.iter().map(|p| Circle::new(*p, 3, colour.filled()))).map_err(|e| err(&e))?;
+            chart.draw_series(LineSeries::new(line.points.iter().copied(), style)).map_err(|e| err(&e))?;
+        }
+        let index = line.colour;
+        chart
+            .draw_series(line.points.iter().map(|p| EmptyElement::at(*p) + marker(index, (0, 0), c)))
+            .map_err(|e| err(&e))?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .position(SeriesLabelPosition::UpperLeft)
-        .draw()
-        .map_err(|e| err(&e))?;
     Ok(())
 }
 
