@@ -165,7 +165,11 @@ fn heatmap(path: &Path, title: &str, map: &crate::report::map::Map) -> anyhow::R
 
 /// A plot's lines, with its title (for the caption below it in the book), its short heading
 /// and y-axis label, the y format and whether y is drawn on a log scale.
-fn lines(report: &Report, table: &Table, spec: &PlotSpec) -> (String, String, crate::model::format::Format, Vec<Line>, bool) {
+fn lines(
+    report: &Report,
+    table: &Table,
+    spec: &PlotSpec,
+) -> (String, String, crate::model::format::Format, Vec<Line>, bool) {
     let variants = sweep::variants(report, table);
     let curve = |variant: &str, measure: &Measure| sweep::points(report, table, variant, measure);
     match spec {
@@ -190,7 +194,13 @@ fn lines(report: &Report, table: &Table, spec: &PlotSpec) -> (String, String, cr
                     lines.push(Line { name, points: curve(v, &measure), dashed, colour: i });
                 }
             }
-            (format!("{}: {hist} p50 (solid) and p99 (dashed)", table.title), format!("{hist}, p50 and p99"), *format, lines, true)
+            (
+                format!("{}: {hist} p50 (solid) and p99 (dashed)", table.title),
+                format!("{hist}, p50 and p99"),
+                *format,
+                lines,
+                true,
+            )
         }
     }
 }

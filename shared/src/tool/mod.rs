@@ -7,6 +7,7 @@ mod advise;
 mod book;
 mod claims;
 mod compare;
+pub mod prose;
 mod scaffold;
 mod soak;
 mod summary;
@@ -80,6 +81,9 @@ enum Command {
     /// Which model suits a workload, read off this machine's request-mix map:
     /// `casebook advise --cpu-us 200 --wait-us 5000 --in-flight 1000`.
     Advise(advise::AdviseArgs),
+    /// Scan the book's prose and the README for measured figures typed by hand (they must
+    /// be included from generated output) and for includes that do not resolve.
+    CheckProse,
     /// Every framework claim with its outcome in each case, as Markdown.
     Claims {
         /// Report files [default: every target/casebook/*.json].
@@ -131,6 +135,7 @@ pub fn main() -> ! {
         Command::Report(args) => book::report(&args),
         Command::Pages => book::pages(),
         Command::Advise(args) => advise::advise(&args),
+        Command::CheckProse => check_prose(),
         Command::Claims { files } => load(files).map(|reports| {
             print!("{}", claims::claims_table(&reports));
             0
@@ -261,4 +266,20 @@ fn load(files: Vec<PathBuf>) -> anyhow::Result<Vec<Report>> {
                 .with_context(|| format!("{} is not a report this casebook can read", path.display()))
         })
         .collect()
+}
+
+fn check_prose() -> anyhow::Result<i32> {
+    let found = prose::scan(&Workspace::find()?.root)?;
+    for f in &found {
+        println!("{}:{}: {}: {}", f.file.display(), f.line, f.what, f.text);
+    }
+    if found.is_empty() {
+        println!("the book's prose holds no typed figure, and every include resolves");
+        return Ok(0);
+    }
+    eprintln!(
+        "error: {} finding(s): include the figure from docs/src/results/<machine>/<case>.figures.md, or add a constant to docs/figures-allowed.txt with its reason",
+        found.len()
+    );
+    Ok(1)
 }

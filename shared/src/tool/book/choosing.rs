@@ -20,7 +20,11 @@ pub fn map_page(sets: &[ResultSet]) -> anyhow::Result<String> {
             let report = set.report(case)?;
             for map in maps(&report) {
                 any = true;
-                writeln!(out, "\n**{case}, on {}** (winner by {}; margin by the paired interval rule):\n", set.label, map.measure)?;
+                writeln!(
+                    out,
+                    "\n**{case}, on {}** (winner by {}; margin by the paired interval rule):\n",
+                    set.label, map.measure
+                )?;
                 out += &map.to_markdown();
                 out += "\n";
                 for line in map.boundaries() {
@@ -50,12 +54,19 @@ fn flips(report: &Report, table: &crate::Table) -> Option<String> {
     let text = match runs.as_slice() {
         [] => return None,
         [(v, from, to)] => format!("{v} leads everywhere measured ({} {} to {})", axis.name, x(*from), x(*to)),
-        _ => runs
-            .iter()
-            .map(|(v, from, to)| if from == to { format!("{v} at {}", x(*from)) } else { format!("{v} from {} to {}", x(*from), x(*to)) })
-            .collect::<Vec<_>>()
-            .join("; ")
-            + &format!(" ({})", axis.name),
+        _ => {
+            runs.iter()
+                .map(|(v, from, to)| {
+                    if from == to {
+                        format!("{v} at {}", x(*from))
+                    } else {
+                        format!("{v} from {} to {}", x(*from), x(*to))
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+                + &format!(" ({})", axis.name)
+        }
     };
     Some(format!("{} — by {}: {text}", table.title, table.primary.measure.name()))
 }
@@ -67,7 +78,8 @@ pub fn crossovers_page(sets: &[ResultSet]) -> anyhow::Result<String> {
         writeln!(out, "\n**On {}** ({}):\n", set.label, set.machine)?;
         for case in set.cases.keys() {
             let report = set.report(case)?;
-            let lines: Vec<String> = report.tables.iter().filter(|t| t.map.is_none()).filter_map(|t| flips(&report, t)).collect();
+            let lines: Vec<String> =
+                report.tables.iter().filter(|t| t.map.is_none()).filter_map(|t| flips(&report, t)).collect();
             for line in lines {
                 writeln!(out, "- [{case}](cases/{case}.md): {line}")?;
             }

@@ -10,8 +10,8 @@
 //! machine. A set whose case code has changed since it was measured is stale: `pages`
 //! removes it, so no results page is older than the code it describes.
 
-pub mod claims;
 mod choosing;
+pub mod claims;
 mod sets;
 
 use std::{path::Path, time::Instant};
@@ -60,7 +60,8 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<i32> {
     }
     workspace.build(&cases)?;
     let machine = Machine::detect();
-    let counts: Vec<Option<usize>> = if args.cores.is_empty() { vec![None] } else { args.cores.iter().map(|c| Some(*c)).collect() };
+    let counts: Vec<Option<usize>> =
+        if args.cores.is_empty() { vec![None] } else { args.cores.iter().map(|c| Some(*c)).collect() };
     let mut failed = Vec::new();
     for cores in counts {
         let (label, mut flags) = match cores {
