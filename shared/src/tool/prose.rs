@@ -30,6 +30,9 @@ static INCLUDE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|[^\\])\{\{#include\s+([^\s}:]+)(?::([\w\-.]+))?\s*\}\}").expect("a valid pattern")
 });
 
+/// A link's target: an address, not prose.
+static LINK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\]\([^)]*\)").expect("a valid pattern"));
+
 /// One figure found in prose, or one include that does not resolve.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Finding {
@@ -83,7 +86,7 @@ fn prose_lines(text: &str) -> Vec<String> {
         // Inline code: the parts between pairs of backticks.
         let kept: String = out.split('`').step_by(2).collect::<Vec<_>>().join(" ");
         // Link targets are addresses, not prose.
-        let kept = Regex::new(r"\]\([^)]*\)").map(|r| r.replace_all(&kept, "]").to_string()).unwrap_or(kept);
+        let kept = LINK.replace_all(&kept, "]").to_string();
         lines.push(kept);
     }
     lines
@@ -95,7 +98,7 @@ pub fn figures(file: &Path, text: &str, allowed: &[String]) -> Vec<Finding> {
     for (index, line) in prose_lines(text).iter().enumerate() {
         for capture in FIGURE.captures_iter(line) {
             let figure = capture[1].trim().to_string();
-            if !allowed.iter().any(|a| *a == figure) {
+            if !allowed.contains(&figure) {
                 found.push(Finding {
                     file: file.into(),
                     line: index + 1,
