@@ -333,6 +333,102 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::path::{Path, PathBuf};
+
+    /// Headless Chromium, when this machine has it. Where `CASEBOOK_REQUIRE_CHROMIUM` is set
+    /// (CI installs it and sets it), a missing browser fails the test instead of skipping it.
+    fn chromium() -> Option<PathBuf> {
+        let found = ["chromium", "chromium-browser", "google-chrome"].into_iter().find_map(|name| {
+            std::env::var_os("PATH")?.to_str()?.split(':').map(|dir| Path::new(dir).join(name)).find(|p| p.exists())
+        });
+        if found.is_none() {
+            assert!(
+                std::env::var_os("CASEBOOK_REQUIRE_CHROMIUM").is_none(),
+                "CASEBOOK_REQUIRE_CHROMIUM is set but no chromium is on the PATH"
+            );
+            eprintln!("no chromium on the PATH: the rendering check is skipped here (CI runs it)");
+        }
+        found
+    }
+
+    /// Renders an SVG in headless Chromium and returns every text element that runs outside
+    /// the canvas, as the browser lays it out (rotations and fonts included), or why it could
+    /// not render.
+    fn overflowing_text(browser: &Path, svg: &Path) -> Result<Vec<String>, String> {
+        let body = std::fs::read_to_string(svg).map_err(|e| e.to_string())?;
+        let page = format!(
+            r#"<!DOCTYPE html><html><body style="margin:0">{body}<pre id="result"></pre><script>
+const svg = document.querySelector('svg');
+const frame = svg.getBoundingClientRect();
+const out = [];
+let texts = 0;
+for (const t of svg.querySelectorAll('text')) {{
+  texts++;
+  const b = t.getBoundingClientRect();
+  if (b.width > 0 && (b.left < frame.left - 0.5 || b.top < frame.top - 0.5 || b.right > frame.right + 0.5 || b.bottom > frame.bottom + 0.5))
+    out.push(t.textContent.trim());
+}}
+document.getElementById('result').textContent = 'RESULT ' + texts + ' ' + JSON.stringify(out) + ' END';
+</script></body></html>"#
+        );
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let html = dir.path().join("page.html");
+        std::fs::write(&html, page).map_err(|e| e.to_string())?;
+        let output = std::process::Command::new(browser)
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom"])
+            .arg(format!("file://{}", html.display()))
+            .output()
+            .map_err(|e| e.to_string())?;
+        let dom = String::from_utf8_lossy(&output.stdout);
+        let result =
+            dom.split("RESULT ").nth(1).and_then(|r| r.split(" END").next()).ok_or("chromium printed no result")?;
+        let (texts, list) = result.split_once(' ').ok_or("a malformed result")?;
+        if texts == "0" {
+            return Err("the SVG has no text".into());
+        }
+        let list = list.replace("&quot;", "\"");
+        Ok(serde_json::from_str::<Vec<String>>(&list).map_err(|e| format!("{e}: {list}"))?)
+    }
+
+    #[test]
+    fn text_outside_the_canvas_is_caught_and_no_plot_has_any() {
+        let Some(browser) = chromium() else { return };
+        let dir = tempfile::tempdir().unwrap();
+        let planted = dir.path().join("planted.svg");
+        std::fs::write(&planted, r#"<svg xmlns="http://www.w3.org/2000/svg" width="200" height="100"><text x="150" y="50" font-size="20">far too long a label</text><text x="10" y="50">fits</text></svg>"#).unwrap();
+        assert_eq!(overflowing_text(&browser, &planted).unwrap(), ["far too long a label"]);
+        let mut drawn = super::draw(&crate::report::map::tests::report(), dir.path()).unwrap();
+        drawn.extend(super::draw(&crate::report::verdicts::tests::report(), dir.path()).unwrap());
+        for plot in drawn {
+            assert_eq!(
+                overflowing_text(&browser, &dir.path().join(&plot.file)).unwrap(),
+                Vec::<String>::new(),
+                "{}",
+                plot.file
+            );
+        }
+    }
+
+    #[test]
+    fn every_plot_in_the_book_renders_with_its_text_inside_the_canvas() {
+        let Some(browser) = chromium() else { return };
+        let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/src/results");
+        let mut dirs = vec![results];
+        let mut checked = 0;
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "svg") {
+                    assert_eq!(overflowing_text(&browser, &path).unwrap(), Vec::<String>::new(), "{}", path.display());
+                    checked += 1;
+                }
+            }
+        }
+        eprintln!("{checked} plots in the book rendered in chromium");
+    }
+
     #[test]
     fn a_map_becomes_a_heatmap_with_a_cell_per_point() {
         let report = crate::report::map::tests::report();
