@@ -26,6 +26,8 @@ pub const QUERY_ERRORS: Figure = Figure::new("errors_query", Format::Count);
 pub const WRONG: Figure = Figure::new("errors_wrong_result", Format::Count);
 pub const TRANSPORT_ERRORS: Figure = Figure::new("errors_transport", Format::Count);
 pub const TIMEOUTS: Figure = Figure::new("errors_timeout", Format::Count);
+/// Queries Postgres cancelled at the connection's `statement_timeout`.
+pub const STATEMENT_TIMEOUTS: Figure = Figure::new("errors_statement_timeout", Format::Count);
 
 /// The figure that counts errors of `kind`.
 pub const fn errors_of(kind: ErrorKind) -> Figure {
@@ -39,6 +41,7 @@ pub const fn errors_of(kind: ErrorKind) -> Figure {
         ErrorKind::Mismatch => WRONG,
         ErrorKind::Transport => TRANSPORT_ERRORS,
         ErrorKind::Timeout => TIMEOUTS,
+        ErrorKind::StatementTimeout => STATEMENT_TIMEOUTS,
     }
 }
 
@@ -46,15 +49,21 @@ pub const fn errors_of(kind: ErrorKind) -> Figure {
 pub const WRITES_ACKED: Figure = Figure::new("writes_acked", Format::Count);
 /// Acknowledged writes missing from the database, or different there: must be 0.
 pub const LOST: Figure = Figure::new("writes_lost", Format::Count);
-/// Writes applied without an acknowledgement, and balances moved by anything but their
-/// orders: must be 0.
+/// Writes applied twice: balances moved by anything but their orders. Must be 0.
 pub const DOUBLED: Figure = Figure::new("writes_doubled", Format::Count);
+/// Writes applied but not acknowledged: their connection was lost between the commit and the
+/// reply, so the client was told they failed. Not an error of the books; counted.
+pub const AMBIGUOUS: Figure = Figure::new("writes_ambiguous", Format::Count);
+/// Times the audit replaced its own lost connection.
+pub const AUDIT_RETRIES: Figure = Figure::new("audit_retries", Format::Count);
 
 /// From a request's arrival at the data layer to its having a connection (or a worker, or a
 /// batch slot), µs. `async-pipelined` never waits for one and records none.
 pub const POOL_WAIT: Hist = Hist::micros("pool_wait");
 /// Requests run again on a fresh connection after theirs was lost.
 pub const RETRIES: Figure = Figure::new("retries", Format::Count);
+/// Clients the server cut off for sending, or reading, nothing for its client timeout.
+pub const CLIENTS_CUT: Figure = Figure::new("clients_cut", Format::Count);
 /// Point reads per batch (`async-batched`).
 pub const MEAN_BATCH: Figure = Figure::new("mean_batch", Format::Count);
 /// The server's CPU time (user and system) in the measured region, per reply.

@@ -136,6 +136,8 @@ pub struct ServeSpec {
     pub job: Option<JobPlan>,
     /// The front end's cap on client connections.
     pub max_connections: usize,
+    /// A client silent, or not reading, this long is cut off.
+    pub client_timeout: Duration,
     /// Async worker threads of the server's runtime.
     pub workers: usize,
 }
@@ -165,8 +167,13 @@ impl ServerSide {
             .enable_all()
             .build()?;
         let books = Arc::new(ServerBooks::default());
-        let server =
-            runtime.block_on(spec.layer.serve(target, spec.pools, Arc::clone(&books), spec.max_connections))?;
+        let server = runtime.block_on(spec.layer.serve(
+            target,
+            spec.pools,
+            Arc::clone(&books),
+            spec.max_connections,
+            spec.client_timeout,
+        ))?;
         let job = match spec.job {
             Some(plan) => Some(
                 runtime.block_on(Job::start(plan, target)).map_err(|f| anyhow::anyhow!("cannot start the job: {f}"))?,
@@ -212,18 +219,20 @@ pub struct LoadRequest {
 /// load: from the go to the moment the last client has hung up.
 pub fn execute(params: &Params, shared: &Shared, variant: Variant, spec: Spec, ctx: &mut Ctx) -> anyhow::Result<()> {
     let Some(layer) = variant.layer() else { return pgbench_row(params, shared, &spec, ctx) };
+    let plan = params.load_plan(spec.in_flight, spec.open_rate);
+    let limit = plan.duration + plan.warmup + 2 * plan.request_timeout;
     let serve = ServeSpec {
         layer,
         pools: params.pools(spec.engine),
         job: spec.job.map(|placement| params.job(placement)),
         max_connections: spec.in_flight + 16,
+        // No client of the generator is idle for longer than the whole run.
+        client_timeout: limit,
         workers: params.workers,
     };
     let server = ServerSide::start(&serve, &shared.target(spec.engine, spec.remote)?)?;
-    let plan = params.load_plan(spec.in_flight, spec.open_rate);
     let request = LoadRequest { port: server.addr().port(), engine: spec.engine, points_only: spec.points_only, plan };
     let mut load = ctx.start_load(&request)?;
-    let limit = plan.duration + plan.warmup + 2 * plan.request_timeout;
     let drained = ctx.measure(|| -> anyhow::Result<bool> {
         load.go()?;
         Ok(server.wait_drained(spec.in_flight, limit))
@@ -243,6 +252,7 @@ fn record_server(ctx: &mut Ctx, report: &ServerReport) -> anyhow::Result<()> {
         ctx.histogram(POOL_WAIT, waits);
     }
     ctx.figure(RETRIES, tally.retries as f64);
+    ctx.figure(CLIENTS_CUT, tally.cut as f64);
     if tally.batches > 0 {
         ctx.figure(MEAN_BATCH, tally.batched as f64 / tally.batches as f64);
     }
@@ -317,6 +327,8 @@ fn record_load(generator: &mut GenCtx, report: &LoadReport) -> anyhow::Result<()
     generator.figure(WRITES_ACKED, report.audit.acked as f64);
     generator.figure(LOST, report.audit.lost as f64);
     generator.figure(DOUBLED, report.audit.doubled() as f64);
+    generator.figure(AMBIGUOUS, report.audit.ambiguous as f64);
+    generator.figure(AUDIT_RETRIES, report.audit.retries as f64);
     if d.head_complete() {
         generator.note(HEAD_DIGEST, format!("{:016x}", d.head_digest));
     }

@@ -2,7 +2,7 @@
 //! same front end. The hybrid-web rows run `async-pool` beside a background job; the anchor
 //! is `pgbench`, which has no server of ours at all.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use crate::{
     layers::{Pools, async_pool, batcher, over_blocking, per_request, pipelined, thread_pool},
@@ -68,6 +68,7 @@ impl Variant {
         pools: Pools,
         books: Arc<ServerBooks>,
         max_connections: usize,
+        client_timeout: Duration,
     ) -> anyhow::Result<Server> {
         let name = self.application_name();
         let opened = |fault: Fault| anyhow::anyhow!("{self}: cannot open the data layer: {fault}");
@@ -75,27 +76,28 @@ impl Variant {
         Ok(match self {
             AsyncPool => {
                 let layer = async_pool::AsyncPool::open(target, pools, &name).await.map_err(opened)?;
-                Server::start(layer, books, max_connections).await?
+                Server::start(layer, books, max_connections, client_timeout).await?
             }
             AsyncBatched => {
                 let inner = async_pool::AsyncPool::open(target, pools, &name).await.map_err(opened)?;
-                Server::start(batcher::Batched::new(inner, pools, shared), books, max_connections).await?
+                Server::start(batcher::Batched::new(inner, pools, shared), books, max_connections, client_timeout)
+                    .await?
             }
             AsyncPipelined => {
                 let layer = pipelined::Pipelined::open(target, pools, &name).await.map_err(opened)?;
-                Server::start(layer, books, max_connections).await?
+                Server::start(layer, books, max_connections, client_timeout).await?
             }
             ThreadPool => {
                 let layer = thread_pool::ThreadPool::open(target, pools, &name, shared).await.map_err(opened)?;
-                Server::start(layer, books, max_connections).await?
+                Server::start(layer, books, max_connections, client_timeout).await?
             }
             ThreadPerRequest => {
                 let layer = per_request::PerRequest::open(target, pools, &name, shared).await.map_err(opened)?;
-                Server::start(layer, books, max_connections).await?
+                Server::start(layer, books, max_connections, client_timeout).await?
             }
             AsyncOverBlocking => {
                 let layer = over_blocking::OverBlocking::open(target, pools, shared).await.map_err(opened)?;
-                Server::start(layer, books, max_connections).await?
+                Server::start(layer, books, max_connections, client_timeout).await?
             }
             JobOnThread | JobOnAsync | Pgbench => anyhow::bail!("{self} is not a data layer"),
         })

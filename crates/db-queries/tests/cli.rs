@@ -98,6 +98,9 @@ fn bad_options_exit_2_with_one_line() {
         &["--rate", "-5"][..],
         &["--tables", "nope"][..],
         &["--database-url", "not a url ==="][..],
+        // The clients have no TLS: a URL that asks for it is refused, never connected in the clear.
+        &["--database-url", "postgres://postgres@127.0.0.1:5432/test?sslmode=require"][..],
+        &["--database-url", "postgres://postgres@127.0.0.1:5432/test?sslmode=verify-full"][..],
         &["--job-window-days", "400"][..],
     ] {
         case_binary().refuses(args);
@@ -206,4 +209,50 @@ fn a_schema_left_by_a_killed_run_is_swept_by_the_next() {
     let output = binary().args(POSTGRES_ONLY).arg(&json).env("DATABASE_URL", &url).output().expect("runs");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(schemas_of(child.id()).is_empty(), "{stale:?} was not swept");
+}
+
+#[test]
+fn pgbench_dies_with_a_killed_run() {
+    let _turn = common::postgres_turn();
+    let Some(url) = postgres_url() else { return };
+    if let Err(why) = db_queries::store::pgbench::available() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let Some(db) = common::postgres() else { return };
+    let mut admin = fixture::connect(&db).expect("connect");
+    let mut pgbench_backends = || -> i64 {
+        admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'casebook-db-queries-pgbench'",
+                &[],
+            )
+            .expect("query")
+            .get(0)
+    };
+    assert_eq!(pgbench_backends(), 0, "a pgbench from elsewhere is running");
+    let work = tempfile::tempdir().expect("temp dir");
+    let mut child = binary()
+        .args(["--quick", "--no-progress", "--tables", "points", "--variants", "pgbench", "--duration-ms", "30000"])
+        .arg("--json")
+        .arg(work.path().join("never.json"))
+        .env("DATABASE_URL", &url)
+        .env("TMPDIR", work.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while pgbench_backends() == 0 {
+        assert!(Instant::now() < deadline, "pgbench never connected");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // No handler runs after SIGKILL: only the kernel can take pgbench down with the run.
+    child.kill().expect("kill");
+    child.wait().expect("reaped");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while pgbench_backends() > 0 {
+        assert!(Instant::now() < deadline, "pgbench outlived its run");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

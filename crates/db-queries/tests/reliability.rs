@@ -6,6 +6,10 @@ mod common;
 
 use std::{
     net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -40,49 +44,147 @@ fn an_unreachable_postgres_is_one_clear_error_within_five_seconds() {
     assert!(message.contains("cannot reach Postgres at 127.0.0.1:1"), "{message}");
 }
 
+/// Terminates, every `every`, the backends whose application name is like `pattern`, from
+/// `after` until `stop` says so; returns how many it terminated.
+fn killer(
+    db: &PgTarget,
+    pattern: String,
+    after: Duration,
+    every: Duration,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<i64> {
+    let db = db.clone();
+    std::thread::spawn(move || {
+        let mut client = fixture::connect(&db).unwrap();
+        std::thread::sleep(after);
+        let mut killed = 0;
+        while !stop.load(Ordering::Acquire) {
+            let n: i64 = client
+                .query_one(
+                    "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
+                     WHERE application_name LIKE $1",
+                    &[&pattern],
+                )
+                .unwrap()
+                .get(0);
+            killed += n;
+            std::thread::sleep(every);
+        }
+        killed
+    })
+}
+
 #[test]
-fn a_killed_backend_is_retried_or_reported_and_the_writes_still_balance() {
+fn killed_backends_are_retried_or_reported_and_the_writes_still_balance() {
     let _turn = common::postgres_turn();
     let Some(db) = common::postgres() else { return };
     let pg = PgFixture::create(&db, &DATASET, &|| false).unwrap();
     let target = Target::Postgres { db: pg.target().clone(), proxy_port: None };
+    let mut ran_out = 0;
     for variant in [Variant::AsyncPool, Variant::AsyncPipelined, Variant::ThreadPool, Variant::ThreadPerRequest] {
-        // One of the variant's own connections is terminated while the load runs.
-        let (admin, application) = (pg.target().clone(), variant.application_name());
-        let killer = std::thread::spawn(move || {
-            let mut client = fixture::connect(&admin).unwrap();
-            let deadline = Instant::now() + Duration::from_secs(5);
-            std::thread::sleep(Duration::from_millis(300));
-            while Instant::now() < deadline {
-                let killed: i64 = client
-                    .query_one(
-                        "SELECT count(pg_terminate_backend(pid)) FROM (SELECT pid FROM pg_stat_activity
-                         WHERE application_name = $1 LIMIT 1) one",
-                        &[&application],
-                    )
-                    .unwrap()
-                    .get(0);
-                if killed > 0 {
-                    return killed;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            0
-        });
-        let (load, server) = run_in_process(&spec(variant), &target, DATASET, Mix::SERVICE, closed(16, 1200)).unwrap();
-        assert_eq!(killer.join().unwrap(), 1, "{}: no connection to kill", variant.name());
+        // Every one of the variant's connections is terminated as soon as it shows, again and
+        // again for a while: retries on fresh connections are killed too, and some run out.
+        let stop = Arc::new(AtomicBool::new(false));
+        let kills = killer(
+            pg.target(),
+            variant.application_name(),
+            Duration::from_millis(300),
+            Duration::from_millis(1),
+            Arc::clone(&stop),
+        );
+        let stopper = {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(1100));
+                stop.store(true, Ordering::Release);
+            })
+        };
+        let (load, server) = run_in_process(&spec(variant), &target, DATASET, Mix::SERVICE, closed(16, 1500)).unwrap();
+        stopper.join().unwrap();
+        let killed = kills.join().unwrap();
         let d = &load.driven;
         let lost = d.errors.get(&ErrorKind::ConnectionLost).copied().unwrap_or(0);
-        eprintln!("{}: {} retries, {lost} reported lost", variant.name(), server.tally.retries);
-        assert!(only(&d.errors, ErrorKind::ConnectionLost), "{}: {:?} {:?}", variant.name(), d.errors, d.first_problem);
-        // sqlx pings every connection it takes back, so it may find the dead one itself and
-        // replace it before any request does; the others find it only by a failed query.
-        if variant != Variant::AsyncPool {
-            assert!(server.tally.retries + lost >= 1, "{}: the kill went unnoticed", variant.name());
-        }
+        let retries = server.tally.retries;
+        eprintln!(
+            "{}: {killed} killed, {retries} retries, {lost} reported lost, {:?}, {:?}",
+            variant.name(),
+            d.errors,
+            load.audit
+        );
+        assert!(killed >= 2, "{}: killed only {killed}", variant.name());
+        assert!(
+            d.errors.keys().all(|k| matches!(k, ErrorKind::ConnectionLost | ErrorKind::Refused)),
+            "{}: {:?} {:?}",
+            variant.name(),
+            d.errors,
+            d.first_problem
+        );
+        assert!(retries >= 1, "{}: the kills went unnoticed", variant.name());
+        ran_out += lost;
         assert!(load.audit.balances(), "{}: {:?}", variant.name(), load.audit);
         assert!(load.audit.acked > 0);
     }
+    // Reported lost: requests whose every try was killed (r2d2 refills its pool slowly enough
+    // that thread-per-request's retries mostly wait out the storm instead).
+    assert!(ran_out >= 1, "no request ran out of retries");
+}
+
+#[test]
+fn a_run_whose_backends_are_killed_every_200_ms_still_finishes_and_balances() {
+    let _turn = common::postgres_turn();
+    let Some(db) = common::postgres() else { return };
+    let pg = PgFixture::create(&db, &DATASET, &|| false).unwrap();
+    let target = Target::Postgres { db: pg.target().clone(), proxy_port: None };
+    for variant in [Variant::AsyncPool, Variant::ThreadPool] {
+        // Every connection of this process's run, the audit's included.
+        let stop = Arc::new(AtomicBool::new(false));
+        let pattern = format!("casebook-dbq-%-{}", std::process::id());
+        let kills =
+            killer(pg.target(), pattern, Duration::from_millis(300), Duration::from_millis(200), Arc::clone(&stop));
+        let run = run_in_process(&spec(variant), &target, DATASET, Mix::SERVICE, closed(16, 1000));
+        stop.store(true, Ordering::Release);
+        let killed = kills.join().unwrap();
+        let (load, server) = run.unwrap_or_else(|e| panic!("{}: {e:#}", variant.name()));
+        eprintln!("{}: {killed} killed, {} retries, {:?}", variant.name(), server.tally.retries, load.audit);
+        assert!(killed >= 4, "{}: killed only {killed}", variant.name());
+        assert!(server.tally.retries >= 1, "{}: no request was retried", variant.name());
+        assert!(load.audit.retries >= 1, "{}: the audit never lost its connection", variant.name());
+        assert!(load.audit.balances() && load.audit.lost == 0, "{}: {:?}", variant.name(), load.audit);
+    }
+}
+
+#[test]
+fn a_seed_that_loses_its_connection_starts_over_and_completes() {
+    let _turn = common::postgres_turn();
+    let Some(db) = common::postgres() else { return };
+    // The seed's connection is terminated once, as soon as it is loading.
+    let admin = db.clone();
+    let once = std::thread::spawn(move || {
+        let mut client = fixture::connect(&admin).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let n: i64 = client
+                .query_one(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                     WHERE application_name = 'casebook-db-queries-fixture' AND query LIKE 'COPY%' AND state = 'active'",
+                    &[],
+                )
+                .unwrap()
+                .get(0);
+            if n > 0 {
+                return n;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        0
+    });
+    let dataset = db_queries::workload::dataset::Dataset { accounts: 200_000, ..DATASET };
+    let pg = PgFixture::create(&db, &dataset, &|| false);
+    assert_eq!(once.join().unwrap(), 1, "the seed was never caught loading");
+    let pg = pg.unwrap_or_else(|e| panic!("{e:#}"));
+    let mut client = fixture::connect(pg.target()).unwrap();
+    let accounts: i64 = client.query_one("SELECT count(*) FROM accounts", &[]).unwrap().get(0);
+    assert_eq!(accounts, dataset.accounts);
 }
 
 #[test]
@@ -149,8 +251,14 @@ fn fixtures_remove_what_they_created_and_stale_schemas_are_swept() {
     let _turn = common::postgres_turn();
     let Some(db) = common::postgres() else { return };
     let mut admin = fixture::connect(&db).unwrap();
-    // A schema whose owner cannot be alive: pids never reach this.
-    admin.batch_execute("CREATE SCHEMA IF NOT EXISTS casebook_dbq_4294967294_0").unwrap();
+    // Two schemas whose owner's pid is not alive here (pids never reach this): one orphaned,
+    // one owned by a live run on another machine sharing the server, which holds its lease.
+    let (orphan, elsewhere) = ("casebook_dbq_4294967294_0", "casebook_dbq_4294967294_1");
+    admin
+        .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {orphan}; CREATE SCHEMA IF NOT EXISTS {elsewhere}"))
+        .unwrap();
+    let mut other_machine = fixture::connect(&db).unwrap();
+    assert!(fixture::take_lease(&mut other_machine, elsewhere).unwrap());
     let pg = PgFixture::create(&db, &DATASET, &|| false).unwrap();
     let schemas = |admin: &mut postgres::Client| -> Vec<String> {
         admin
@@ -161,8 +269,15 @@ fn fixtures_remove_what_they_created_and_stale_schemas_are_swept() {
             .collect()
     };
     let during = schemas(&mut admin);
-    assert!(!during.contains(&"casebook_dbq_4294967294_0".to_string()), "the stale schema was not swept");
+    assert!(!during.contains(&orphan.to_string()), "the orphaned schema was not swept");
+    assert!(during.contains(&elsewhere.to_string()), "a live run's schema was dropped");
     assert!(during.contains(&pg.target().schema));
+    // Once its owner's session ends, the next sweep takes it.
+    drop(other_machine);
+    let next = PgFixture::create(&db, &DATASET, &|| false).unwrap();
+    assert!(!schemas(&mut admin).contains(&elsewhere.to_string()), "a schema whose lease ended was not swept");
+    assert!(schemas(&mut admin).contains(&pg.target().schema), "the sweep took a live fixture's schema");
+    drop(next);
     let name = pg.target().schema.clone();
     drop(pg);
     assert!(!schemas(&mut admin).contains(&name), "the schema outlived its fixture");
@@ -172,6 +287,34 @@ fn fixtures_remove_what_they_created_and_stale_schemas_are_swept() {
     let name = err.split_whitespace().find(|w| w.starts_with("casebook_dbq_")).expect("the schema is named");
     let name = name.trim_end_matches(':');
     assert!(!schemas(&mut admin).iter().any(|s| s == name), "{name} outlived its seed");
+}
+
+#[test]
+fn a_query_stuck_behind_a_lock_hits_the_statement_timeout_and_is_counted() {
+    let _turn = common::postgres_turn();
+    let Some(db) = common::postgres() else { return };
+    let pg = PgFixture::create(&db, &DATASET, &|| false).unwrap();
+    let short = PgTarget { statement_timeout: Duration::from_millis(200), ..pg.target().clone() };
+    let target = Target::Postgres { db: short, proxy_port: None };
+    for variant in [Variant::AsyncPool, Variant::AsyncPipelined, Variant::ThreadPool] {
+        // Another session locks the accounts for a while once the load is under way.
+        let admin = pg.target().clone();
+        let holder = std::thread::spawn(move || {
+            let mut client = fixture::connect(&admin).unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+            client.batch_execute("BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE").unwrap();
+            std::thread::sleep(Duration::from_millis(700));
+            client.batch_execute("COMMIT").unwrap();
+        });
+        let (load, server) = run_in_process(&spec(variant), &target, DATASET, Mix::SERVICE, closed(8, 1500)).unwrap();
+        holder.join().unwrap();
+        let d = &load.driven;
+        let cut = d.errors.get(&ErrorKind::StatementTimeout).copied().unwrap_or(0);
+        eprintln!("{}: {cut} statement timeouts, {:?}", variant.name(), d.errors);
+        assert!(cut > 0 && only(&d.errors, ErrorKind::StatementTimeout), "{}: {:?}", variant.name(), d.errors);
+        assert_eq!(server.tally.errors, vec![(ErrorKind::StatementTimeout, cut)], "{}", variant.name());
+        assert!(load.audit.balances(), "{}: {:?}", variant.name(), load.audit);
+    }
 }
 
 fn open_loop(rate: f64, ms: u64) -> LoadPlan {

@@ -80,3 +80,25 @@ fn clients_over_the_cap_wait_their_turn() {
     drop(second);
     server.finish();
 }
+
+#[test]
+fn a_stalled_client_is_cut_off_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = SqliteFixture::create(dir.path(), &DATASET, &|| false).unwrap();
+    let spec = ServeSpec { client_timeout: Duration::from_millis(300), ..spec(Variant::AsyncPool) };
+    let server = ServerSide::start(&spec, &fixture.target()).unwrap();
+    // Half a frame, then nothing: without a bound it would hold its slot forever.
+    let mut stalled = TcpStream::connect(server.addr()).unwrap();
+    stalled.write_all(&[20]).unwrap();
+    stalled.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    assert_eq!(stalled.read(&mut [0u8; 16]).unwrap(), 0, "the server should hang up on a stalled client");
+    // A client that keeps talking is not cut.
+    let mut good = TcpStream::connect(server.addr()).unwrap();
+    for id in 0..5 {
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(ask(&mut good, id, &Request::Point { account: 3 }).result.is_ok());
+    }
+    drop(good);
+    assert!(server.wait_drained(2, Duration::from_secs(5)));
+    assert_eq!(server.finish().tally.cut, 1);
+}

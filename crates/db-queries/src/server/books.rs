@@ -31,6 +31,7 @@ pub struct ServerBooks {
     retries: AtomicU64,
     batches: AtomicU64,
     batched: AtomicU64,
+    cut: AtomicU64,
     first_error: Mutex<Option<String>>,
 }
 
@@ -42,6 +43,7 @@ impl Default for ServerBooks {
             retries: AtomicU64::new(0),
             batches: AtomicU64::new(0),
             batched: AtomicU64::new(0),
+            cut: AtomicU64::new(0),
             first_error: Mutex::new(None),
         }
     }
@@ -55,6 +57,8 @@ pub struct ServerTally {
     pub retries: u64,
     pub batches: u64,
     pub batched: u64,
+    /// Clients cut off for sending nothing, or reading nothing, for the client timeout.
+    pub cut: u64,
     pub first_error: Option<String>,
 }
 
@@ -78,6 +82,10 @@ impl ServerBooks {
         self.batched.fetch_add(size as u64, Ordering::Relaxed);
     }
 
+    pub fn cut(&self) {
+        self.cut.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn tally(&self) -> ServerTally {
         let pool_wait = self.pool_wait.lock().expect("books lock").clone();
         ServerTally {
@@ -91,6 +99,7 @@ impl ServerBooks {
             retries: self.retries.load(Ordering::Relaxed),
             batches: self.batches.load(Ordering::Relaxed),
             batched: self.batched.load(Ordering::Relaxed),
+            cut: self.cut.load(Ordering::Relaxed),
             first_error: self.first_error.lock().expect("books lock").clone(),
         }
     }

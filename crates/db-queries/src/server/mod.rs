@@ -6,6 +6,8 @@
 //! rather than costing a file descriptor); each `Handler` reads a request, awaits the data
 //! layer, writes the reply, and ends when its client hangs up or shutdown fires between
 //! requests. The front end is async in every row, so the rows differ only in the data layer.
+//! A client that sends nothing (or half a frame) for the client timeout, or stops reading its
+//! replies for as long, is cut off and counted: no client holds a connection slot forever.
 //!
 //! [`books`]: what the server side counts. [`job`]: the hybrid-web reading's background job,
 //! beside the requests in the same process.
@@ -80,6 +82,7 @@ struct Listener<L> {
     layer: Arc<L>,
     books: Arc<ServerBooks>,
     clients: Arc<Clients>,
+    client_timeout: Duration,
 }
 
 struct Handler<L> {
@@ -87,11 +90,17 @@ struct Handler<L> {
     shutdown: CancellationToken,
     layer: Arc<L>,
     books: Arc<ServerBooks>,
+    client_timeout: Duration,
 }
 
 impl Server {
     /// Binds 127.0.0.1 on a free port and starts accepting, on the current runtime.
-    pub async fn start<L: Serve>(layer: L, books: Arc<ServerBooks>, max_connections: usize) -> io::Result<Server> {
+    pub async fn start<L: Serve>(
+        layer: L,
+        books: Arc<ServerBooks>,
+        max_connections: usize,
+        client_timeout: Duration,
+    ) -> io::Result<Server> {
         // A backlog as deep as the clients it expects (the kernel caps it at somaxconn): the
         // default 128 overflows when thousands connect at once, and a dropped SYN costs its
         // client a one-second retransmit.
@@ -109,6 +118,7 @@ impl Server {
             layer: Arc::clone(&layer),
             books,
             clients: Arc::clone(&clients),
+            client_timeout,
         };
         let accept = tokio::spawn(listener.run());
         let close: Closer = Box::new(move || {
@@ -177,6 +187,7 @@ impl<L: Serve> Listener<L> {
                 shutdown: self.shutdown.clone(),
                 layer: Arc::clone(&self.layer),
                 books: Arc::clone(&self.books),
+                client_timeout: self.client_timeout,
             };
             let clients = Arc::clone(&self.clients);
             self.tracker.spawn(async move {
@@ -199,9 +210,14 @@ impl<L: Serve> Handler<L> {
         let (mut frame, mut out) = (Vec::with_capacity(protocol::MAX_FRAME), Vec::with_capacity(32));
         loop {
             let more = tokio::select! {
-                more = protocol::read_frame(&mut reader, &mut frame) => more?,
+                more = tokio::time::timeout(self.client_timeout, protocol::read_frame(&mut reader, &mut frame)) => more,
                 _ = self.shutdown.cancelled() => return Ok(()),
             };
+            let Ok(more) = more else {
+                self.books.cut();
+                return Ok(());
+            };
+            let more = more?;
             if !more {
                 return Ok(());
             }
@@ -212,7 +228,13 @@ impl<L: Serve> Handler<L> {
             }
             out.clear();
             protocol::encode_reply(&Reply { id, result: result.map_err(|f| f.kind) }, &mut out);
-            protocol::write_frame(&mut writer, &out).await?;
+            match tokio::time::timeout(self.client_timeout, protocol::write_frame(&mut writer, &out)).await {
+                Ok(written) => written?,
+                Err(_) => {
+                    self.books.cut();
+                    return Ok(());
+                }
+            }
         }
     }
     // ANCHOR_END: handler

@@ -49,6 +49,8 @@ fn postgres_kind(state: &SqlState) -> ErrorKind {
         ErrorKind::Refused
     } else if *state == SqlState::ADMIN_SHUTDOWN || *state == SqlState::CRASH_SHUTDOWN {
         ErrorKind::ConnectionLost
+    } else if *state == SqlState::QUERY_CANCELED {
+        ErrorKind::StatementTimeout
     } else {
         ErrorKind::Query
     }
@@ -85,19 +87,21 @@ impl From<sqlx::Error> for Fault {
     }
 }
 
+/// The kind of a `tokio-postgres` (or blocking `postgres`) error.
+pub fn pg_kind(e: &tokio_postgres::Error) -> ErrorKind {
+    match e.code() {
+        Some(state) => postgres_kind(state),
+        None if e.is_closed() => ErrorKind::ConnectionLost,
+        // An IO error under a query is a lost connection; other sourceless errors (a bad row, a
+        // type mismatch) are the query's.
+        None if std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()) => ErrorKind::ConnectionLost,
+        None => ErrorKind::Query,
+    }
+}
+
 impl From<tokio_postgres::Error> for Fault {
     fn from(e: tokio_postgres::Error) -> Fault {
-        let kind = match e.code() {
-            Some(state) => postgres_kind(state),
-            None if e.is_closed() => ErrorKind::ConnectionLost,
-            // An IO error under a query is a lost connection; other sourceless errors (a bad
-            // row, a type mismatch) are the query's.
-            None if std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()) => {
-                ErrorKind::ConnectionLost
-            }
-            None => ErrorKind::Query,
-        };
-        Fault::new(kind, e.to_string())
+        Fault::new(pg_kind(&e), e.to_string())
     }
 }
 
@@ -127,6 +131,7 @@ mod tests {
         assert_eq!(postgres_kind(&SqlState::ADMIN_SHUTDOWN), ErrorKind::ConnectionLost);
         assert_eq!(postgres_kind(&SqlState::TOO_MANY_CONNECTIONS), ErrorKind::Refused);
         assert_eq!(postgres_kind(&SqlState::UNIQUE_VIOLATION), ErrorKind::Query);
+        assert_eq!(postgres_kind(&SqlState::QUERY_CANCELED), ErrorKind::StatementTimeout);
         assert_eq!(Fault::from(sqlx::Error::PoolTimedOut).kind, ErrorKind::PoolTimeout);
         assert!(Fault::new(ErrorKind::ConnectionLost, "x").is_retryable());
         assert!(!Fault::new(ErrorKind::PoolTimeout, "x").is_retryable());

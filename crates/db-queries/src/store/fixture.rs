@@ -2,14 +2,20 @@
 //!
 //! Each fixture is a value whose `Drop` removes what it created: the SQLite file and its WAL,
 //! or the Postgres schema. The guard exists from the moment there is something to remove, so
-//! a seed that fails or is interrupted halfway still cleans up. A Postgres schema is named
-//! after the process that owns it; one left by a run that was killed outright (no `Drop` ran)
-//! is swept by the next run once its owner's pid is gone.
+//! a seed that fails or is interrupted halfway still cleans up.
+//!
+//! A Postgres schema's owner holds a session-level advisory lock keyed by the schema's name
+//! (its lease) for as long as the schema lives. One left by a run that was killed outright (no
+//! `Drop` ran) has lost its lease with the owner's connection, and the next run's sweep drops
+//! it. Liveness is decided by the server, never by a local pid: two machines sharing one
+//! Postgres see each other's leases. The pid in a schema's name only makes it unique and
+//! findable.
 
 use std::{
     io::{BufWriter, Write},
     path::{Path, PathBuf},
     sync::atomic::{AtomicU32, Ordering},
+    time::Duration,
 };
 
 use anyhow::Context;
@@ -17,8 +23,8 @@ use postgres::NoTls;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    store::{postgres::PgTarget, sqlite},
-    workload::dataset::Dataset,
+    store::{fault::pg_kind, postgres::PgTarget, sqlite},
+    workload::{dataset::Dataset, protocol::ErrorKind},
 };
 
 /// Every schema this case creates starts with this, followed by the owner's pid.
@@ -104,11 +110,21 @@ impl Drop for SqliteFixture {
     }
 }
 
-/// A schema of this process's own, seeded; dropping it drops the schema.
-#[derive(Debug)]
+/// A schema of this process's own, seeded; dropping it drops the schema. `lease` holds the
+/// schema's advisory lock while it lives.
 pub struct PgFixture {
     target: PgTarget,
+    lease: Option<postgres::Client>,
 }
+
+impl std::fmt::Debug for PgFixture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgFixture").field("target", &self.target).finish_non_exhaustive()
+    }
+}
+
+/// Times the seed starts over on a fresh connection after losing one.
+const SEED_TRIES: u32 = 3;
 
 /// Identifiers cannot be bound as parameters; a schema name is only ever this case's own
 /// pattern, checked before it is quoted into DDL.
@@ -118,29 +134,37 @@ fn valid_schema_name(name: &str) -> bool {
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
-/// The owner's pid in a schema name, if it is one of ours.
-fn owner_pid(name: &str) -> Option<u32> {
-    name.strip_prefix(SCHEMA_PREFIX)?.split('_').next()?.parse().ok()
-}
-
 fn drop_schema(client: &mut postgres::Client, name: &str) -> anyhow::Result<()> {
     anyhow::ensure!(valid_schema_name(name), "refusing to drop schema {name:?}: not one of this case's");
     client.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))?;
     Ok(())
 }
 
-/// Drops schemas whose owner process is gone; returns their names.
-pub fn sweep_stale(client: &mut postgres::Client) -> anyhow::Result<Vec<String>> {
+/// Takes the lease on `schema` for this session, if nobody holds it. A session holds its
+/// leases until it ends, however it ends.
+pub fn take_lease(client: &mut postgres::Client, schema: &str) -> anyhow::Result<bool> {
+    Ok(client.query_one("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", &[&schema])?.get(0))
+}
+
+fn release_lease(client: &mut postgres::Client, schema: &str) -> anyhow::Result<()> {
+    client.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", &[&schema])?;
+    Ok(())
+}
+
+/// Drops this case's schemas whose lease nobody holds (their owner is gone, wherever it ran);
+/// returns their names. `own`, this session's schema, is skipped.
+pub fn sweep_stale(client: &mut postgres::Client, own: &str) -> anyhow::Result<Vec<String>> {
     let rows =
         client.query("SELECT nspname::text FROM pg_namespace WHERE starts_with(nspname, $1)", &[&SCHEMA_PREFIX])?;
     let mut swept = Vec::new();
-    for row in rows {
-        let name: String = row.get(0);
-        let Some(pid) = owner_pid(&name) else { continue };
-        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
-            drop_schema(client, &name)?;
-            swept.push(name);
+    for name in rows.iter().map(|row| row.get::<_, String>(0)) {
+        if name == own || !valid_schema_name(&name) || !take_lease(client, &name)? {
+            continue;
         }
+        let dropped = drop_schema(client, &name);
+        release_lease(client, &name)?;
+        dropped?;
+        swept.push(name);
     }
     Ok(swept)
 }
@@ -148,7 +172,13 @@ pub fn sweep_stale(client: &mut postgres::Client) -> anyhow::Result<Vec<String>>
 /// The first connection of a run: an unreachable server is one clear error, in at most
 /// [`CONNECT_TIMEOUT`](crate::store::postgres::CONNECT_TIMEOUT).
 pub fn connect(db: &PgTarget) -> anyhow::Result<postgres::Client> {
-    db.blocking_config("casebook-db-queries-fixture").connect(NoTls).with_context(|| {
+    connect_as(db, "casebook-db-queries-fixture")
+}
+
+/// [`connect`] under an application name of the caller's. The set-up's connections carry no
+/// statement timeout: a bulk load of millions of rows is one statement.
+pub fn connect_as(db: &PgTarget, application: &str) -> anyhow::Result<postgres::Client> {
+    postgres::Config::from(db.config_with(application, Duration::ZERO)).connect(NoTls).with_context(|| {
         format!("cannot reach Postgres at {}:{} (database {}, user {})", db.host, db.port, db.dbname, db.user)
     })
 }
@@ -170,47 +200,39 @@ const INDEX: &str = "
 // ANCHOR_END: schema
 
 impl PgFixture {
-    /// Sweeps stale schemas, creates this run's own and loads the dataset with `COPY`.
-    /// `interrupted` is polled while loading; when it says so the load stops and the schema
-    /// is dropped.
+    /// Takes a lease on a fresh schema name, sweeps stale schemas, creates this run's own and
+    /// loads the dataset with `COPY`. `interrupted` is polled while loading; when it says so
+    /// the load stops and the schema is dropped.
     pub fn create(db: &PgTarget, dataset: &Dataset, interrupted: &dyn Fn() -> bool) -> anyhow::Result<PgFixture> {
         static NEXT: AtomicU32 = AtomicU32::new(0);
-        let name = format!("{SCHEMA_PREFIX}{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
-        let mut admin = connect(db)?;
-        sweep_stale(&mut admin).context("cannot sweep stale schemas")?;
-        anyhow::ensure!(valid_schema_name(&name), "bad schema name {name}");
-        admin.batch_execute(&format!("CREATE SCHEMA \"{name}\""))?;
+        let mut lease = connect(db)?;
+        let name = loop {
+            let name = format!("{SCHEMA_PREFIX}{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+            anyhow::ensure!(valid_schema_name(&name), "bad schema name {name}");
+            if take_lease(&mut lease, &name)? {
+                break name;
+            }
+        };
+        sweep_stale(&mut lease, &name).context("cannot sweep stale schemas")?;
+        // A schema of this name can only be a stale one: its lease is ours now.
+        drop_schema(&mut lease, &name)?;
+        lease.batch_execute(&format!("CREATE SCHEMA \"{name}\""))?;
         // From here on, every way out drops the schema.
-        let fixture = PgFixture { target: PgTarget { schema: name, ..db.clone() } };
-        drop(admin);
+        let fixture = PgFixture { target: PgTarget { schema: name, ..db.clone() }, lease: Some(lease) };
         fixture.seed(dataset, interrupted).with_context(|| format!("cannot seed schema {}", fixture.target.schema))?;
         Ok(fixture)
     }
 
+    /// Seeds the schema; a lost connection starts the seed over on a fresh one.
     fn seed(&self, dataset: &Dataset, interrupted: &dyn Fn() -> bool) -> anyhow::Result<()> {
-        let mut client = connect(&self.target)?;
-        client.batch_execute(CREATE)?;
-        let mut copy =
-            BufWriter::with_capacity(1 << 16, client.copy_in("COPY accounts (id, owner, balance) FROM STDIN")?);
-        for id in 1..=dataset.accounts {
-            writeln!(copy, "{id}\t{}\t{}", dataset.owner(id), dataset.opening_balance(id))?;
-            anyhow::ensure!(!(id as u64).is_multiple_of(CHECK_EVERY) || !interrupted(), "interrupted while seeding");
+        let mut tries = 0;
+        loop {
+            let seeded = connect(&self.target).and_then(|mut client| seed_once(&mut client, dataset, interrupted));
+            match seeded {
+                Err(e) if tries + 1 < SEED_TRIES && lost_connection(&e) => tries += 1,
+                result => return result,
+            }
         }
-        copy.into_inner().map_err(|e| e.into_error())?.finish()?;
-        let mut copy = BufWriter::with_capacity(
-            1 << 16,
-            client.copy_in("COPY orders (id, account_id, amount, placed_at) FROM STDIN")?,
-        );
-        for (n, o) in dataset.orders().enumerate() {
-            writeln!(copy, "{}\t{}\t{}\t{}", o.id, o.account, o.amount, o.placed_at)?;
-            anyhow::ensure!(!(n as u64).is_multiple_of(CHECK_EVERY) || !interrupted(), "interrupted while seeding");
-        }
-        copy.into_inner().map_err(|e| e.into_error())?.finish()?;
-        client.batch_execute(INDEX)?;
-        // Statistics and the visibility map, so the planner and index-only scans see the data.
-        client.batch_execute("VACUUM ANALYZE accounts")?;
-        client.batch_execute("VACUUM ANALYZE orders")?;
-        Ok(())
     }
 
     pub fn target(&self) -> &PgTarget {
@@ -218,12 +240,61 @@ impl PgFixture {
     }
 }
 
+fn seed_once(client: &mut postgres::Client, dataset: &Dataset, interrupted: &dyn Fn() -> bool) -> anyhow::Result<()> {
+    // What an earlier, lost try left.
+    client.batch_execute("DROP TABLE IF EXISTS orders, accounts, meta")?;
+    client.batch_execute(CREATE)?;
+    let mut copy = BufWriter::with_capacity(1 << 16, client.copy_in("COPY accounts (id, owner, balance) FROM STDIN")?);
+    for id in 1..=dataset.accounts {
+        writeln!(copy, "{id}\t{}\t{}", dataset.owner(id), dataset.opening_balance(id))?;
+        anyhow::ensure!(!(id as u64).is_multiple_of(CHECK_EVERY) || !interrupted(), "interrupted while seeding");
+    }
+    copy.into_inner().map_err(|e| e.into_error())?.finish()?;
+    let mut copy = BufWriter::with_capacity(
+        1 << 16,
+        client.copy_in("COPY orders (id, account_id, amount, placed_at) FROM STDIN")?,
+    );
+    for (n, o) in dataset.orders().enumerate() {
+        writeln!(copy, "{}\t{}\t{}\t{}", o.id, o.account, o.amount, o.placed_at)?;
+        anyhow::ensure!(!(n as u64).is_multiple_of(CHECK_EVERY) || !interrupted(), "interrupted while seeding");
+    }
+    copy.into_inner().map_err(|e| e.into_error())?.finish()?;
+    client.batch_execute(INDEX)?;
+    // Statistics and the visibility map, so the planner and index-only scans see the data.
+    client.batch_execute("VACUUM ANALYZE accounts")?;
+    client.batch_execute("VACUUM ANALYZE orders")?;
+    Ok(())
+}
+
+/// Whether an error is, at its root, a lost Postgres connection (worth a fresh one). A `COPY`
+/// writer reports it as an IO error, wrapping the client's or not.
+pub fn lost_connection(e: &anyhow::Error) -> bool {
+    let lost = |e: &postgres::Error| pg_kind(e) == ErrorKind::ConnectionLost;
+    e.chain().any(|cause| {
+        cause.downcast_ref::<postgres::Error>().is_some_and(lost)
+            || cause.downcast_ref::<std::io::Error>().is_some_and(|io| {
+                io.get_ref().and_then(|inner| inner.downcast_ref::<postgres::Error>()).is_some_and(lost)
+                    || matches!(
+                        io.kind(),
+                        std::io::ErrorKind::BrokenPipe
+                            | std::io::ErrorKind::ConnectionReset
+                            | std::io::ErrorKind::ConnectionAborted
+                    )
+            })
+    })
+}
+
 impl Drop for PgFixture {
     fn drop(&mut self) {
         // The blocking client runs a runtime of its own, which cannot start on a thread that is
         // already inside one: drop from a thread of our own, wherever this guard is dropped.
-        let target = self.target.clone();
-        let dropped = std::thread::spawn(move || drop_schema(&mut connect(&target)?, &target.schema)).join();
+        let (target, lease) = (self.target.clone(), self.lease.take());
+        let dropped = std::thread::spawn(move || {
+            drop_schema(&mut connect(&target)?, &target.schema)?;
+            drop(lease);
+            anyhow::Ok(())
+        })
+        .join();
         match dropped {
             Ok(Ok(())) => {}
             Ok(Err(e)) => eprintln!("db-queries: cannot drop schema {}: {e:#}", self.target.schema),
@@ -237,13 +308,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_our_own_schema_names_are_accepted_and_parsed() {
+    fn only_our_own_schema_names_are_accepted() {
         assert!(valid_schema_name("casebook_dbq_123_0"));
         assert!(!valid_schema_name("public"));
         assert!(!valid_schema_name("casebook_dbq_1\"; DROP TABLE x; --"));
         assert!(!valid_schema_name("casebook_dbq_X"));
-        assert_eq!(owner_pid("casebook_dbq_4242_3"), Some(4242));
-        assert_eq!(owner_pid("casebook_dbq_abc"), None);
-        assert_eq!(owner_pid("other_4242"), None);
     }
 }

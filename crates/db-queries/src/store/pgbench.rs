@@ -74,7 +74,9 @@ pub fn run(
         .env("PGUSER", &db.user)
         .env("PGDATABASE", &db.dbname)
         .env("PGAPPNAME", "casebook-db-queries-pgbench")
-        .env("PGOPTIONS", format!("-c search_path={}", db.schema))
+        // The variants' own settings, and no TLS, as theirs: the anchor is held to the same terms.
+        .env("PGOPTIONS", db.options(db.statement_timeout))
+        .env("PGSSLMODE", "disable")
         .env("PGCONNECT_TIMEOUT", postgres::CONNECT_TIMEOUT.as_secs().to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -82,6 +84,8 @@ pub fn run(
     if let Some(p) = &db.password {
         command.env("PGPASSWORD", p);
     }
+    // It dies with the run, however the run ends.
+    casebook::run::process::tie_to_run(&mut command);
     let started = Instant::now();
     let child = command.spawn().context("cannot start pgbench")?;
     let output = child.wait_with_output().context("pgbench did not finish")?;

@@ -7,15 +7,27 @@
 //! statement is prepared once per connection and reused, as `pgbench -M prepared` does. A
 //! write is one statement (a data-modifying CTE inserts the order and credits the account
 //! atomically), so every client library sends it in one round trip, pipelined or not.
+//!
+//! Nothing waits on Postgres without a bound: every connection of the variants carries a
+//! `statement_timeout` (a query stuck behind a lock is cancelled and counted), TCP keepalives
+//! both ways (a peer that vanished is noticed), and `sqlx`, which has no keepalive setting, a
+//! deadline on every reply.
+//!
+//! The clients are built without TLS. A URL that asks for it (`sslmode=require`, `verify-ca`,
+//! `verify-full`) is refused in one line rather than silently connected in the clear;
+//! `sslmode=disable`, `allow` and `prefer` connect without TLS, which `prefer` permits.
 
 use std::{collections::HashMap, str::FromStr, time::Duration};
 
 use serde::{Deserialize, Serialize};
 use sqlx::{
     Row,
-    postgres::{PgConnectOptions, PgConnection},
+    postgres::{PgConnectOptions, PgConnection, PgSslMode},
 };
-use tokio_postgres::{NoTls, Statement, config::Host};
+use tokio_postgres::{
+    NoTls, Statement,
+    config::{Host, SslMode},
+};
 
 use crate::{
     store::fault::Fault,
@@ -24,6 +36,19 @@ use crate::{
 
 /// How long a connection attempt may take before the database counts as unreachable.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The variants' `statement_timeout`: far above any query of this case, below the load
+/// generator's request timeout, so a stuck query is the server's error and not a silent hang.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(10);
+/// TCP keepalive, idle time and probes, on the client side and (as server settings) on the
+/// backend's: a peer that is gone is noticed within about 16 s.
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(10);
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(2);
+const KEEPALIVE_RETRIES: u32 = 3;
+/// Sent data unacknowledged this long closes the socket (Linux `TCP_USER_TIMEOUT`).
+const USER_TIMEOUT: Duration = Duration::from_secs(20);
+/// `sqlx` has no keepalive: a reply that has not come 5 s after the statement timeout would
+/// have fired is a connection given up.
+const SQLX_DEADLINE: Duration = STATEMENT_TIMEOUT.saturating_add(Duration::from_secs(5));
 
 // ANCHOR: queries
 pub const POINT: &str = "SELECT id, owner, balance FROM accounts WHERE id = $1";
@@ -47,12 +72,27 @@ pub struct PgTarget {
     pub password: Option<String>,
     pub dbname: String,
     pub schema: String,
+    /// Set on every connection of the variants (not on the set-up's, whose bulk load is long),
+    /// at most [`STATEMENT_TIMEOUT`] (the `sqlx` deadline is set from it).
+    pub statement_timeout: Duration,
+}
+
+/// The `sslmode` of a URL, if it has one (`?sslmode=` or ` sslmode=`).
+fn ssl_mode(url: &str) -> Option<&str> {
+    let (_, rest) = url.split_once("sslmode=")?;
+    rest.split(['&', ' ']).next()
 }
 
 impl PgTarget {
     /// Reads a `postgres://` URL (or key=value string). Only TCP hosts are supported: the
     /// case's delaying proxy and its load path are TCP.
     pub fn parse(url: &str, schema: &str) -> Result<PgTarget, String> {
+        if let Some(mode @ ("require" | "verify-ca" | "verify-full")) = ssl_mode(url) {
+            return Err(format!(
+                "database URL asks for TLS (sslmode={mode}), which this case's clients are built without; \
+                 use sslmode=disable or prefer to connect without it"
+            ));
+        }
         let config = tokio_postgres::Config::from_str(url).map_err(|e| format!("database URL {url:?}: {e}"))?;
         let host = match config.get_hosts().first() {
             Some(Host::Tcp(host)) => host.clone(),
@@ -67,6 +107,7 @@ impl PgTarget {
             user,
             password: config.get_password().map(|p| String::from_utf8_lossy(p).into_owned()),
             schema: schema.to_owned(),
+            statement_timeout: STATEMENT_TIMEOUT,
         })
     }
 
@@ -75,15 +116,43 @@ impl PgTarget {
         PgTarget { host: "127.0.0.1".into(), port, ..self.clone() }
     }
 
+    /// The server settings every connection starts with: the schema, the statement timeout
+    /// (0, none, for the set-up), and the backend's own keepalive towards us.
+    fn settings(&self, statement_timeout: Duration) -> [(&'static str, String); 5] {
+        [
+            ("search_path", self.schema.clone()),
+            ("statement_timeout", format!("{}ms", statement_timeout.min(STATEMENT_TIMEOUT).as_millis())),
+            ("tcp_keepalives_idle", KEEPALIVE_IDLE.as_secs().to_string()),
+            ("tcp_keepalives_interval", KEEPALIVE_INTERVAL.as_secs().to_string()),
+            ("tcp_keepalives_count", KEEPALIVE_RETRIES.to_string()),
+        ]
+    }
+
+    /// The same settings as a `PGOPTIONS`/`options` string.
+    pub fn options(&self, statement_timeout: Duration) -> String {
+        self.settings(statement_timeout).map(|(k, v)| format!("-c {k}={v}")).join(" ")
+    }
+
+    /// A variant's connection (with the statement timeout).
     pub fn config(&self, application: &str) -> tokio_postgres::Config {
+        self.config_with(application, self.statement_timeout)
+    }
+
+    pub fn config_with(&self, application: &str, statement_timeout: Duration) -> tokio_postgres::Config {
         let mut c = tokio_postgres::Config::new();
         c.host(&self.host)
             .port(self.port)
             .user(&self.user)
             .dbname(&self.dbname)
             .application_name(application)
-            .options(format!("-c search_path={}", self.schema))
-            .connect_timeout(CONNECT_TIMEOUT);
+            .options(self.options(statement_timeout))
+            .ssl_mode(SslMode::Disable)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .keepalives(true)
+            .keepalives_idle(KEEPALIVE_IDLE)
+            .keepalives_interval(KEEPALIVE_INTERVAL)
+            .keepalives_retries(KEEPALIVE_RETRIES)
+            .tcp_user_timeout(USER_TIMEOUT);
         if let Some(p) = &self.password {
             c.password(p);
         }
@@ -101,7 +170,8 @@ impl PgTarget {
             .username(&self.user)
             .database(&self.dbname)
             .application_name(application)
-            .options([("search_path", self.schema.as_str())]);
+            .ssl_mode(PgSslMode::Disable)
+            .options(self.settings(self.statement_timeout));
         match &self.password {
             Some(p) => options.password(p),
             None => options,
@@ -196,12 +266,12 @@ impl PgAsync {
 
 // ANCHOR: sqlx_ops
 pub async fn point_sqlx(conn: &mut PgConnection, account: i64) -> Result<u64, Fault> {
-    let row = sqlx::query(POINT).bind(account).fetch_one(&mut *conn).await?;
+    let row = bounded(sqlx::query(POINT).bind(account).fetch_one(&mut *conn)).await?;
     Ok(digest::account(row.try_get(0)?, row.try_get::<&str, _>(1)?, row.try_get(2)?))
 }
 
 pub async fn range_sqlx(conn: &mut PgConnection, account: i64, from: i64, to: i64) -> Result<u64, Fault> {
-    let row = sqlx::query(RANGE).bind(account).bind(from).bind(to).fetch_one(&mut *conn).await?;
+    let row = bounded(sqlx::query(RANGE).bind(account).bind(from).bind(to).fetch_one(&mut *conn)).await?;
     Ok(digest::range(row.try_get(0)?, row.try_get(1)?))
 }
 
@@ -212,15 +282,26 @@ pub async fn write_sqlx(
     amount: i64,
     placed_at: i64,
 ) -> Result<u64, Fault> {
-    sqlx::query(WRITE).bind(order_id).bind(account).bind(amount).bind(placed_at).execute(&mut *conn).await?;
+    bounded(sqlx::query(WRITE).bind(order_id).bind(account).bind(amount).bind(placed_at).execute(&mut *conn)).await?;
     Ok(digest::write(order_id))
 }
 
 /// Many point reads in one query, `= ANY($1)`: sqlx has no pipelining, so batching is how it
 /// saves round trips.
 pub async fn points_sqlx(conn: &mut PgConnection, accounts: &[i64]) -> Result<HashMap<i64, u64>, Fault> {
-    let rows = sqlx::query(POINTS).bind(accounts).fetch_all(&mut *conn).await?;
+    let rows = bounded(sqlx::query(POINTS).bind(accounts).fetch_all(&mut *conn)).await?;
     digest_rows(rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get::<&str, _>(1)?, row.try_get(2)?))))
+}
+
+/// A `sqlx` query with [`SQLX_DEADLINE`]: past it the connection counts as lost (and is
+/// closed, not pooled again).
+async fn bounded<T>(query: impl Future<Output = Result<T, sqlx::Error>>) -> Result<T, Fault> {
+    match tokio::time::timeout(SQLX_DEADLINE, query).await {
+        Ok(result) => Ok(result?),
+        Err(_) => {
+            Err(Fault::new(ErrorKind::ConnectionLost, format!("no reply from Postgres within {SQLX_DEADLINE:?}")))
+        }
+    }
 }
 // ANCHOR_END: sqlx_ops
 
@@ -256,5 +337,24 @@ mod tests {
         assert_eq!(t.through(6000).port, 6000);
         assert!(PgTarget::parse("postgres://%2Frun%2Fpostgresql/test", "s").unwrap_err().contains("only TCP"));
         assert!(PgTarget::parse("not a url at all ===", "s").is_err());
+    }
+
+    #[test]
+    fn a_url_that_asks_for_tls_is_refused_and_one_that_allows_plain_is_not() {
+        for mode in ["require", "verify-ca", "verify-full"] {
+            for url in [
+                format!("postgres://postgres@127.0.0.1:5432/test?sslmode={mode}"),
+                format!("postgres://postgres@127.0.0.1:5432/test?application_name=x&sslmode={mode}&foo=1"),
+                format!("host=127.0.0.1 sslmode={mode} dbname=test"),
+            ] {
+                let err = PgTarget::parse(&url, "s").unwrap_err();
+                assert!(err.contains(&format!("sslmode={mode}")) && err.contains("TLS"), "{url}: {err}");
+                assert!(!err.contains('\n'), "one line: {err}");
+            }
+        }
+        for mode in ["disable", "prefer"] {
+            let t = PgTarget::parse(&format!("postgres://postgres@127.0.0.1:5432/test?sslmode={mode}"), "s");
+            assert_eq!(t.unwrap().dbname, "test", "{mode}");
+        }
     }
 }

@@ -49,10 +49,12 @@ pub enum ErrorKind {
     Transport = 8,
     /// The generator: no reply within the request timeout, or the run ended first.
     Timeout = 9,
+    /// Postgres cancelled the query at the connection's `statement_timeout`.
+    StatementTimeout = 10,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 9] = [
+    pub const ALL: [ErrorKind; 10] = [
         ErrorKind::PoolTimeout,
         ErrorKind::Busy,
         ErrorKind::Refused,
@@ -62,6 +64,7 @@ impl ErrorKind {
         ErrorKind::Mismatch,
         ErrorKind::Transport,
         ErrorKind::Timeout,
+        ErrorKind::StatementTimeout,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -75,6 +78,7 @@ impl ErrorKind {
             ErrorKind::Mismatch => "wrong-result",
             ErrorKind::Transport => "transport",
             ErrorKind::Timeout => "timeout",
+            ErrorKind::StatementTimeout => "statement-timeout",
         }
     }
 

@@ -30,7 +30,14 @@ pub fn pools() -> Pools {
 }
 
 pub fn spec(layer: Variant) -> ServeSpec {
-    ServeSpec { layer, pools: pools(), job: None, max_connections: 1024, workers: 2 }
+    ServeSpec {
+        layer,
+        pools: pools(),
+        job: None,
+        max_connections: 1024,
+        client_timeout: Duration::from_secs(60),
+        workers: 2,
+    }
 }
 
 pub fn closed(connections: usize, ms: u64) -> LoadPlan {
