@@ -29,6 +29,7 @@ pub fn snippets(report: &Report, images: &str) -> String {
     };
     put("machine".into(), &report.env.line());
     put("run".into(), &format!("`{}` preset", report.preset));
+    put("opener".into(), &opener(report));
     if let Some(params) = report.params.as_object() {
         for (key, value) in params {
             let text = match value {
@@ -92,6 +93,65 @@ pub fn snippets(report: &Report, images: &str) -> String {
     out
 }
 
+/// Three lines to open a chapter with, from the figures: the answer (who led the case's
+/// first table, at its last point when it is a sweep), the key number (by how much, over
+/// whom), and where the answer flips (the first sweep's leaders, or the first map's first
+/// boundary).
+pub fn opener(report: &Report) -> String {
+    let mut lines = Vec::new();
+    if let Some(table) = report.tables.iter().find(|t| report.ran_in(*t).next().is_some()) {
+        let (measure, better) = (&table.primary.measure, table.primary.better);
+        let last = report
+            .ran_in(table)
+            .filter_map(|r| r.axis_value)
+            .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+        let mut ranked: Vec<(&crate::report::RowReport, f64)> = report
+            .ran_in(table)
+            .filter(|r| r.axis_value == last)
+            .filter_map(|r| r.value(measure).map(|v| (r, v)))
+            .collect();
+        // Best first.
+        ranked.sort_by(|a, b| match better {
+            crate::Better::Higher => b.1.total_cmp(&a.1),
+            crate::Better::Lower => a.1.total_cmp(&b.1),
+        });
+        let at = match (last, &table.axis) {
+            (Some(x), Some(axis)) => format!(" at {} {}", crate::model::format::format_count(x), axis.name),
+            _ => String::new(),
+        };
+        if let [(best, value), rest @ ..] = ranked.as_slice() {
+            lines.push(format!(
+                "**Answer:** {} ({}) led *{}*{at} on {}.",
+                best.variant,
+                best.model,
+                table.title,
+                measure.name()
+            ));
+            lines.push(match rest.first() {
+                Some((second, other)) => format!(
+                    "**Key number:** {}, {} the runner-up, {} ({}).",
+                    measure.format().show(*value),
+                    crate::model::format::Format::Ratio.show(better.gain(*value, *other)),
+                    second.variant,
+                    measure.format().show(*other)
+                ),
+                None => format!("**Key number:** {} (no other variant ran there).", measure.format().show(*value)),
+            });
+        }
+    }
+    let flips = report
+        .tables
+        .iter()
+        .filter(|t| t.map.is_none())
+        .find_map(|t| crate::report::sweep::leader_runs(report, t))
+        .or_else(|| crate::report::map::maps(report).first().and_then(|m| m.boundaries().into_iter().next()));
+    lines.push(match flips {
+        Some(text) => format!("**Where it flips:** {text}."),
+        None => "**Where it flips:** this case sweeps no axis; its tables compare fixed scenarios.".into(),
+    });
+    lines.join("  \n")
+}
+
 /// The anchors a snippets file defines.
 pub fn anchors(snippets: &str) -> Vec<&str> {
     snippets.lines().filter_map(|l| l.strip_prefix("<!-- ANCHOR: ").and_then(|r| r.strip_suffix(" -->"))).collect()
@@ -115,6 +175,7 @@ mod tests {
             "sweep-tasks-256-speedup",
             "verdicts-race",
             "claims",
+            "opener",
         ] {
             assert!(names.contains(&name), "no anchor {name} in {names:?}");
         }
@@ -124,6 +185,10 @@ mod tests {
             "{names:?}"
         );
         assert!(text.contains("<!-- ANCHOR: param-workers -->\n1,000\n"), "{text}");
+        let opener = opener(&report);
+        for part in ["**Answer:**", "**Key number:**", "**Where it flips:**"] {
+            assert!(opener.contains(part), "{opener}");
+        }
         let mut sorted = names.clone();
         sorted.sort();
         sorted.dedup();

@@ -3,7 +3,11 @@
 //! overtakes another, and the last point where a condition still held.
 
 use crate::{
-    model::figure::{Better, Measure},
+    model::{
+        figure::{Better, Measure},
+        format::Format,
+        plan::Table,
+    },
     report::{Report, TableRef},
 };
 
@@ -89,6 +93,39 @@ pub fn leaders(report: &Report, table: impl TableRef, measure: &Measure, better:
             Some((x, winner.clone()))
         })
         .collect()
+}
+
+/// A swept table's leaders as a sentence: "rayon from 1 to 64; tokio-rayon from 256 to 4096
+/// (in flight)", headed by the table's title and primary measure; `None` for a table with no
+/// axis or no figures.
+pub fn leader_runs(report: &Report, table: &Table) -> Option<String> {
+    let axis = table.axis.as_ref()?;
+    let mut runs: Vec<(String, f64, f64)> = Vec::new();
+    for (x, variant) in leaders(report, table, &table.primary.measure, table.primary.better) {
+        match runs.last_mut() {
+            Some((v, _, to)) if *v == variant => *to = x,
+            _ => runs.push((variant, x, x)),
+        }
+    }
+    let x = |v: f64| Format::Count.show(v);
+    let text = match runs.as_slice() {
+        [] => return None,
+        [(v, from, to)] => format!("{v} leads everywhere measured ({} {} to {})", axis.name, x(*from), x(*to)),
+        _ => {
+            runs.iter()
+                .map(|(v, from, to)| {
+                    if from == to {
+                        format!("{v} at {}", x(*from))
+                    } else {
+                        format!("{v} from {} to {}", x(*from), x(*to))
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+                + &format!(" ({})", axis.name)
+        }
+    };
+    Some(format!("{}: by {}, {text}", table.title, table.primary.measure.name()))
 }
 
 #[cfg(test)]

@@ -167,6 +167,7 @@ fn pages_in(workspace: &Workspace) -> anyhow::Result<()> {
     let names: Vec<String> = workspace.cases().iter().map(|c| c.name.clone()).collect();
     for case in &names {
         std::fs::write(results.join(format!("{case}.md")), sets::case_page(case, &sets))?;
+        std::fs::write(results.join(format!("{case}.opener.md")), sets::opener_page(case, &sets))?;
     }
     std::fs::write(results.join("claims.md"), claims::page(&sets)?)?;
     std::fs::write(results.join("map.md"), choosing::map_page(&sets)?)?;
