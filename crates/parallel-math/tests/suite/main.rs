@@ -1,0 +1,7 @@
+//! Every integration test of the case in one binary: one link instead of one per file.
+
+mod claims;
+mod cli;
+mod plan;
+mod variants;
+mod workloads;

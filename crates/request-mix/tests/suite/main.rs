@@ -1,0 +1,4 @@
+//! Every integration test of the case in one binary: one link instead of one per file.
+
+mod claims;
+mod cli;
