@@ -59,7 +59,6 @@ use crate::{
 
 pub struct Cancellation;
 
-
 impl Case for Cancellation {
     type Args = Args;
     type Params = Params;
