@@ -60,7 +60,7 @@ fn table(params: &Params, variants: &[Variant], in_flight: u32) -> Table {
         Column::new("CPU/request", CPU_PER_REQUEST),
         Column::quantile("downstream late p99", DOWNSTREAM_LATE, 0.99),
     ];
-    table.plots = vec![PlotSpec::Primary, PlotSpec::quantiles(LATENCY)];
+    table.plots = vec![PlotSpec::Primary, PlotSpec::quantiles(LATENCY), PlotSpec::percentiles(LATENCY)];
     for cpu_us in &params.cpu_us {
         for variant in variants {
             table.rows.push(Row::at(*variant, f64::from(*cpu_us), params.spec(*cpu_us, in_flight)));

@@ -270,6 +270,9 @@ pub enum PlotSpec {
     Measure { measure: Measure, log_y: bool },
     /// p50 and p99 of a histogram, merged over each row's runs.
     Quantiles { hist: String, format: Format },
+    /// The distribution of a histogram, p50 to p99.99, one curve per row (in a sweep, the
+    /// rows at its largest point): the tail a table's p99 column sums up, drawn whole.
+    Percentiles { hist: String, format: Format },
 }
 
 impl PlotSpec {
@@ -281,6 +284,9 @@ impl PlotSpec {
     }
     pub fn quantiles(hist: Hist) -> PlotSpec {
         PlotSpec::Quantiles { hist: hist.key.into(), format: hist.format }
+    }
+    pub fn percentiles(hist: Hist) -> PlotSpec {
+        PlotSpec::Percentiles { hist: hist.key.into(), format: hist.format }
     }
 }
 

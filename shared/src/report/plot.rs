@@ -53,6 +53,19 @@ fn marker<DB: DrawingBackend>(index: usize, at: (i32, i32), colour: RGBColor) ->
     }
 }
 
+/// The x axis of a percentile plot: `1 / (1 - q)`, on a log scale, so p50, p90, p99, p99.9
+/// and p99.99 fall at even steps.
+const PERCENTILE_AXIS: &str = "percentile";
+const PERCENTILES: [f64; 6] = [0.5, 0.75, 0.9, 0.99, 0.999, 0.9999];
+
+/// A percentile axis value's label: `p99.9` at 1,000.
+fn percentile_label(x: f64) -> String {
+    let q = 100.0 * (1.0 - 1.0 / x);
+    // Four decimals at most (p99.99), trailing zeros dropped.
+    let text = format!("{q:.4}");
+    format!("p{}", text.trim_end_matches('0').trim_end_matches('.'))
+}
+
 /// One line of a plot.
 struct Line {
     name: String,
@@ -66,15 +79,23 @@ struct Line {
 pub fn draw(report: &Report, dir: &Path) -> anyhow::Result<Vec<PlotFile>> {
     std::fs::create_dir_all(dir)?;
     let mut drawn = Vec::new();
-    for table in report.tables.iter().filter(|t| t.axis.is_some()) {
+    for table in &report.tables {
         for (index, spec) in table.plots.iter().enumerate() {
+            let percentiles = matches!(spec, PlotSpec::Percentiles { .. });
+            if table.axis.is_none() && !percentiles {
+                continue;
+            }
             let (title, heading, format, lines, log_y) = lines(report, table, spec);
             if lines.iter().all(|l| l.points.is_empty()) {
                 continue;
             }
             let file = format!("{}-{}-{}.svg", report.case, table.id, index + 1);
             let path = dir.join(&file);
-            let axis = table.axis.as_ref().map(|a| (a.name.as_str(), a.log)).unwrap_or(("", false));
+            let axis = match (percentiles, &table.axis) {
+                (true, _) => (PERCENTILE_AXIS, true),
+                (false, Some(a)) => (a.name.as_str(), a.log),
+                (false, None) => ("", false),
+            };
             render(&path, &heading, axis, format, log_y, &lines)?;
             drawn.push(PlotFile { table: table.id.clone(), title, file });
         }
@@ -202,6 +223,39 @@ fn lines(
                 true,
             )
         }
+        PlotSpec::Percentiles { hist, format } => {
+            let last = report
+                .ran_in(table)
+                .filter_map(|r| r.axis_value)
+                .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+            let lines = report
+                .ran_in(table)
+                .filter(|r| r.axis_value == last)
+                .enumerate()
+                .map(|(i, row)| {
+                    let points = PERCENTILES
+                        .iter()
+                        .filter_map(|q| {
+                            let measure = Measure::Quantile { hist: hist.clone(), q: *q, format: *format };
+                            row.value(&measure).map(|v| (1.0 / (1.0 - q), v))
+                        })
+                        .collect();
+                    Line { name: row.label.clone(), points, dashed: false, colour: i }
+                })
+                .collect();
+            let at = match (last, &table.axis) {
+                (Some(x), Some(axis)) => format!(" at {} {}", format_count(x), axis.name),
+                _ => String::new(),
+            };
+            // Log y only where the tail spans over a decade (decided when drawn).
+            (
+                format!("{}: the {hist} distribution{at}, p50 to p99.99", table.title),
+                format!("{hist} by percentile"),
+                *format,
+                lines,
+                false,
+            )
+        }
     }
 }
 
@@ -235,15 +289,49 @@ fn render(
     root.fill(&WHITE).map_err(|e| anyhow!("{e:?}"))?;
     let (area, legend) = root.split_horizontally(WIDTH - LEGEND);
     let labels = (axis, heading);
+    // Log axes get ticks of their own: plotters' leave a short range with one or two labels.
+    let x_ticks = if axis == PERCENTILE_AXIS {
+        PERCENTILES.iter().map(|q| 1.0 / (1.0 - q)).collect()
+    } else {
+        log_ticks(x_lo, x_hi)
+    };
+    let (log_xs, log_ys) = (
+        (x_lo..x_hi).log_scale().with_key_points(x_ticks),
+        (y_lo..y_hi).log_scale().with_key_points(log_ticks(y_lo, y_hi)),
+    );
     let drawn = match (log_x, log_y) {
         (false, false) => chart(&area, labels, format, x_lo..x_hi, y_lo..y_hi, lines),
-        (true, false) => chart(&area, labels, format, (x_lo..x_hi).log_scale(), y_lo..y_hi, lines),
-        (false, true) => chart(&area, labels, format, x_lo..x_hi, (y_lo..y_hi).log_scale(), lines),
-        (true, true) => chart(&area, labels, format, (x_lo..x_hi).log_scale(), (y_lo..y_hi).log_scale(), lines),
+        (true, false) => chart(&area, labels, format, log_xs, y_lo..y_hi, lines),
+        (false, true) => chart(&area, labels, format, x_lo..x_hi, log_ys, lines),
+        (true, true) => chart(&area, labels, format, log_xs, log_ys, lines),
     };
     drawn?;
     draw_legend(&legend, lines)?;
     root.present().map_err(|e| anyhow!("{e:?}"))
+}
+
+/// Ticks for a log axis from `lo` to `hi`: powers of ten, then 1-2-5 steps, then finer
+/// steps, whichever first gives at least three inside the range.
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let steps: [&[f64]; 4] = [
+        &[1.0],
+        &[1.0, 2.0, 5.0],
+        &[1.0, 1.5, 2.0, 3.0, 5.0, 7.0],
+        &[1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0],
+    ];
+    let mut ticks = Vec::new();
+    for mantissas in steps {
+        ticks.clear();
+        let mut decade = 10f64.powf(lo.max(f64::MIN_POSITIVE).log10().floor());
+        while decade <= hi {
+            ticks.extend(mantissas.iter().map(|m| m * decade).filter(|t| *t >= lo && *t <= hi));
+            decade *= 10.0;
+        }
+        if ticks.len() >= 3 && ticks.len() <= 14 {
+            break;
+        }
+    }
+    ticks
 }
 
 /// The legend in its own column: a line sample, the marker and the name, one per line.
@@ -310,7 +398,7 @@ where
         .y_desc(heading)
         .x_labels(12)
         .y_labels(12)
-        .x_label_formatter(&|v| format_count(*v))
+        .x_label_formatter(&|v| if axis == PERCENTILE_AXIS { percentile_label(*v) } else { format_count(*v) })
         .y_label_formatter(&|v| format_value(*v, format))
         .light_line_style(WHITE.mix(0.0))
         .draw()
