@@ -24,6 +24,12 @@ pub const ON_TIME: Figure = Figure::new("on_time", Format::Percent);
 // The network, from the server.
 pub const INPUTS_RECEIVED: Figure = Figure::new("inputs_received", Format::Count);
 pub const INBOX_FULL: Figure = Figure::new("inputs_dropped_inbox_full", Format::Count);
+/// Inputs (and TCP goodbyes) claiming a client id that another address or connection holds:
+/// dropped, so a spoofer can neither take a client's snapshots nor freeze its inputs.
+pub const WRONG_ROUTE: Figure = Figure::new("inputs_dropped_wrong_route", Format::Count);
+/// `single-thread-poll`: ticks whose read stopped at the per-tick cap (65,536 datagrams, what
+/// the other variants' inboxes hold) with datagrams still queued for the next tick.
+pub const LEFT_QUEUED: Figure = Figure::new("ticks_left_datagrams_queued", Format::Count);
 pub const SNAPSHOTS_BUILT: Figure = Figure::new("snapshots_built", Format::Count);
 pub const SNAPSHOTS_SENT: Figure = Figure::new("snapshots_sent", Format::Count);
 /// Dropped before a socket: a full queue, or a socket that would have blocked.

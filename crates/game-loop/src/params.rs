@@ -121,11 +121,6 @@ impl Params {
         }
     }
 
-    /// Tick slots in one run of a live row.
-    pub fn slots_for(&self, abuse: bool) -> u64 {
-        if abuse { self.abuse_slots } else { self.slots }
-    }
-
     /// Ticks without input before a client is dropped. In the abuse table, a quarter of the
     /// run, so that a bot vanishing a quarter in is gone by half-way; elsewhere five seconds,
     /// a common game-server time-out, so that an overloaded server is not also made to drop

@@ -1,10 +1,11 @@
 //! One run of one row, in the harness's child process, and the load generator's body in its
 //! own process.
 //!
-//! A live run starts the server (its network side comes up, TCP accepts), starts the bots'
-//! process and waits until every bot is connected, then measures only the game itself: the
-//! go to the bots and the server's whole tick loop. The server's CPU is this process's; the
-//! bots' is theirs, recorded apart.
+//! A live run starts the server (its network side comes up, TCP accepts, the world is built),
+//! starts the bots' process and waits until every bot is connected, then measures only the
+//! game itself: the go to the bots and the server's whole tick loop; the server's shutdown
+//! and the world's hash come after. The server's CPU is this process's; the bots' is theirs,
+//! recorded apart.
 
 use std::{net::SocketAddr, time::Instant};
 
@@ -20,9 +21,12 @@ use crate::{
     params::{ABUSE_SHARE, Params, SEED, Spec},
     servers::{
         books::Count,
-        spec::{CLIENT_QUEUE, ServerReport, ServerSpec, TCP_SEND_BUFFER},
+        spec::{CLIENT_QUEUE, INBOX_CAPACITY, Played, ServerReport, ServerSpec, TCP_SEND_BUFFER},
     },
-    sim::replay::{replay, replay_timed, scripted_log},
+    sim::{
+        replay::{play_log, replay, scripted_log},
+        simulation::Sim,
+    },
     variants::Variant,
 };
 
@@ -32,12 +36,12 @@ pub fn execute(params: &Params, variant: Variant, spec: Spec, ctx: &mut Ctx) -> 
         Spec::Replay { entities, clients, ticks } => {
             // ANCHOR: replayed
             // A scripted log through the variant's own way of running the schedule, every
-            // tick timed.
-            let world = params.world(entities, 0, false);
+            // tick timed; the world is built before the measured region and hashed after it.
+            let mut sim = Sim::new(params.world(entities, 0, false), variant.sim(), false);
             let log = scripted_log(clients, ticks, 30, SEED);
-            let (digest, ticks) = ctx.measure(|| replay_timed(world, variant.sim(), &log));
+            let ticks = ctx.measure(|| play_log(&mut sim, &log));
             ctx.histogram(REPLAY_TICK, &ticks.0);
-            ctx.digest(format!("{digest:016x}"));
+            ctx.digest(format!("{:016x}", sim.digest()));
             Ok(())
             // ANCHOR_END: replayed
         }
@@ -79,15 +83,19 @@ fn live(
         // The abuse runs keep their input log to replay it afterwards.
         record_log: abuse,
         max_connections: cap.units as usize,
+        inbox: INBOX_CAPACITY,
         client_queue: CLIENT_QUEUE,
         tcp_send_buffer: TCP_SEND_BUFFER,
     };
     let server = variant.start(spec)?;
     let mut load = ctx.start_load(&bot_spec(params, variant, server.addr(), clients, abuse))?;
-    let report = ctx.measure(|| -> anyhow::Result<ServerReport> {
+    // The world was built by `start`; the shutdown, the joins and the world's hash come
+    // after the measured region, the same for every variant.
+    let played = ctx.measure(|| -> anyhow::Result<Played> {
         load.go()?;
-        server.run()
+        server.play()
     })?;
+    let report = played.finish()?;
     load.stop()?;
     load.finish(ctx)?;
     // ANCHOR_END: live
@@ -114,6 +122,8 @@ fn record_server(ctx: &mut Ctx, report: &ServerReport) {
     ctx.figure(ON_TIME, ticks.ticks.saturating_sub(ticks.merged) as f64 / slots as f64);
     ctx.figure(INPUTS_RECEIVED, net[Count::Inputs] as f64);
     ctx.figure(INBOX_FULL, net[Count::InboxFull] as f64);
+    ctx.figure(WRONG_ROUTE, report.wrong_route as f64);
+    ctx.figure(LEFT_QUEUED, net[Count::LeftQueued] as f64);
     ctx.figure(SNAPSHOTS_BUILT, sim.snapshots as f64);
     ctx.figure(SNAPSHOTS_SENT, net[Count::Sent] as f64);
     ctx.figure(SNAPSHOTS_DROPPED, net[Count::Dropped] as f64);

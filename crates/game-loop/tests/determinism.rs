@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::{bot_spec, play, server_spec, world};
 use casebook::VariantSet;
+use common::{bot_spec, play, server_spec, world};
 use game_loop::{net::protocol, sim::simulation::Event, variants::Variant};
 
 #[test]

@@ -2,12 +2,15 @@
 
 mod common;
 
-use common::{bot_spec, play, server_spec, world};
 use casebook::VariantSet;
+use common::{bot_spec, play, server_spec, world};
 use game_loop::{
     bots::bot::BotReport,
-    net::protocol::DecodeError,
-    servers::{books::Count::*, spec::ServerReport},
+    net::protocol::{DecodeError, Transport},
+    servers::{
+        books::Count::*,
+        spec::{ServerReport, ServerSpec},
+    },
     sim::replay::replay,
     variants::Variant,
 };
@@ -130,5 +133,168 @@ fn garbage_on_a_tcp_connection_is_counted_and_only_that_connection_closes() {
         assert_eq!(net.malformed_of(DecodeError::Oversized), 1, "{}", variant.name());
         assert_eq!((net[ClosedMalformed], net[Accepted]), (1, 1), "{}", variant.name());
         assert_eq!(report.sim.joined, 0, "{}: garbage never became a client", variant.name());
+    }
+}
+
+/// The resident set of this test process, in bytes.
+fn rss() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").expect("statm");
+    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).expect("resident pages");
+    pages * 4096
+}
+
+/// Well-formed inputs from many source ports, each claiming a real client's id with the
+/// highest sequence number there is, sent as fast as `threads` threads can for `lasting`;
+/// returns how many datagrams the spoofing sockets got back.
+fn spoof(
+    server: std::net::SocketAddr,
+    clients: u32,
+    threads: usize,
+    lasting: std::time::Duration,
+) -> std::thread::JoinHandle<u64> {
+    use game_loop::net::{
+        protocol::{Input, encode_input},
+        sockets::udp_socket,
+    };
+    std::thread::spawn(move || {
+        // Let every real client join first: until then an id belongs to whoever claims it.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let until = std::time::Instant::now() + lasting;
+        let flooders: Vec<_> = (0..threads)
+            .map(|t| {
+                std::thread::spawn(move || {
+                    let sockets: Vec<_> = (0..32)
+                        .map(|_| {
+                            let socket = udp_socket(0).expect("spoofing socket");
+                            socket.connect(server).expect("connect");
+                            socket.set_nonblocking(true).expect("nonblocking");
+                            socket
+                        })
+                        .collect();
+                    let (mut bytes, mut buf, mut got) = (Vec::new(), [0u8; 2048], 0u64);
+                    let mut n = t as u32;
+                    while std::time::Instant::now() < until {
+                        for socket in &sockets {
+                            bytes.clear();
+                            encode_input(&Input { client: n % clients, seq: u32::MAX, bits: 0x1f }, &mut bytes);
+                            let _ = socket.send(&bytes);
+                            n = n.wrapping_add(1);
+                            while socket.recv(&mut buf).is_ok() {
+                                got += 1;
+                            }
+                        }
+                    }
+                    got
+                })
+            })
+            .collect();
+        flooders.into_iter().map(|f| f.join().expect("flooder")).sum()
+    })
+}
+
+#[test]
+fn a_spoofed_flood_neither_steals_nor_freezes_a_client_nor_stops_the_ticks() {
+    use game_loop::bots::fleet;
+    for variant in [Variant::SingleThreadPoll, Variant::Hybrid, Variant::AllAsync] {
+        let name = variant.name();
+        let clients = 10;
+        // A small inbox, so that the most one tick reads is far below what a drain with no
+        // bound reads while the flood outpaces it. The flood also fills the kernel's queue,
+        // which then drops real inputs too: the time-out is longer than the run, because a
+        // client silenced for a whole time-out leaves by design and its id is free again.
+        let spec = ServerSpec { inbox: 1024, ..server_spec(world(500, 640), 320) };
+        let server = variant.start(spec).expect("server starts");
+        let mut bots = bot_spec(variant, clients);
+        bots.server = server.addr();
+        let prepared = fleet::prepare(&bots).expect("bots connect");
+        let before = rss();
+        let flood = spoof(server.addr(), clients, 2, std::time::Duration::from_secs(3));
+        let running = std::thread::spawn(move || server.run());
+        let bots = prepared.run(|| running.is_finished()).expect("bots run");
+        let server = running.join().expect("server thread").expect("server run");
+        let stolen = flood.join().expect("spoof thread");
+        let grown = rss().saturating_sub(before);
+
+        let sim = &server.sim;
+        assert_eq!(stolen, 0, "{name}: the spoofing ports got snapshots ({sim:?})");
+        assert_eq!((bots.wrong_client, bots.malformed), (0, 0), "{name}: every snapshot a bot got was its own");
+        assert_eq!(server.sim.stale, 0, "{name}: a spoofed sequence number froze a client's inputs");
+        assert_eq!((server.sim.joined, server.sim.peak_clients), (10, 10), "{name}: the spoofer joined nobody");
+        let newest = bots.newest_tick.expect("the bots heard back");
+        let last = server.ticks.ticks as u32 - 1;
+        assert!(newest + 8 >= last, "{name}: the bots' snapshots stopped at tick {newest} of {last}");
+        assert_books_balance(name, &server, &bots);
+        // Generous bounds: a flood may slow the ticks, never stop them or grow the server.
+        // A tick's lateness is at most 250 ms by the clock's rule (older slots are missed),
+        // so the stall shows in the longest tick, reading included, and in the slots missed.
+        let (longest_ms, missed) = (server.ticks.duration.0.max() / 1000, server.ticks.missed);
+        let capped = server.net[LeftQueued];
+        assert!(
+            longest_ms < 750,
+            "{name}: one tick took {longest_ms} ms ({missed} slots missed, {capped} reads capped)"
+        );
+        assert!(grown < 256 << 20, "{name}: the process grew by {} MiB", grown >> 20);
+        assert!(server.wrong_route > 0, "{name}: the spoofed inputs reached the server and were refused");
+    }
+}
+
+#[test]
+fn a_tcp_connection_claiming_another_clients_id_cannot_take_or_end_it() {
+    use game_loop::{
+        bots::fleet,
+        net::protocol::{Input, encode_input, frame},
+    };
+    use std::io::{Read, Write};
+    for variant in [Variant::ThreadPerClient, Variant::HybridTcp] {
+        let name = variant.name();
+        let server = variant.start(server_spec(world(200, 64), 96)).expect("server starts");
+        let addr = server.addr();
+        let mut bots = bot_spec(variant, 4);
+        bots.server = addr;
+        let prepared = fleet::prepare(&bots).expect("bots connect");
+        let running = std::thread::spawn(move || server.run());
+        let rogue = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let mut rogue = std::net::TcpStream::connect(addr).expect("connect");
+            let mut bytes = Vec::new();
+            for client in 0..4 {
+                let mut input = Vec::new();
+                encode_input(&Input { client, seq: u32::MAX, bits: 0x1f }, &mut input);
+                frame(&input, &mut bytes);
+            }
+            rogue.write_all(&bytes).expect("write");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            rogue.set_nonblocking(true).expect("nonblocking");
+            let got = rogue.read(&mut [0u8; 256]).unwrap_or(0);
+            // Closing sends the goodbye of whatever client the connection last claimed.
+            drop(rogue);
+            got
+        });
+        let bots = prepared.run(|| running.is_finished()).expect("bots run");
+        let server = running.join().expect("server thread").expect("server run");
+        assert_eq!(rogue.join().expect("rogue"), 0, "{name}: the rogue connection got snapshots");
+        assert_eq!((server.sim.stale, server.sim.left), (0, 0), "{name}: a client was frozen or ended");
+        assert_eq!(server.clients_at_end, 4, "{name}");
+        assert_eq!(bots.wrong_client, 0, "{name}");
+        assert!(server.wrong_route >= 4, "{name}: {} claims refused", server.wrong_route);
+    }
+}
+
+#[test]
+fn play_leaves_the_network_up_and_finish_takes_it_down() {
+    for &variant in Variant::ALL {
+        let name = variant.name();
+        let server = variant.start(server_spec(world(100, 64), 4)).expect("server starts");
+        let addr = server.addr();
+        // Whether the server still holds its port: a UDP bind to it fails, a TCP connect works.
+        let held = || match variant.transport() {
+            Transport::Udp => std::net::UdpSocket::bind(addr).is_err(),
+            Transport::Tcp => std::net::TcpStream::connect(addr).is_ok(),
+        };
+        let played = server.play().expect("ticks run");
+        assert!(held(), "{name}: the network went down inside the measured region");
+        let report = played.finish().expect("server stops");
+        assert!(!held(), "{name}: the port is still held after finish");
+        assert_eq!(report.ticks.ticks + report.ticks.missed, 4, "{name}");
     }
 }

@@ -14,7 +14,7 @@ use crate::{
         books::NetBook,
         host::Host,
         hybrid::{Batch, receive, send, stop},
-        spec::{INBOX_CAPACITY, OUTBOX_BATCHES, Server, ServerReport, ServerSpec, kernel_drops, runtime},
+        spec::{OUTBOX_BATCHES, Played, Server, ServerReport, ServerSpec, kernel_drops, runtime},
     },
     sim::{
         clock::{TickBook, TickClock},
@@ -26,7 +26,7 @@ pub fn start(spec: ServerSpec, how: SimConfig) -> anyhow::Result<Server> {
     let runtime = runtime("runtime")?;
     let (addr, socket) = server_udp_socket(&runtime)?;
     let book = Arc::new(NetBook::default());
-    let (input_tx, inputs) = mpsc::channel(INBOX_CAPACITY);
+    let (input_tx, inputs) = mpsc::channel(spec.inbox);
     let (snapshots, mut batches) = mpsc::channel::<Batch>(OUTBOX_BATCHES);
     let receiver =
         runtime.spawn(receive(Arc::clone(&socket), Arc::clone(&book), move |input| input_tx.try_send(input).is_ok()));
@@ -36,13 +36,15 @@ pub fn start(spec: ServerSpec, how: SimConfig) -> anyhow::Result<Server> {
             send(&socket, batch, &sender_book).await;
         }
     });
+    let host = Host::new(&spec, how);
     Ok(Server::new(addr, move || {
-        let host = Host::new(&spec, how);
         let task = runtime.spawn(simulate(host, spec.slots, inputs, snapshots, Arc::clone(&book)));
         let (host, ticks) = runtime.block_on(task).context("the simulation task panicked")?;
-        let kernel_drops = kernel_drops(addr);
-        stop(runtime, sender, receiver);
-        Ok(ServerReport::new(host, ticks, &book, kernel_drops))
+        Ok(Played::new(move || {
+            let kernel_drops = kernel_drops(addr);
+            stop(runtime, sender, receiver);
+            Ok(ServerReport::new(host, ticks, &book, kernel_drops))
+        }))
     }))
 }
 

@@ -22,6 +22,9 @@ pub enum Count {
     Dropped,
     SendErrors,
     RecvErrors,
+    /// `single-thread-poll`: ticks whose read stopped at the per-tick cap with datagrams
+    /// still queued in the socket.
+    LeftQueued,
     /// TCP connections accepted, refused over the cap, and closed by the server.
     Accepted,
     Refused,

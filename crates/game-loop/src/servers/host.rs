@@ -2,7 +2,7 @@
 //! from client id to the route its snapshots take (an address for UDP, a connection's queue
 //! for TCP). Variants differ in where this runs and how inputs reach it, not in what it does.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, net::SocketAddr};
 
 use crate::{
     net::protocol::Input,
@@ -10,27 +10,62 @@ use crate::{
     sim::simulation::{Event, Inbox, Sim, SimConfig},
 };
 
+/// How a client's snapshots reach it, and whether two routes are the same one: a client id
+/// belongs to the route it joined by, so that a datagram from another port (or a frame on
+/// another connection) claiming that id cannot take the client's snapshots or its inputs.
+pub trait ClientRoute {
+    fn same(&self, other: &Self) -> bool;
+}
+
+impl ClientRoute for SocketAddr {
+    fn same(&self, other: &Self) -> bool {
+        self == other
+    }
+}
+
+impl ClientRoute for flume::Sender<Vec<u8>> {
+    fn same(&self, other: &Self) -> bool {
+        self.same_channel(other)
+    }
+}
+
 pub struct Host<R> {
     pub sim: Sim,
     inbox: Inbox<R>,
     routes: HashMap<u32, R>,
     fresh: Vec<(u32, R)>,
     events: Vec<Event>,
+    /// Inputs and goodbyes that claimed a client id held by another route: dropped.
+    pub wrong_route: u64,
 }
 
-impl<R> Host<R> {
+impl<R: ClientRoute> Host<R> {
+    /// Builds the world: before the measured region, so that no variant's figures carry it.
     pub fn new(spec: &ServerSpec, how: SimConfig) -> Self {
         let sim = Sim::new(spec.world, how, spec.record_log);
-        Host { sim, inbox: Inbox::default(), routes: HashMap::new(), fresh: Vec::new(), events: Vec::new() }
+        let (routes, fresh, events) = (HashMap::new(), Vec::new(), Vec::new());
+        Host { sim, inbox: Inbox::default(), routes, fresh, events, wrong_route: 0 }
+    }
+
+    /// Whether `route` may speak for `client`: it is the client's own, or the client has none.
+    fn owns(&mut self, client: u32, route: &R) -> bool {
+        let owns = self.routes.get(&client).is_none_or(|held| held.same(route));
+        self.wrong_route += u64::from(!owns);
+        owns
     }
 
     /// An input that arrived by `route`; the newest per client is applied at the next tick.
     pub fn input(&mut self, input: Input, route: R) {
-        self.inbox.input(input, route);
+        if self.owns(input.client, &route) {
+            self.inbox.input(input, route);
+        }
     }
 
-    pub fn leave(&mut self, client: u32) {
-        self.inbox.leave(client);
+    /// A connection that spoke for `client` closed.
+    pub fn leave(&mut self, client: u32, route: &R) {
+        if self.owns(client, route) {
+            self.inbox.leave(client);
+        }
     }
 
     /// Runs one tick and hands each client's snapshot to `send` with its route. A route is
@@ -42,7 +77,7 @@ impl<R> Host<R> {
         self.sim.step(&self.events);
         for (client, route) in self.fresh.drain(..) {
             if self.sim.has_client(client) {
-                self.routes.insert(client, route);
+                self.routes.entry(client).or_insert(route);
             }
         }
         for client in self.sim.take_departed() {

@@ -4,7 +4,7 @@
 //! late. Two `flume` channels join them: inputs in, one batch of snapshots per tick out.
 //! Both are bounded and only ever `try_send`-ed, so neither side can stall the other.
 
-use std::{net::SocketAddr, sync::Arc, time::Instant};
+use std::{net::SocketAddr, sync::Arc};
 
 use tokio::{net::UdpSocket, runtime::Runtime, task::JoinHandle};
 
@@ -16,12 +16,9 @@ use crate::{
     servers::{
         books::{Count, NetBook},
         host::Host,
-        spec::{INBOX_CAPACITY, OUTBOX_BATCHES, Server, ServerReport, ServerSpec, kernel_drops, runtime},
+        spec::{OUTBOX_BATCHES, Played, Server, ServerReport, ServerSpec, kernel_drops, runtime},
     },
-    sim::{
-        clock::{TickClock, sleep_until},
-        simulation::SimConfig,
-    },
+    sim::{clock::run_ticks, simulation::SimConfig},
 };
 
 /// One tick's snapshots, each with the address it goes to.
@@ -31,7 +28,7 @@ pub fn start(spec: ServerSpec, how: SimConfig) -> anyhow::Result<Server> {
     let runtime = runtime("net")?;
     let (addr, socket) = server_udp_socket(&runtime)?;
     let book = Arc::new(NetBook::default());
-    let (input_tx, inputs) = flume::bounded(INBOX_CAPACITY);
+    let (input_tx, inputs) = flume::bounded(spec.inbox);
     let (snapshots, batches) = flume::bounded::<Batch>(OUTBOX_BATCHES);
     let receiver =
         runtime.spawn(receive(Arc::clone(&socket), Arc::clone(&book), move |input| input_tx.try_send(input).is_ok()));
@@ -41,14 +38,10 @@ pub fn start(spec: ServerSpec, how: SimConfig) -> anyhow::Result<Server> {
             send(&socket, batch, &sender_book).await;
         }
     });
+    let mut host = Host::new(&spec, how);
     Ok(Server::new(addr, move || {
-        let mut host = Host::new(&spec, how);
         // ANCHOR: sim_thread
-        let mut clock = TickClock::new(Instant::now(), spec.slots);
-        while let Some(due) = clock.next(Instant::now()) {
-            sleep_until(due);
-            let started = Instant::now();
-            clock.begin(due, started);
+        let ticks = run_ticks(spec.slots, || {
             for (input, from) in inputs.try_iter() {
                 host.input(input, from);
             }
@@ -58,14 +51,15 @@ pub fn start(spec: ServerSpec, how: SimConfig) -> anyhow::Result<Server> {
             if snapshots.try_send(batch).is_err() {
                 book.dropped_at(host.sim.tick() - 1, count);
             }
-            clock.end(started, Instant::now());
-        }
+        });
         // ANCHOR_END: sim_thread
-        // The sender flushes the last batches and ends when the channel closes.
-        drop(snapshots);
-        let kernel_drops = kernel_drops(addr);
-        stop(runtime, sender, receiver);
-        Ok(ServerReport::new(host, clock.finish(), &book, kernel_drops))
+        Ok(Played::new(move || {
+            // The sender flushes the last batches and ends when the channel closes.
+            drop(snapshots);
+            let kernel_drops = kernel_drops(addr);
+            stop(runtime, sender, receiver);
+            Ok(ServerReport::new(host, ticks, &book, kernel_drops))
+        }))
     }))
 }
 

@@ -28,6 +28,9 @@ pub struct ServerSpec {
     pub slots: u64,
     /// Keep every applied event, for a replay.
     pub record_log: bool,
+    /// Inputs held between the network and the simulation ([`INBOX_CAPACITY`]); for
+    /// `single-thread-poll`, the most datagrams one tick reads.
+    pub inbox: usize,
     /// TCP: connections beyond this are refused (the machine's safe cap).
     pub max_connections: usize,
     /// TCP: snapshots queued per client before newer ones are dropped.
@@ -58,17 +61,24 @@ pub const CLIENT_QUEUE: usize = 16;
 /// dozen snapshots, half a second of them.
 pub const TCP_SEND_BUFFER: usize = 16 * 1024;
 
-/// A started server. It is started in two steps so that a run can measure only the game:
-/// the network side comes up first (a TCP server accepts from then on), and [`Server::run`]
-/// runs the fixed-tick loop for the spec's slots, shuts everything down and reports.
+/// A started server, in three steps so that a run measures only the game: [`Variant::start`]
+/// brings the network side up (a TCP server accepts from then on) and builds the world;
+/// [`Server::play`] runs the fixed-tick loop for the spec's slots, the measured region; and
+/// [`Played::finish`] shuts the network down, joins what it started and hashes the world.
+///
+/// [`Variant::start`]: crate::variants::Variant::start
 pub struct Server {
     addr: SocketAddr,
-    run: Box<dyn FnOnce() -> anyhow::Result<ServerReport> + Send>,
+    play: Box<dyn FnOnce() -> anyhow::Result<Played> + Send>,
 }
 
+/// A server whose ticks are done: what is left is to stop it and report.
+pub struct Played(Box<dyn FnOnce() -> anyhow::Result<ServerReport> + Send>);
+
 impl Server {
-    pub fn new(addr: SocketAddr, run: impl FnOnce() -> anyhow::Result<ServerReport> + Send + 'static) -> Server {
-        Server { addr, run: Box::new(run) }
+    /// `play` runs the ticks and returns what stops the server afterwards.
+    pub fn new(addr: SocketAddr, play: impl FnOnce() -> anyhow::Result<Played> + Send + 'static) -> Server {
+        Server { addr, play: Box::new(play) }
     }
 
     /// Where clients reach it: always 127.0.0.1.
@@ -76,8 +86,23 @@ impl Server {
         self.addr
     }
 
+    pub fn play(self) -> anyhow::Result<Played> {
+        (self.play)()
+    }
+
+    /// All of it at once, for tests.
     pub fn run(self) -> anyhow::Result<ServerReport> {
-        (self.run)()
+        self.play()?.finish()
+    }
+}
+
+impl Played {
+    pub fn new(finish: impl FnOnce() -> anyhow::Result<ServerReport> + Send + 'static) -> Played {
+        Played(Box::new(finish))
+    }
+
+    pub fn finish(self) -> anyhow::Result<ServerReport> {
+        (self.0)()
     }
 }
 
@@ -92,6 +117,8 @@ pub struct ServerReport {
     /// The applied events themselves, when the run was asked to keep them.
     pub log: Option<InputLog>,
     pub clients_at_end: usize,
+    /// Inputs and goodbyes that claimed a client id another address or connection holds.
+    pub wrong_route: u64,
     /// UDP: datagrams the kernel dropped at the server's full receive queue, read from
     /// `/proc/net/udp` before the socket closed.
     pub kernel_drops: Option<u64>,
@@ -106,6 +133,7 @@ impl ServerReport {
             digest: host.sim.digest(),
             log: host.sim.take_log(),
             clients_at_end: host.sim.clients(),
+            wrong_route: host.wrong_route,
             kernel_drops,
         }
     }

@@ -3,7 +3,7 @@
 //! connection. Set beside `thread-per-client`, it separates what the connection model costs
 //! from what TCP costs; set beside `hybrid`, what TCP costs a game.
 
-use std::{sync::Arc, time::Duration};
+use std::{io::ErrorKind, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use tokio::{
@@ -17,13 +17,14 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     net::{
-        protocol::{DecodeError, MAX_MESSAGE, frame},
+        protocol::{MAX_MESSAGE, frame},
         sockets::tcp_listener,
     },
     servers::{
         books::{Count, NetBook},
-        spec::{INBOX_CAPACITY, Server, ServerReport, ServerSpec, runtime},
-        tcp::{Admission, Msg, Route, deliver, simulate, tune},
+        host::Host,
+        spec::{Played, Server, ServerReport, ServerSpec, runtime},
+        tcp::{Admission, Msg, Reader, Route, Slot, simulate, tune},
     },
     sim::simulation::SimConfig,
 };
@@ -45,7 +46,7 @@ pub fn start(spec: ServerSpec, how: SimConfig) -> anyhow::Result<Server> {
         let _entered = runtime.enter();
         TcpListener::from_std(listener)?
     };
-    let (inbox_tx, inbox) = flume::bounded(INBOX_CAPACITY);
+    let (inbox_tx, inbox) = flume::bounded(spec.inbox);
     let shared = Arc::new(Shared {
         admission: Admission::new(spec.max_connections),
         book: NetBook::default(),
@@ -54,13 +55,16 @@ pub fn start(spec: ServerSpec, how: SimConfig) -> anyhow::Result<Server> {
         spec,
     });
     runtime.spawn(accept(listener, Arc::clone(&shared)));
+    let host = Host::new(&spec, how);
     Ok(Server::new(addr, move || {
-        let (mut host, ticks) = simulate(&spec, how, &inbox, &shared.book);
-        shared.shutdown.cancel();
-        host.forget_routes();
-        drop(inbox);
-        runtime.shutdown_timeout(Duration::from_secs(1));
-        Ok(ServerReport::new(host, ticks, &shared.book, None))
+        let (mut host, ticks) = simulate(host, spec.slots, &inbox, &shared.book);
+        Ok(Played::new(move || {
+            shared.shutdown.cancel();
+            host.forget_routes();
+            drop(inbox);
+            runtime.shutdown_timeout(Duration::from_secs(1));
+            Ok(ServerReport::new(host, ticks, &shared.book, None))
+        }))
     }))
 }
 
@@ -77,55 +81,40 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>) {
                 }
             },
         };
-        if !shared.admission.admit() {
+        let Some(slot) = shared.admission.admit() else {
             shared.book.bump(Count::Refused);
             continue;
-        }
+        };
         shared.book.bump(Count::Accepted);
         tune(&stream, &shared.spec);
-        serve(stream, &shared);
+        serve(stream, slot, &shared);
     }
 }
 
-fn serve(stream: TcpStream, shared: &Arc<Shared>) {
+fn serve(stream: TcpStream, slot: Slot, shared: &Arc<Shared>) {
     let (reader, writer) = stream.into_split();
     let (route, queue) = flume::bounded(shared.spec.client_queue);
-    tokio::spawn(read(reader, route, Arc::clone(shared)));
+    tokio::spawn(read(reader, route, slot, Arc::clone(shared)));
     tokio::spawn(write(writer, queue, Arc::clone(shared)));
 }
 // ANCHOR_END: accept
 
-/// Reads framed inputs until the client closes, goes silent past the limit, sends a frame
-/// too long to be one of ours, or the server shuts down.
-async fn read(reader: OwnedReadHalf, route: Route, shared: Arc<Shared>) {
-    let book = &shared.book;
-    let mut reader = BufReader::new(reader);
-    let mut body = [0u8; MAX_MESSAGE];
-    let mut client = None;
+/// Reads framed inputs until the connection is done or the server shuts down; the
+/// connection's slot goes back when this task ends.
+async fn read(stream: OwnedReadHalf, route: Route, _slot: Slot, shared: Arc<Shared>) {
+    let mut stream = BufReader::new(stream);
+    let mut reader = Reader::new(route, &shared.inbox, &shared.book);
     let silence = shared.spec.silence_limit();
     loop {
         let next = tokio::select! {
             _ = shared.shutdown.cancelled() => break,
-            next = tokio::time::timeout(silence, read_frame(&mut reader, &mut body)) => next,
+            next = tokio::time::timeout(silence, read_frame(&mut stream, &mut reader.body)) => next,
         };
-        match next {
-            Ok(Ok(Some(len))) => client = deliver(&body[..len], &route, &shared.inbox, book).or(client),
-            Ok(Ok(None)) => {
-                book.malformed(DecodeError::Oversized);
-                book.bump(Count::ClosedMalformed);
-                break;
-            }
-            Ok(Err(_)) => break,
-            Err(_silent) => {
-                book.bump(Count::ClosedSilent);
-                break;
-            }
+        if !reader.take(next.unwrap_or_else(|_silent| Err(ErrorKind::TimedOut.into()))) {
+            break;
         }
     }
-    if let Some(client) = client {
-        let _ = shared.inbox.try_send(Msg::Leave(client));
-    }
-    shared.admission.release();
+    reader.finish();
 }
 
 /// One frame's length, or `None` if its prefix announces more than any valid message.

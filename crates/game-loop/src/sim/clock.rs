@@ -117,12 +117,20 @@ impl TickClock {
     }
 }
 
-/// Sleeps the calling thread until `at`: the thread variants' way to wait for a tick.
-pub fn sleep_until(at: Instant) {
-    let now = Instant::now();
-    if at > now {
-        std::thread::sleep(at - now);
+/// The thread variants' fixed tick: `slots` slots on the calling thread, which sleeps until
+/// each tick is due and then runs `tick`.
+pub fn run_ticks(slots: u64, mut tick: impl FnMut()) -> TickBook {
+    let mut clock = TickClock::new(Instant::now(), slots);
+    while let Some(due) = clock.next(Instant::now()) {
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        let started = Instant::now();
+        clock.begin(due, started);
+        tick();
+        clock.end(started, Instant::now());
     }
+    clock.finish()
 }
 
 #[cfg(test)]

@@ -43,13 +43,14 @@ pub fn scripted_log(clients: u32, ticks: u32, input_hz: u32, seed: u64) -> Input
 /// Runs a recorded log through a fresh world and returns its digest: the same log must give
 /// the same digest on any executor and thread, and the digest the live run ended with.
 pub fn replay(config: WorldConfig, how: SimConfig, log: &InputLog) -> u64 {
-    replay_timed(config, how, log).0
+    let mut sim = Sim::new(config, how, false);
+    play_log(&mut sim, log);
+    sim.digest()
 }
 
-/// Replays `log` as fast as it can: the digest, and each tick's step and snapshot hand-off
-/// timed, what the simulation alone costs on this executor.
-pub fn replay_timed(config: WorldConfig, how: SimConfig, log: &InputLog) -> (u64, Micros) {
-    let mut sim = Sim::new(config, how, false);
+/// Plays `log` through `sim` as fast as it goes, each tick's step and snapshot hand-off
+/// timed: what the simulation alone costs on this executor.
+pub fn play_log(sim: &mut Sim, log: &InputLog) -> Micros {
     let mut entries = log.entries.iter().peekable();
     let mut events = Vec::new();
     let mut tick = Micros::default();
@@ -63,7 +64,7 @@ pub fn replay_timed(config: WorldConfig, how: SimConfig, log: &InputLog) -> (u64
         sim.take_snapshots(|_, bytes| drop(std::hint::black_box(bytes)));
         tick.record(started.elapsed());
     }
-    (sim.digest(), tick)
+    tick
 }
 
 #[cfg(test)]

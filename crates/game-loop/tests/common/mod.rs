@@ -8,7 +8,7 @@ use game_loop::{
         bot::BotReport,
         fleet::{self, BotSpec},
     },
-    servers::spec::{CLIENT_QUEUE, ServerReport, ServerSpec, TCP_SEND_BUFFER},
+    servers::spec::{CLIENT_QUEUE, INBOX_CAPACITY, ServerReport, ServerSpec, TCP_SEND_BUFFER},
     sim::world::WorldConfig,
     variants::Variant,
 };
@@ -23,6 +23,7 @@ pub fn server_spec(world: WorldConfig, slots: u64) -> ServerSpec {
         slots,
         record_log: true,
         max_connections: 10_000,
+        inbox: INBOX_CAPACITY,
         client_queue: CLIENT_QUEUE,
         tcp_send_buffer: TCP_SEND_BUFFER,
     }
