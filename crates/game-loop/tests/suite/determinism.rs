@@ -2,10 +2,8 @@
 //! by (tick, client id): a log recorded from a live run over loopback, replayed through every
 //! variant's simulation, rebuilds the very world the live run ended with.
 
-mod common;
-
+use crate::common::{bot_spec, play, server_spec, world};
 use casebook::VariantSet;
-use common::{bot_spec, play, server_spec, world};
 use game_loop::{net::protocol, sim::simulation::Event, variants::Variant};
 
 #[test]

@@ -1,9 +1,7 @@
 //! Every variant, with real bots over loopback: the books balance and nothing is lost.
 
-mod common;
-
+use crate::common::{bot_spec, play, server_spec, world};
 use casebook::VariantSet;
-use common::{bot_spec, play, server_spec, world};
 use game_loop::{
     bots::bot::BotReport,
     net::protocol::{DecodeError, Transport},

@@ -1,0 +1,8 @@
+//! Every integration test of the case in one binary: one link instead of one per file.
+
+mod claims;
+mod cli;
+mod common;
+mod determinism;
+mod protocol;
+mod serve;
