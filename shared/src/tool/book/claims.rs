@@ -103,3 +103,68 @@ pub fn page(sets: &[ResultSet]) -> anyhow::Result<String> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::tool::book::Measured;
+
+    /// A set in its own directory whose one case decided `threads-cpu` as `outcome`.
+    fn set(dir: &std::path::Path, label: &str, outcome: Outcome, runs: usize) -> ResultSet {
+        let mut report = crate::report::verdicts::tests::report();
+        report.claims = vec![ClaimResult {
+            id: ClaimId::ThreadsCpu,
+            claim: ClaimId::ThreadsCpu.text().into(),
+            reading: None,
+            outcome,
+            evidence: "threads 2.0x tasks".into(),
+            threshold: "at least 1.0x".into(),
+            interval: Some("1.8x to 2.2x".into()),
+            runs: Some(runs),
+            rows: vec![("race".into(), "threads".into())],
+        }];
+        let dir = dir.join(label);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{}.json", report.case)), serde_json::to_vec(&report).unwrap()).unwrap();
+        let measured = Measured {
+            commit: "abc".into(),
+            case_tree: "t".into(),
+            harness_tree: "h".into(),
+            dirty: false,
+            preset: "default".into(),
+            seconds: 1.0,
+            date: "2026-12-07".into(),
+        };
+        ResultSet {
+            label: label.into(),
+            machine: "m".into(),
+            cases: BTreeMap::from([(report.case.clone(), measured)]),
+            dir,
+        }
+    }
+
+    #[test]
+    fn sets_that_agree_show_one_outcome_and_sets_that_differ_are_machine_dependent() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (set(dir.path(), "amd-2c", Outcome::Held, 5), set(dir.path(), "intel-2c", Outcome::Held, 5));
+        let same = page(&[a.clone(), b]).unwrap();
+        assert!(!same.contains("machine-dependent"), "{same}");
+        assert!(same.contains("| amd-2c | intel-2c | across machines |"), "{same}");
+        // Each cell links to the exact row, in the set's own anchor namespace.
+        assert!(same.contains("(cases/demo.md#amd-2c-row-race-threads)"), "{same}");
+        let flipped = page(&[a, set(dir.path(), "arm-4c", Outcome::DidNotHold, 3)]).unwrap();
+        assert!(flipped.contains("**machine-dependent**"), "{flipped}");
+        assert!(flipped.contains("indicative: did not hold"), "{flipped}");
+    }
+
+    #[test]
+    fn readings_combine_into_one_outcome_per_claim() {
+        use Outcome::*;
+        assert_eq!(combined(&[Held, Held]), "held");
+        assert_eq!(combined(&[Held, Inconclusive]), "held, with an inconclusive reading");
+        assert_eq!(combined(&[Held, DidNotHold]), "readings disagree");
+        assert_eq!(combined(&[]), "not measured");
+    }
+}
