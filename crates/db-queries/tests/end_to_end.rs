@@ -33,6 +33,13 @@ fn every_variant(engine: Engine, target: &Target) -> Vec<(&'static str, u64)> {
         assert!(load.audit.balances(), "{}: {:?}", variant.name(), load.audit);
         assert_eq!(load.audit.applied, load.audit.acked);
         assert!(d.head_complete(), "{}: requests 0 to 255 were not all answered", variant.name());
+        // Every timed reply is in the latency histogram, and every request served waited for a
+        // connection once (no run here lost one), counted from whichever thread served it;
+        // `async-pipelined` has no pool to wait for.
+        assert_eq!(d.latency.len(), d.ok_timed, "{}", variant.name());
+        let waits = server.tally.pool_wait.as_ref().map_or(0, |w| w.len());
+        let expected = if variant == Variant::AsyncPipelined { 0 } else { d.replies };
+        assert_eq!(waits, expected, "{}: pool waits against replies", variant.name());
         heads.push((variant.name(), d.head_digest));
     }
     assert!(heads.windows(2).all(|w| w[0].1 == w[1].1), "the variants answered differently: {heads:?}");

@@ -4,7 +4,9 @@
 //! gives every connection a worker thread of its own and hands it commands over a channel: the
 //! async API is a front for threads, which is part of what this row measures. The pools skip
 //! `sqlx`'s ping before each acquire (it would cost a round trip per request); a connection
-//! that turns out to be dead fails its query, is closed, and the request is retried.
+//! that turns out to be dead fails its query, is closed, and the request is retried. The ping
+//! `sqlx` 0.9 sends before it puts a released connection back has no setting: it stays, and
+//! the connection is free again one round trip after the query.
 
 use std::time::{Duration, Instant};
 
@@ -22,7 +24,7 @@ use crate::{
         books::{ServerBooks, with_retry},
     },
     store::{fault::Fault, fixture::Target, postgres, sqlite},
-    workload::{Request, protocol::ErrorKind},
+    workload::{Request, RequestKind, protocol::ErrorKind},
 };
 
 pub struct AsyncPool {
@@ -111,24 +113,14 @@ impl Serve for AsyncPool {
     async fn serve(&self, books: &ServerBooks, request: Request) -> Result<u64, Fault> {
         let timeout = self.pools.acquire_timeout;
         with_retry(books, || async {
-            match (&self.kind, request) {
-                (Kind::Sqlite { writes, .. }, request @ Request::Write { .. }) => {
-                    sqlite::serve_async(&mut *acquire(writes, timeout, books).await?, request).await
+            match &self.kind {
+                Kind::Sqlite { reads, writes } => {
+                    let pool = if request.kind() == RequestKind::Write { writes } else { reads };
+                    sqlite::serve_async(&mut *acquire(pool, timeout, books).await?, request).await
                 }
-                (Kind::Sqlite { reads, .. }, request) => {
-                    sqlite::serve_async(&mut *acquire(reads, timeout, books).await?, request).await
-                }
-                (Kind::Postgres { pool }, request) => {
+                Kind::Postgres { pool } => {
                     let mut conn = acquire(pool, timeout, books).await?;
-                    let result = match request {
-                        Request::Point { account } => postgres::point_sqlx(&mut conn, account).await,
-                        Request::Range { account, from, to } => {
-                            postgres::range_sqlx(&mut conn, account, from, to).await
-                        }
-                        Request::Write { order_id, account, amount, placed_at } => {
-                            postgres::write_sqlx(&mut conn, order_id, account, amount, placed_at).await
-                        }
-                    };
+                    let result = postgres::serve_sqlx(&mut conn, request).await;
                     settle(&mut conn, &result);
                     result
                 }

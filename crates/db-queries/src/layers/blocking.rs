@@ -35,11 +35,7 @@ impl BlockingConn for rusqlite::Connection {
 
 impl BlockingConn for PgConn {
     fn serve(&mut self, request: &Request) -> Result<u64, Fault> {
-        match *request {
-            Request::Point { account } => self.point(account),
-            Request::Range { account, from, to } => self.range(account, from, to),
-            Request::Write { order_id, account, amount, placed_at } => self.write(order_id, account, amount, placed_at),
-        }
+        PgConn::serve(self, request)
     }
 }
 
@@ -119,32 +115,33 @@ pub fn pg_pool(target: &PgTarget, application: &str, pools: &Pools) -> Result<r2
 }
 
 /// Serves `request` on a connection from `pool`, taking a fresh one if the first was lost.
-/// `since` is when the request reached the data layer, if the wait for the connection is
-/// the wait to count (it is not when the caller already waited for a slot).
+/// Returns the result and when the first connection came, if one did: the caller counts the
+/// wait, on a thread of the runtime's (see [`ServerBooks::waited`]).
 pub fn serve_pooled<M>(
     pool: &r2d2::Pool<M>,
     books: &ServerBooks,
     request: &Request,
-    since: Option<Instant>,
     acquire_timeout: Duration,
-) -> Result<u64, Fault>
+) -> (Result<u64, Fault>, Option<Instant>)
 where
     M: ManageConnection,
     M::Connection: BlockingConn,
 {
-    let mut tries = 0;
-    loop {
-        let mut conn = pool.get_timeout(acquire_timeout).map_err(fault::from_r2d2)?;
-        if let (0, Some(since)) = (tries, since) {
-            books.waited(since.elapsed());
-        }
+    let (mut tries, mut came) = (0, None);
+    let result = loop {
+        let mut conn = match pool.get_timeout(acquire_timeout) {
+            Ok(conn) => conn,
+            Err(e) => break Err(fault::from_r2d2(e)),
+        };
+        came.get_or_insert_with(Instant::now);
         match conn.serve(request) {
             Err(fault) if fault.is_retryable() && tries < RETRIES => {
                 tries += 1;
                 books.retried();
                 // r2d2 checks `has_broken` when the connection returns and discards it.
             }
-            result => return result,
+            result => break result,
         }
-    }
+    };
+    (result, came)
 }

@@ -58,7 +58,8 @@ impl Serve for OverBlocking {
         let (pooled, books, timeout) = (Arc::clone(&self.pooled), Arc::clone(&self.books), self.pools.acquire_timeout);
         tokio::task::spawn_blocking(move || {
             let _slot = slot;
-            pooled.serve(&books, &request, None, timeout)
+            // The wait counted is the slot's, above.
+            pooled.serve(&books, &request, timeout).0
         })
         .await
         .unwrap_or_else(|_| Err(Fault::new(ErrorKind::Query, "a blocking task panicked")))

@@ -60,20 +60,20 @@ impl Pooled {
         let _ = tokio::task::spawn_blocking(move || drop(pooled)).await;
     }
 
-    /// Serves a request on this thread, waiting for a connection as long as the pool allows.
+    /// Serves a request on this thread, waiting for a connection as long as the pool allows;
+    /// also says when the connection came (see [`serve_pooled`]).
     pub fn serve(
         &self,
         books: &ServerBooks,
         request: &Request,
-        since: Option<Instant>,
         acquire_timeout: Duration,
-    ) -> Result<u64, Fault> {
+    ) -> (Result<u64, Fault>, Option<Instant>) {
         match self {
             Pooled::Sqlite { writes, .. } if request.kind() == RequestKind::Write => {
-                serve_pooled(writes, books, request, since, acquire_timeout)
+                serve_pooled(writes, books, request, acquire_timeout)
             }
-            Pooled::Sqlite { reads, .. } => serve_pooled(reads, books, request, since, acquire_timeout),
-            Pooled::Postgres { pool } => serve_pooled(pool, books, request, since, acquire_timeout),
+            Pooled::Sqlite { reads, .. } => serve_pooled(reads, books, request, acquire_timeout),
+            Pooled::Postgres { pool } => serve_pooled(pool, books, request, acquire_timeout),
         }
     }
 }
@@ -92,17 +92,22 @@ impl PerRequest {
 
 impl Serve for PerRequest {
     // ANCHOR: handle
-    async fn serve(&self, _: &ServerBooks, request: Request) -> Result<u64, Fault> {
+    async fn serve(&self, books: &ServerBooks, request: Request) -> Result<u64, Fault> {
         let since = Instant::now();
         let (reply, replied) = oneshot::channel();
-        let (pooled, books, timeout) = (Arc::clone(&self.pooled), Arc::clone(&self.books), self.acquire_timeout);
+        let (pooled, shared, timeout) = (Arc::clone(&self.pooled), Arc::clone(&self.books), self.acquire_timeout);
         std::thread::Builder::new()
             .name("request".into())
             .spawn(move || {
-                let _ = reply.send(pooled.serve(&books, &request, Some(since), timeout));
+                let _ = reply.send(pooled.serve(&shared, &request, timeout));
             })
             .map_err(|e| Fault::new(ErrorKind::Spawn, e.to_string()))?;
-        replied.await.unwrap_or_else(|_| Err(Fault::new(ErrorKind::Query, "a request thread died")))
+        let (result, came) =
+            replied.await.unwrap_or_else(|_| (Err(Fault::new(ErrorKind::Query, "a request thread died")), None));
+        if let Some(came) = came {
+            books.waited(came.saturating_duration_since(since));
+        }
+        result
     }
     // ANCHOR_END: handle
 

@@ -68,13 +68,7 @@ impl Serve for Pipelined {
         with_retry(books, || async {
             let slot = &self.slots[self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len()];
             let conn = Arc::clone(&slot.conn.read().expect("slot lock"));
-            let result = match request {
-                Request::Point { account } => conn.point(account).await,
-                Request::Range { account, from, to } => conn.range(account, from, to).await,
-                Request::Write { order_id, account, amount, placed_at } => {
-                    conn.write(order_id, account, amount, placed_at).await
-                }
-            };
+            let result = conn.serve(request).await;
             if matches!(&result, Err(f) if f.kind == ErrorKind::ConnectionLost) || conn.is_closed() {
                 self.replace(slot, &conn).await;
             }

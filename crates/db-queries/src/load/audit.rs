@@ -134,20 +134,26 @@ impl AuditDb {
 
     /// Takes a run tag and the balances of every write account. Nothing may write meanwhile.
     pub fn begin(&mut self) -> anyhow::Result<Snapshot> {
-        let (run_tag, balances) = match self {
+        const TAG: &str = "UPDATE meta SET runs = runs + 1 RETURNING runs";
+        let run_tag: i64 = match self {
+            AuditDb::Sqlite(c) => c.query_row(TAG, [], |r| r.get(0))?,
+            AuditDb::Postgres(audit) => audit.run(|c| Ok(c.query_one(TAG, &[])?.get(0)))?,
+        };
+        Ok(Snapshot { run_tag: run_tag as u64, balances: self.balances()? })
+    }
+
+    /// The balance of every write account.
+    fn balances(&mut self) -> anyhow::Result<HashMap<i64, i64>> {
+        Ok(match self {
             AuditDb::Sqlite(c) => {
-                let tag: i64 = c.query_row("UPDATE meta SET runs = runs + 1 RETURNING runs", [], |r| r.get(0))?;
                 let mut stmt = c.prepare("SELECT id, balance FROM accounts WHERE id % ?1 = 0")?;
-                let rows = stmt.query_map([WRITE_STRIDE], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                (tag, rows.collect::<Result<HashMap<i64, i64>, _>>()?)
+                stmt.query_map([WRITE_STRIDE], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?
             }
             AuditDb::Postgres(audit) => audit.run(|c| {
-                let tag: i64 = c.query_one("UPDATE meta SET runs = runs + 1 RETURNING runs", &[])?.get(0);
                 let rows = c.query("SELECT id, balance FROM accounts WHERE id % $1 = 0", &[&WRITE_STRIDE])?;
-                Ok((tag, rows.iter().map(|r| (r.get(0), r.get(1))).collect()))
+                Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
             })?,
-        };
-        Ok(Snapshot { run_tag: run_tag as u64, balances })
+        })
     }
 
     /// Compares the database after the run with the acknowledged writes.
@@ -158,30 +164,23 @@ impl AuditDb {
         acked: &[AckedWrite],
     ) -> anyhow::Result<Reconciliation> {
         let (lo, hi) = workload.write_order_ids();
-        let (orders, balances): (Vec<AckedWrite>, HashMap<i64, i64>) = match self {
+        let orders: Vec<AckedWrite> = match self {
             AuditDb::Sqlite(c) => {
                 let mut stmt = c.prepare("SELECT id, account_id, amount FROM orders WHERE id >= ?1 AND id < ?2")?;
-                let orders = stmt
-                    .query_map([lo, hi], |r| {
-                        Ok(AckedWrite { order_id: r.get(0)?, account: r.get(1)?, amount: r.get(2)? })
-                    })?
-                    .collect::<Result<_, _>>()?;
-                let mut stmt = c.prepare("SELECT id, balance FROM accounts WHERE id % ?1 = 0")?;
-                let balances =
-                    stmt.query_map([WRITE_STRIDE], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
-                (orders, balances)
+                let order =
+                    |r: &rusqlite::Row| Ok(AckedWrite { order_id: r.get(0)?, account: r.get(1)?, amount: r.get(2)? });
+                stmt.query_map([lo, hi], order)?.collect::<Result<_, _>>()?
             }
             AuditDb::Postgres(audit) => audit.run(|c| {
                 let rows =
                     c.query("SELECT id, account_id, amount FROM orders WHERE id >= $1 AND id < $2", &[&lo, &hi])?;
-                let orders = rows
+                Ok(rows
                     .iter()
                     .map(|r| AckedWrite { order_id: r.get(0), account: r.get(1), amount: r.get(2) })
-                    .collect();
-                let rows = c.query("SELECT id, balance FROM accounts WHERE id % $1 = 0", &[&WRITE_STRIDE])?;
-                Ok((orders, rows.iter().map(|r| (r.get(0), r.get(1))).collect()))
+                    .collect())
             })?,
         };
+        let balances = self.balances()?;
         let retries = match self {
             AuditDb::Postgres(audit) => audit.retries,
             AuditDb::Sqlite(_) => 0,

@@ -14,11 +14,14 @@
 //! against its own order id. A write that succeeded is remembered for the
 //! [`audit`](crate::load::audit). The
 //! generator runs on one thread (a current-thread runtime): it shares the machine with the
-//! server, and the report counts its CPU apart.
+//! server, and the report counts its CPU apart. Its clients are tasks on that thread, and
+//! they keep one tally between them (see [`drive`]).
 
 use std::{
+    cell::RefCell,
     collections::BTreeMap,
     net::SocketAddr,
+    rc::Rc,
     sync::{
         Arc, OnceLock,
         atomic::{AtomicU64, AtomicUsize, Ordering},
@@ -36,7 +39,7 @@ use tokio::{
         TcpStream,
         tcp::{OwnedReadHalf, OwnedWriteHalf},
     },
-    task::JoinSet,
+    task::LocalSet,
 };
 
 use crate::{
@@ -80,7 +83,7 @@ pub struct LoadPlan {
     pub request_timeout: Duration,
 }
 
-/// What the load generator saw: each client keeps its own, merged into the run's at the end.
+/// What the load generator saw, every client's replies in one tally.
 #[derive(Clone, Debug)]
 pub struct Driven {
     /// µs, for requests started (closed) or due (open) after the warm-up.
@@ -102,8 +105,8 @@ pub struct Driven {
     pub head_correct: u64,
 }
 
-impl Driven {
-    fn new() -> Driven {
+impl Default for Driven {
+    fn default() -> Driven {
         Driven {
             latency: casebook::stats::latency::histogram(),
             ok_timed: 0,
@@ -116,7 +119,9 @@ impl Driven {
             head_correct: 0,
         }
     }
+}
 
+impl Driven {
     pub fn requests_per_s(&self) -> f64 {
         self.ok_timed as f64 / self.window.as_secs_f64().max(1e-9)
     }
@@ -166,20 +171,11 @@ impl Driven {
             let _ = self.latency.record(micros(latency));
         }
     }
-
-    fn merge(&mut self, other: Driven) {
-        let _ = self.latency.add(&other.latency);
-        self.ok_timed += other.ok_timed;
-        self.replies += other.replies;
-        for (kind, n) in other.errors {
-            *self.errors.entry(kind).or_default() += n;
-        }
-        self.acked.extend(other.acked);
-        self.first_problem = self.first_problem.take().or(other.first_problem);
-        self.head_digest ^= other.head_digest;
-        self.head_correct += other.head_correct;
-    }
 }
+
+/// The tally the clients on the generator's thread share: they never hold it across an
+/// `.await`, so a `RefCell` is all the guarding it needs.
+type Tally = Rc<RefCell<Driven>>;
 
 /// One client connection.
 struct Client {
@@ -267,8 +263,7 @@ impl Shared {
 }
 
 // ANCHOR: closed_loop
-async fn closed_client(mut client: Client, shared: Arc<Shared>) -> Driven {
-    let mut tally = Driven::new();
+async fn closed_client(mut client: Client, shared: Arc<Shared>, tally: Tally) {
     let mut warm = false;
     loop {
         let started = Instant::now();
@@ -289,27 +284,25 @@ async fn closed_client(mut client: Client, shared: Arc<Shared>) -> Driven {
         match asked {
             Ok(reply) => {
                 let timed = window.is_some_and(|(opens, _)| started >= opens).then(|| started.elapsed());
-                tally.reply(&shared.workload, id, &request, reply, timed);
+                tally.borrow_mut().reply(&shared.workload, id, &request, reply, timed);
             }
             // The connection's state is unknown after a transport error or a timeout.
             Err((kind, what)) => {
-                tally.error(kind, || what);
+                tally.borrow_mut().error(kind, || what);
                 break;
             }
         }
     }
-    tally
 }
 // ANCHOR_END: closed_loop
 
 // ANCHOR: open_loop
-async fn open_client(mut client: Client, shared: Arc<Shared>, due: flume::Receiver<(u64, Instant)>) -> Driven {
-    let mut tally = Driven::new();
+async fn open_client(mut client: Client, shared: Arc<Shared>, tally: Tally, due: flume::Receiver<(u64, Instant)>) {
     let (opens, _) = shared.window(shared.start).expect("an open loop's window is fixed");
     let give_up = shared.give_up();
     while let Ok((id, due_at)) = due.recv_async().await {
         if Instant::now() > give_up {
-            tally.error(ErrorKind::Timeout, || format!("request {id}: still queued when the run ended"));
+            tally.borrow_mut().error(ErrorKind::Timeout, || format!("request {id}: still queued when the run ended"));
             continue;
         }
         let request = shared.workload.request(id);
@@ -317,15 +310,14 @@ async fn open_client(mut client: Client, shared: Arc<Shared>, due: flume::Receiv
             Ok(reply) => {
                 // From when it was due, not when a connection came free to send it.
                 let timed = (due_at >= opens).then(|| due_at.elapsed());
-                tally.reply(&shared.workload, id, &request, reply, timed);
+                tally.borrow_mut().reply(&shared.workload, id, &request, reply, timed);
             }
             Err((kind, what)) => {
-                tally.error(kind, || what);
+                tally.borrow_mut().error(kind, || what);
                 break;
             }
         }
     }
-    tally
 }
 
 /// Issues request ids at `rate` per second until the run ends, each with the instant it was
@@ -363,29 +355,48 @@ pub async fn connect(addr: SocketAddr, n: usize) -> anyhow::Result<Vec<TcpStream
 }
 
 /// Offers the load on `streams` and collects what came back.
+///
+/// The clients are tasks on this one thread, sharing one tally: one latency histogram for the
+/// run, not one per client (each is about 184 KiB, so 4,096 clients would hold some 750 MiB
+/// of them), and nothing to merge while other clients are still being timed.
 pub async fn drive(streams: Vec<TcpStream>, workload: Workload, plan: LoadPlan) -> Driven {
     let shared = Arc::new(Shared::new(workload, plan));
-    let mut clients = JoinSet::new();
+    let tally = Tally::default();
+    let clients = LocalSet::new();
     let mut leftover = None;
+    let mut running = Vec::with_capacity(streams.len());
     match plan.mode {
         LoadMode::Closed => {
             for stream in streams {
-                clients.spawn(closed_client(Client::new(stream), Arc::clone(&shared)));
+                running.push(clients.spawn_local(closed_client(
+                    Client::new(stream),
+                    Arc::clone(&shared),
+                    Rc::clone(&tally),
+                )));
             }
         }
         LoadMode::Open { rate } => {
             let (due, queued) = flume::unbounded();
             for stream in streams {
-                clients.spawn(open_client(Client::new(stream), Arc::clone(&shared), queued.clone()));
+                running.push(clients.spawn_local(open_client(
+                    Client::new(stream),
+                    Arc::clone(&shared),
+                    Rc::clone(&tally),
+                    queued.clone(),
+                )));
             }
             tokio::spawn(schedule(Arc::clone(&shared), rate, due));
             leftover = Some(queued);
         }
     }
-    let mut tally = Driven::new();
-    while let Some(client) = clients.join_next().await {
-        tally.merge(client.expect("a client task panicked"));
-    }
+    clients
+        .run_until(async {
+            for client in running {
+                client.await.expect("a client task panicked");
+            }
+        })
+        .await;
+    let mut tally = tally.take();
     // Requests still queued when every client had given up were never sent.
     if let Some(queued) = leftover {
         for (id, _) in queued.drain() {

@@ -1,9 +1,16 @@
 //! The server side's books, kept by the front end and every data layer alike: the wait for a
 //! connection, errors by kind, retries and batches. And the retry itself, the same for all.
+//!
+//! The wait for a connection is recorded on every request, from every thread that serves
+//! one, inside the measured window. One histogram behind one lock would make that bookkeeping
+//! a lock the threads under test contend for, so each recording thread keeps a shard of its
+//! own (a lock only it takes until the load is over), and the shards are merged once, in
+//! [`ServerBooks::tally`], after the window.
 
 use std::{
+    cell::RefCell,
     sync::{
-        Mutex,
+        Arc, Mutex,
         atomic::{AtomicU64, Ordering},
     },
     time::Duration,
@@ -26,7 +33,7 @@ pub fn micros(d: Duration) -> u64 {
 pub struct ServerBooks {
     /// Time from a request's arrival at the data layer to the moment it had a connection (or
     /// a worker, or a batch slot), in µs.
-    pool_wait: Mutex<Histogram<u64>>,
+    pool_wait: Shards,
     errors: [AtomicU64; ErrorKind::ALL.len()],
     retries: AtomicU64,
     batches: AtomicU64,
@@ -38,7 +45,7 @@ pub struct ServerBooks {
 impl Default for ServerBooks {
     fn default() -> Self {
         ServerBooks {
-            pool_wait: Mutex::new(casebook::stats::latency::histogram()),
+            pool_wait: Shards::default(),
             errors: Default::default(),
             retries: AtomicU64::new(0),
             batches: AtomicU64::new(0),
@@ -46,6 +53,57 @@ impl Default for ServerBooks {
             cut: AtomicU64::new(0),
             first_error: Mutex::new(None),
         }
+    }
+}
+
+type Shard = Arc<Mutex<Histogram<u64>>>;
+
+/// A histogram kept in one shard per recording thread.
+#[derive(Debug)]
+struct Shards {
+    /// Tells these shards from any other books' a thread has recorded into (tests run several
+    /// servers in one process); never reused, unlike an address.
+    id: u64,
+    all: Mutex<Vec<Shard>>,
+}
+
+thread_local! {
+    /// This thread's shards, each with the id of the books it belongs to: nearly always one.
+    static SHARDS: RefCell<Vec<(u64, Shard)>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Default for Shards {
+    fn default() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        Shards { id: NEXT.fetch_add(1, Ordering::Relaxed), all: Mutex::default() }
+    }
+}
+
+impl Shards {
+    fn record(&self, value: u64) {
+        SHARDS.with_borrow_mut(|mine| {
+            let at = match mine.iter().position(|(id, _)| *id == self.id) {
+                Some(at) => at,
+                None => {
+                    // This thread's first record here: the one time it takes the shared lock.
+                    // Shards of books that are gone (only this thread holds them) go.
+                    mine.retain(|(_, shard)| Arc::strong_count(shard) > 1);
+                    let shard = Arc::new(Mutex::new(casebook::stats::latency::histogram()));
+                    self.all.lock().expect("books lock").push(Arc::clone(&shard));
+                    mine.push((self.id, shard));
+                    mine.len() - 1
+                }
+            };
+            let _ = mine[at].1.lock().expect("shard lock").record(value);
+        });
+    }
+
+    fn merged(&self) -> Histogram<u64> {
+        let mut merged = casebook::stats::latency::histogram();
+        for shard in self.all.lock().expect("books lock").iter() {
+            let _ = merged.add(&*shard.lock().expect("shard lock"));
+        }
+        merged
     }
 }
 
@@ -63,8 +121,11 @@ pub struct ServerTally {
 }
 
 impl ServerBooks {
+    /// Records a wait for a connection, in this thread's shard. Only long-lived threads call
+    /// it (the runtime's workers, a thread pool's workers): a thread per request hands its wait
+    /// back to the async side, or every request would cost a histogram.
     pub fn waited(&self, d: Duration) {
-        let _ = self.pool_wait.lock().expect("books lock").record(micros(d));
+        self.pool_wait.record(micros(d));
     }
 
     pub fn failed(&self, fault: &Fault) {
@@ -87,7 +148,7 @@ impl ServerBooks {
     }
 
     pub fn tally(&self) -> ServerTally {
-        let pool_wait = self.pool_wait.lock().expect("books lock").clone();
+        let pool_wait = self.pool_wait.merged();
         ServerTally {
             pool_wait: (!pool_wait.is_empty()).then_some(pool_wait),
             errors: ErrorKind::ALL
@@ -120,5 +181,34 @@ where
             }
             result => return result,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_wait_from_every_thread_is_in_the_merged_histogram() {
+        let (books, other) = (ServerBooks::default(), ServerBooks::default());
+        std::thread::scope(|s| {
+            for t in 0..8u64 {
+                let (books, other) = (&books, &other);
+                s.spawn(move || {
+                    for n in 0..1_000 {
+                        books.waited(Duration::from_micros(1 + t * 1_000 + n));
+                        // A thread that records into two books keeps them apart.
+                        if n % 10 == 0 {
+                            other.waited(Duration::from_micros(5));
+                        }
+                    }
+                });
+            }
+        });
+        let waits = books.tally().pool_wait.expect("waits were recorded");
+        assert_eq!((waits.len(), waits.min(), waits.max()), (8_000, 1, waits.highest_equivalent(8_000)));
+        assert_eq!(other.tally().pool_wait.expect("waits were recorded").len(), 800);
+        // One shard per thread, not one per switch between the books.
+        assert_eq!(books.pool_wait.all.lock().unwrap().len(), 8);
     }
 }

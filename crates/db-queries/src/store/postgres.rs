@@ -31,7 +31,7 @@ use tokio_postgres::{
 
 use crate::{
     store::fault::Fault,
-    workload::{dataset::digest, protocol::ErrorKind},
+    workload::{Request, dataset::digest, protocol::ErrorKind},
 };
 
 /// How long a connection attempt may take before the database counts as unreachable.
@@ -188,6 +188,15 @@ pub struct Statements {
     write: Statement,
 }
 
+/// A point read's digest, from the row `tokio-postgres` or `postgres` returned.
+fn point_digest(row: &tokio_postgres::Row) -> Result<u64, Fault> {
+    Ok(digest::account(row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+}
+
+fn range_digest(row: &tokio_postgres::Row) -> Result<u64, Fault> {
+    Ok(digest::range(row.try_get(0)?, row.try_get(1)?))
+}
+
 // ANCHOR: blocking_ops
 /// A blocking connection with its statements, for the thread variants.
 pub struct PgConn {
@@ -207,19 +216,16 @@ impl PgConn {
         self.client.is_closed()
     }
 
-    pub fn point(&mut self, account: i64) -> Result<u64, Fault> {
-        let row = self.client.query_one(&self.statements.point, &[&account])?;
-        Ok(digest::account(row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
-    }
-
-    pub fn range(&mut self, account: i64, from: i64, to: i64) -> Result<u64, Fault> {
-        let row = self.client.query_one(&self.statements.range, &[&account, &from, &to])?;
-        Ok(digest::range(row.try_get(0)?, row.try_get(1)?))
-    }
-
-    pub fn write(&mut self, order_id: i64, account: i64, amount: i64, placed_at: i64) -> Result<u64, Fault> {
-        self.client.execute(&self.statements.write, &[&order_id, &account, &amount, &placed_at])?;
-        Ok(digest::write(order_id))
+    pub fn serve(&mut self, request: &Request) -> Result<u64, Fault> {
+        let (client, s) = (&mut self.client, &self.statements);
+        match *request {
+            Request::Point { account } => point_digest(&client.query_one(&s.point, &[&account])?),
+            Request::Range { account, from, to } => range_digest(&client.query_one(&s.range, &[&account, &from, &to])?),
+            Request::Write { order_id, account, amount, placed_at } => {
+                client.execute(&s.write, &[&order_id, &account, &amount, &placed_at])?;
+                Ok(digest::write(order_id))
+            }
+        }
     }
 }
 // ANCHOR_END: blocking_ops
@@ -247,43 +253,40 @@ impl PgAsync {
         self.client.is_closed()
     }
 
-    pub async fn point(&self, account: i64) -> Result<u64, Fault> {
-        let row = self.client.query_one(&self.statements.point, &[&account]).await?;
-        Ok(digest::account(row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
-    }
-
-    pub async fn range(&self, account: i64, from: i64, to: i64) -> Result<u64, Fault> {
-        let row = self.client.query_one(&self.statements.range, &[&account, &from, &to]).await?;
-        Ok(digest::range(row.try_get(0)?, row.try_get(1)?))
-    }
-
-    pub async fn write(&self, order_id: i64, account: i64, amount: i64, placed_at: i64) -> Result<u64, Fault> {
-        self.client.execute(&self.statements.write, &[&order_id, &account, &amount, &placed_at]).await?;
-        Ok(digest::write(order_id))
+    pub async fn serve(&self, request: Request) -> Result<u64, Fault> {
+        let (client, s) = (&self.client, &self.statements);
+        match request {
+            Request::Point { account } => point_digest(&client.query_one(&s.point, &[&account]).await?),
+            Request::Range { account, from, to } => {
+                range_digest(&client.query_one(&s.range, &[&account, &from, &to]).await?)
+            }
+            Request::Write { order_id, account, amount, placed_at } => {
+                client.execute(&s.write, &[&order_id, &account, &amount, &placed_at]).await?;
+                Ok(digest::write(order_id))
+            }
+        }
     }
 }
 // ANCHOR_END: pipelined_ops
 
 // ANCHOR: sqlx_ops
-pub async fn point_sqlx(conn: &mut PgConnection, account: i64) -> Result<u64, Fault> {
-    let row = bounded(sqlx::query(POINT).bind(account).fetch_one(&mut *conn)).await?;
-    Ok(digest::account(row.try_get(0)?, row.try_get::<&str, _>(1)?, row.try_get(2)?))
-}
-
-pub async fn range_sqlx(conn: &mut PgConnection, account: i64, from: i64, to: i64) -> Result<u64, Fault> {
-    let row = bounded(sqlx::query(RANGE).bind(account).bind(from).bind(to).fetch_one(&mut *conn)).await?;
-    Ok(digest::range(row.try_get(0)?, row.try_get(1)?))
-}
-
-pub async fn write_sqlx(
-    conn: &mut PgConnection,
-    order_id: i64,
-    account: i64,
-    amount: i64,
-    placed_at: i64,
-) -> Result<u64, Fault> {
-    bounded(sqlx::query(WRITE).bind(order_id).bind(account).bind(amount).bind(placed_at).execute(&mut *conn)).await?;
-    Ok(digest::write(order_id))
+/// Serves one request on a `sqlx` connection.
+pub async fn serve_sqlx(conn: &mut PgConnection, request: Request) -> Result<u64, Fault> {
+    Ok(match request {
+        Request::Point { account } => {
+            let row = bounded(sqlx::query(POINT).bind(account).fetch_one(&mut *conn)).await?;
+            digest::account(row.try_get(0)?, row.try_get::<&str, _>(1)?, row.try_get(2)?)
+        }
+        Request::Range { account, from, to } => {
+            let row = bounded(sqlx::query(RANGE).bind(account).bind(from).bind(to).fetch_one(&mut *conn)).await?;
+            digest::range(row.try_get(0)?, row.try_get(1)?)
+        }
+        Request::Write { order_id, account, amount, placed_at } => {
+            let write = sqlx::query(WRITE).bind(order_id).bind(account).bind(amount).bind(placed_at);
+            bounded(write.execute(&mut *conn)).await?;
+            digest::write(order_id)
+        }
+    })
 }
 
 /// Many point reads in one query, `= ANY($1)`: sqlx has no pipelining, so batching is how it
