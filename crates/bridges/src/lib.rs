@@ -20,7 +20,7 @@
 //!   producer wait, so the consumer's pace is the producer's.
 //!
 //! Each runs as printed (the digest compares what the consumer saw) and for longer, with the
-//! queue's depth and the process's RSS sampled as the unbounded queue grows.
+//! queue's depth and the process's RSS read as the unbounded queue grows.
 //!
 //! **2. The bridge matrix** ([`channels`]). Small messages from one producer (or several) to
 //! one consumer, thread to thread, thread to task, task to thread and task to task, through

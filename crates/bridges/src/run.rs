@@ -67,8 +67,7 @@ pub fn execute(params: &Params, shared: &Shared, variant: Variant, spec: Spec, c
     match (variant.form(), spec) {
         (Form::Listing(listing), Spec::Book) => stream(params, listing, Mode::Book, ctx),
         (Form::Listing(listing), Spec::Drift) => {
-            let sample_every = (params.drift_for / 20).clamp(Duration::from_millis(10), Duration::from_secs(1));
-            stream(params, listing, Mode::Drift { run_for: params.drift_for, sample_every }, ctx)
+            stream(params, listing, Mode::Drift { run_for: params.drift_for }, ctx)
         }
         (Form::Channel(channel), Spec::Bridge { direction, capacity, producers }) => {
             let per_producer =
@@ -145,7 +144,7 @@ fn bridge(minimal_loop: Option<f64>, spec: BridgeSpec, ctx: &mut Ctx) -> anyhow:
     }
     guard_hit(ctx, outcome.guard_hit);
     if !outcome.latency_ns.is_empty() {
-        ctx.histogram(LATENCY, &outcome.latency_ns);
+        ctx.histogram(LATENCY, &outcome.latency_histogram());
     }
     let reference = spec.direction == Direction::THREAD_TO_THREAD
         && spec.capacity == Capacity::Bounded(REFERENCE_CAPACITY)

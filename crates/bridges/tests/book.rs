@@ -45,19 +45,18 @@ fn every_producer_form_gives_the_consumer_the_same_stream() {
 }
 
 #[test]
-fn a_drift_run_samples_the_queue_and_the_guard_stops_a_runaway_producer() {
-    let drift = Mode::Drift { run_for: Duration::from_millis(300), sample_every: Duration::from_millis(50) };
+fn a_drift_run_reads_the_queue_and_the_guard_stops_a_runaway_producer() {
+    let drift = Mode::Drift { run_for: Duration::from_millis(300) };
     for listing in [Listing::TaskProducer, Listing::ThreadProducer, Listing::ThreadSenders] {
         let outcome = run(&spec(listing, drift, 8)).expect("the drift run ends");
         let name = format!("{listing:?}");
         assert!(outcome.guard_hit, "{name}: a throttled consumer cannot keep 8 items behind a 1 ms producer");
-        assert!(outcome.peak_depth <= 9, "{name}: depth {}", outcome.peak_depth);
+        assert!(outcome.final_depth <= 9, "{name}: depth {}", outcome.final_depth);
         assert!(outcome.books.counts_in_order() && outcome.books.letters_in_order(), "{name}");
-        assert!(outcome.samples.len() >= 2, "{name}: {} samples", outcome.samples.len());
         assert!(outcome.rss_start > 0 && outcome.rss_end > 0, "{name}");
     }
     let outcome = run(&spec(Listing::ThreadBounded, drift, 8)).expect("the drift run ends");
-    assert!(!outcome.guard_hit && outcome.peak_depth <= 2, "depth {}", outcome.peak_depth);
+    assert!(!outcome.guard_hit && outcome.final_depth <= 2, "depth {}", outcome.final_depth);
 }
 
 #[test]

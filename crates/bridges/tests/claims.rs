@@ -80,9 +80,12 @@ fn drift(growth: &[f64], bounded_left: &[f64]) -> Report {
         .fold(builder(), |b, listing| {
             let bounded = matches!(listing, TaskBounded | ThreadBounded);
             let (left, grows) = if bounded { (bounded_left, &[0.5; RUNS][..]) } else { (&[900.0; RUNS][..], growth) };
-            b.figure(DRIFT, *listing, LEFT_QUEUED, left)
-                .figure(DRIFT, *listing, QUEUE_GROWTH, grows)
-                .figure(DRIFT, *listing, RSS_GROWTH, &[1e6; RUNS])
+            b.figure(DRIFT, *listing, LEFT_QUEUED, left).figure(DRIFT, *listing, QUEUE_GROWTH, grows).figure(
+                DRIFT,
+                *listing,
+                RSS_GROWTH,
+                &[1e6; RUNS],
+            )
         })
         .build()
 }
@@ -166,10 +169,8 @@ fn each_mixed_form_must_cost_half_again_its_native_form() {
         let native = form.native().unwrap();
         let table = if native == DirectCall { SYNC_FROM_ASYNC } else { ASYNC_FROM_SYNC };
         let o = |mixed: &[f64]| {
-            let report = builder()
-                .figure(table, native, PER_CALL, &[200.0; RUNS])
-                .figure(table, form, PER_CALL, mixed)
-                .build();
+            let report =
+                builder().figure(table, native, PER_CALL, &[200.0; RUNS]).figure(table, form, PER_CALL, mixed).build();
             claim(&report, ClaimId::NoNeedlessMixing, reading).outcome
         };
         assert_eq!(o(&[5000.0, 5100.0, 4900.0, 5000.0, 5200.0]), Outcome::Held, "{reading}");

@@ -64,7 +64,7 @@ fn every_supported_row_delivers_exactly_once_in_order() {
             assert_eq!(outcome.delivery.received, u64::from(producers) * 2_000, "{what}");
             assert_eq!((outcome.refused, outcome.discarded, outcome.guard_hit), (0, 0, false), "{what}");
             // One message in 64 per producer carries a stamp: 32 of 2,000 each.
-            assert_eq!(outcome.latency_ns.len(), u64::from(producers) * 32, "{what}");
+            assert_eq!(outcome.latency_histogram().len(), u64::from(producers) * 32, "{what}");
         }
     }
 }
@@ -102,8 +102,7 @@ fn a_consumer_dropped_mid_stream_stops_every_sender_and_loses_nothing_unaccounte
 fn unsupported_rows_are_refused_with_the_reason() {
     let err = run(&spec(Channel::StdMpsc, Direction::TASK_TO_TASK, Capacity::Bounded(1), 1, 10)).unwrap_err();
     assert!(err.to_string().contains("only blocking send and receive"), "{err}");
-    let err =
-        run(&spec(Channel::TokioMpsc, Direction::THREAD_TO_TASK, Capacity::Bounded(0), 1, 10)).unwrap_err();
+    let err = run(&spec(Channel::TokioMpsc, Direction::THREAD_TO_TASK, Capacity::Bounded(0), 1, 10)).unwrap_err();
     assert!(err.to_string().contains("no rendezvous"), "{err}");
     let err = run(&spec(Channel::Flume, Direction::THREAD_TO_TASK, Capacity::Bounded(1), 0, 10)).unwrap_err();
     assert!(err.to_string().contains("at least one producer"), "{err}");
@@ -114,6 +113,18 @@ fn a_prepared_row_dropped_unrun_joins_its_threads() {
     for direction in Direction::ALL {
         let prepared = bridge::prepare(&spec(Channel::Flume, direction, Capacity::Bounded(1), 4, 1_000)).unwrap();
         within_a_minute(format!("dropping an unrun {direction} row"), move || drop(prepared));
+    }
+}
+
+/// Start-up is outside the measured region: when `prepare` returns, before `execute` (the
+/// region) begins, every producer and the consumer already exist and wait at the gate.
+#[test]
+fn every_party_is_at_the_gate_before_the_measured_region() {
+    for direction in Direction::ALL {
+        for channel in [Channel::Flume, Channel::TokioMpsc] {
+            let prepared = bridge::prepare(&spec(channel, direction, Capacity::Bounded(16), 4, 1_000)).unwrap();
+            assert_eq!(prepared.parties_at_gate(), 5, "{channel:?} {direction}: 4 producers and the consumer");
+        }
     }
 }
 

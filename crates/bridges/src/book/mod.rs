@@ -4,7 +4,7 @@
 //! Two modes. [`Mode::Book`] is the example as printed: `take(20)` and done, about two
 //! seconds at the book's pace; its digest is what the `same-stream` claim compares. In
 //! [`Mode::Drift`] the consumer keeps going for a set time, as a long-running program's
-//! would, and a sampler records the queue's depth and the process's RSS as it grows.
+//! would, and the run reads how deep the queue and how large the process's RSS have grown.
 
 pub mod listings;
 
@@ -57,8 +57,8 @@ impl Listing {
 pub enum Mode {
     /// `take(pace.take)`, as printed.
     Book,
-    /// No `take`: the consumer runs for this long, and the queue is sampled every `sample_every`.
-    Drift { run_for: Duration, sample_every: Duration },
+    /// No `take`: the consumer runs for this long.
+    Drift { run_for: Duration },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -140,14 +140,6 @@ impl StreamBooks {
     }
 }
 
-/// One reading of the drift sampler.
-#[derive(Clone, Copy, Debug)]
-pub struct Sample {
-    pub at_s: f64,
-    pub depth: u64,
-    pub rss_bytes: u64,
-}
-
 #[derive(Clone, Debug)]
 pub struct StreamOutcome {
     pub spec: StreamSpec,
@@ -157,11 +149,9 @@ pub struct StreamOutcome {
     pub taken: u64,
     /// Items left in the channel when the consumer stopped.
     pub final_depth: u64,
-    pub peak_depth: u64,
     pub rss_start: u64,
     /// RSS just before the consumer dropped its streams (and with them the queue).
     pub rss_end: u64,
-    pub samples: Vec<Sample>,
     pub guard_hit: bool,
     pub elapsed: Duration,
 }
@@ -202,16 +192,6 @@ where
 }
 // ANCHOR_END: consumer
 
-/// Samples the queue and the RSS until dropped.
-async fn sample(meter: &Meter, every: Duration, start: Instant, samples: &mut Vec<Sample>) {
-    let mut ticker = tokio::time::interval(every);
-    loop {
-        ticker.tick().await;
-        let at_s = start.elapsed().as_secs_f64();
-        samples.push(Sample { at_s, depth: meter.depth(), rss_bytes: rss_bytes().unwrap_or(0) });
-    }
-}
-
 /// A run with its runtime built, not yet started.
 pub struct Prepared {
     spec: StreamSpec,
@@ -242,7 +222,6 @@ impl Prepared {
             items: 0,
             age_us: casebook::stats::latency::histogram(),
         };
-        let mut samples = Vec::new();
         let rss_start = rss_bytes().unwrap_or(0);
         let start = Instant::now();
         let mut threads = Vec::new();
@@ -255,33 +234,21 @@ impl Prepared {
             let consumer = consume(&mut messages, &mut intervals, spec.pace, &meter, take, &mut books);
             match spec.mode {
                 Mode::Book => consumer.await,
-                Mode::Drift { run_for, sample_every } => {
-                    let sampler = sample(&meter, sample_every, start, &mut samples);
-                    tokio::select! {
-                        _ = tokio::time::timeout(run_for, consumer) => {}
-                        _ = sampler => {}
-                    }
-                }
+                Mode::Drift { run_for } => drop(tokio::time::timeout(run_for, consumer).await),
             }
             // Read while the sources, and the queue in them, are still alive.
             (rss_bytes().unwrap_or(0), meter.depth())
         });
         let elapsed = start.elapsed();
         self.threads.extend(threads);
-        if let Mode::Drift { .. } = spec.mode {
-            samples.push(Sample { at_s: elapsed.as_secs_f64(), depth: final_depth, rss_bytes: rss_end });
-        }
-        let peak_depth = samples.iter().map(|s| s.depth).max().unwrap_or(0).max(final_depth);
         Ok(StreamOutcome {
             spec,
             books,
             produced: meter.sent.load(Ordering::Relaxed),
             taken: meter.taken.load(Ordering::Relaxed),
             final_depth,
-            peak_depth,
             rss_start,
             rss_end,
-            samples,
             guard_hit: meter.guard_hit.load(Ordering::Relaxed),
             elapsed,
         })

@@ -18,7 +18,10 @@ use hdrhistogram::Histogram;
 use super::{
     AsyncRecv, AsyncSend, Capacity, Channel, Direction, Side, SyncRecv, SyncSend,
     books::{Delivery, Envelope, Msg, Tracked},
-    ends::{Consumer, Control, ProducerReport, consume_async, consume_blocking, produce_async, produce_blocking},
+    ends::{
+        Consumer, Control, ProducerReport, consume_async, consume_blocking, latency_histogram, produce_async,
+        produce_blocking,
+    },
     unsupported,
 };
 
@@ -49,8 +52,8 @@ impl BridgeSpec {
 pub struct BridgeOutcome {
     pub spec: BridgeSpec,
     pub delivery: Delivery,
-    /// Send-to-receive time of the stamped messages, in nanoseconds.
-    pub latency_ns: Histogram<u64>,
+    /// Send-to-receive time of each stamped message, in nanoseconds, in the order received.
+    pub latency_ns: Vec<u64>,
     /// From the gate opening to the last producer joined.
     pub elapsed: Duration,
     /// Sends that failed because the receiver was gone; each producer stops at its first.
@@ -64,6 +67,15 @@ pub struct BridgeOutcome {
 }
 
 impl BridgeOutcome {
+    /// The latencies as a histogram: built here, after the measured region, not in it.
+    pub fn latency_histogram(&self) -> Histogram<u64> {
+        let mut histogram = latency_histogram();
+        for ns in &self.latency_ns {
+            histogram.saturating_record(*ns);
+        }
+        histogram
+    }
+
     pub fn messages_per_s(&self) -> f64 {
         self.delivery.received as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
@@ -108,8 +120,9 @@ pub struct Prepared {
     consumer: Option<Joinable<Consumer>>,
 }
 
-/// Builds one row: opens the channel, starts the consumer and the producers, and leaves the
-/// producers waiting at the gate.
+/// Builds one row: opens the channel, starts the consumer and the producers, and returns once
+/// every one of them is at the gate, so that none of their start-up falls in the measured
+/// region (the CPU per message and the messages per second then cover the same span).
 pub fn prepare(spec: &BridgeSpec) -> anyhow::Result<Prepared> {
     if let Some(why) = unsupported(spec.channel, spec.direction, spec.capacity) {
         bail!("{:?} cannot bridge {} at capacity {}: {why}", spec.channel, spec.direction, spec.capacity);
@@ -117,10 +130,13 @@ pub fn prepare(spec: &BridgeSpec) -> anyhow::Result<Prepared> {
     if spec.producers == 0 {
         bail!("a bridge needs at least one producer");
     }
-    match spec.drop_after {
-        None => prepare_with::<Msg>(spec),
-        Some(_) => prepare_with::<Tracked>(spec),
-    }
+    let prepared = match spec.drop_after {
+        None => prepare_with::<Msg>(spec)?,
+        Some(_) => prepare_with::<Tracked>(spec)?,
+    };
+    // Start-up ends here, before the measured region: every thread and task exists and waits.
+    prepared.ctl.gate.wait_for_arrivals(prepared.producers.len() + 1);
+    Ok(prepared)
 }
 
 fn prepare_with<E: Envelope>(spec: &BridgeSpec) -> anyhow::Result<Prepared> {
@@ -184,18 +200,18 @@ impl Prepared {
     }
 
     fn thread_consumer<E: Envelope, R: SyncRecv<E>>(&mut self, rx: R) -> anyhow::Result<()> {
-        let consumer = Consumer::new(self.spec.producers, Arc::clone(&self.ctl));
+        let (consumer, ctl) = (Consumer::new(self.spec.producers, self.spec.total(), &self.ctl), Arc::clone(&self.ctl));
         let handle = std::thread::Builder::new()
             .name("consumer".into())
-            .spawn(move || consume_blocking(rx, consumer))
+            .spawn(move || consume_blocking(rx, consumer, ctl))
             .context("cannot start the consumer thread")?;
         self.consumer = Some(Joinable::Thread(handle));
         Ok(())
     }
 
     fn task_consumer<E: Envelope, R: AsyncRecv<E>>(&mut self, rx: R) -> anyhow::Result<()> {
-        let consumer = Consumer::new(self.spec.producers, Arc::clone(&self.ctl));
-        let handle = self.runtime()?.spawn(consume_async(rx, consumer));
+        let (consumer, ctl) = (Consumer::new(self.spec.producers, self.spec.total(), &self.ctl), Arc::clone(&self.ctl));
+        let handle = self.runtime()?.spawn(consume_async(rx, consumer, ctl));
         self.consumer = Some(Joinable::Task(handle));
         Ok(())
     }
@@ -223,12 +239,16 @@ impl Prepared {
         Ok(())
     }
 
+    /// How many parties (producers and the consumer) are waiting at the gate.
+    pub fn parties_at_gate(&self) -> usize {
+        self.ctl.gate.arrived()
+    }
+
     /// Opens the gate and waits until the consumer is done and every producer has returned:
     /// the measured region. Call once.
     pub fn execute(&mut self) -> anyhow::Result<BridgeOutcome> {
         let consumer = self.consumer.take().context("a row executes once")?;
         let producers = mem::take(&mut self.producers);
-        self.ctl.gate.wait_for_arrivals(producers.len() + 1);
         let start = Instant::now();
         self.ctl.gate.open();
         let consumer = consumer.join(self.runtime.as_ref());

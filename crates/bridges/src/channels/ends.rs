@@ -86,7 +86,7 @@ pub(crate) fn produce_blocking<E: Envelope, T: SyncSend<E>>(
     count: u32,
     ctl: Arc<Control>,
 ) -> ProducerReport {
-    let mut report = ProducerReport::default();
+    let (mut report, guarded) = (ProducerReport::default(), ctl.queue_limit.is_some());
     if !ctl.gate.arrive_and_wait() {
         return report;
     }
@@ -97,7 +97,7 @@ pub(crate) fn produce_blocking<E: Envelope, T: SyncSend<E>>(
             break;
         }
         report.sent += 1;
-        if !ctl.may_continue(report.sent) {
+        if guarded && !ctl.may_continue(report.sent) {
             break;
         }
     }
@@ -112,7 +112,7 @@ pub(crate) async fn produce_async<E: Envelope, T: AsyncSend<E>>(
     count: u32,
     ctl: Arc<Control>,
 ) -> ProducerReport {
-    let mut report = ProducerReport::default();
+    let (mut report, guarded) = (ProducerReport::default(), ctl.queue_limit.is_some());
     if !ctl.gate.arrive_and_wait_async().await {
         return report;
     }
@@ -123,7 +123,7 @@ pub(crate) async fn produce_async<E: Envelope, T: AsyncSend<E>>(
             break;
         }
         report.sent += 1;
-        if !ctl.may_continue(report.sent) {
+        if guarded && !ctl.may_continue(report.sent) {
             break;
         }
     }
@@ -131,17 +131,31 @@ pub(crate) async fn produce_async<E: Envelope, T: AsyncSend<E>>(
 }
 // ANCHOR_END: produce_async
 
-/// The consumer's side of the books, whichever way it receives.
+/// The consumer's side of the books, whichever way it receives. What it checks per message
+/// is copied out of [`Control`] up front, so the loop reads nothing shared; the latencies go
+/// into room reserved before the run, and into a histogram only after the measured region.
 pub(crate) struct Consumer {
-    pub(crate) ctl: Arc<Control>,
     pub(crate) books: OrderBooks,
-    pub(crate) latency_ns: Histogram<u64>,
-    pub(crate) taken: u64,
+    pub(crate) latency_ns: Vec<u64>,
+    taken: u64,
+    epoch: Instant,
+    /// Unbounded rows: where the consumer publishes what it has taken, for the guard.
+    publish_to: Option<Arc<Control>>,
+    drop_after: u64,
 }
 
 impl Consumer {
-    pub(crate) fn new(producers: u32, ctl: Arc<Control>) -> Self {
-        Consumer { ctl, books: OrderBooks::new(producers as usize), latency_ns: latency_histogram(), taken: 0 }
+    /// `expected`: the messages the row moves, which sets the room for their latencies.
+    pub(crate) fn new(producers: u32, expected: u64, ctl: &Arc<Control>) -> Self {
+        let stamped = expected / u64::from(STAMP_EVERY) + u64::from(producers);
+        Consumer {
+            books: OrderBooks::new(producers as usize),
+            latency_ns: Vec::with_capacity(stamped as usize),
+            taken: 0,
+            epoch: ctl.epoch,
+            publish_to: ctl.queue_limit.map(|_| Arc::clone(ctl)),
+            drop_after: ctl.drop_after.unwrap_or(u64::MAX),
+        }
     }
 
     // ANCHOR: take
@@ -152,14 +166,16 @@ impl Consumer {
         envelope.settle();
         self.books.record(msg);
         if msg.sent_ns != 0 {
-            let now = self.ctl.epoch.elapsed().as_nanos() as u64 + 1;
-            self.latency_ns.saturating_record(now.saturating_sub(msg.sent_ns));
+            let now = self.epoch.elapsed().as_nanos() as u64 + 1;
+            self.latency_ns.push(now.saturating_sub(msg.sent_ns));
         }
         self.taken += 1;
-        if self.ctl.queue_limit.is_some() && self.taken.is_multiple_of(CHECK_EVERY) {
-            self.ctl.taken_published.store(self.taken, Ordering::Relaxed);
+        if let Some(ctl) = &self.publish_to
+            && self.taken.is_multiple_of(CHECK_EVERY)
+        {
+            ctl.taken_published.store(self.taken, Ordering::Relaxed);
         }
-        self.ctl.drop_after.is_none_or(|limit| self.taken < limit)
+        self.taken < self.drop_after
     }
     // ANCHOR_END: take
 }
@@ -169,8 +185,12 @@ pub fn latency_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("constant histogram bounds are valid")
 }
 
-pub(crate) fn consume_blocking<E: Envelope, R: SyncRecv<E>>(mut rx: R, mut consumer: Consumer) -> Consumer {
-    consumer.ctl.gate.arrive();
+pub(crate) fn consume_blocking<E: Envelope, R: SyncRecv<E>>(
+    mut rx: R,
+    mut consumer: Consumer,
+    ctl: Arc<Control>,
+) -> Consumer {
+    ctl.gate.arrive();
     while let Some(envelope) = rx.recv_blocking() {
         if !consumer.take(envelope) {
             break;
@@ -179,8 +199,12 @@ pub(crate) fn consume_blocking<E: Envelope, R: SyncRecv<E>>(mut rx: R, mut consu
     consumer
 }
 
-pub(crate) async fn consume_async<E: Envelope, R: AsyncRecv<E>>(mut rx: R, mut consumer: Consumer) -> Consumer {
-    consumer.ctl.gate.arrive();
+pub(crate) async fn consume_async<E: Envelope, R: AsyncRecv<E>>(
+    mut rx: R,
+    mut consumer: Consumer,
+    ctl: Arc<Control>,
+) -> Consumer {
+    ctl.gate.arrive();
     while let Some(envelope) = rx.recv_async().await {
         if !consumer.take(envelope) {
             break;

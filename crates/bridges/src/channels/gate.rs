@@ -13,47 +13,41 @@ enum State {
     Abandoned,
 }
 
+/// How many parties have arrived, and the state, under one lock and one condition variable.
 #[derive(Debug)]
 pub struct Gate {
-    arrived: Mutex<usize>,
-    arrivals: Condvar,
-    state: Mutex<State>,
+    inner: Mutex<(usize, State)>,
     changed: Condvar,
-    /// The same state for tasks, which must not block their worker on a condition variable.
+    /// The state again for tasks, which must not block their worker on a condition variable.
     state_async: watch::Sender<State>,
 }
 
 impl Default for Gate {
     fn default() -> Self {
-        Gate {
-            arrived: Mutex::new(0),
-            arrivals: Condvar::new(),
-            state: Mutex::new(State::Closed),
-            changed: Condvar::new(),
-            state_async: watch::Sender::new(State::Closed),
-        }
+        let (inner, state_async) = (Mutex::new((0, State::Closed)), watch::Sender::new(State::Closed));
+        Gate { inner, changed: Condvar::new(), state_async }
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl Gate {
+    fn lock(&self) -> MutexGuard<'_, (usize, State)> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wait_while(&self, waiting: impl FnMut(&mut (usize, State)) -> bool) -> MutexGuard<'_, (usize, State)> {
+        self.changed.wait_while(self.lock(), waiting).unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Counts one party as ready, without waiting for the gate.
     pub fn arrive(&self) {
-        *lock(&self.arrived) += 1;
-        self.arrivals.notify_all();
+        self.lock().0 += 1;
+        self.changed.notify_all();
     }
 
     /// From a thread: arrives and waits; true to go, false if the run was abandoned.
     pub fn arrive_and_wait(&self) -> bool {
         self.arrive();
-        let mut state = lock(&self.state);
-        while *state == State::Closed {
-            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
-        }
-        *state == State::Go
+        self.wait_while(|(_, state)| *state == State::Closed).1 == State::Go
     }
 
     /// From a task: the same, awaiting instead of blocking.
@@ -65,32 +59,33 @@ impl Gate {
         go.unwrap_or(false)
     }
 
+    /// Parties that have arrived so far.
+    pub fn arrived(&self) -> usize {
+        self.lock().0
+    }
+
     /// Blocks until `parties` have arrived.
     pub fn wait_for_arrivals(&self, parties: usize) {
-        let mut arrived = lock(&self.arrived);
-        while *arrived < parties {
-            arrived = self.arrivals.wait(arrived).unwrap_or_else(|e| e.into_inner());
-        }
+        drop(self.wait_while(|(arrived, _)| *arrived < parties));
     }
 
     pub fn open(&self) {
-        self.set(State::Go);
+        self.leave_closed(State::Go);
     }
 
     /// Releases every waiter with nothing to do; used when a run is torn down unstarted.
     pub fn abandon(&self) {
-        let mut state = lock(&self.state);
-        if *state == State::Closed {
-            *state = State::Abandoned;
-            drop(state);
-            self.changed.notify_all();
-            self.state_async.send_replace(State::Abandoned);
-        }
+        self.leave_closed(State::Abandoned);
     }
 
-    fn set(&self, to: State) {
-        *lock(&self.state) = to;
-        self.changed.notify_all();
-        self.state_async.send_replace(to);
+    /// The gate leaves `Closed` once, for good.
+    fn leave_closed(&self, to: State) {
+        let mut inner = self.lock();
+        if inner.1 == State::Closed {
+            inner.1 = to;
+            drop(inner);
+            self.changed.notify_all();
+            self.state_async.send_replace(to);
+        }
     }
 }

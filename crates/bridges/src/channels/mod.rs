@@ -133,21 +133,33 @@ pub trait AsyncRecv<T>: Send + 'static {
     fn recv_async(&mut self) -> impl Future<Output = Option<T>> + Send;
 }
 
-impl<T: Send + 'static> SyncSend<T> for flume::Sender<T> {
-    fn send_blocking(&self, value: T) -> Result<(), T> {
-        self.send(value).map_err(|e| e.into_inner())
-    }
+/// The blocking ends whose calls are spelled `send` (the message back in the error's `.0`)
+/// and `recv` (an error once every sender is gone).
+macro_rules! blocking_ends {
+    (send: $($tx:ty),+; recv: $($rx:ty),+) => {
+        $(impl<T: Send + 'static> SyncSend<T> for $tx {
+            fn send_blocking(&self, value: T) -> Result<(), T> {
+                self.send(value).map_err(|e| e.0)
+            }
+        })+
+        $(impl<T: Send + 'static> SyncRecv<T> for $rx {
+            fn recv_blocking(&mut self) -> Option<T> {
+                self.recv().ok()
+            }
+        })+
+    };
 }
+
+// An unbounded tokio sender never waits, so the same non-blocking `send` serves a thread too.
+blocking_ends!(
+    send: flume::Sender<T>, std::sync::mpsc::SyncSender<T>, std::sync::mpsc::Sender<T>, crossbeam_channel::Sender<T>,
+        tokio::sync::mpsc::UnboundedSender<T>;
+    recv: flume::Receiver<T>, std::sync::mpsc::Receiver<T>, crossbeam_channel::Receiver<T>
+);
 
 impl<T: Send + 'static> AsyncSend<T> for flume::Sender<T> {
     async fn send_async(&self, value: T) -> Result<(), T> {
-        flume::Sender::send_async(self, value).await.map_err(|e| e.into_inner())
-    }
-}
-
-impl<T: Send + 'static> SyncRecv<T> for flume::Receiver<T> {
-    fn recv_blocking(&mut self) -> Option<T> {
-        self.recv().ok()
+        flume::Sender::send_async(self, value).await.map_err(|e| e.0)
     }
 }
 
@@ -181,15 +193,7 @@ impl<T: Send + 'static> AsyncRecv<T> for tokio::sync::mpsc::Receiver<T> {
         self.recv()
     }
 }
-
 // ANCHOR_END: tokio_ends
-
-// An unbounded tokio sender never waits, so the same non-blocking `send` serves both sides.
-impl<T: Send + 'static> SyncSend<T> for tokio::sync::mpsc::UnboundedSender<T> {
-    fn send_blocking(&self, value: T) -> Result<(), T> {
-        self.send(value).map_err(|e| e.0)
-    }
-}
 
 impl<T: Send + 'static> AsyncSend<T> for tokio::sync::mpsc::UnboundedSender<T> {
     fn send_async(&self, value: T) -> impl Future<Output = Result<(), T>> + Send {
@@ -206,35 +210,5 @@ impl<T: Send + 'static> SyncRecv<T> for tokio::sync::mpsc::UnboundedReceiver<T> 
 impl<T: Send + 'static> AsyncRecv<T> for tokio::sync::mpsc::UnboundedReceiver<T> {
     fn recv_async(&mut self) -> impl Future<Output = Option<T>> + Send {
         self.recv()
-    }
-}
-
-impl<T: Send + 'static> SyncSend<T> for std::sync::mpsc::SyncSender<T> {
-    fn send_blocking(&self, value: T) -> Result<(), T> {
-        self.send(value).map_err(|e| e.0)
-    }
-}
-
-impl<T: Send + 'static> SyncSend<T> for std::sync::mpsc::Sender<T> {
-    fn send_blocking(&self, value: T) -> Result<(), T> {
-        self.send(value).map_err(|e| e.0)
-    }
-}
-
-impl<T: Send + 'static> SyncRecv<T> for std::sync::mpsc::Receiver<T> {
-    fn recv_blocking(&mut self) -> Option<T> {
-        self.recv().ok()
-    }
-}
-
-impl<T: Send + 'static> SyncSend<T> for crossbeam_channel::Sender<T> {
-    fn send_blocking(&self, value: T) -> Result<(), T> {
-        self.send(value).map_err(|e| e.0)
-    }
-}
-
-impl<T: Send + 'static> SyncRecv<T> for crossbeam_channel::Receiver<T> {
-    fn recv_blocking(&mut self) -> Option<T> {
-        self.recv().ok()
     }
 }
