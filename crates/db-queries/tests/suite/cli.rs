@@ -3,8 +3,6 @@
 //! error (or skipped rows, when only the environment named it); Ctrl-C and a killed run leave
 //! no schema and no database file behind.
 
-mod common;
-
 use std::{
     path::Path,
     process::{Command, Stdio},
@@ -30,13 +28,13 @@ fn binary() -> Command {
 
 /// This test's Postgres URL, if there is a server (CI requires one).
 fn postgres_url() -> Option<String> {
-    common::postgres()?;
+    crate::common::postgres()?;
     Some(std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into()))
 }
 
 /// The schemas whose owner is `pid`.
 fn schemas_of(pid: u32) -> Vec<String> {
-    let Some(db) = common::postgres() else { return Vec::new() };
+    let Some(db) = crate::common::postgres() else { return Vec::new() };
     let mut client = fixture::connect(&db).expect("connect");
     client
         .query(
@@ -51,7 +49,7 @@ fn schemas_of(pid: u32) -> Vec<String> {
 
 #[test]
 fn quick_run_reports_passes_its_checks_and_cleans_up() {
-    let _turn = common::postgres_turn();
+    let _turn = crate::common::postgres_turn();
     let url = postgres_url();
     let started = Instant::now();
     let run = case_binary().run_with(&["--quick"], |command| {
@@ -181,7 +179,7 @@ fn start_and_wait_for_fixtures(scratch: &Path, url: Option<&str>) -> std::proces
 
 #[test]
 fn ctrl_c_drops_the_schema_and_removes_the_database_file() {
-    let _turn = common::postgres_turn();
+    let _turn = crate::common::postgres_turn();
     let work = tempfile::tempdir().expect("temp dir");
     let url = postgres_url();
     let mut child = start_and_wait_for_fixtures(work.path(), url.as_deref());
@@ -196,7 +194,7 @@ fn ctrl_c_drops_the_schema_and_removes_the_database_file() {
 
 #[test]
 fn a_schema_left_by_a_killed_run_is_swept_by_the_next() {
-    let _turn = common::postgres_turn();
+    let _turn = crate::common::postgres_turn();
     let Some(url) = postgres_url() else { return };
     let work = tempfile::tempdir().expect("temp dir");
     let mut child = start_and_wait_for_fixtures(work.path(), Some(&url));
@@ -213,13 +211,13 @@ fn a_schema_left_by_a_killed_run_is_swept_by_the_next() {
 
 #[test]
 fn pgbench_dies_with_a_killed_run() {
-    let _turn = common::postgres_turn();
+    let _turn = crate::common::postgres_turn();
     let Some(url) = postgres_url() else { return };
     if let Err(why) = db_queries::store::pgbench::available() {
         eprintln!("skipped: {why}");
         return;
     }
-    let Some(db) = common::postgres() else { return };
+    let Some(db) = crate::common::postgres() else { return };
     let mut admin = fixture::connect(&db).expect("connect");
     let mut pgbench_backends = || -> i64 {
         admin

@@ -2,8 +2,6 @@
 //! killed mid-run, an exhausted pool, a locked SQLite file, fixtures that must clean up, the
 //! open loop, the background job, the delaying proxy and the pgbench anchor.
 
-mod common;
-
 use std::{
     net::SocketAddr,
     sync::{
@@ -13,8 +11,8 @@ use std::{
     time::{Duration, Instant},
 };
 
+use crate::common::{DATASET, closed, spec};
 use casebook::VariantSet;
-use common::{DATASET, closed, spec};
 use db_queries::{
     load::driver::{LoadMode, LoadPlan},
     run::{ServeSpec, run_in_process},
@@ -76,8 +74,8 @@ fn killer(
 
 #[test]
 fn killed_backends_are_retried_or_reported_and_the_writes_still_balance() {
-    let _turn = common::postgres_turn();
-    let Some(db) = common::postgres() else { return };
+    let _turn = crate::common::postgres_turn();
+    let Some(db) = crate::common::postgres() else { return };
     let pg = PgFixture::create(&db, &DATASET, &|| false).unwrap();
     let target = Target::Postgres { db: pg.target().clone(), proxy_port: None };
     let mut ran_out = 0;
@@ -131,8 +129,8 @@ fn killed_backends_are_retried_or_reported_and_the_writes_still_balance() {
 
 #[test]
 fn a_run_whose_backends_are_killed_every_200_ms_still_finishes_and_balances() {
-    let _turn = common::postgres_turn();
-    let Some(db) = common::postgres() else { return };
+    let _turn = crate::common::postgres_turn();
+    let Some(db) = crate::common::postgres() else { return };
     let pg = PgFixture::create(&db, &DATASET, &|| false).unwrap();
     let target = Target::Postgres { db: pg.target().clone(), proxy_port: None };
     for variant in [Variant::AsyncPool, Variant::ThreadPool] {
@@ -155,8 +153,8 @@ fn a_run_whose_backends_are_killed_every_200_ms_still_finishes_and_balances() {
 
 #[test]
 fn a_seed_that_loses_its_connection_starts_over_and_completes() {
-    let _turn = common::postgres_turn();
-    let Some(db) = common::postgres() else { return };
+    let _turn = crate::common::postgres_turn();
+    let Some(db) = crate::common::postgres() else { return };
     // The seed's connection is terminated once, as soon as it is loading.
     let admin = db.clone();
     let once = std::thread::spawn(move || {
@@ -248,8 +246,8 @@ fn fixtures_remove_what_they_created_and_stale_schemas_are_swept() {
     drop(fixture);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "files left behind");
 
-    let _turn = common::postgres_turn();
-    let Some(db) = common::postgres() else { return };
+    let _turn = crate::common::postgres_turn();
+    let Some(db) = crate::common::postgres() else { return };
     let mut admin = fixture::connect(&db).unwrap();
     // Two schemas whose owner's pid is not alive here (pids never reach this): one orphaned,
     // one owned by a live run on another machine sharing the server, which holds its lease.
@@ -291,8 +289,8 @@ fn fixtures_remove_what_they_created_and_stale_schemas_are_swept() {
 
 #[test]
 fn a_query_stuck_behind_a_lock_hits_the_statement_timeout_and_is_counted() {
-    let _turn = common::postgres_turn();
-    let Some(db) = common::postgres() else { return };
+    let _turn = crate::common::postgres_turn();
+    let Some(db) = crate::common::postgres() else { return };
     let pg = PgFixture::create(&db, &DATASET, &|| false).unwrap();
     let short = PgTarget { statement_timeout: Duration::from_millis(200), ..pg.target().clone() };
     let target = Target::Postgres { db: short, proxy_port: None };
@@ -349,8 +347,8 @@ fn the_open_loop_sends_every_scheduled_request_beside_either_job() {
 
 #[test]
 fn postgres_through_the_delaying_proxy_answers_the_same_a_round_trip_later() {
-    let _turn = common::postgres_turn();
-    let Some(db) = common::postgres() else { return };
+    let _turn = crate::common::postgres_turn();
+    let Some(db) = crate::common::postgres() else { return };
     let pg = PgFixture::create(&db, &DATASET, &|| false).unwrap();
     let upstream: SocketAddr = format!("{}:{}", db.host, db.port).parse().unwrap();
     let proxy = DelayProxy::start(upstream, Duration::from_micros(500)).unwrap();
@@ -372,8 +370,8 @@ fn postgres_through_the_delaying_proxy_answers_the_same_a_round_trip_later() {
 
 #[test]
 fn pgbench_reads_our_table_beside_the_variants() {
-    let _turn = common::postgres_turn();
-    let Some(db) = common::postgres() else { return };
+    let _turn = crate::common::postgres_turn();
+    let Some(db) = crate::common::postgres() else { return };
     if let Err(why) = pgbench::available() {
         eprintln!("skipped: {why}");
         return;

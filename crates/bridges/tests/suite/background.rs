@@ -22,7 +22,7 @@ fn forms() -> impl Iterator<Item = (Variant, Background)> {
 }
 
 const ROLE: &str = "BRIDGES_PROGRAM";
-const TEST: &str = "program_role_or_ledger_counts";
+const TEST: &str = "background::program_role_or_ledger_counts";
 
 fn jobs() -> JobsSpec {
     JobsSpec { jobs: 40, steps: 8, step: Duration::from_millis(2), submit_every: Duration::from_millis(1) }

@@ -1,10 +1,8 @@
 //! Whole runs with real parts: a seeded database, the server on loopback TCP, the load
 //! generator checking every reply, and the audit reconciling every write.
 
-mod common;
-
+use crate::common::{DATASET, closed, spec};
 use casebook::VariantSet;
-use common::{DATASET, closed, spec};
 use db_queries::{
     run::run_in_process,
     store::fixture::{Engine, PgFixture, SqliteFixture, Target},
@@ -51,7 +49,7 @@ fn every_variant_answers_correctly_and_its_writes_balance_on_both_engines() {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = SqliteFixture::create(dir.path(), &DATASET, &|| false).unwrap();
     let sqlite_heads = every_variant(Engine::Sqlite, &sqlite.target());
-    let Some(db) = common::postgres() else { return };
+    let Some(db) = crate::common::postgres() else { return };
     let pg = PgFixture::create(&db, &DATASET, &|| false).unwrap();
     let pg_heads = every_variant(Engine::Postgres, &Target::Postgres { db: pg.target().clone(), proxy_port: None });
     // The same seed on two engines gives the same answers.

@@ -1,15 +1,13 @@
 //! The front end on its own: a client that sends garbage loses its own connection and nothing
 //! else; the connection cap holds extra clients back instead of failing them.
 
-mod common;
-
 use std::{
     io::{Read, Write},
     net::TcpStream,
     time::Duration,
 };
 
-use common::{DATASET, spec};
+use crate::common::{DATASET, spec};
 use db_queries::{
     run::{ServeSpec, ServerSide},
     store::fixture::SqliteFixture,
