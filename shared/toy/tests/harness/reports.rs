@@ -61,7 +61,7 @@ fn a_saved_report_renders_as_markdown_and_round_trips() {
     let markdown = stdout(&rendered);
     assert!(markdown.contains("**Machine:**"), "{markdown}");
     assert!(markdown.contains("| variant"), "{markdown}");
-    assert!(markdown.contains("\n## Correctness\n"), "{markdown}");
+    assert!(markdown.contains("\n### Correctness\n"), "{markdown}");
 }
 
 #[test]
