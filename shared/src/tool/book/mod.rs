@@ -146,7 +146,9 @@ fn run_case(workspace: &Workspace, case: &CaseCrate, dir: &Path, flags: &[String
     // Row anchors carry the set's label: a chapter includes every machine's set.
     let markdown = report
         .to_markdown_with(&format!("../results/{label}/plots/"))
-        .replace("<a id=\"row-", &format!("<a id=\"{label}-row-"));
+        .replace("<a id=\"row-", &format!("<a id=\"{label}-row-"))
+        // Its headings one level under the set's own ("### On <machine>").
+        .replace("\n### ", "\n#### ");
     std::fs::write(dir.join(format!("{}.md", case.name)), markdown)?;
     std::fs::write(
         dir.join(format!("{}.figures.md", case.name)),
