@@ -58,6 +58,7 @@ pub struct Pace {
 }
 
 impl Pace {
+    // ANCHOR: book_pace
     pub fn book() -> Self {
         let ms = Duration::from_millis;
         Pace {
@@ -70,6 +71,7 @@ impl Pace {
             payload_bytes: 0,
         }
     }
+    // ANCHOR_END: book_pace
 
     /// The book's pace with the consumer and the messages source `divisor` times faster.
     pub fn faster(divisor: u32) -> Self {
