@@ -34,7 +34,7 @@ impl Measured {
         Ok(Measured {
             commit: report.env.commit.clone(),
             case_tree: tree(root, &format!("crates/{}", case.name))?,
-            harness_tree: tree(root, "shared")?,
+            harness_tree: tree(root, "shared/src")?,
             dirty,
             preset: report.preset.to_string(),
             seconds: (seconds * 10.0).round() / 10.0,
@@ -97,7 +97,7 @@ fn tree(root: &Path, path: &str) -> anyhow::Result<String> {
 
 /// The parts of the checkout the cases' results depend on that have uncommitted changes.
 pub fn dirty(root: &Path, cases: &[CaseCrate]) -> anyhow::Result<Vec<String>> {
-    let mut paths = vec!["shared".to_string(), "Cargo.lock".to_string()];
+    let mut paths = vec!["shared/src".to_string(), "Cargo.lock".to_string()];
     paths.extend(cases.iter().map(|c| format!("crates/{}", c.name)));
     let output = Command::new("git")
         .current_dir(root)
@@ -119,7 +119,7 @@ pub fn dirty(root: &Path, cases: &[CaseCrate]) -> anyhow::Result<Vec<String>> {
 pub fn load_all(root: &Path, results: &Path) -> anyhow::Result<Vec<ResultSet>> {
     let mut sets = Vec::new();
     let Ok(entries) = std::fs::read_dir(results) else { return Ok(sets) };
-    let harness = tree(root, "shared")?;
+    let harness = tree(root, "shared/src")?;
     let mut dirs: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect();
     dirs.sort();
     for dir in dirs {

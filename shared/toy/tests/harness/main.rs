@@ -4,6 +4,7 @@
 
 mod sandbox;
 
+mod book;
 mod cli;
 mod failures;
 mod fixtures;
