@@ -109,7 +109,7 @@ impl Params {
 pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
     let (cpu_us, in_flight, run_s, many_repeat): (&[u64], &[u64], f64, Option<usize>) = match preset {
         Preset::Quick => (&[10, 500], &[16, 256], 0.05, None),
-        Preset::Default => (&[0, 10, 100, 500, 1000], &[16, 256, 4096], 0.15, Some(3)),
+        Preset::Default => (&[0, 10, 100, 500, 1000], &[16, 256, 4096], 0.12, Some(3)),
         Preset::Full => (&[0, 10, 100, 500, 1000], &[16, 64, 256, 1024, 4096], 0.5, None),
     };
     let cpu_us = points("cpu-us", &args.cpu_us, cpu_us, 0, u64::from(BUDGET_US))?;
@@ -179,8 +179,8 @@ mod tests {
     fn runs_are_sized_to_the_rate_a_cell_can_reach_and_one_request_per_connection() {
         let mut p = params(Args::default()).unwrap();
         p.cores = 2;
-        // 16 in flight, waits dominate: 16 per ms, for 0.15 s.
-        assert_eq!(p.requests_for(10, 16), 2400);
+        // 16 in flight, waits dominate: 16 per ms, for the default's 0.12 s.
+        assert_eq!(p.requests_for(10, 16), 1920);
         // 4096 in flight at 1 ms of CPU: one request per connection.
         assert_eq!(p.requests_for(1000, 4096), 4096);
         p.requests = Some(500);
