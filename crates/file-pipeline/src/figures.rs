@@ -25,3 +25,8 @@ pub const UNEXPECTED: Figure = Figure::new("unexpected", Format::Count);
 pub const EARLY: Figure = Figure::new("early", Format::Count);
 /// inotify queue overflows, each answered by a rescan of the inbox.
 pub const RESCANS: Figure = Figure::new("rescans", Format::Count);
+
+/// The `b3sum` anchor's own CPU time (its rusage as a waited-for child) over the wall time.
+pub const B3SUM_CORES: Figure = Figure::new("b3sum_cores", Format::Cores);
+/// The most threads a `b3sum` process had, sampled from `/proc` every 2 ms while it ran.
+pub const B3SUM_THREADS: Figure = Figure::new("b3sum_threads", Format::Count);

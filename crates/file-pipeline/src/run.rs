@@ -138,8 +138,9 @@ pub fn load(spec: &LoadSpec, generator: &mut GenCtx) -> anyhow::Result<()> {
 }
 // ANCHOR_END: producer
 
-/// The anchor: `b3sum` over the listed inbox. Its CPU time is its own processes', so the
-/// run's CPU figures are replaced by this process's plus its children's.
+/// The anchor: `b3sum` over the listed inbox. The harness records the driving process's
+/// CPU, threads and switches as for any row, and `b3sum`'s CPU apart (`child_cpu_s`); its
+/// cores and threads are recorded here as figures of their own.
 fn anchor(inbox: &Path, ctx: &mut Ctx) -> anyhow::Result<()> {
     let b3sum = match b3sum::find() {
         Ok(path) => path,
@@ -150,27 +151,11 @@ fn anchor(inbox: &Path, ctx: &mut Ctx) -> anyhow::Result<()> {
     };
     let listing = Listing::scan(inbox)?;
     let manifest = Manifest::create(&ctx.scratch().join("manifest.jsonl"))?;
-    let before = children_cpu();
-    ctx.measure(|| b3sum::run(&b3sum, &listing, &manifest))?;
-    let (user, system) = children_cpu();
+    let threads = ctx.measure(|| b3sum::run(&b3sum, &listing, &manifest))?;
     let of = |figure| ctx.recorded().figure(figure).unwrap_or(0.0);
-    let (user, system) = (of(figure::USER_CPU) + user - before.0, of(figure::SYSTEM_CPU) + system - before.1);
-    let wall = of(figure::WALL);
-    ctx.figure(figure::USER_CPU, user);
-    ctx.figure(figure::SYSTEM_CPU, system);
-    ctx.figure(figure::CORES_BUSY, if wall > 0.0 { (user + system) / wall } else { 0.0 });
+    let (cpu, wall) = (of(figure::CHILD_CPU), of(figure::WALL));
+    ctx.figure(B3SUM_CORES, if wall > 0.0 { cpu / wall } else { 0.0 });
+    ctx.figure(B3SUM_THREADS, threads as f64);
     record_throughput(ctx, &manifest.entries());
     Ok(())
-}
-
-/// User and system CPU seconds of this process's waited-for children.
-fn children_cpu() -> (f64, f64) {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: `usage` is valid, writable memory for one rusage.
-    let usage = unsafe {
-        libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr());
-        usage.assume_init()
-    };
-    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    (seconds(usage.ru_utime), seconds(usage.ru_stime))
 }

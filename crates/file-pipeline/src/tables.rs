@@ -51,23 +51,25 @@ fn describe(spec: &InboxSpec, files: usize) -> String {
     format!("{files} files, {:.0} MiB, {} mix", spec.total_bytes as f64 / MIB, spec.mix.name())
 }
 
+/// A table read by throughput, with the columns every such table has.
+fn throughput_table(id: TableId, title: String, vs_sequential: bool) -> Table {
+    let mut table = Table::new(id, title);
+    table.primary = Primary::higher(BYTES_PER_S);
+    table.columns = vec![Column::new("throughput", BYTES_PER_S).with_spread(), Column::new("files/s", FILES_PER_S)];
+    if vs_sequential {
+        table.columns.push(Column::vs_baseline("vs sequential"));
+    }
+    table.columns.extend([Column::cores_busy(), Column::peak_rss(), Column::peak_threads()]);
+    table
+}
+
 fn batch_table(params: &Params, variants: &[Variant], id: TableId, work: Work) -> Table {
     let title = match work {
         Work::Hash => format!("Hash only (BLAKE3), beside b3sum: {}", describe(&params.inbox, params.files)),
         _ => format!("Batch, work {}: {}", work.name(), describe(&params.inbox, params.files)),
     };
-    let mut table = Table::new(id, title);
-    table.primary = Primary::higher(BYTES_PER_S);
-    table.columns = vec![
-        Column::new("throughput", BYTES_PER_S).with_spread(),
-        Column::new("files/s", FILES_PER_S),
-        Column::vs_baseline("vs sequential"),
-        Column::cores_busy(),
-        Column::peak_rss(),
-        Column::peak_threads(),
-        Column::voluntary_switches(),
-        Column::involuntary_switches(),
-    ];
+    let mut table = throughput_table(id, title, true);
+    table.columns.extend([Column::voluntary_switches(), Column::involuntary_switches()]);
     table.repeat = Some(params.repeat);
     table.note = THROUGHPUT_NOTE.into();
     let spec = Spec { work, ..params.spec(Mode::Batch, InboxRole::Main) };
@@ -78,7 +80,8 @@ fn batch_table(params: &Params, variants: &[Variant], id: TableId, work: Work) -
             Ok(_) => row,
             Err(reason) => row.skip(reason),
         });
-        table.note += " b3sum: the BLAKE3 team's tool over the same listed files, in batches of 1000 names per process; it memory-maps each file and hashes big ones on every core, one file after another.";
+        table.columns.extend([Column::new("b3sum cores", B3SUM_CORES), Column::new("b3sum threads", B3SUM_THREADS)]);
+        table.note += " b3sum: the BLAKE3 team's tool over the same listed files, in batches of 1000 names per process; it memory-maps each file and hashes big ones on every core, one file after another. Its row's cores busy, peak threads and switches are the process that starts and waits for it; b3sum cores is b3sum's own CPU time (user + system, from its rusage as a waited-for child) over the wall time, and b3sum threads the most threads a b3sum process had, counted from /proc every 2 ms while it ran.";
     }
     table.baseline_if_present(Variant::Sequential);
     table
@@ -119,16 +122,8 @@ fn watch_table(params: &Params, pipelines: &[Variant]) -> Table {
 fn capacity_table(params: &Params, pipelines: &[Variant]) -> Table {
     let inbox = params.sweep_spec(params.inbox.mix);
     let title = format!("Channel capacity sweep: {}", describe(&inbox, inbox.sizes().len()));
-    let mut table = Table::new(CAPACITY, title);
+    let mut table = throughput_table(CAPACITY, title, false);
     table.axis = Some(Axis::new("channel capacity (files)").log());
-    table.primary = Primary::higher(BYTES_PER_S);
-    table.columns = vec![
-        Column::new("throughput", BYTES_PER_S).with_spread(),
-        Column::new("files/s", FILES_PER_S),
-        Column::peak_rss(),
-        Column::cores_busy(),
-        Column::peak_threads(),
-    ];
     table.plots = vec![PlotSpec::Primary, PlotSpec::log_y(PEAK_RSS)];
     table.repeat = Some(params.sweep_repeat);
     table.note = format!(
@@ -152,17 +147,8 @@ fn capacity_table(params: &Params, pipelines: &[Variant]) -> Table {
 fn mix_table(params: &Params, pipelines: &[Variant]) -> Table {
     let title =
         format!("File size mix sweep: {:.0} MiB of small, mixed and large files", params.sweep_bytes as f64 / MIB);
-    let mut table = Table::new(MIX, title);
+    let mut table = throughput_table(MIX, title, true);
     table.axis = Some(Axis::new("mean file size (KiB)").log());
-    table.primary = Primary::higher(BYTES_PER_S);
-    table.columns = vec![
-        Column::new("throughput", BYTES_PER_S).with_spread(),
-        Column::new("files/s", FILES_PER_S),
-        Column::vs_baseline("vs sequential"),
-        Column::cores_busy(),
-        Column::peak_rss(),
-        Column::peak_threads(),
-    ];
     table.plots = vec![PlotSpec::Primary, PlotSpec::log_y(FILES_PER_S)];
     table.repeat = Some(params.mix_repeat);
     // Each mix is its own inbox, so the answer is the same within a mix, not across them.

@@ -42,7 +42,7 @@ impl Variant {
     /// listing is taken before it.
     pub fn batch(self, pipeline: &Arc<Pipeline>, listing: &Listing) -> anyhow::Result<()> {
         for (name, failure) in &listing.refused {
-            pipeline.manifest.record(name.clone(), Record::failed(*failure, failure.describe()))?;
+            pipeline.manifest.record(name.clone(), Record::refused(*failure))?;
         }
         if self == Variant::Rayon {
             return rayon::batch(pipeline, &listing.files);
@@ -62,8 +62,8 @@ impl Variant {
             Variant::Threads => threads::staged(pipeline, source),
             Variant::ThreadPerFile => threads::per_file(pipeline, source),
             Variant::Rayon => rayon::fed(pipeline, source),
-            Variant::AsyncNaive => tasks::naive(pipeline, source),
-            Variant::AsyncSpawnBlocking => tasks::spawn_blocking(pipeline, source),
+            Variant::AsyncNaive => tasks::per_file(pipeline, source, tasks::naive_file),
+            Variant::AsyncSpawnBlocking => tasks::per_file(pipeline, source, tasks::spawn_blocking_file),
             Variant::Hybrid => hybrid::pipeline(pipeline, source),
             Variant::IoUring => uring::pipeline(pipeline, source),
             Variant::B3sum => anyhow::bail!("b3sum is not a pipeline: it hashes a listed inbox on its own"),

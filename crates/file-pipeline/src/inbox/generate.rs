@@ -7,7 +7,7 @@
 //! the sizes are shuffled, so listing order interleaves small and large files.
 
 use std::io::{self, Write};
-use std::{fs, ops::RangeInclusive, path::Path, str::FromStr};
+use std::{fs, ops::RangeInclusive, path::Path};
 
 use anyhow::Context;
 use rayon::prelude::*;
@@ -19,7 +19,7 @@ pub const SMALL_SIZES: RangeInclusive<u64> = 4 * KIB..=64 * KIB;
 pub const LARGE_SIZES: RangeInclusive<u64> = MIB..=16 * MIB;
 
 /// Which file sizes the inbox holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Mix {
     /// Only 4-64 KiB files: per-file overhead dominates.
@@ -39,17 +39,6 @@ impl Mix {
             Mix::Large => "large",
             Mix::Mixed => "mixed",
         }
-    }
-}
-
-impl FromStr for Mix {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Mix::ALL
-            .into_iter()
-            .find(|m| m.name() == s)
-            .ok_or_else(|| format!("a mix is small, large or mixed (got `{s}`)"))
     }
 }
 
@@ -151,8 +140,7 @@ impl Vocabulary {
         let requests: Vec<u64> = (0..64).map(|_| rng.u64(..)).collect();
         while left > 0 {
             clock += rng.u64(0..2_000);
-            push_decimal(&mut chunk, clock);
-            chunk.push(b' ');
+            write!(chunk, "{clock} ")?;
             chunk.extend_from_slice(LEVELS[rng.usize(..LEVELS.len())]);
             chunk.extend_from_slice(b" svc-");
             chunk.extend_from_slice(&self.words[rng.usize(..16)]);
@@ -161,11 +149,7 @@ impl Vocabulary {
                 chunk.push(b' ');
                 chunk.extend_from_slice(&self.words[rng.usize(..self.words.len())]);
             }
-            chunk.extend_from_slice(b" id=");
-            push_hex(&mut chunk, requests[rng.usize(..requests.len())]);
-            chunk.extend_from_slice(b" took=");
-            push_decimal(&mut chunk, rng.u64(0..5_000));
-            chunk.extend_from_slice(b"ms\n");
+            writeln!(chunk, " id={:016x} took={}ms", requests[rng.usize(..requests.len())], rng.u64(0..5_000))?;
             if chunk.len() >= CHUNK.min(left) {
                 let take = chunk.len().min(left);
                 out.write_all(&chunk[..take])?;
@@ -182,23 +166,6 @@ impl Vocabulary {
         self.write_content(seed, index, size, &mut out).expect("a Vec takes every write");
         out
     }
-}
-
-fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
-    let start = out.len();
-    loop {
-        out.push(b'0' + (n % 10) as u8);
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out[start..].reverse();
-}
-
-fn push_hex(out: &mut Vec<u8>, n: u64) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    out.extend((0..16).rev().map(|i| DIGITS[((n >> (i * 4)) & 0xf) as usize]));
 }
 
 #[cfg(test)]

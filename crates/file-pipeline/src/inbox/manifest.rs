@@ -13,30 +13,36 @@ use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, atomic::AtomicUsize, atomic::Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// Why a file has an error entry instead of a hash.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// Why a file has an error entry instead of a hash. Also an error of its own, so that a
+/// refusal made after a file was opened (see [`crate::work::open_input`]) travels as an
+/// `io::Error` and comes out as itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, thiserror::Error)]
 #[serde(rename_all = "kebab-case")]
 pub enum Failure {
-    /// Gone before it was read.
+    #[error("gone before it was read")]
     NotFound,
-    /// Not readable by this process.
+    #[error("not readable")]
     PermissionDenied,
-    /// A symlink: not followed out of the inbox.
+    #[error("a symlink, not followed")]
     Symlink,
-    /// A directory, device, socket or FIFO.
+    #[error("not a regular file")]
     NotRegular,
-    /// A name that is not UTF-8.
+    #[error("a name that is not UTF-8")]
     BadName,
-    /// Any other read error.
+    #[error("read error")]
     Io,
 }
 
 impl Failure {
     pub fn of(e: &io::Error) -> Failure {
+        if let Some(failure) = e.get_ref().and_then(|inner| inner.downcast_ref::<Failure>()) {
+            return *failure;
+        }
         match e.kind() {
             io::ErrorKind::NotFound => Failure::NotFound,
             io::ErrorKind::PermissionDenied => Failure::PermissionDenied,
@@ -45,16 +51,11 @@ impl Failure {
             _ => Failure::Io,
         }
     }
+}
 
-    pub const fn describe(self) -> &'static str {
-        match self {
-            Failure::NotFound => "gone before it was read",
-            Failure::PermissionDenied => "not readable",
-            Failure::Symlink => "a symlink, not followed",
-            Failure::NotRegular => "not a regular file",
-            Failure::BadName => "a name that is not UTF-8",
-            Failure::Io => "read error",
-        }
+impl From<Failure> for io::Error {
+    fn from(failure: Failure) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidInput, failure)
     }
 }
 
@@ -81,6 +82,11 @@ impl Record {
         Record::Failed { failure, detail: detail.into() }
     }
 
+    /// An input refused without reading it (a symlink, a directory, a name that is not UTF-8).
+    pub fn refused(failure: Failure) -> Record {
+        Record::failed(failure, failure.to_string())
+    }
+
     pub fn read_error(e: &io::Error) -> Record {
         Record::failed(Failure::of(e), e.to_string())
     }
@@ -105,8 +111,8 @@ pub struct Entry {
 pub struct Manifest {
     path: PathBuf,
     books: Mutex<Books>,
-    recorded: AtomicUsize,
-    distinct: AtomicUsize,
+    /// Signalled when the distinct names reach what a waiter awaits, or on [`Manifest::wake`].
+    changed: Condvar,
 }
 
 #[derive(Debug)]
@@ -114,6 +120,9 @@ struct Books {
     file: File,
     entries: Vec<Entry>,
     names: HashSet<String>,
+    /// The distinct names a waiter in [`Manifest::wait_for`] needs (`usize::MAX`: none).
+    awaited: usize,
+    woken: bool,
 }
 
 impl Manifest {
@@ -122,9 +131,14 @@ impl Manifest {
         let file = OpenOptions::new().append(true).create_new(true).open(path)?;
         Ok(Manifest {
             path: path.to_path_buf(),
-            books: Mutex::new(Books { file, entries: Vec::new(), names: HashSet::new() }),
-            recorded: AtomicUsize::new(0),
-            distinct: AtomicUsize::new(0),
+            books: Mutex::new(Books {
+                file,
+                entries: Vec::new(),
+                names: HashSet::new(),
+                awaited: usize::MAX,
+                woken: false,
+            }),
+            changed: Condvar::new(),
         })
     }
 
@@ -135,32 +149,55 @@ impl Manifest {
     /// Writes one entry, stamped now. An error here is the manifest's own (disk full), not
     /// the input's, and ends the run.
     pub fn record(&self, name: String, record: Record) -> io::Result<()> {
-        let mut books = self.books.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut books = self.books();
         let entry = Entry { name, record, at_ns: now_ns() };
         let mut line = serde_json::to_vec(&entry).map_err(io::Error::other)?;
         line.push(b'\n');
         books.file.write_all(&line)?;
-        if books.names.insert(entry.name.clone()) {
-            self.distinct.fetch_add(1, Ordering::Release);
+        if books.names.insert(entry.name.clone()) && books.names.len() == books.awaited {
+            self.changed.notify_all();
         }
         books.entries.push(entry);
-        self.recorded.fetch_add(1, Ordering::Release);
         Ok(())
     }
 
     /// Entries written so far, repeats included.
     pub fn recorded(&self) -> usize {
-        self.recorded.load(Ordering::Acquire)
+        self.books().entries.len()
     }
 
     /// Names with at least one entry.
     pub fn distinct(&self) -> usize {
-        self.distinct.load(Ordering::Acquire)
+        self.books().names.len()
     }
 
     /// A copy of the entries so far, in the order they were written.
     pub fn entries(&self) -> Vec<Entry> {
-        self.books.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).entries.clone()
+        self.books().entries.clone()
+    }
+
+    /// Waits until `distinct` names have entries (true), or until `timeout` passes or
+    /// [`Manifest::wake`] is called. Only the last entry that it needs wakes the waiter, not
+    /// every entry: a wait in a measured region costs one wake-up.
+    pub fn wait_for(&self, distinct: usize, timeout: Duration) -> bool {
+        let mut books = self.books();
+        books.awaited = distinct;
+        let (mut books, _) = self
+            .changed
+            .wait_timeout_while(books, timeout, |b| b.names.len() < distinct && !b.woken)
+            .unwrap_or_else(PoisonError::into_inner);
+        books.awaited = usize::MAX;
+        books.names.len() >= distinct
+    }
+
+    /// Ends every wait, now and to come (the watch has failed: nothing more will come).
+    pub fn wake(&self) {
+        self.books().woken = true;
+        self.changed.notify_all();
+    }
+
+    fn books(&self) -> MutexGuard<'_, Books> {
+        self.books.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

@@ -8,12 +8,20 @@
 //! - The watch starts **before** the initial scan, so a file landing in between is seen by one
 //!   or the other (or both, which the dedupe absorbs).
 //! - When the kernel's queue overflows, notify sends an event with `Flag::Rescan` and no
-//!   paths: the inbox is listed again and every file not yet taken is offered. A listed file
-//!   may still be open for writing; a read lease (`F_SETLEASE`) is refused while any process
-//!   holds a file open for writing, so such a file is left for its close event, which comes
-//!   after the overflow and therefore reaches the queue (or causes another rescan).
+//!   paths: the inbox is listed again and every file not yet taken is offered.
+//! - A listed file may still be open for writing, and so may a file renamed into place (a
+//!   log rotated while its writer still holds it). A read lease (`F_SETLEASE`) is refused
+//!   while any process holds a file open for writing, so such a file is left for its close
+//!   event, which comes later and therefore reaches the queue (or causes another rescan).
+//!   Where the answer cannot be had (the open fails, or the lease fails for any other reason
+//!   than a writer: another user's file, a file system without leases), the file is not
+//!   taken either: it waits for its close event or the next rescan. Failing closed can leave
+//!   a file waiting that a failing-open watcher would have taken whole; failing open can
+//!   hash half a file.
 //! - Each name is taken once (a set of names taken), whatever mix of events and scans found it.
-//! - Symlinks are refused (an error entry), never followed; so are directories and devices.
+//! - Symlinks are refused (an error entry), never followed; so are directories, devices and
+//!   FIFOs. The look is taken through a descriptor opened as the pipeline will open it
+//!   ([`work::open_input`]), so what is checked is what is read.
 //!
 //! The watcher's callback runs on notify's thread and hands files to the pipeline through a
 //! channel of `settings.intake`. When the pipeline falls behind, the callback blocks, the
@@ -24,15 +32,15 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
-use std::{ffi::CString, io, os::unix::ffi::OsStrExt, thread};
+use std::time::Duration;
+use std::{io, os::fd::AsRawFd, os::unix::ffi::OsStrExt, thread};
 
 use flume::Receiver;
 use notify::event::{AccessKind, AccessMode, ModifyKind, RenameMode};
 use notify::{Event, EventKind, RecursiveMode, Watcher};
 
 use crate::inbox::{listing::Job, manifest::Failure, manifest::Record};
-use crate::pipelines::Pipeline;
+use crate::{pipelines::Pipeline, work};
 
 /// Why a watch could not start or had to end. Each is one line for a person.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -61,7 +69,9 @@ impl WatchError {
             notify::ErrorKind::Io(ref io) if os(io) == Some(libc::ENOSPC) => WatchError::watch_limit(path),
             notify::ErrorKind::Io(ref io) if os(io) == Some(libc::EMFILE) => WatchError::InstanceLimit {
                 instances: inotify_limit("max_inotify_instances", "max_user_instances"),
-                files: open_files_limit(),
+                files: casebook::run::limits::Readings::without_probe()
+                    .nofile
+                    .map_or_else(|| "unknown".into(), |n| n.to_string()),
             },
             notify::ErrorKind::PathNotFound => WatchError::InboxMissing(path.to_path_buf()),
             _ => WatchError::Other { path: path.to_path_buf(), detail: e.to_string() },
@@ -86,24 +96,28 @@ pub fn inotify_limit(user: &str, system: &str) -> String {
         .map_or_else(|| "unknown".into(), |n| n.to_string())
 }
 
-/// This process's open-file limit.
-fn open_files_limit() -> String {
-    let mut files = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: `files` is a valid, writable rlimit.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut files) } == 0 {
-        files.rlim_cur.to_string()
-    } else {
-        "unknown".into()
-    }
-}
-
 /// How a name came to be offered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Found {
-    /// A close-after-write or a rename into place: the file is whole.
-    Complete,
+    /// A close after writing: the file is whole.
+    Closed,
+    /// A rename into place: whole, unless a writer still holds it open.
+    Renamed,
     /// A listing: the file may still be being written.
     Listed,
+}
+
+/// What a look at a name found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Seen {
+    /// A regular file, and no writer holds it open (or nobody asked).
+    Whole,
+    /// A regular file some process holds open for writing.
+    Writing,
+    /// Whether it is being written cannot be known (the open or the lease failed).
+    Unknown,
+    Refused(Failure),
+    Gone,
 }
 
 #[derive(Debug, Default)]
@@ -138,8 +152,9 @@ impl Detector {
         match event.kind {
             EventKind::Access(AccessKind::Close(AccessMode::Write))
             | EventKind::Modify(ModifyKind::Name(RenameMode::To)) => {
+                let found = if event.kind.is_access() { Found::Closed } else { Found::Renamed };
                 for path in &event.paths {
-                    self.offer(path, Found::Complete);
+                    self.offer(path, found);
                 }
             }
             EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(RenameMode::From))
@@ -176,15 +191,16 @@ impl Detector {
         if self.taken.contains(&name) {
             return;
         }
-        match std::fs::symlink_metadata(path) {
-            Ok(meta) if meta.is_symlink() => return self.refuse(name, Failure::Symlink),
-            Ok(meta) if !meta.is_file() => return self.refuse(name, Failure::NotRegular),
-            Ok(_) if found == Found::Listed && open_for_writing(path) => return,
-            Ok(_) => {}
-            // Whole when it closed, gone now: the pipeline's read makes its error entry.
-            Err(_) if found == Found::Complete => {}
-            // Listed and gone before it was looked at: never seen whole, not an input.
-            Err(_) => return,
+        match look(path, found != Found::Closed) {
+            Seen::Refused(failure) => return self.refuse(name, failure),
+            // Listed and gone before it was looked at: never seen whole, not an input. Whole
+            // at its event and gone now: the pipeline's read makes its error entry.
+            Seen::Gone if found == Found::Listed => return,
+            // Still being written, or nobody can tell: its close event or a rescan offers it
+            // again. (A close event is not probed: it is the writer's own word, and a file
+            // that cannot be opened then is read, and recorded, as the error it is.)
+            Seen::Writing | Seen::Unknown if found != Found::Closed => return,
+            Seen::Whole | Seen::Writing | Seen::Unknown | Seen::Gone => {}
         }
         self.taken.insert(name.clone());
         if let Some(to_pipeline) = &self.to_pipeline {
@@ -197,7 +213,7 @@ impl Detector {
 
     fn refuse(&mut self, name: String, failure: Failure) {
         if self.taken.insert(name.clone())
-            && let Err(e) = self.pipeline.manifest.record(name, Record::failed(failure, failure.describe()))
+            && let Err(e) = self.pipeline.manifest.record(name, Record::refused(failure))
         {
             self.fail(WatchError::Other { path: self.pipeline.manifest.path().to_path_buf(), detail: e.to_string() });
         }
@@ -206,33 +222,41 @@ impl Detector {
     fn fail(&mut self, error: WatchError) {
         self.status.fatal.lock().unwrap_or_else(PoisonError::into_inner).get_or_insert(error);
         self.to_pipeline = None;
+        self.pipeline.manifest.wake();
     }
 }
 
 // ANCHOR: lease
-/// Whether some process holds `path` open for writing: the kernel refuses a read lease then.
-/// Where leases are unavailable (disabled, or a file system without them) the answer is no,
-/// and a listed file is taken as it is.
-fn open_for_writing(path: &Path) -> bool {
-    let Ok(c_path) = CString::new(path.as_os_str().as_bytes()) else { return false };
-    // SAFETY: a valid C string; the descriptor is closed below on every path.
-    let fd =
-        unsafe { libc::open(c_path.as_ptr(), libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return false;
-    }
-    // SAFETY: `fd` is open; F_SETLEASE takes an int argument.
-    let writing = unsafe {
-        if libc::fcntl(fd, libc::F_SETLEASE, libc::F_RDLCK) == 0 {
-            libc::fcntl(fd, libc::F_SETLEASE, libc::F_UNLCK);
-            false
-        } else {
-            io::Error::last_os_error().raw_os_error() == Some(libc::EAGAIN)
+/// Looks at `path` through a descriptor opened as the pipeline opens its inputs and, if
+/// `probe`, asks whether some process holds the file open for writing: the kernel refuses a
+/// read lease then, with EAGAIN. Any other failure, to open (EMFILE, EACCES) or to lease
+/// (EACCES for another user's file without CAP_LEASE, EINVAL where the file system has no
+/// leases: NFS, FUSE), leaves the answer unknown.
+fn look(path: &Path, probe: bool) -> Seen {
+    let file = match work::open_input(path) {
+        Ok((file, _)) => file,
+        Err(e) => {
+            return match Failure::of(&e) {
+                Failure::NotFound => Seen::Gone,
+                failure @ (Failure::Symlink | Failure::NotRegular) => Seen::Refused(failure),
+                _ => Seen::Unknown,
+            };
         }
     };
-    // SAFETY: `fd` is ours and still open.
-    unsafe { libc::close(fd) };
-    writing
+    if !probe {
+        return Seen::Whole;
+    }
+    let fd = file.as_raw_fd();
+    // SAFETY: `fd` is open while `file` lives; F_SETLEASE takes an int argument.
+    if unsafe { libc::fcntl(fd, libc::F_SETLEASE, libc::F_RDLCK) } == 0 {
+        // SAFETY: as above; the lease is ours to drop.
+        unsafe { libc::fcntl(fd, libc::F_SETLEASE, libc::F_UNLCK) };
+        return Seen::Whole;
+    }
+    match io::Error::last_os_error().raw_os_error() {
+        Some(libc::EAGAIN) => Seen::Writing,
+        _ => Seen::Unknown,
+    }
 }
 // ANCHOR_END: lease
 
@@ -289,27 +313,24 @@ impl Watching {
     }
 
     /// Waits until `expected` names have entries, then `linger` more so that a late repeat
-    /// would be counted; or until nothing new was recorded for `quiet`, or the watch failed.
-    /// True if every expected name arrived.
+    /// would be counted; or until nothing new was recorded in a whole `quiet`, or the watch
+    /// failed. True if every expected name arrived. It sleeps until one of those happens
+    /// (the watch's failure wakes it), so a measured region around it pays no polling.
     pub fn settle(&self, expected: usize, quiet: Duration, linger: Duration) -> bool {
         let manifest = &self.pipeline.manifest;
-        let (mut seen, mut since) = (manifest.recorded(), Instant::now());
-        loop {
-            if self.failure().is_some() {
-                return false;
-            }
-            if manifest.distinct() >= expected {
+        let mut seen = manifest.recorded();
+        while self.failure().is_none() {
+            if manifest.wait_for(expected, quiet) {
                 thread::sleep(linger);
                 return true;
             }
             let now = manifest.recorded();
-            if now != seen {
-                (seen, since) = (now, Instant::now());
-            } else if since.elapsed() > quiet {
+            if now == seen {
                 return false;
             }
-            thread::sleep(Duration::from_millis(1));
+            seen = now;
         }
+        false
     }
 
     /// Stops watching and lets the pipeline finish what it took; returns the overflow

@@ -5,11 +5,19 @@
 //! names in batches small enough for any command line, in the inbox as its working
 //! directory. Its hashes go into a manifest like any variant's, so the anchor also checks
 //! the variants' hashes: its digest must be theirs.
+//!
+//! Its CPU time is its own process's: the harness takes it from the rusage of the children
+//! the measured region waited for (`child_cpu_s`), apart from the driving process's. Its
+//! threads are its own too, which the harness's sampler (it counts the child run's threads)
+//! does not see: [`run`] samples them from `/proc` while each `b3sum` runs.
 
 use std::path::{Path, PathBuf};
-use std::{collections::HashMap, process::Command};
+use std::process::{Child, Command, Output, Stdio};
+use std::{collections::HashMap, io, thread, time::Duration};
 
 use anyhow::Context;
+use casebook::run::process::tie_to_run;
+use flume::RecvTimeoutError;
 
 use crate::inbox::listing::Listing;
 use crate::inbox::manifest::{Failure, Manifest, Record};
@@ -26,19 +34,25 @@ pub fn find() -> Result<PathBuf, String> {
         .ok_or_else(|| "no b3sum on PATH (apt-get install b3sum, or cargo install b3sum)".into())
 }
 
+/// How often `b3sum`'s threads are counted while it runs: as often as the harness samples.
+const SAMPLE_EVERY: Duration = Duration::from_millis(2);
+
 /// Hashes every listed file with `b3sum` and records the results in `manifest`. A file
-/// `b3sum` could not read gets an error entry, as in the variants.
-pub fn run(b3sum: &Path, listing: &Listing, manifest: &Manifest) -> anyhow::Result<()> {
+/// `b3sum` could not read gets an error entry, as in the variants. Returns the most threads
+/// a `b3sum` process was seen with.
+pub fn run(b3sum: &Path, listing: &Listing, manifest: &Manifest) -> anyhow::Result<u64> {
     for (name, failure) in &listing.refused {
-        manifest.record(name.clone(), Record::failed(*failure, failure.describe()))?;
+        manifest.record(name.clone(), Record::refused(*failure))?;
     }
+    let mut peak_threads = 0;
     for batch in listing.files.chunks(BATCH) {
-        let out = Command::new(b3sum)
-            .current_dir(&listing.inbox)
-            .arg("--")
-            .args(batch.iter().map(|job| &job.name))
-            .output()
-            .with_context(|| format!("cannot run {}", b3sum.display()))?;
+        let mut command = Command::new(b3sum);
+        command.current_dir(&listing.inbox).arg("--").args(batch.iter().map(|job| &job.name));
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        // Dies with the run, however the run ends.
+        let child = tie_to_run(&mut command).spawn().with_context(|| format!("cannot run {}", b3sum.display()))?;
+        let (out, threads) = wait_counting_threads(child)?;
+        peak_threads = peak_threads.max(threads);
         // Lines are `<hex>  <name>`; names of ours have no characters b3sum would escape.
         let stdout = String::from_utf8(out.stdout).context("b3sum printed something that is not UTF-8")?;
         let hashes: HashMap<&str, &str> =
@@ -62,5 +76,25 @@ pub fn run(b3sum: &Path, listing: &Listing, manifest: &Manifest) -> anyhow::Resu
             manifest.record(job.name.clone(), record)?;
         }
     }
-    Ok(())
+    Ok(peak_threads)
+}
+
+/// Waits for `child`'s output while a thread of ours counts its threads.
+fn wait_counting_threads(child: Child) -> io::Result<(Output, u64)> {
+    let pid = child.id();
+    let (done, finished) = flume::bounded::<()>(0);
+    thread::scope(|s| {
+        let sampler = s.spawn(move || {
+            let mut peak = 0;
+            loop {
+                peak = peak.max(casebook::host::procfs::thread_count(pid).unwrap_or(0));
+                if finished.recv_timeout(SAMPLE_EVERY) != Err(RecvTimeoutError::Timeout) {
+                    return peak;
+                }
+            }
+        });
+        let out = child.wait_with_output();
+        drop(done);
+        Ok((out?, sampler.join().expect("the sampler does not panic")))
+    })
 }

@@ -1,16 +1,16 @@
-//! `hybrid`: tokio owns the coordination and the file IO, rayon the CPU work, and `flume`
-//! bridges them. Its CPU side and read stage serve `io-uring` too, so that the two rows
-//! differ only in how files are read and written.
+//! `hybrid`: tokio coordinates, rayon does the CPU work, and `flume` bridges them. Its CPU
+//! side serves `io-uring` too, so that the two rows differ only in how files are read and
+//! written.
 
-use std::{future::Future, io, path::PathBuf, sync::Arc};
+use std::{io, sync::Arc};
 
 use anyhow::Context;
 use flume::{Receiver, Sender};
-use futures::{StreamExt, TryStreamExt};
 use rayon::iter::{ParallelBridge, ParallelIterator};
+use tokio::task::spawn_blocking;
 
-use crate::inbox::{listing::Job, manifest::Record};
-use crate::pipelines::{Done, Pipeline, Read, finish, tasks::runtime};
+use crate::inbox::listing::Job;
+use crate::pipelines::{Done, Pipeline, Read, record_done, tasks::runtime};
 use crate::{work, work::Work};
 
 // ANCHOR: cpu_side
@@ -28,59 +28,42 @@ pub fn start_cpu_side(work: Work, from_io: Receiver<Read>, to_io: Sender<Done>) 
 // ANCHOR_END: cpu_side
 
 // ANCHOR: hybrid
-/// The hybrid shapes' read stage: takes jobs from the source and reads up to `in_flight`
-/// files at once with `read` (given the path and the size, if the listing knows it), sending
-/// each to the CPU side, waiting when the channel is full: that is the backpressure. A read
-/// error has nothing for the CPU to do and goes straight to the writer.
-pub async fn read_stage<Fut>(
-    pipeline: &Pipeline,
-    source: Receiver<Job>,
-    (to_cpu, to_writer): (Sender<Read>, Sender<Done>),
-    read: impl Fn(PathBuf, Option<u64>) -> Fut,
-) -> anyhow::Result<()>
-where
-    Fut: Future<Output = io::Result<Vec<u8>>>,
-{
-    let reads =
-        source.into_stream().map(Ok::<_, anyhow::Error>).try_for_each_concurrent(pipeline.settings.in_flight, |job| {
-            let (to_cpu, to_writer) = (to_cpu.clone(), to_writer.clone());
-            let bytes = read(pipeline.inbox.join(&job.name), job.size);
-            async move {
-                match bytes.await {
-                    Ok(bytes) => to_cpu.send_async((job.name, Ok(bytes))).await?,
-                    Err(e) => to_writer.send_async((job.name, Err(e))).await?,
-                }
-                Ok(())
-            }
-        });
-    reads.await.context("the pipeline stopped taking files")
-}
-
-/// Tokio reads (the stage above), rayon hashes and compresses, and the results come back
-/// over another channel to a writer task. `flume` works on both sides, so neither side
-/// blocks the other's threads. As tokio's `fs` documentation advises, each file's blocking
-/// calls are batched into one `spawn_blocking`: `tokio::fs::read` for the read; the write,
-/// rename and manifest line together.
+/// Three stages, as in `threads`, joined by channels of `settings.capacity`: a full channel
+/// is the backpressure. tokio waits: for jobs from the source and for the CPU side's
+/// results, holding no thread while it does. Its file IO is blocking calls on its blocking
+/// pool, as `tokio::fs`'s are, but batched as tokio's `fs` documentation advises: each hop
+/// reads, or writes and records, every file that is waiting (up to `in_flight`), where
+/// `tokio::fs` would hop once per call. One writer, as in `threads`: files created in one
+/// directory from several threads at once serialise on the directory's lock, and the
+/// waiters spin on it.
 pub fn pipeline(pipeline: &Arc<Pipeline>, source: Receiver<Job>) -> anyhow::Result<()> {
-    let (to_cpu, cpu_in) = pipeline.settings.capacity.channel::<Read>();
-    let (to_writer, writer_in) = pipeline.settings.capacity.channel::<Done>();
-    start_cpu_side(pipeline.settings.work, cpu_in, to_writer.clone());
-    let read = read_stage(pipeline, source, (to_cpu, to_writer), |path, _| tokio::fs::read(path));
-    // One writer, as in `threads`: files created in one directory from several threads at
-    // once serialise on the directory's lock, and the waiters spin on it. It owns its
-    // receiver, so a failed writer closes the channel and stops the rest.
-    let write = async move {
-        while let Ok((name, done)) = writer_in.recv_async().await {
-            let pipeline = Arc::clone(pipeline);
-            tokio::task::spawn_blocking(move || {
-                let record = match done {
-                    Ok(processed) => finish(&pipeline, &name, processed)?,
-                    Err(e) => Record::read_error(&e),
-                };
-                pipeline.manifest.record(name, record)
+    let settings = pipeline.settings;
+    let (to_cpu, cpu_in) = settings.capacity.channel::<Read>();
+    let (to_writer, writer_in) = settings.capacity.channel::<Done>();
+    start_cpu_side(settings.work, cpu_in, to_writer);
+    let read = async {
+        while let Some(jobs) = waiting(&source, settings.in_flight).await {
+            let (pipeline, to_cpu) = (Arc::clone(pipeline), to_cpu.clone());
+            spawn_blocking(move || {
+                jobs.into_iter().try_for_each(|job| {
+                    let bytes = work::read_input(&pipeline.inbox.join(&job.name));
+                    to_cpu.send((job.name, bytes))
+                })
             })
             .await
-            .expect("writing does not panic")?;
+            .expect("reading does not panic")
+            .context("the pipeline stopped taking files")?;
+        }
+        drop(to_cpu);
+        Ok(())
+    };
+    // It owns its receiver, so a failed writer closes the channel and stops the rest.
+    let write = async move {
+        while let Some(done) = waiting(&writer_in, settings.in_flight).await {
+            let pipeline = Arc::clone(pipeline);
+            spawn_blocking(move || done.into_iter().try_for_each(|done| record_done(&pipeline, done)))
+                .await
+                .expect("writing does not panic")?;
         }
         Ok::<_, io::Error>(())
     };
@@ -89,5 +72,12 @@ pub fn pipeline(pipeline: &Arc<Pipeline>, source: Receiver<Job>) -> anyhow::Resu
         write.context("the writer failed")?;
         read
     })
+}
+
+/// Waits for one item, then takes those already waiting behind it, `most` in all; `None`
+/// once the channel is closed and empty.
+async fn waiting<T>(from: &Receiver<T>, most: usize) -> Option<Vec<T>> {
+    let first = from.recv_async().await.ok()?;
+    Some(std::iter::once(first).chain(from.try_iter().take(most - 1)).collect())
 }
 // ANCHOR_END: hybrid

@@ -1,6 +1,6 @@
 //! The pipelines, one file per model, and what they all share: the [`Pipeline`] a variant is
 //! handed, how it is sized ([`Settings`], [`Capacity`]), and the unit of work with blocking
-//! calls ([`handle`], [`finish`]) for the pipelines that run a file on one thread.
+//! calls ([`handle`], [`record_done`]) for the pipelines that run a file on one thread.
 
 pub mod b3sum;
 pub mod hybrid;
@@ -131,20 +131,25 @@ pub type Read = (String, io::Result<Vec<u8>>);
 pub type Done = (String, io::Result<Processed>);
 
 /// A whole unit of work with blocking calls, for the variants that run one file start to end
-/// on one thread. A read error becomes the file's error entry; a write or manifest error is
-/// the pipeline's own and ends the run.
+/// on one thread.
 pub fn handle(pipeline: &Pipeline, name: String) -> io::Result<()> {
-    let record = match fs::read(pipeline.inbox.join(&name)) {
-        Err(e) => Record::read_error(&e),
-        Ok(bytes) => finish(pipeline, &name, work::process(&bytes, pipeline.settings.work)?)?,
-    };
-    pipeline.manifest.record(name, record)
+    let done =
+        work::read_input(&pipeline.inbox.join(&name)).and_then(|bytes| work::process(&bytes, pipeline.settings.work));
+    record_done(pipeline, (name, done))
 }
 
-/// Writes a processed file's output, if the work has one, and returns its record.
-pub fn finish(pipeline: &Pipeline, name: &str, processed: Processed) -> io::Result<Record> {
-    if let Some(compressed) = &processed.compressed {
-        work::output::write_output(&pipeline.outbox, name, compressed)?;
-    }
-    Ok(processed.record())
+/// Writes a processed file's output, if the work has one, and its manifest line; a file
+/// that could not be read or processed gets its error entry. An error here (writing the
+/// output or the manifest) is the pipeline's own and ends the run.
+pub fn record_done(pipeline: &Pipeline, (name, done): Done) -> io::Result<()> {
+    let record = match done {
+        Ok(processed) => {
+            if let Some(compressed) = &processed.compressed {
+                work::output::write_output(&pipeline.outbox, &name, compressed)?;
+            }
+            processed.record()
+        }
+        Err(e) => Record::read_error(&e),
+    };
+    pipeline.manifest.record(name, record)
 }

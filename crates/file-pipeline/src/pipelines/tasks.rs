@@ -24,8 +24,17 @@ pub fn runtime(pipeline: &Pipeline) -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the tokio runtime")
 }
 
-/// A task per file, at most `in_flight` at once, each running `each` to the end.
-async fn task_per_file<F, Fut>(pipeline: &Arc<Pipeline>, source: Receiver<Job>, each: F) -> anyhow::Result<()>
+/// Batch and watch: a task per file on a runtime of its own, at most `in_flight` at once,
+/// each running `each` (`naive_file` or `spawn_blocking_file`) to the end.
+pub fn per_file<F, Fut>(pipeline: &Arc<Pipeline>, source: Receiver<Job>, each: F) -> anyhow::Result<()>
+where
+    F: Fn(Arc<Pipeline>, Job) -> Fut,
+    Fut: Future<Output = io::Result<()>> + Send + 'static,
+{
+    runtime(pipeline)?.block_on(tasks_per_file(pipeline, source, each))
+}
+
+async fn tasks_per_file<F, Fut>(pipeline: &Arc<Pipeline>, source: Receiver<Job>, each: F) -> anyhow::Result<()>
 where
     F: Fn(Arc<Pipeline>, Job) -> Fut,
     Fut: Future<Output = io::Result<()>> + Send + 'static,
@@ -50,16 +59,11 @@ where
     Ok(())
 }
 
-/// Batch and watch: `async-naive`.
-pub fn naive(pipeline: &Arc<Pipeline>, source: Receiver<Job>) -> anyhow::Result<()> {
-    runtime(pipeline)?.block_on(task_per_file(pipeline, source, naive_file))
-}
-
 // ANCHOR: naive
 /// What people write first: `tokio::fs` to read and write, and the hashing and compression
 /// right there in the task, on a runtime worker.
-async fn naive_file(pipeline: Arc<Pipeline>, job: Job) -> io::Result<()> {
-    let record = match tokio::fs::read(pipeline.inbox.join(&job.name)).await {
+pub async fn naive_file(pipeline: Arc<Pipeline>, job: Job) -> io::Result<()> {
+    let record = match work::read_input_async(pipeline.inbox.join(&job.name)).await {
         Err(e) => Record::read_error(&e),
         Ok(bytes) => {
             let processed = work::process(&bytes, pipeline.settings.work)?;
@@ -70,15 +74,10 @@ async fn naive_file(pipeline: Arc<Pipeline>, job: Job) -> io::Result<()> {
 }
 // ANCHOR_END: naive
 
-/// Batch and watch: `async-spawn-blocking`.
-pub fn spawn_blocking(pipeline: &Arc<Pipeline>, source: Receiver<Job>) -> anyhow::Result<()> {
-    runtime(pipeline)?.block_on(task_per_file(pipeline, source, spawn_blocking_file))
-}
-
 // ANCHOR: spawn_blocking
 /// The textbook fix: the same task, with the CPU work moved to the blocking pool.
-async fn spawn_blocking_file(pipeline: Arc<Pipeline>, job: Job) -> io::Result<()> {
-    let record = match tokio::fs::read(pipeline.inbox.join(&job.name)).await {
+pub async fn spawn_blocking_file(pipeline: Arc<Pipeline>, job: Job) -> io::Result<()> {
+    let record = match work::read_input_async(pipeline.inbox.join(&job.name)).await {
         Err(e) => Record::read_error(&e),
         Ok(bytes) => {
             let work = pipeline.settings.work;

@@ -1,13 +1,13 @@
 //! The OS-thread pipelines: `threads` (staged, with channels between a reader, a CPU pool and
 //! a writer) and `thread-per-file`, and how many threads the machine allows the latter.
 
-use std::{collections::VecDeque, fs, io, sync::Arc, thread};
+use std::{collections::VecDeque, io, sync::Arc, thread};
 
 use anyhow::Context;
 use flume::Receiver;
 
-use crate::inbox::{listing::Job, manifest::Record};
-use crate::pipelines::{Done, Pipeline, Read, finish, handle};
+use crate::inbox::listing::Job;
+use crate::pipelines::{Done, Pipeline, Read, handle, record_done};
 use crate::work;
 
 // ANCHOR: threads
@@ -20,7 +20,7 @@ pub fn staged(pipeline: &Arc<Pipeline>, source: Receiver<Job>) -> anyhow::Result
     thread::scope(|s| {
         let reader = thread::Builder::new().name("reader".into()).spawn_scoped(s, move || {
             for job in source.iter() {
-                let bytes = fs::read(pipeline.inbox.join(&job.name));
+                let bytes = work::read_input(&pipeline.inbox.join(&job.name));
                 if to_pool.send((job.name, bytes)).is_err() {
                     break;
                 }
@@ -39,16 +39,9 @@ pub fn staged(pipeline: &Arc<Pipeline>, source: Receiver<Job>) -> anyhow::Result
             })?);
         }
         drop((pool_in, to_writer));
-        let writer = thread::Builder::new().name("writer".into()).spawn_scoped(s, move || -> io::Result<()> {
-            for (name, done) in writer_in.iter() {
-                let record = match done {
-                    Ok(processed) => finish(pipeline, &name, processed)?,
-                    Err(e) => Record::read_error(&e),
-                };
-                pipeline.manifest.record(name, record)?;
-            }
-            Ok(())
-        })?;
+        let writer = thread::Builder::new()
+            .name("writer".into())
+            .spawn_scoped(s, move || writer_in.iter().try_for_each(|done| record_done(pipeline, done)))?;
         let written = writer.join().expect("the writer does not panic");
         reader.join().expect("the reader does not panic");
         pool.into_iter().for_each(|t| t.join().expect("a worker does not panic"));

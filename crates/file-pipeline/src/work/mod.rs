@@ -2,25 +2,29 @@
 //! and zstd), write (IO: a temp name, then a rename; [`output`]).
 //!
 //! Every variant calls these same functions, so the rows differ only in where each piece
-//! runs. Reads are whole files (`std::fs::read`, `tokio::fs::read`, or io_uring reads into
-//! one buffer): the manifest needs whole-file hashes, the files are at most 16 MiB, and a
+//! runs. Reads are whole files ([`read_input`], on a thread or through tokio's blocking pool,
+//! or io_uring reads into one buffer): the manifest needs whole-file hashes, the files are at most 16 MiB, and a
 //! whole file is the item that travels between stages, which is what makes a channel's
 //! capacity show up in memory. Nothing is fsynced: the rename makes an output visible
 //! whole, not durable; durability would measure the disk, not the models.
 
 pub mod output;
 
-use std::{cell::RefCell, io, str::FromStr};
+use std::cell::RefCell;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::inbox::manifest::Record;
+use crate::inbox::manifest::{Failure, Record};
 
 /// The zstd level the issue fixes.
 pub const ZSTD_LEVEL: i32 = 3;
 
 /// What is done to each file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Work {
     /// BLAKE3 only; nothing is written to the outbox. The `b3sum` comparison.
@@ -51,17 +55,6 @@ impl Work {
     }
 }
 
-impl FromStr for Work {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Work::ALL
-            .into_iter()
-            .find(|w| w.name() == s)
-            .ok_or_else(|| format!("work is hash, compress or both (got `{s}`)"))
-    }
-}
-
 /// The CPU stage's result for one file.
 #[derive(Debug)]
 pub struct Processed {
@@ -79,6 +72,36 @@ impl Processed {
             compressed: self.compressed.as_ref().map(|c| c.len() as u64),
         }
     }
+}
+
+// ANCHOR: open_input
+/// Opens an input as it is now, not as the listing or the event saw it: never through a
+/// symlink (`O_NOFOLLOW`: one swapped in is refused with ELOOP), never waiting on a FIFO
+/// (`O_NONBLOCK`, which changes nothing for a regular file's reads), and only if the opened
+/// descriptor is a regular file (fstat). Returns the file and its size.
+pub fn open_input(path: &Path) -> io::Result<(File, u64)> {
+    let file = OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(Failure::NotRegular.into());
+    }
+    Ok((file, meta.len()))
+}
+// ANCHOR_END: open_input
+
+/// Reads a whole input, as `std::fs::read` does (one allocation of the file's size), through
+/// [`open_input`].
+pub fn read_input(path: &Path) -> io::Result<Vec<u8>> {
+    let (mut file, size) = open_input(path)?;
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// The same through tokio's blocking pool: exactly what `tokio::fs::read` does (one
+/// `spawn_blocking` hop around the blocking read), with [`open_input`]'s checks.
+pub async fn read_input_async(path: PathBuf) -> io::Result<Vec<u8>> {
+    tokio::task::spawn_blocking(move || read_input(&path)).await.map_err(io::Error::other)?
 }
 
 thread_local! {

@@ -2,11 +2,9 @@
 //! to the inputs, and error entries (never a crash, never a followed symlink) for inputs
 //! that are not regular files or vanish before they are read.
 
-mod common;
+use std::{collections::BTreeMap, fs, os::unix::fs::symlink, sync::mpsc, thread, time::Duration};
 
-use std::{collections::BTreeMap, fs, os::unix::fs::symlink};
-
-use common::*;
+use crate::common::*;
 use file_pipeline::{
     inbox::generate::Mix,
     inbox::listing::Listing,
@@ -116,6 +114,35 @@ fn symlinks_directories_and_vanished_files_become_error_entries_in_every_variant
         verify_outbox(&inbox.path, ran.outbox(), &ran.entries).unwrap_or_else(|e| panic!("{variant}: {e}"));
         let d = ran.digest();
         assert_eq!(*digest.get_or_insert_with(|| d.clone()), d, "{variant}");
+    }
+}
+
+#[test]
+fn a_fifo_or_a_symlink_swapped_in_after_the_listing_is_refused_not_read_or_waited_on() {
+    let inbox = inbox(MIB, Mix::Small);
+    let listing = Listing::scan(&inbox.path).expect("list");
+    let (fifo, link) = (listing.files[0].name.clone(), listing.files[1].name.clone());
+    // Swapped in after the listing saw regular files. The FIFO has no writer: an open that
+    // waits for one never returns.
+    fs::remove_file(inbox.path.join(&fifo)).expect("remove");
+    let path = std::ffi::CString::new(inbox.path.join(&fifo).into_os_string().into_encoded_bytes()).expect("path");
+    // SAFETY: a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o644) }, 0, "mkfifo");
+    fs::remove_file(inbox.path.join(&link)).expect("remove");
+    symlink(inbox.path.join(&listing.files[2].name), inbox.path.join(&link)).expect("symlink");
+    for variant in runnable() {
+        let (done, ran) = mpsc::channel();
+        let listed = listing.clone();
+        thread::spawn(move || done.send(batch_listed(variant, &listed, settings(Work::Both))));
+        let ran = ran.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|e| panic!("{variant}: {e} (hung?)"));
+        let failures: Vec<_> = ran.entries.iter().filter(|e| e.record.is_failed()).collect();
+        let failure = |name: &str| match failures.iter().find(|e| e.name == name).map(|e| &e.record) {
+            Some(Record::Failed { failure, .. }) => Some(*failure),
+            _ => None,
+        };
+        assert_eq!(failures.len(), 2, "{variant}: {failures:?}");
+        assert_eq!((failure(&fifo), failure(&link)), (Some(Failure::NotRegular), Some(Failure::Symlink)), "{variant}");
+        assert_eq!(ran.entries.len(), listing.files.len(), "{variant}: the rest went on");
     }
 }
 

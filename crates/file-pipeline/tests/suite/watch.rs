@@ -2,8 +2,6 @@
 //! whichever way it was written and however fast; never half a file; overflows rescanned;
 //! symlinks refused; a vanished inbox is one clear error.
 
-mod common;
-
 use casebook::VariantSet;
 use std::{
     fs,
@@ -15,7 +13,7 @@ use std::{
     time::Duration,
 };
 
-use common::*;
+use crate::common::*;
 use file_pipeline::{
     inbox::books::{self, WatchBooks},
     inbox::generate::Mix,
@@ -136,13 +134,19 @@ fn a_file_written_slowly_in_place_is_taken_once_and_whole() {
     }
 }
 
-#[test]
-fn a_file_still_open_for_writing_at_the_initial_scan_waits_for_its_close() {
+/// A file half written, still held open by its writer, is found by the initial scan or
+/// renamed into place (a log rotated under its writer): it is not taken until the writer
+/// closes it, and then whole.
+fn a_file_held_open_for_writing_waits_for_its_close(renamed_in: bool) {
     let (_scratch, inbox, pipeline) = watched(settings(Work::Both));
-    let mut file = fs::File::create_new(inbox.join("growing.log")).expect("create");
+    let name = if renamed_in { ".app.log" } else { "app.log" };
+    let mut file = fs::File::create_new(inbox.join(name)).expect("create");
     file.write_all(&[b'a'; 10_000]).expect("first half");
     let watching = start_watch(Variant::Sequential, Arc::clone(&pipeline)).expect("watch starts");
-    thread::sleep(Duration::from_millis(50));
+    if renamed_in {
+        fs::rename(inbox.join(name), inbox.join("app.log")).expect("rotate it into place");
+    }
+    thread::sleep(Duration::from_millis(100));
     assert_eq!(pipeline.manifest.recorded(), 0, "taken while still being written");
     file.write_all(&[b'b'; 10_000]).expect("second half");
     drop(file);
@@ -151,6 +155,16 @@ fn a_file_still_open_for_writing_at_the_initial_scan_waits_for_its_close() {
     let entries = pipeline.manifest.entries();
     assert_eq!(entries.len(), 1, "{entries:?}");
     assert!(matches!(entries[0].record, Record::Done { size: 20_000, .. }), "{entries:?}");
+}
+
+#[test]
+fn a_file_still_open_for_writing_at_the_initial_scan_waits_for_its_close() {
+    a_file_held_open_for_writing_waits_for_its_close(false);
+}
+
+#[test]
+fn a_file_renamed_in_while_its_writer_holds_it_open_waits_for_its_close() {
+    a_file_held_open_for_writing_waits_for_its_close(true);
 }
 
 /// Sets a sysctl for as long as it lives and puts the old value back on drop, even when the
@@ -260,6 +274,32 @@ fn an_inbox_that_disappears_ends_the_watch_with_one_clear_error() {
     assert!(!watching.settle(2, QUIET, Duration::ZERO), "the watch noticed");
     let error = watching.stop().expect_err("a vanished inbox is an error").to_string();
     assert_eq!(error, format!("the inbox {} disappeared while it was being watched", inbox.display()));
+}
+
+/// Voluntary context switches of the calling thread so far.
+fn switches_of_this_thread() -> i64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `usage` is valid, writable memory for one rusage.
+    unsafe {
+        assert_eq!(libc::getrusage(libc::RUSAGE_THREAD, usage.as_mut_ptr()), 0);
+        usage.assume_init().ru_nvcsw
+    }
+}
+
+#[test]
+fn settling_sleeps_until_the_manifest_or_the_watch_wakes_it_and_does_not_poll() {
+    // Settling runs inside the measured region of a watch run: a loop that wakes every
+    // millisecond to look would put its own wake-ups into the row's figures.
+    let (_scratch, inbox, pipeline) = watched(settings(Work::Both));
+    let watching = start_watch(Variant::Sequential, Arc::clone(&pipeline)).expect("watch starts");
+    let before = switches_of_this_thread();
+    assert!(!watching.settle(1, Duration::from_millis(300), Duration::ZERO), "nothing came");
+    let woken = switches_of_this_thread() - before;
+    assert!(woken <= 5, "{woken} wake-ups in 300 ms of waiting for nothing");
+    fs::write(inbox.join(".a.part"), b"bytes").expect("write");
+    fs::rename(inbox.join(".a.part"), inbox.join("a")).expect("rename into place");
+    assert!(watching.settle(1, QUIET, Duration::ZERO));
+    watching.stop().expect("stops");
 }
 
 #[test]

@@ -3,8 +3,6 @@
 //! line and status 2; a missing b3sum is a skipped row with its reason; an inotify limit
 //! ends the run with one clear line.
 
-mod common;
-
 use std::{
     os::unix::process::CommandExt,
     process::Stdio,
@@ -13,11 +11,12 @@ use std::{
 
 use casebook::{
     ClaimId, VariantSet,
+    model::figure,
     testing::{CaseBinary, files_under, processes_with_tmpdir},
 };
 use file_pipeline::{
     FilePipeline,
-    figures::LOST,
+    figures::{B3SUM_CORES, B3SUM_THREADS, LOST},
     findings,
     tables::{HASH, WATCH},
     variants::Variant,
@@ -45,6 +44,28 @@ fn quick_run_reports_every_claim_and_cleans_up() {
     let row = tampered.rows.iter_mut().find(|r| r.table == WATCH).expect("a watch row");
     *row.runs[0].figures.get_mut(LOST.key).expect("lost recorded") += 1.0;
     assert_eq!(findings::check(&params, &tampered).len(), 1);
+}
+
+#[test]
+fn the_b3sum_row_reports_b3sums_own_cpu_and_threads_apart_from_its_driver() {
+    if let Err(reason) = file_pipeline::pipelines::b3sum::find() {
+        return eprintln!("b3sum row not checked: {reason}");
+    }
+    // Large files: b3sum hashes each on every core, so it runs more than one thread.
+    let args = ["--quick", "--tables", "hash", "--mix", "large", "--inbox-mib", "32", "--variants", "b3sum"];
+    let run = binary().run(&args);
+    let report = run.clean_success();
+    let row = report.row(HASH, Variant::B3sum).expect("the b3sum row");
+    for run in &row.runs {
+        let of = |figure: casebook::Figure| run.figure(figure).unwrap_or_else(|| panic!("no {}", figure.key));
+        let driver = of(figure::USER_CPU) + of(figure::SYSTEM_CPU);
+        // The driver only waits, reads b3sum's lines and counts its threads.
+        assert!(driver < of(figure::CHILD_CPU) / 2.0, "b3sum's CPU folded into its driver's: {driver}");
+        assert!(of(B3SUM_CORES) > 0.0);
+        if casebook::host::cpus::usable_cores() > 1 {
+            assert!(of(B3SUM_THREADS) > 1.0, "b3sum's own threads were not counted");
+        }
+    }
 }
 
 #[test]
@@ -113,11 +134,12 @@ fn an_inotify_limit_ends_the_run_with_one_clear_line() {
     let mut command = binary().command();
     command.args(["--quick", "--tables", "watch", "--variants", "sequential", "--no-progress"]);
     // SAFETY: the closure makes raw syscalls only, on data prepared before the fork.
-    unsafe { command.pre_exec(|| common::namespace_with_zero(c"/proc/sys/user/max_inotify_watches")) };
+    unsafe { command.pre_exec(|| crate::common::namespace_with_zero(c"/proc/sys/user/max_inotify_watches")) };
     let output = command.output().expect("the binary runs (user namespaces are needed)");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("inotify watch limit")).collect();
-    assert_eq!(errors.len(), 1, "{stderr}");
-    assert!(errors[0].contains("max_user_watches 0"), "{stderr}");
+    // The harness says a row failed as it goes on, then ends with one line of error.
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(last.starts_with("error:") && last.contains("inotify watch limit"), "{stderr}");
+    assert!(last.contains("max_user_watches 0") && !stderr.contains("panicked"), "{stderr}");
 }

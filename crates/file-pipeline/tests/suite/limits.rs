@@ -7,15 +7,13 @@
 //! user namespace and sets the limit there to 0; the child, seeing the environment variable,
 //! starts a watch and prints the error.
 
-mod common;
-
 use std::{ffi::CStr, os::unix::process::CommandExt, process::Command};
 
-use common::*;
+use crate::common::*;
 use file_pipeline::{inbox::watch::WatchError, variants::Variant, work::Work};
 
 const CHILD: &str = "FILE_PIPELINE_LIMIT_CHILD";
-const TEST: &str = "inotify_limits_end_a_watch_with_one_clear_line";
+const TEST: &str = "limits::inotify_limits_end_a_watch_with_one_clear_line";
 const MARK: &str = "watch error: ";
 
 #[test]
@@ -35,7 +33,7 @@ fn inotify_limits_end_a_watch_with_one_clear_line() {
         let mut child = Command::new(std::env::current_exe().expect("this test binary"));
         child.args(["--exact", TEST, "--nocapture", "--test-threads=1"]).env(CHILD, which);
         // SAFETY: the closure only makes raw syscalls on data prepared before the fork.
-        unsafe { child.pre_exec(move || common::namespace_with_zero(limit)) };
+        unsafe { child.pre_exec(move || crate::common::namespace_with_zero(limit)) };
         let out = child.output().expect("the child test runs (user namespaces are needed)");
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{which}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));

@@ -112,7 +112,6 @@ pub fn read(path: &Path) -> io::Result<Vec<Entry>> {
         .collect()
 }
 
-
 /// Checks an outbox against the inbox and the manifest: every entry with a compressed size has
 /// an output of that size that decompresses to the input, whose BLAKE3 is the entry's; the
 /// outbox holds nothing else (no temp file, no output without an entry). Returns the number
