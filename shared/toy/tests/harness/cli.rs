@@ -19,6 +19,8 @@ fn usage_errors_exit_2_with_one_line() {
         (vec!["--no-such-flag"], "--no-such-flag"),
         (vec!["--n", "99999999999"], "at most 2^32"),
         (vec!["--need-bytes", "4000000000000000000"], "3.5 EiB"),
+        (vec!["--cores", "99999"], "--cores must be between 1 and"),
+        (vec!["--cores", "0"], "--cores"),
     ] {
         let output = sandbox.run(&args);
         let err = stderr(&output);
