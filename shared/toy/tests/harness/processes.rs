@@ -36,6 +36,21 @@ fn measured_child(parent: u32) -> Option<u32> {
     })
 }
 
+/// Waits until the harness `parent` runs a measured child that has started its grandchild
+/// (recorded in `pids`); returns the child's pid.
+fn child_with_grandchild(parent: u32, pids: &Path) -> u32 {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(child) = measured_child(parent)
+            && !grandchildren(pids).is_empty()
+        {
+            return child;
+        }
+        assert!(Instant::now() < deadline, "no measured child appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn a_timeout_stops_the_run_and_everything_it_started() {
     let sandbox = Sandbox::new();
@@ -82,16 +97,7 @@ fn a_harness_killed_outright_leaves_no_helper_and_its_root_is_swept_next_time() 
             .unwrap(),
     );
     let parent_pid = parent.0.id();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let child = loop {
-        if let Some(child) = measured_child(parent_pid)
-            && !grandchildren(&pids).is_empty()
-        {
-            break child;
-        }
-        assert!(Instant::now() < deadline, "no measured child appeared");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let child = child_with_grandchild(parent_pid, &pids);
     parent.0.kill().unwrap();
     parent.0.wait().unwrap();
     assert!(gone_soon(child), "child {child} outlived its harness");
@@ -127,17 +133,7 @@ fn ctrl_c_stops_every_run_cleans_up_and_exits_130() {
             .unwrap(),
     );
     let parent_pid = parent.0.id();
-    // Wait until a measured child is running and has started its grandchild.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let child = loop {
-        if let Some(child) = measured_child(parent_pid)
-            && !grandchildren(&pids).is_empty()
-        {
-            break child;
-        }
-        assert!(Instant::now() < deadline, "no measured child appeared");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let child = child_with_grandchild(parent_pid, &pids);
     let sent = Instant::now();
     // SAFETY: kill() on a pid we spawned and have not reaped.
     unsafe { libc::kill(parent_pid as i32, libc::SIGINT) };
