@@ -70,7 +70,7 @@ fn batch_table(params: &Params, variants: &[Variant], id: TableId, work: Work) -
     };
     let mut table = throughput_table(id, title, true);
     table.columns.extend([Column::voluntary_switches(), Column::involuntary_switches()]);
-    table.repeat = Some(params.repeat);
+    table.repeat = Some(if id == HASH { params.hash_repeat } else { params.repeat });
     table.note = THROUGHPUT_NOTE.into();
     let spec = Spec { work, ..params.spec(Mode::Batch, InboxRole::Main) };
     table.rows = variants.iter().filter(|v| v.is_pipeline()).map(|v| Row::new(*v, spec)).collect();
