@@ -1,82 +1,93 @@
-//! `casebook advise`: from "my workload looks like this" to a model, read off the reports
-//! measured on this machine. The request-mix map is the core: a request's CPU share of its
-//! time and the requests in flight place it in a cell, whose winner, margin and tails the
-//! advice quotes; the neighbouring cells say whether the answer is about to flip. Claims of
-//! other cases that bear on the workload (a blocking C library) are quoted with their outcome.
-//! Nothing here is a rule of thumb typed by hand: every sentence carries a measured figure
-//! or says that none was measured.
+//! `casebook advise`: from "my workload looks like this" to a model, read off measured
+//! reports. The request-mix map is the core: a request's CPU share of its time and the
+//! requests in flight place it in a cell, whose winner, margin and tails the advice quotes;
+//! the neighbouring cells say whether the answer is about to flip, and when no cell is near,
+//! the advice prints the `just run` command that measures the reader's own point. A file size
+//! is answered from file-pipeline's file-size sweep, and a blocking C library from the claims
+//! of the cases that test one. Nothing here is a rule of thumb typed by hand: every sentence
+//! carries a measured figure, says where it was read, or says that none was measured.
+//!
+//! - [`workload`]: the flags, checked into one workload (or one line and exit 2).
+//! - [`sources`]: where reports are read, the reader's own first.
+//! - [`measure`]: what "near" means, and the command that measures a point that is not.
+//! - [`file_size`]: the answer for a file size.
 
-use std::path::{Path, PathBuf};
+pub mod file_size;
+pub mod measure;
+pub mod sources;
+pub mod workload;
+
+use std::path::PathBuf;
 
 use anyhow::Context;
 use serde::Serialize;
 
+use self::{
+    measure::RunCommand,
+    sources::{Found, Source, Sources},
+    workload::{Request, Workload},
+};
 use crate::{
     host::machine::Machine,
-    model::{claims::ClaimId, format::Format, plan::UsageError},
-    report::{
-        Report,
-        map::{Cell, maps},
-    },
+    model::{claims::ClaimId, format::Format},
+    report::map::{Cell, Entry, maps},
     tool::workspace::Workspace,
 };
-
-/// The request-mix map's budget: a request's CPU and its wait add up to this many µs.
-const BUDGET_US: f64 = 1000.0;
 
 #[derive(Debug, clap::Args)]
 pub struct AdviseArgs {
     /// CPU work per request, in µs (hashing, parsing, rendering: time on a core).
-    #[arg(long, value_name = "US")]
-    pub cpu_us: f64,
+    #[arg(long, value_name = "US", allow_negative_numbers = true)]
+    pub cpu_us: Option<f64>,
     /// Time per request spent waiting on something else (a database, another service, a
     /// disk), in µs.
-    #[arg(long, value_name = "US")]
-    pub wait_us: f64,
+    #[arg(long, value_name = "US", allow_negative_numbers = true)]
+    pub wait_us: Option<f64>,
     /// Requests being served at once at peak.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub in_flight: Option<u64>,
     /// Open client connections at peak, each with at most one request in flight (sets
     /// --in-flight when that is not given).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub connections: Option<u64>,
     /// The work calls a blocking C library with no async bindings.
     #[arg(long)]
     pub blocking_c: bool,
+    /// The typical size of the files the service reads and writes, in KiB: answered from
+    /// file-pipeline's file-size sweep.
+    #[arg(long, value_name = "KIB", allow_negative_numbers = true)]
+    pub file_size_kib: Option<f64>,
     /// The p99 latency the service must keep, in ms: variants whose measured p99 exceeds it
     /// in the cell are set aside.
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
     pub latency_target_ms: Option<f64>,
     /// Print the advice as JSON.
     #[arg(long)]
     pub json: bool,
-    /// A directory of reports [default: this machine's set in docs/src/results, else
-    /// target/casebook].
+    /// Read reports only from this directory [default: your own in target/casebook, else
+    /// the book's set for this machine in docs/src/results, else any set there].
     #[arg(long, value_name = "DIR")]
     pub reports: Option<PathBuf>,
-}
-
-/// The workload, checked: a cell of the map to look up.
-#[derive(Debug, Serialize)]
-struct Workload {
-    cpu_us: f64,
-    wait_us: f64,
-    in_flight: u64,
-    /// The CPU part scaled to the map's 1 ms budget.
-    cpu_of_budget_us: f64,
 }
 
 #[derive(Debug, Serialize)]
 struct Advice {
     workload: Workload,
-    reports: String,
+    /// The request-mix map's answer, when a request was described.
+    request: Option<MapAdvice>,
+    /// file-pipeline's answer, when a file size was given.
+    file_size: Option<Sourced<file_size::FileSizeAdvice>>,
+    /// Claims of other cases that bear on a blocking C library.
+    blocking_c: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Sourced<T> {
+    source: Source,
+    /// The machine the report was measured on.
     machine: String,
-    /// The measured cell nearest the workload.
-    cell: CellAdvice,
-    /// The cells beside it whose winner differs: where the answer flips.
-    flips_nearby: Vec<String>,
-    /// Claims of other cases that bear on the workload.
-    notes: Vec<String>,
+    #[serde(flatten)]
+    advice: T,
 }
 
 #[derive(Debug, Serialize)]
@@ -88,73 +99,49 @@ struct Ranked {
 }
 
 #[derive(Debug, Serialize)]
+struct MapAdvice {
+    source: Source,
+    machine: String,
+    /// The measured cell nearest the workload.
+    cell: CellAdvice,
+    /// How far the cell is from the workload: µs of CPU on the 1 ms budget, and the factor
+    /// between the requests in flight.
+    cpu_distance_us: f64,
+    in_flight_factor: f64,
+    /// Within [`measure::NEAR_CPU_US`] and [`measure::NEAR_IN_FLIGHT`].
+    near: bool,
+    /// What would measure the workload's own point, when the cell is not near.
+    measure: Option<RunCommand>,
+    /// The cells beside it whose winner differs: where the answer flips.
+    flips_nearby: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
 struct CellAdvice {
     cpu_us: f64,
     in_flight: f64,
     /// Every variant that ran there, best first.
     ranking: Vec<Ranked>,
     choice: Option<String>,
+    /// The winner over the runner-up, or "too close to call".
     margin: String,
+    /// The winner over the runner-up run against run, with its interval and runs.
+    interval: Option<String>,
     why: String,
 }
 
-fn workload(args: &AdviseArgs) -> Result<Workload, UsageError> {
-    for (name, value) in [("--cpu-us", args.cpu_us), ("--wait-us", args.wait_us)] {
-        if !value.is_finite() || value < 0.0 {
-            return Err(UsageError::new(format!("{name} must be a number of µs, 0 or more, got {value}")));
-        }
-    }
-    if args.cpu_us + args.wait_us <= 0.0 {
-        return Err(UsageError::new(
-            "a request with no CPU and no wait takes no time: give --cpu-us or --wait-us above 0",
-        ));
-    }
-    let in_flight = match (args.in_flight, args.connections) {
-        (Some(n), Some(c)) if n > c => {
-            return Err(UsageError::new(format!(
-                "--in-flight {n} is more than --connections {c}: the map measures at most one request in flight per connection"
-            )));
-        }
-        (Some(n), _) | (None, Some(n)) => n,
-        (None, None) => return Err(UsageError::new("give --in-flight (or --connections): how many requests at once")),
-    };
-    if in_flight == 0 {
-        return Err(UsageError::new("--in-flight must be 1 or more"));
-    }
-    if let Some(target) = args.latency_target_ms {
-        let floor_ms = (args.cpu_us + args.wait_us) / 1000.0;
-        if !target.is_finite() || target <= floor_ms {
-            return Err(UsageError::new(format!(
-                "--latency-target-ms {target} cannot be met by any model: one request alone takes {floor_ms} ms of CPU and waiting"
-            )));
-        }
-    }
-    let cpu_of_budget_us = args.cpu_us / (args.cpu_us + args.wait_us) * BUDGET_US;
-    Ok(Workload { cpu_us: args.cpu_us, wait_us: args.wait_us, in_flight, cpu_of_budget_us })
-}
-
-/// Where the reports are: the option, else this machine's set in the book, else target/.
-fn reports_dir(args: &AdviseArgs) -> anyhow::Result<PathBuf> {
+/// Where to look: `--reports` alone, else the reader's own, this machine's set, any set.
+fn sources(args: &AdviseArgs) -> anyhow::Result<Sources> {
     if let Some(dir) = &args.reports {
-        return Ok(dir.clone());
+        return Ok(Sources::given(dir.clone()));
     }
     let workspace = Workspace::find()?;
-    let set = workspace.book().join("results").join(Machine::detect().label());
-    Ok(if set.join("request-mix.json").exists() { set } else { workspace.reports() })
-}
-
-fn load(dir: &Path, case: &str) -> anyhow::Result<Option<Report>> {
-    let path = dir.join(format!("{case}.json"));
-    if !path.exists() {
-        return Ok(None);
-    }
-    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    Report::from_json(&bytes).map(Some).with_context(|| format!("{} is not a report", path.display()))
+    Ok(Sources::ordered(workspace.reports(), &workspace.book().join("results"), &Machine::detect().label()))
 }
 
 /// The measured value nearest `value`: linear for the CPU axis, by ratio for in flight.
 fn nearest(values: &[f64], value: f64, by_ratio: bool) -> Option<f64> {
-    let distance = |x: f64| if by_ratio { (x.max(1.0) / value.max(1.0)).ln().abs() } else { (x - value).abs() };
+    let distance = |x: f64| if by_ratio { measure::factor(x.max(1.0), value.max(1.0)) } else { (x - value).abs() };
     values.iter().copied().min_by(|a, b| distance(*a).total_cmp(&distance(*b)))
 }
 
@@ -170,7 +157,7 @@ fn advise_cell(cell: &Cell, target_us: Option<f64>) -> CellAdvice {
         })
         .collect();
     let within = |tail: Option<f64>| target_us.is_none_or(|t| tail.is_some_and(|p| p <= t));
-    let fit: Vec<&crate::report::map::Entry> = cell.ranking.iter().filter(|e| within(e.tail)).collect();
+    let fit: Vec<&Entry> = cell.ranking.iter().filter(|e| within(e.tail)).collect();
     let p99 = |tail: Option<f64>| tail.map(|t| Format::Micros.show(t)).unwrap_or_else(|| "not measured".into());
     let (choice, why) = match (fit.first(), target_us) {
         (None, Some(t)) => (None, format!("no variant kept its p99 under {} in this cell", Format::Micros.show(t))),
@@ -198,27 +185,29 @@ fn advise_cell(cell: &Cell, target_us: Option<f64>) -> CellAdvice {
             ),
         ),
     };
-    CellAdvice { cpu_us: cell.x, in_flight: cell.y, ranking, choice, margin: cell.verdict(), why }
+    CellAdvice {
+        cpu_us: cell.x,
+        in_flight: cell.y,
+        ranking,
+        choice,
+        margin: cell.verdict(),
+        interval: cell.margin.clone(),
+        why,
+    }
 }
 
-pub fn advise(args: &AdviseArgs) -> anyhow::Result<i32> {
-    let workload = workload(args)?;
-    let dir = reports_dir(args)?;
-    let Some(mix) = load(&dir, "request-mix")? else {
-        anyhow::bail!(
-            "no request-mix report in {}: measure the map on this machine first with `just run request-mix` (or `just report request-mix`)",
-            dir.display()
-        );
-    };
-    let map = maps(&mix).into_iter().next().context("the request-mix report holds no map")?;
+/// The request-mix map's answer for one request.
+fn map_advice(found: Found, request: &Request) -> anyhow::Result<MapAdvice> {
+    let Found { report, source } = found;
+    let map = maps(&report).into_iter().next().context("the request-mix report holds no map")?;
     let (Some(x), Some(y)) =
-        (nearest(&map.xs, workload.cpu_of_budget_us, false), nearest(&map.ys, workload.in_flight as f64, true))
+        (nearest(&map.xs, request.cpu_of_budget_us, false), nearest(&map.ys, request.in_flight as f64, true))
     else {
         anyhow::bail!("the request-mix report's map has no cells: every row failed or was skipped");
     };
     let cell = map.cell(x, y).context("the nearest cell of the map did not run")?;
-    let target_us = args.latency_target_ms.map(|ms| ms * 1000.0);
-    let advice_cell = advise_cell(cell, target_us);
+    let point = (request.cpu_of_budget_us, request.in_flight as f64);
+    let near = measure::near((x, y), point);
     let mut flips_nearby = Vec::new();
     let neighbours = |values: &[f64], at: f64| -> Vec<f64> {
         let i = values.iter().position(|v| *v == at).unwrap_or(0);
@@ -239,18 +228,57 @@ pub fn advise(args: &AdviseArgs) -> anyhow::Result<i32> {
             flips_nearby.push(format!("at {ny} in flight ({x} µs of CPU per 1 ms): {}", other.verdict()));
         }
     }
-    let mut notes = Vec::new();
-    if args.blocking_c {
-        notes.extend(claim_notes(&dir, &[ClaimId::ThreadsBlockingC, ClaimId::SpawnBlocking])?);
-    }
-    let advice = Advice {
-        workload,
-        reports: dir.display().to_string(),
-        machine: mix.env.line_without_date(),
-        cell: advice_cell,
+    Ok(MapAdvice {
+        source,
+        machine: report.env.line_without_date(),
+        cell: advise_cell(cell, request.latency_target_us),
+        cpu_distance_us: (x - point.0).abs(),
+        in_flight_factor: measure::factor(y, point.1),
+        near,
+        measure: (!near).then(|| measure::request_mix(request.cpu_of_budget_us, request.in_flight)),
         flips_nearby,
-        notes,
+    })
+}
+
+pub fn advise(args: &AdviseArgs) -> anyhow::Result<i32> {
+    let workload = workload::workload(args)?;
+    let sources = sources(args)?;
+    let request = match &workload.request {
+        None => None,
+        Some(request) => {
+            let Some(found) = sources.load("request-mix")? else {
+                anyhow::bail!(
+                    "no request-mix report in {}: measure the map on this machine first with `just run request-mix`",
+                    sources.describe()
+                );
+            };
+            Some(map_advice(found, request)?)
+        }
     };
+    let file_size = match workload.file_size_kib {
+        None => None,
+        Some(kib) => {
+            let Some(Found { report, source }) = sources.load("file-pipeline")? else {
+                anyhow::bail!(
+                    "no file-pipeline report in {}: measure it first with `just run file-pipeline`",
+                    sources.describe()
+                );
+            };
+            let advice = file_size::advise(&report, kib).with_context(|| {
+                format!(
+                    "file-pipeline's report from {source} has no file-size sweep that ran (its `{}` table)",
+                    file_size::TABLE
+                )
+            })?;
+            Some(Sourced { machine: report.env.line_without_date(), source, advice })
+        }
+    };
+    let blocking_c = if workload.blocking_c {
+        claim_notes(&sources, &[ClaimId::ThreadsBlockingC, ClaimId::SpawnBlocking])?
+    } else {
+        Vec::new()
+    };
+    let advice = Advice { workload, request, file_size, blocking_c };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&advice)?);
     } else {
@@ -259,39 +287,56 @@ pub fn advise(args: &AdviseArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
+/// The cases whose claims can bear on a blocking C library, each read from its own source.
+const CLAIM_CASES: [&str; 7] =
+    ["db-queries", "file-pipeline", "spawn-costs", "parallel-math", "cancellation", "bridges", "game-loop"];
+
 /// What the other cases' reports say about these claims, one line per reading.
-fn claim_notes(dir: &Path, ids: &[ClaimId]) -> anyhow::Result<Vec<String>> {
+fn claim_notes(sources: &Sources, ids: &[ClaimId]) -> anyhow::Result<Vec<String>> {
     let mut notes = Vec::new();
-    for case in ["db-queries", "file-pipeline", "spawn-costs", "parallel-math", "cancellation", "bridges", "game-loop"]
-    {
-        let Some(report) = load(dir, case)? else { continue };
+    for case in CLAIM_CASES {
+        let Some(Found { report, source }) = sources.load(case)? else { continue };
         for claim in report.claims.iter().filter(|c| ids.contains(&c.id)) {
             let reading = claim.reading.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
-            notes.push(format!("{case}: `{}`{reading} {}: {}", claim.id, claim.standing(), claim.evidence));
+            notes.push(format!(
+                "{case}: `{}`{reading} {}: {} [from {source}]",
+                claim.id,
+                claim.standing(),
+                claim.evidence
+            ));
         }
     }
     if notes.is_empty() {
         notes.push(format!(
             "no report in {} tests a blocking C library: run `just run db-queries` (its blocking SQLite rows) to measure it",
-            dir.display()
+            sources.describe()
         ));
     }
     Ok(notes)
 }
 
-fn text(a: &Advice) -> String {
-    let w = &a.workload;
+fn map_text(w: &Request, a: &MapAdvice) -> String {
     let c = &a.cell;
     let mut out = format!(
         "Your request: {} µs of CPU and {} µs of waiting, {} in flight: {:.0} µs of CPU per 1 ms.\n",
         w.cpu_us, w.wait_us, w.in_flight, w.cpu_of_budget_us
     );
+    out += &format!("Read from {} ({}).\n", a.source, a.machine);
     out += &format!(
-        "Nearest measured cell: {} µs of CPU per 1 ms at {} in flight (reports in {}; {}).\n\n",
-        c.cpu_us, c.in_flight, a.reports, a.machine
+        "Nearest measured cell: {} µs of CPU per 1 ms at {} in flight, {:.0} µs of CPU and {:.1}x the requests in flight from yours: {}.\n\n",
+        c.cpu_us,
+        c.in_flight,
+        a.cpu_distance_us,
+        a.in_flight_factor,
+        if a.near { "near" } else { "not near, so read it as the nearest evidence" }
     );
     out += &match &c.choice {
-        Some(choice) => format!("Choose: {choice}. {}.\nMargin: {}.\n", c.why, c.margin),
+        Some(choice) => format!(
+            "Choose: {choice}. {}.\nMargin: {}{}.\n",
+            c.why,
+            c.margin,
+            c.interval.as_ref().map(|i| format!(" ({i})")).unwrap_or_default()
+        ),
         None => format!("No choice: {}.\n", c.why),
     };
     out += "\nEvery variant in that cell, best first:\n";
@@ -307,56 +352,40 @@ fn text(a: &Advice) -> String {
             out += &format!("  {flip}\n");
         }
     }
-    if !a.notes.is_empty() {
-        out += "\nA blocking C library:\n";
-        for note in &a.notes {
-            out += &format!("  {note}\n");
-        }
+    if let Some(command) = &a.measure {
+        out += &format!(
+            "\nNo measured cell is near your point. Measure it on this machine (the report lands in target/casebook, where advise reads first):\n  {command}\n"
+        );
     }
     out
 }
 
+fn text(a: &Advice) -> String {
+    let mut parts = Vec::new();
+    if let (Some(w), Some(m)) = (&a.workload.request, &a.request) {
+        parts.push(map_text(w, m));
+    }
+    if let Some(f) = &a.file_size {
+        parts.push(file_size::text(&f.advice, &format!("{} ({})", f.source, f.machine)));
+    }
+    if !a.blocking_c.is_empty() {
+        let mut out = String::from("A blocking C library:\n");
+        for note in &a.blocking_c {
+            out += &format!("  {note}\n");
+        }
+        parts.push(out);
+    }
+    parts.join("\n")
+}
+
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
     use super::*;
 
-    fn args(cpu: f64, wait: f64, in_flight: Option<u64>, connections: Option<u64>) -> AdviseArgs {
-        AdviseArgs {
-            cpu_us: cpu,
-            wait_us: wait,
-            in_flight,
-            connections,
-            blocking_c: false,
-            latency_target_ms: None,
-            json: false,
-            reports: None,
-        }
-    }
-
-    #[test]
-    fn a_workload_is_scaled_to_the_maps_budget() {
-        let w = workload(&args(200.0, 800.0, Some(256), None)).unwrap();
-        assert_eq!((w.cpu_of_budget_us, w.in_flight), (200.0, 256));
-        let w = workload(&args(50.0, 4950.0, None, Some(4000))).unwrap();
-        assert_eq!((w.cpu_of_budget_us, w.in_flight), (10.0, 4000));
-    }
-
-    #[test]
-    fn bad_and_contradictory_workloads_are_usage_errors() {
-        assert!(workload(&args(-1.0, 10.0, Some(1), None)).is_err());
-        assert!(workload(&args(0.0, 0.0, Some(1), None)).is_err());
-        assert!(workload(&args(f64::NAN, 10.0, Some(1), None)).is_err());
-        assert!(workload(&args(10.0, 10.0, None, None)).is_err());
-        assert!(workload(&args(10.0, 10.0, Some(0), None)).is_err());
-        assert!(workload(&args(10.0, 10.0, Some(100), Some(10))).is_err());
-        let mut late = args(100.0, 5000.0, Some(16), None);
-        late.latency_target_ms = Some(5.0);
-        let error = workload(&late).unwrap_err().to_string();
-        assert!(error.contains("cannot be met"), "{error}");
-    }
-
-    fn entry(variant: &str, model: crate::Model, value: f64, tail: f64) -> crate::report::map::Entry {
-        crate::report::map::Entry { variant: variant.into(), model, value, tail: Some(tail) }
+    fn entry(variant: &str, model: crate::Model, value: f64, tail: f64) -> Entry {
+        Entry { variant: variant.into(), model, value, tail: Some(tail) }
     }
 
     #[test]
@@ -386,5 +415,61 @@ mod tests {
         assert_eq!(nearest(&[16.0, 256.0, 4096.0], 1000.0, true), Some(256.0));
         assert_eq!(nearest(&[16.0, 256.0, 4096.0], 2100.0, true), Some(4096.0));
         assert_eq!(nearest(&[0.0, 10.0, 100.0, 500.0, 1000.0], 260.0, false), Some(100.0));
+    }
+
+    /// The flags as the `casebook` command parses them.
+    fn parse(flags: &[&str]) -> Result<AdviseArgs, String> {
+        let argv = ["casebook", "advise"].iter().chain(flags);
+        match crate::tool::Cli::try_parse_from(argv) {
+            Ok(crate::tool::Cli { command: crate::tool::Command::Advise(args) }) => Ok(args),
+            Ok(other) => panic!("not advise: {other:?}"),
+            Err(e) => Err(e.render().to_string()),
+        }
+    }
+
+    #[test]
+    fn negative_and_contradictory_flags_are_one_line_usage_errors() {
+        for flags in [
+            &["--cpu-us", "-5", "--wait-us", "800", "--in-flight", "16"][..],
+            &["--cpu-us", "200", "--wait-us", "800", "--in-flight", "1000", "--connections", "10"],
+            &["--cpu-us", "200", "--wait-us", "800", "--connections", "0"],
+            &["--file-size-kib", "-64"],
+            &["--cpu-us", "200", "--in-flight", "16"],
+        ] {
+            let args = parse(flags).unwrap_or_else(|e| panic!("{flags:?} should parse: {e}"));
+            let error = workload::workload(&args).unwrap_err().to_string();
+            assert_eq!(error.lines().count(), 1, "{flags:?}: {error}");
+        }
+        // A count below zero is refused by the parser itself, whose first line main prints.
+        let error = parse(&["--cpu-us", "200", "--wait-us", "800", "--in-flight", "-3"]).unwrap_err();
+        assert!(error.lines().next().unwrap().contains("--in-flight"), "{error}");
+    }
+
+    #[test]
+    fn a_far_cell_comes_with_the_command_that_measures_the_point() {
+        let dir = tempfile::tempdir().unwrap();
+        let request = Request {
+            cpu_us: 200.0,
+            wait_us: 800.0,
+            in_flight: 1000,
+            cpu_of_budget_us: 200.0,
+            latency_target_us: None,
+        };
+        let found =
+            || Found { report: crate::report::map::tests::report(), source: Source::Given { dir: dir.path().into() } };
+        let far = map_advice(found(), &request).unwrap();
+        assert!(!far.near);
+        let command = far.measure.as_ref().unwrap();
+        assert_eq!(command.to_string(), "just run request-mix --cpu-us 200 --in-flight 1000");
+        let said = map_text(&request, &far);
+        assert!(said.contains("just run request-mix --cpu-us 200 --in-flight 1000"), "{said}");
+        assert!(said.contains("not near"), "{said}");
+        // At a measured cell's own point there is nothing to measure.
+        let at_cell = Request { cpu_of_budget_us: 100.0, in_flight: 4096, ..request };
+        let near = map_advice(found(), &at_cell).unwrap();
+        assert!(near.near && near.measure.is_none());
+        assert_eq!((near.cell.cpu_us, near.cell.in_flight), (100.0, 4096.0));
+        assert_eq!(near.cell.choice.as_deref(), Some("threads"));
+        assert!(!map_text(&at_cell, &near).contains("just run"));
     }
 }

@@ -3,7 +3,7 @@
 //! for some readers and not others, scaffolds a new case, and reads saved reports across
 //! cases (a summary, the claims table).
 
-mod advise;
+pub mod advise;
 mod book;
 mod claims;
 mod compare;
