@@ -32,20 +32,26 @@ pub struct Args {
     /// clients,replay].
     #[arg(long, value_enum, value_delimiter = ',', help_heading = "Case")]
     pub tables: Option<Vec<Tables>>,
-    /// Clients in the heavy and abuse tables, and where the single-threaded executor's row sits
-    /// in the clients table [default: quick 100, else 1000].
+    /// Clients in the heavy and abuse tables, and the clients table's point the claims read
+    /// [default: quick 100, else 1000].
     #[arg(long, value_name = "N", help_heading = "Case")]
     pub clients: Option<u32>,
-    /// Client counts of the clients table, comma-separated [default: 10,100,1000,5000; quick:
-    /// the --clients value alone].
+    /// Client counts of the clients table, comma-separated [default: 1000,5000; quick: the
+    /// --clients value alone].
     #[arg(long, value_name = "N,N,...", value_delimiter = ',', help_heading = "Case")]
     pub sweep: Option<Vec<u32>>,
     /// Entities in the world besides the avatars [default: quick 2000, else 10000].
     #[arg(long, value_name = "N", help_heading = "Case")]
     pub entities: Option<u32>,
-    /// Length of one run, in seconds of ticks at 64 Hz [default: quick 0.5, default 1, full 3].
+    /// Length of a run the claims read (the clients table at --clients, the heavy table), in
+    /// seconds of ticks at 64 Hz [default: quick 0.5, default 1.6, full 3].
     #[arg(long, value_name = "S", help_heading = "Case")]
     pub seconds: Option<f64>,
+    /// Length of every other run: the clients table's other points and the replays; the abuse
+    /// runs last twice as long [default: --seconds when given, else quick 0.5, default 1,
+    /// full 3].
+    #[arg(long, value_name = "S", help_heading = "Case")]
+    pub sweep_seconds: Option<f64>,
     /// The heavy table's extra simulation work, as a share of one tick's budget on every core:
     /// 0.5 makes a tick cost half of 15.6 ms on each core when spread perfectly, calibrated on
     /// this machine [default: 0.5].
@@ -66,9 +72,14 @@ pub struct Params {
     pub clients: u32,
     pub sweep: Vec<u32>,
     pub entities: u32,
+    /// Length of a run the claims read, and its tick slots: at the default, more than a
+    /// hundred, so that a run's p99 tick is not simply its latest.
     pub seconds: f64,
-    /// Tick slots in one run.
     pub slots: u64,
+    /// Length of every other run (the clients table's other points, the replays), and its
+    /// tick slots.
+    pub sweep_seconds: f64,
+    pub sweep_slots: u64,
     pub sim_cost_share: f64,
     /// Rounds of `--sim-cost` work per entity per tick in the heavy table, calibrated in the
     /// parent so that every run does the same work.
@@ -81,9 +92,9 @@ pub struct Params {
     pub abuse_slots: u64,
     /// The cores a run may use (`--cores`, or the machine's).
     pub cores: usize,
-    /// Measured runs per live row, and per replay row: live runs last seconds each, and a
-    /// sweep has many rows.
+    /// Measured runs per row of the clients table, of the heavy table and of the replays.
     pub live_repeat: usize,
+    pub heavy_repeat: usize,
     pub replay_repeat: usize,
 }
 
@@ -101,6 +112,8 @@ pub enum Spec {
     /// A server with bots over loopback.
     Live {
         clients: u32,
+        /// Tick slots in the run.
+        slots: u64,
         /// Rounds of `--sim-cost` work per entity per tick (0: the light world).
         sim_cost: u32,
         /// The flood, vanishing and slow bots.
@@ -167,19 +180,24 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
             points
         }
         None if quick => vec![clients],
-        // 100 to 5,000 clients: the claims read 1,000 and 5,000; a point at 10 would cost a
-        // quarter of the default run for no claim (--sweep 10,... draws it).
-        None => vec![100, 1000, 5000],
+        // The points the claims read, 1,000 and 5,000: a point at 100, where every variant
+        // holds, would cost a sixth of the default run for no claim (--sweep 100,... draws it).
+        None => vec![1000, 5000],
     };
     let entities = in_range("entities", args.entities.unwrap_or(if quick { 2000 } else { 10_000 }), 0, MAX_ENTITIES)?;
-    let default_seconds = match preset {
-        Preset::Quick => 0.5,
-        Preset::Default => 1.0,
-        Preset::Full => 3.0,
+    // A claim's run at the default lasts 102 ticks: a p99 over more than a hundred ticks is
+    // the second latest, not the latest; the other runs stay at 64 ticks.
+    let (default_seconds, default_sweep_seconds) = match preset {
+        Preset::Quick => (0.5, 0.5),
+        Preset::Default => (1.6, 1.0),
+        Preset::Full => (3.0, 3.0),
     };
     // Not a number is out of every range.
     let seconds = in_range("seconds", args.seconds.unwrap_or(default_seconds), 0.25, 600.0)?;
-    let slots = (seconds * f64::from(TICK_HZ)).round() as u64;
+    let sweep_seconds =
+        in_range("sweep-seconds", args.sweep_seconds.or(args.seconds).unwrap_or(default_sweep_seconds), 0.25, 600.0)?;
+    let slots_of = |seconds: f64| (seconds * f64::from(TICK_HZ)).round() as u64;
+    let (slots, sweep_slots) = (slots_of(seconds), slots_of(sweep_seconds));
     let sim_cost_share = in_range("sim-cost", args.sim_cost.unwrap_or(0.5), 0.0, 4.0)?;
     let flood_per_s = in_range("flood", args.flood.unwrap_or(if quick { 2000 } else { 10_000 }), 0, 1_000_000)?;
     let bot_threads = args.bot_threads.map(|n| in_range("bot-threads", n, 1, 64)).transpose()?;
@@ -202,14 +220,16 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
     } else {
         0
     };
-    let abuse_seconds = 2.0 * seconds;
-    let abuse_slots = 2 * slots;
-    // A claim's interval needs 5 paired runs to be more than the range of the runs (the
-    // harness calls fewer "indicative"): the default preset gives every table 5.
-    let (live_repeat, replay_repeat) = match preset {
-        Preset::Quick => (1, 1),
-        Preset::Default => (5, 5),
-        Preset::Full => (5, 5),
+    let abuse_seconds = 2.0 * sweep_seconds;
+    let abuse_slots = 2 * sweep_slots;
+    // A claim needs 5 paired runs (the harness calls fewer "indicative"). With 5, the
+    // interval of the median is the whole range of the runs, so one run can decide a claim;
+    // the heavy table, whose tails swing most from run to run, gets a sixth, which pulls
+    // each end of the interval halfway in from the most extreme run.
+    let (live_repeat, heavy_repeat, replay_repeat) = match preset {
+        Preset::Quick => (1, 1, 1),
+        Preset::Default => (5, 6, 5),
+        Preset::Full => (7, 7, 5),
     };
     Ok(Params {
         tables,
@@ -218,6 +238,8 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
         entities,
         seconds,
         slots,
+        sweep_seconds,
+        sweep_slots,
         sim_cost_share,
         sim_cost_rounds,
         flood_per_s,
@@ -226,6 +248,7 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
         abuse_slots,
         cores,
         live_repeat,
+        heavy_repeat,
         replay_repeat,
     })
 }
@@ -237,13 +260,29 @@ mod tests {
     #[test]
     fn presets_resolve_and_options_win() {
         let quick = resolve(&Args::default(), Preset::Quick).expect("quick");
-        assert_eq!((quick.clients, quick.sweep.clone(), quick.slots), (100, vec![100], 32));
+        assert_eq!((quick.clients, quick.sweep.clone(), quick.slots, quick.sweep_slots), (100, vec![100], 32, 32));
         assert_eq!(quick.tables, vec![Tables::Clients, Tables::Replay]);
         assert_eq!(quick.sim_cost_rounds, 0, "no heavy table, nothing calibrated");
         let args = Args { sweep: Some(vec![500, 10, 10]), seconds: Some(2.0), ..Args::default() };
         let p = resolve(&args, Preset::Quick).expect("valid");
-        assert_eq!((p.sweep.clone(), p.slots, p.abuse_slots), (vec![10, 500], 128, 256));
+        assert_eq!((p.sweep.clone(), p.slots, p.sweep_slots, p.abuse_slots), (vec![10, 500], 128, 128, 256));
         assert_eq!((p.timeout_ticks(true), p.timeout_ticks(false)), (64, 320));
+        let args = Args { seconds: Some(2.0), sweep_seconds: Some(0.5), ..Args::default() };
+        let p = resolve(&args, Preset::Quick).expect("valid");
+        assert_eq!((p.slots, p.sweep_slots, p.abuse_slots), (128, 32, 64));
+    }
+
+    /// At the default, a run the claims read has more than a hundred ticks, so that its p99
+    /// tick (the 99th of every hundred) is not simply its latest.
+    #[test]
+    fn the_default_claim_runs_hold_more_than_a_hundred_ticks() {
+        let args = Args { tables: Some(vec![Tables::Clients]), ..Args::default() };
+        let p = resolve(&args, Preset::Default).expect("default");
+        assert!(p.slots > 100, "{} ticks", p.slots);
+        let latest = p.slots;
+        assert!(((0.99 * p.slots as f64).ceil() as u64) < latest, "p99 of {} ticks is the latest", p.slots);
+        assert!(p.sweep.contains(&p.clients), "the claims' point is in the sweep");
+        assert!(p.live_repeat >= 5 && p.heavy_repeat >= 5, "claims need 5 runs");
     }
 
     #[test]
@@ -253,6 +292,7 @@ mod tests {
             Args { sweep: Some(vec![10, 50_000]), ..Args::default() },
             Args { seconds: Some(0.1), ..Args::default() },
             Args { seconds: Some(f64::NAN), ..Args::default() },
+            Args { sweep_seconds: Some(0.1), ..Args::default() },
             Args { sim_cost: Some(-1.0), ..Args::default() },
             Args { tables: Some(vec![]), ..Args::default() },
             Args { bot_threads: Some(0), ..Args::default() },

@@ -32,7 +32,7 @@ use crate::{
 
 pub fn execute(params: &Params, variant: Variant, spec: Spec, ctx: &mut Ctx) -> anyhow::Result<()> {
     match spec {
-        Spec::Live { clients, sim_cost, abuse } => live(params, variant, clients, sim_cost, abuse, ctx),
+        Spec::Live { clients, slots, sim_cost, abuse } => live(params, variant, clients, slots, sim_cost, abuse, ctx),
         Spec::Replay { entities, clients, ticks } => {
             // ANCHOR: replayed
             // A scripted log through the variant's own way of running the schedule, every
@@ -72,6 +72,7 @@ fn live(
     params: &Params,
     variant: Variant,
     clients: u32,
+    slots: u64,
     sim_cost: u32,
     abuse: bool,
     ctx: &mut Ctx,
@@ -79,7 +80,7 @@ fn live(
     let cap = variant.client_cap(&Readings::without_probe(), u64::from(clients));
     let spec = ServerSpec {
         world: params.world(params.entities, sim_cost, abuse),
-        slots: if abuse { params.abuse_slots } else { params.slots },
+        slots,
         // The abuse runs keep their input log to replay it afterwards.
         record_log: abuse,
         max_connections: cap.units as usize,

@@ -76,19 +76,14 @@ fn live_row(variant: Variant, at: Option<u32>, clients: u32, spec: Spec, reading
 const LATENESS_NOTE: &str = "late: how long after its scheduled start (every 15.625 ms) each tick began; on time: share of the run's tick slots that began less than a period late and were not dropped. input: from a bot sending input s to the first snapshot acknowledging s. snaps lost: ticks whose snapshot never reached a bot; snaps late: snapshots more than a period behind their due time. server cores: CPU of the measured server process over its run; bots' cores: the bots' threads over theirs, in their own process (the harness's whole-process load-generator figures are in the JSON).";
 
 fn clients_table(params: &Params, variants: &[Variant], readings: &Readings) -> Table {
-    let mut table = Table::new(
-        CLIENTS,
-        format!("Clients over UDP or TCP, {} entities, {} s of 64 Hz ticks per run", params.entities, params.seconds),
-    );
-    let live = |clients| Spec::Live { clients, sim_cost: 0, abuse: false };
+    let mut table = Table::new(CLIENTS, clients_title(params));
     for variant in selected(variants, Variant::sweeps) {
         for &clients in &params.sweep {
-            table.rows.push(live_row(variant, Some(clients), clients, live(clients), readings));
+            // The point the claims read gets the claims' longer runs.
+            let slots = if clients == params.clients { params.slots } else { params.sweep_slots };
+            let spec = Spec::Live { clients, slots, sim_cost: 0, abuse: false };
+            table.rows.push(live_row(variant, Some(clients), clients, spec, readings));
         }
-    }
-    if variants.contains(&Variant::HybridSt) {
-        let clients = params.clients;
-        table.rows.push(live_row(Variant::HybridSt, Some(clients), clients, live(clients), readings));
     }
     table.axis = Some(Axis::new("clients").log());
     table.baseline_if_present(Variant::Hybrid);
@@ -111,32 +106,52 @@ fn clients_table(params: &Params, variants: &[Variant], readings: &Readings) -> 
     table.primary = Primary::lower(Measure::quantile(INPUT_LATENCY, 0.99));
     table.digests_must_agree = false;
     table.repeat = Some(params.live_repeat);
+    // At --clients the UDP placements answer inputs alike (the tick sets the time), so the
+    // plots that tell them apart come first: when ticks start (log: a timer's millisecond
+    // against a thread's microseconds) and what each server burns.
     table.plots = vec![
-        PlotSpec::Primary,
         PlotSpec::log_y(Measure::quantile(TICK_LATENESS, 0.99)),
+        PlotSpec::log_y(CORES_BUSY),
+        PlotSpec::Primary,
         PlotSpec::of(ON_TIME),
-        PlotSpec::of(CORES_BUSY),
         PlotSpec::of(BOT_CORES),
     ];
     table.note = format!(
-        "{LATENESS_NOTE} hybrid-st runs only at {} clients. Each live run's world differs (which tick an input lands on depends on timing), so these rows have no common digest; the replay tables check determinism.",
-        params.clients
+        "{LATENESS_NOTE} Each live run's world differs (which tick an input lands on depends on timing), so these rows have no common digest; the replay tables check determinism."
     );
     table
+}
+
+/// The clients table's title, with its runs' lengths: longer where the claims read it.
+fn clients_title(params: &Params) -> String {
+    let lengths = if params.slots == params.sweep_slots || !params.sweep.contains(&params.clients) {
+        let seconds = if params.sweep.contains(&params.clients) { params.seconds } else { params.sweep_seconds };
+        format!("{seconds} s of 64 Hz ticks per run")
+    } else {
+        format!(
+            "{} s of 64 Hz ticks per run at {} clients (where the claims read), {} s elsewhere",
+            params.seconds,
+            thousands(u64::from(params.clients)),
+            params.sweep_seconds
+        )
+    };
+    format!("Clients over UDP or TCP, {} entities, {lengths}", params.entities)
 }
 
 fn heavy_table(params: &Params, variants: &[Variant]) -> Table {
     let mut table = Table::new(
         HEAVY,
         format!(
-            "A heavy simulation: {} entities with {} rounds of extra work each per tick (about {:.0}% of every core's tick budget here), {} clients over UDP",
+            "A heavy simulation: {} entities with {} rounds of extra work each per tick (about {:.0}% of every core's tick budget here), {} clients over UDP, {} s of 64 Hz ticks per run",
             params.entities,
             params.sim_cost_rounds,
             params.sim_cost_share * 100.0,
-            params.clients
+            params.clients,
+            params.seconds
         ),
     );
-    let spec = Spec::Live { clients: params.clients, sim_cost: params.sim_cost_rounds, abuse: false };
+    let spec =
+        Spec::Live { clients: params.clients, slots: params.slots, sim_cost: params.sim_cost_rounds, abuse: false };
     table.rows = selected(variants, Variant::heavy).map(|v| Row::new(v, spec)).collect();
     table.baseline_if_present(Variant::Hybrid);
     table.columns = vec![
@@ -153,7 +168,7 @@ fn heavy_table(params: &Params, variants: &[Variant]) -> Table {
     ];
     table.primary = Primary::lower(Measure::quantile(TICK_LATENESS, 0.99));
     table.digests_must_agree = false;
-    table.repeat = Some(params.live_repeat);
+    table.repeat = Some(params.heavy_repeat);
     table.note = format!(
         "tick: from a tick's start to the end of its work (inputs in, schedule run, snapshots handed out); missed: ticks dropped when the backlog passed 250 ms. {LATENESS_NOTE}"
     );
@@ -168,7 +183,7 @@ fn abuse_table(params: &Params, variants: &[Variant], readings: &Readings) -> Ta
             params.clients, params.abuse_seconds, params.flood_per_s
         ),
     );
-    let spec = Spec::Live { clients: params.clients, sim_cost: 0, abuse: true };
+    let spec = Spec::Live { clients: params.clients, slots: params.abuse_slots, sim_cost: 0, abuse: true };
     table.rows =
         selected(variants, Variant::sweeps).map(|v| live_row(v, None, params.clients, spec, readings)).collect();
     table.baseline_if_present(Variant::Hybrid);
@@ -198,7 +213,7 @@ fn abuse_table(params: &Params, variants: &[Variant], readings: &Readings) -> Ta
 }
 
 fn replay_table(params: &Params, variants: &[Variant], id: TableId, (entities, clients): (u32, u32)) -> Table {
-    let ticks = params.slots as u32;
+    let ticks = params.sweep_slots as u32;
     let mut table = Table::new(
         id,
         format!(

@@ -32,8 +32,12 @@ use crate::{
     },
 };
 
-/// How long bots keep reading after the stop, for snapshots still in flight.
+/// The longest bots keep reading after the stop, for snapshots still in flight.
 pub const DRAIN: Duration = Duration::from_millis(100);
+/// The drain ends sooner, once a bot thread's sockets have been quiet this long: the stop
+/// comes after the server has finished and flushed, so what is left is already queued at the
+/// bots' sockets, and each live run would otherwise idle the whole [`DRAIN`].
+pub const DRAIN_QUIET: Duration = Duration::from_millis(10);
 /// The longest a bot thread sleeps in `epoll_wait` before looking at the stop flag again.
 const MAX_WAIT: Duration = Duration::from_millis(5);
 
@@ -135,7 +139,8 @@ pub fn prepare(spec: &BotSpec) -> anyhow::Result<Bots> {
 
 impl Bots {
     /// Runs the bots until `stop` returns true (polled every millisecond on the calling
-    /// thread), then lets them read for [`DRAIN`] more, and reports.
+    /// thread), then lets them read until their sockets go quiet ([`DRAIN_QUIET`], at most
+    /// [`DRAIN`] more), and reports.
     pub fn run(self, mut stop: impl FnMut() -> bool) -> anyhow::Result<BotReport> {
         let Bots { spec, groups } = self;
         let halt = AtomicBool::new(false);
@@ -195,6 +200,7 @@ impl Group {
         let (mut round, mut next) = (0u64, 0u64);
         let mut vanished = spec.vanish == 0;
         let mut drain_until: Option<Instant> = None;
+        let mut quiet_until = go;
         let mut events = Events::with_capacity(1024);
         let mut scratch = Vec::with_capacity(64);
         let mut buf = vec![0u8; 64 * 1024];
@@ -202,8 +208,9 @@ impl Group {
             let now = Instant::now();
             if drain_until.is_none() && halt.load(Ordering::Acquire) {
                 drain_until = Some(now + DRAIN);
+                quiet_until = now + DRAIN_QUIET;
             }
-            if drain_until.is_some_and(|end| now >= end) {
+            if drain_until.is_some_and(|end| now >= end.min(quiet_until)) {
                 break;
             }
             if !vanished && now >= vanish_at {
@@ -220,7 +227,9 @@ impl Group {
                     }
                 }
             }
-            let wake = drain_until.unwrap_or_else(|| if n > 0 { due(round, next) } else { now + MAX_WAIT });
+            let wake = drain_until
+                .map(|end| end.min(quiet_until))
+                .unwrap_or_else(|| if n > 0 { due(round, next) } else { now + MAX_WAIT });
             let wait = wake.saturating_duration_since(Instant::now()).min(MAX_WAIT);
             match self.poll.poll(&mut events, Some(wait)) {
                 Ok(()) => {}
@@ -231,6 +240,9 @@ impl Group {
                 if let Some(bot) = self.bots.get_mut(event.token().0) {
                     bot.receive(&mut buf, &mut report);
                 }
+            }
+            if drain_until.is_some() && !events.is_empty() {
+                quiet_until = Instant::now() + DRAIN_QUIET;
             }
         }
         let ports: HashSet<u16> = self

@@ -14,7 +14,8 @@ use crate::{
 
 pub fn check(params: &Params, report: &Report) -> Vec<String> {
     let mut failures = Vec::new();
-    // Every client count a clients row can sit at: the sweep's, and `--clients` (hybrid-st).
+    // Every client count a clients row can sit at: the sweep's (and `--clients`, for reports
+    // from before the sweep held every row).
     let mut points = params.sweep.clone();
     points.push(params.clients);
     points.sort_unstable();

@@ -28,8 +28,10 @@ pub fn start(spec: ServerSpec, how: SimConfig) -> anyhow::Result<Server> {
     let book = Arc::new(NetBook::default());
     let (input_tx, inputs) = mpsc::channel(spec.inbox);
     let (snapshots, mut batches) = mpsc::channel::<Batch>(OUTBOX_BATCHES);
-    let receiver =
-        runtime.spawn(receive(Arc::clone(&socket), Arc::clone(&book), move |input| input_tx.try_send(input).is_ok()));
+    let receiver = runtime.spawn(receive(Arc::clone(&socket), Arc::clone(&book), move |input| {
+        // As in the hybrid: only a full inbox drops an input, not one after the last tick.
+        !matches!(input_tx.try_send(input), Err(mpsc::error::TrySendError::Full(_)))
+    }));
     let sender_book = Arc::clone(&book);
     let sender = runtime.spawn(async move {
         while let Some(batch) = batches.recv().await {

@@ -30,8 +30,11 @@ pub fn start(spec: ServerSpec, how: SimConfig) -> anyhow::Result<Server> {
     let book = Arc::new(NetBook::default());
     let (input_tx, inputs) = flume::bounded(spec.inbox);
     let (snapshots, batches) = flume::bounded::<Batch>(OUTBOX_BATCHES);
-    let receiver =
-        runtime.spawn(receive(Arc::clone(&socket), Arc::clone(&book), move |input| input_tx.try_send(input).is_ok()));
+    let receiver = runtime.spawn(receive(Arc::clone(&socket), Arc::clone(&book), move |input| {
+        // Only a full inbox drops an input; once the ticks are over nothing reads it, and
+        // what arrives then is no drop.
+        !matches!(input_tx.try_send(input), Err(flume::TrySendError::Full(_)))
+    }));
     let sender_book = Arc::clone(&book);
     let sender = runtime.spawn(async move {
         while let Ok(batch) = batches.recv_async().await {
@@ -65,7 +68,8 @@ pub fn start(spec: ServerSpec, how: SimConfig) -> anyhow::Result<Server> {
 
 // ANCHOR: network
 /// Receives and decodes datagrams until aborted; only valid inputs reach the simulation,
-/// through `offer`, which never waits (false: the queue was full, the input is dropped).
+/// through `offer`, which never waits (false: the queue was full, the input is dropped and
+/// counted; an input that arrives after the last tick is neither).
 pub async fn receive(socket: Arc<UdpSocket>, book: Arc<NetBook>, offer: impl Fn((Input, SocketAddr)) -> bool) {
     let mut buf = vec![0u8; RECV_BUFFER];
     loop {
