@@ -39,6 +39,12 @@ advise *flags:
 compare a b *flags:
     {{casebook}} compare "$@"
 
+# Instructions per measured run of each variant under callgrind, each alone at quick size: `just profile file-pipeline --variants threads,hybrid` (`--book` files it in the book)
+[group('cases')]
+[no-exit-message]
+profile case *flags:
+    {{casebook}} profile "$@"
+
 # Everything CI checks: formatting, clippy (warnings denied), every test, the scaffold
 [group('dev')]
 test: fmt-check clippy unit-tests check-new

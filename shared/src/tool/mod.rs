@@ -1,12 +1,14 @@
 //! The `casebook` command: the front door of a checkout. It runs cases (one, or all of them
 //! at quick size), regenerates the book's results, soaks the cases to find checks that fail
-//! for some readers and not others, scaffolds a new case, and reads saved reports across
-//! cases (a summary, the claims table).
+//! for some readers and not others, scaffolds a new case, reads saved reports across cases
+//! (a summary, the claims table), and counts each variant's instructions under callgrind (a
+//! profile).
 
 pub mod advise;
 mod book;
 mod claims;
 mod compare;
+pub mod profile;
 pub mod prose;
 mod scaffold;
 mod soak;
@@ -84,6 +86,10 @@ enum Command {
     /// Scan the book's prose and the README for measured figures typed by hand (they must
     /// be included from generated output) and for includes that do not resolve.
     CheckProse,
+    /// Instructions per measured run of each variant, counted by callgrind, each variant
+    /// run alone at quick size: `casebook profile file-pipeline --variants threads,hybrid`;
+    /// `--book` files the table under docs/src/results/<machine>/<case>.profile.md.
+    Profile(profile::ProfileArgs),
     /// Every framework claim with its outcome in each case, as Markdown.
     Claims {
         /// Report files [default: every target/casebook/*.json].
@@ -136,6 +142,7 @@ pub fn main() -> ! {
         Command::Pages => book::pages(),
         Command::Advise(args) => advise::advise(&args),
         Command::CheckProse => check_prose(),
+        Command::Profile(args) => profile::profile(&args),
         Command::Claims { files } => load(files).map(|reports| {
             print!("{}", claims::claims_table(&reports));
             0

@@ -10,4 +10,5 @@ mod failures;
 mod fixtures;
 mod load;
 mod processes;
+mod profile;
 mod reports;
