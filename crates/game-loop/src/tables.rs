@@ -237,3 +237,47 @@ fn replay_table(params: &Params, variants: &[Variant], id: TableId, (entities, c
     table.note = "The same scripted input log through each way of running the schedule: hybrid = Bevy's multi-threaded executor with par_iter, hybrid-st = its single-threaded executor with par_iter, single-thread-poll = single-threaded, no par_iter. Every row must end in the same world (digest).".into();
     table
 }
+
+#[cfg(test)]
+mod tests {
+    use casebook::{Preset, model::plan::Point};
+
+    use super::*;
+    use crate::params::{Args, resolve};
+
+    /// The sweep's point the claims read gets the claims' longer runs, every other point the
+    /// sweep's, the abuse runs theirs; `hybrid-st` is in no live table.
+    #[test]
+    fn the_claims_point_gets_the_longer_runs() {
+        let args = Args {
+            tables: Some(vec![Tables::Clients, Tables::Abuse]),
+            sweep: Some(vec![100, 1000, 5000]),
+            ..Args::default()
+        };
+        let params = resolve(&args, Preset::Default).expect("default");
+        assert!(params.slots != params.sweep_slots && params.abuse_slots != params.slots);
+        let plan = tables(&params, Variant::ALL);
+        assert_eq!(plan.iter().map(|t| t.rows.len()).sum::<usize>(), 3 * 5 + 5);
+        for table in &plan {
+            for row in &table.rows {
+                assert_ne!(row.variant, Variant::HybridSt.to_string(), "{}", row.label);
+                let point = Point {
+                    table: table.id.clone(),
+                    variant: row.variant.clone(),
+                    label: row.label.clone(),
+                    axis_value: row.axis_value,
+                    point: row.point.clone(),
+                };
+                let Spec::Live { clients, slots, abuse, .. } = point.decode::<Spec>().expect("a spec") else {
+                    panic!("{}: not a live row", row.label);
+                };
+                let want = match (abuse, clients == params.clients) {
+                    (true, _) => params.abuse_slots,
+                    (false, true) => params.slots,
+                    (false, false) => params.sweep_slots,
+                };
+                assert_eq!(slots, want, "{}", row.label);
+            }
+        }
+    }
+}
