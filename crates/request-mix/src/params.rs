@@ -23,7 +23,7 @@ pub struct Args {
     #[arg(long, value_name = "US", value_delimiter = ',', help_heading = "Case")]
     pub cpu_us: Vec<u64>,
     /// Requests in flight: client connections, each with one request out at a time
-    /// (comma-separated) [default: quick 16,256; default 16,256,4096; full 16,64,256,1024,4096].
+    /// (comma-separated) [default: quick 16,256; default 16,256,2048; full 16,64,256,1024,4096].
     #[arg(long, value_name = "N", value_delimiter = ',', help_heading = "Case")]
     pub in_flight: Vec<u64>,
     /// Requests every run answers, in every cell [default: about a run's length at the
@@ -41,6 +41,10 @@ pub struct Args {
     /// half a request and close [default: 0].
     #[arg(long, value_name = "N", help_heading = "Case")]
     pub misbehaving: Option<u64>,
+    /// Let the downstream answer only its first N calls and then read every call and answer
+    /// none, a downstream that hangs, for the reliability checks [default: answer every call].
+    #[arg(long, value_name = "N", help_heading = "Case")]
+    pub downstream_answers: Option<u64>,
 }
 
 /// The resolved sizes every child run receives.
@@ -52,13 +56,14 @@ pub struct Params {
     pub requests: Option<u64>,
     /// The length a run is sized for, at the expected rate.
     pub run_s: f64,
-    /// Measured runs per row at [`MANY_IN_FLIGHT`] and above, where one run is seconds long.
-    pub many_repeat: Option<usize>,
     pub cores: usize,
     pub pool_threads: usize,
     pub downstream_timeout_ms: u64,
     /// `--misbehaving`: extra connections that leave mid-request.
     pub misbehaving: u32,
+    /// `--downstream-answers`: the downstream goes silent after this many calls.
+    #[serde(default)]
+    pub downstream_answers: Option<u64>,
     /// The calibration: ns per unit of [`work::crunch`], timed once by the parent.
     pub unit_ns: f64,
 }
@@ -81,16 +86,21 @@ impl Params {
         work::units_for(cpu_us, self.unit_ns)
     }
 
-    /// Requests for one run of a cell: about `run_s` at the rate the cell can reach (the
-    /// lower of what the waits allow, `in_flight` per budget, and what the cores allow), and
-    /// at least one per connection, so every connection has a request in flight at the go.
+    /// Requests per second a cell can reach: the lower of what the waits allow (`in_flight`
+    /// per budget) and what the cores allow. Used only to size runs.
+    pub fn expected_rate(&self, cpu_us: u32, in_flight: u32) -> f64 {
+        let by_waits = f64::from(in_flight) * 1e6 / f64::from(BUDGET_US);
+        let by_cores = self.cores as f64 * 1e6 / (f64::from(cpu_us) + OVERHEAD_US);
+        by_waits.min(by_cores)
+    }
+
+    /// Requests for one run of a cell: about `run_s` at [`Params::expected_rate`], and at
+    /// least one per connection, so every connection has a request in flight at the go.
     pub fn requests_for(&self, cpu_us: u32, in_flight: u32) -> u64 {
         if let Some(requests) = self.requests {
             return requests;
         }
-        let by_waits = f64::from(in_flight) * 1e6 / f64::from(BUDGET_US);
-        let by_cores = self.cores as f64 * 1e6 / (f64::from(cpu_us) + OVERHEAD_US);
-        let sized = (by_waits.min(by_cores) * self.run_s).round() as u64;
+        let sized = (self.expected_rate(cpu_us, in_flight) * self.run_s).round() as u64;
         sized.max(u64::from(in_flight)).max(100)
     }
 
@@ -107,10 +117,15 @@ impl Params {
 }
 
 pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
-    let (cpu_us, in_flight, run_s, many_repeat): (&[u64], &[u64], f64, Option<usize>) = match preset {
-        Preset::Quick => (&[10, 500], &[16, 256], 0.05, None),
-        Preset::Default => (&[0, 10, 100, 500, 1000], &[16, 256, 4096], 0.12, Some(3)),
-        Preset::Full => (&[0, 10, 100, 500, 1000], &[16, 64, 256, 1024, 4096], 0.5, None),
+    // The default's top level is 2048, not 4096. Every connection sends at least one request,
+    // so a run at 4096 in flight and 1 ms of CPU is 4096 ms of CPU, two seconds on two cores;
+    // with a warm-up and 5 runs of every variant at every CPU point, and thousands of
+    // connections opened for each run, that table alone takes longer than the three minutes
+    // the default map must fit in. The full preset keeps 4096.
+    let (cpu_us, in_flight, run_s): (&[u64], &[u64], f64) = match preset {
+        Preset::Quick => (&[10, 500], &[16, 256], 0.05),
+        Preset::Default => (&[0, 10, 100, 500, 1000], &[16, 256, 2048], 0.08),
+        Preset::Full => (&[0, 10, 100, 500, 1000], &[16, 64, 256, 1024, 4096], 0.5),
     };
     let cpu_us = points("cpu-us", &args.cpu_us, cpu_us, 0, u64::from(BUDGET_US))?;
     let in_flight = points("in-flight", &args.in_flight, in_flight, 1, MAX_IN_FLIGHT)?;
@@ -120,16 +135,18 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
     let downstream_timeout_ms =
         in_range("downstream-timeout-ms", args.downstream_timeout_ms.unwrap_or(10_000), 1, 600_000)?;
     let misbehaving = in_range("misbehaving", args.misbehaving.unwrap_or(0), 0, 1000)? as u32;
+    let downstream_answers =
+        args.downstream_answers.map(|n| in_range("downstream-answers", n, 0, 100_000_000)).transpose()?;
     Ok(Params {
         cpu_us,
         in_flight,
         requests,
         run_s,
-        many_repeat,
         cores,
         pool_threads,
         downstream_timeout_ms,
         misbehaving,
+        downstream_answers,
         unit_ns: work::calibrate(),
     })
 }
@@ -179,8 +196,8 @@ mod tests {
     fn runs_are_sized_to_the_rate_a_cell_can_reach_and_one_request_per_connection() {
         let mut p = params(Args::default()).unwrap();
         p.cores = 2;
-        // 16 in flight, waits dominate: 16 per ms, for the default's 0.12 s.
-        assert_eq!(p.requests_for(10, 16), 1920);
+        // 16 in flight, waits dominate: 16 per ms, for the default's 0.08 s.
+        assert_eq!(p.requests_for(10, 16), 1280);
         // 4096 in flight at 1 ms of CPU: one request per connection.
         assert_eq!(p.requests_for(1000, 4096), 4096);
         p.requests = Some(500);

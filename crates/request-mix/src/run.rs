@@ -46,7 +46,8 @@ pub fn execute(params: &Params, variant: Variant, spec: Spec, ctx: &mut Ctx) -> 
     let units = params.units(spec.cpu_us);
     ctx.figure(UNIT_NS, params.unit_ns);
     ctx.figure(CPU_PER_REQUEST, work::time_units(units));
-    let mut downstream = ctx.start_load(&LoadRole::Downstream(DownstreamSpec::default()))?;
+    let mut downstream =
+        ctx.start_load(&LoadRole::Downstream(DownstreamSpec { answer_first: params.downstream_answers }))?;
     let port: u16 = std::fs::read_to_string(ctx.scratch().join(PORT_FILE))
         .context("the downstream left no port")?
         .trim()

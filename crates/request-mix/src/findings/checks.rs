@@ -1,7 +1,8 @@
 //! The books every run must balance, or the run fails: every request the clients were
 //! given is accounted for (answered, answered with an error, lost with its connection, or
 //! never sent), and in a measured run every one was answered ok, by a server that took
-//! every connection and wrote every reply the clients read.
+//! every connection, counted every client that left mid-request, and wrote every reply the
+//! clients read.
 
 use casebook::{Figure, Report, report::record::RunRecord};
 
@@ -65,8 +66,45 @@ pub fn books(run: &RunRecord, spec: &Spec) -> Vec<String> {
             f(REFUSED)
         ));
     }
+    // Every misbehaving client leaves in the middle of a request, and no other client does.
+    if f(CUT_OFF) != misbehaving {
+        failures.push(format!(
+            "the server counted {} connections cut off mid-request, but {misbehaving} clients left mid-request",
+            f(CUT_OFF)
+        ));
+    }
     if f(SERVED) < f(OK) {
         failures.push(format!("the clients read {} ok replies but the server wrote {}", f(OK), f(SERVED)));
     }
     failures
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: Spec = Spec { in_flight: 16, cpu_us: 10, requests: 100, vanish: 2, cut: 2 };
+
+    /// A run whose books balance for [`SPEC`], with `changes` applied.
+    fn run(changes: &[(Figure, f64)]) -> RunRecord {
+        let mut run = RunRecord::default();
+        let balanced = [(OK, 100.0), (CONNECTIONS, 16.0), (ACCEPTED, 20.0), (SERVED, 100.0), (CUT_OFF, 4.0)];
+        for (figure, value) in REQUIRED.iter().map(|f| (*f, 0.0)).chain(balanced).chain(changes.iter().copied()) {
+            run.figures.insert(figure.key.into(), value);
+        }
+        run
+    }
+
+    #[test]
+    fn balanced_books_pass_and_each_imbalance_is_named() {
+        assert_eq!(books(&run(&[]), &SPEC), Vec::<String>::new());
+        let timeouts = books(&run(&[(OK, 90.0), (GATEWAY_TIMEOUTS, 10.0)]), &SPEC);
+        assert!(timeouts.len() == 1 && timeouts[0].contains("10 gateway timeouts"), "{timeouts:?}");
+        let refused = books(&run(&[(ACCEPTED, 18.0), (REFUSED, 2.0)]), &SPEC);
+        assert!(refused.len() == 1 && refused[0].contains("2 refused"), "{refused:?}");
+        let missed = books(&run(&[(CUT_OFF, 3.0)]), &SPEC);
+        assert!(missed.len() == 1 && missed[0].contains("cut off"), "{missed:?}");
+        let unbalanced = books(&run(&[(OK, 99.0)]), &SPEC);
+        assert!(unbalanced.iter().any(|f| f.contains("!= 100 requests")), "{unbalanced:?}");
+    }
 }

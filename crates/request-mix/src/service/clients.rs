@@ -224,10 +224,15 @@ async fn drive(
 }
 // ANCHOR_END: drive
 
+/// How long a vanishing client's request waits downstream: long enough that the client has
+/// surely reset its connection before the server can write the reply, so that every variant
+/// sees the same thing, a reply it cannot deliver.
+const VANISH_WAIT_US: u32 = 20_000;
+
 /// A client that leaves mid-request: a whole request then a reset before the reply
 /// (`vanish`), or half a request then a close.
 async fn misbehave(mut stream: TcpStream, vanish: bool) {
-    let request = Request { id: u64::MAX, units: 0, wait_us: 0 }.encode();
+    let request = Request { id: u64::MAX, units: 0, wait_us: VANISH_WAIT_US }.encode();
     let sent = if vanish { &request[..] } else { &request[..protocol::REQUEST_LEN / 2] };
     if stream.write_all(sent).await.is_ok() && vanish {
         // Linger 0: the close sends a reset at once, the way a crashed client's kernel does.

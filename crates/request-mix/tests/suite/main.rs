@@ -3,3 +3,4 @@
 mod advise;
 mod claims;
 mod cli;
+mod reliability;
