@@ -46,7 +46,8 @@ pub use model::{
     figure::{Better, Figure, Hist, Measure, Note},
     format::Format,
     plan::{
-        Axis, CaseInfo, Column, Needs, Plan, PlotSpec, Point, Preset, Primary, Row, RowKey, Table, TableId, UsageError,
+        Axis, AxisEnd, AxisMark, CaseInfo, Column, Needs, Plan, PlotSpec, Point, Preset, Primary, Row, RowKey, Table,
+        TableId, UsageError,
     },
     variant::{Model, VariantInfo, VariantSet},
 };

@@ -259,6 +259,38 @@ impl Axis {
     }
 }
 
+/// A point of a sweep that its axis cannot place as a number: an unbounded channel on a
+/// capacity axis. Its row has no axis value and carries this instead; a plot draws it past
+/// the given end of the axis, with its label as the tick and a marker of its own. (A log
+/// axis's zero needs no mark: the plot places values it cannot scale the same way.)
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AxisMark {
+    /// The tick's text, and the end of the row's label: `unbounded`.
+    pub label: String,
+    pub end: AxisEnd,
+}
+
+/// Which end of a sweep axis an [`AxisMark`] sits past.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AxisEnd {
+    /// Before the smallest value (left).
+    Low,
+    /// After the largest value (right).
+    High,
+}
+
+impl AxisMark {
+    /// A mark past the largest value: `AxisMark::high("unbounded")`.
+    pub fn high(label: impl Into<String>) -> AxisMark {
+        AxisMark { label: label.into(), end: AxisEnd::High }
+    }
+    /// A mark before the smallest value.
+    pub fn low(label: impl Into<String>) -> AxisMark {
+        AxisMark { label: label.into(), end: AxisEnd::Low }
+    }
+}
+
 /// A plot of a sweep table that `--plots DIR` draws as SVG: one line per variant against
 /// the axis.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -298,6 +330,9 @@ pub struct Row {
     pub variant: String,
     /// The sweep axis value this row sits at, if the table is a sweep.
     pub axis_value: Option<f64>,
+    /// Where a row of a sweep sits when its point is no number on the axis (unbounded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub axis_mark: Option<AxisMark>,
     /// Case-defined: everything the child needs besides the case parameters.
     pub point: serde_json::Value,
     /// Why this row does not run here; a skipped row is reported, never counted as a pass.
@@ -317,6 +352,7 @@ impl Row {
             label: variant.name().to_string(),
             variant: variant.name().to_string(),
             axis_value: None,
+            axis_mark: None,
             point: to_point(spec),
             skipped: None,
             failed: None,
@@ -326,12 +362,14 @@ impl Row {
     pub fn at(variant: impl VariantSet, axis_value: f64, spec: impl Serialize) -> Self {
         Row {
             label: format!("{} @{}", variant.name(), axis_value),
-            variant: variant.name().to_string(),
             axis_value: Some(axis_value),
-            point: to_point(spec),
-            skipped: None,
-            failed: None,
+            ..Row::new(variant, spec)
         }
+    }
+    /// The variant's row at a point of the sweep the axis cannot place as a number, labelled
+    /// `<variant> <mark>`. It has no axis value, so a lookup names it by its variant alone.
+    pub fn at_mark(variant: impl VariantSet, mark: AxisMark, spec: impl Serialize) -> Self {
+        Row { label: format!("{} {}", variant.name(), mark.label), axis_mark: Some(mark), ..Row::new(variant, spec) }
     }
     /// Marks the row as one that cannot run here, with the reason a reader will see.
     pub fn skip(mut self, reason: impl Into<String>) -> Self {

@@ -21,7 +21,7 @@ use crate::{
     model::claims::Outcome,
     model::claims::{ClaimResult, Missing},
     model::figure::{Figure, Hist, Measure, Note},
-    model::plan::{CaseInfo, Preset, RowKey, Table, TableId},
+    model::plan::{AxisMark, CaseInfo, Preset, RowKey, Table, TableId},
     model::variant::{Model, VariantInfo},
     report::record::RunRecord,
     stats::latency::{self, Summary},
@@ -80,6 +80,9 @@ pub struct RowReport {
     pub model: Model,
     pub why: String,
     pub axis_value: Option<f64>,
+    /// Where the row sits on the sweep axis when it is no number there (unbounded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub axis_mark: Option<AxisMark>,
     /// Why the row did not run here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
@@ -376,6 +379,7 @@ impl Report {
                     model: variant.map(|v| v.model).unwrap_or(Model::Sequential),
                     why: variant.map(|v| v.why.to_string()).unwrap_or_default(),
                     axis_value: row.axis_value,
+                    axis_mark: row.axis_mark.clone(),
                     skipped: row.skipped.clone(),
                     failed: row.failed.clone(),
                     digest,

@@ -1,5 +1,9 @@
 //! Sweeps as SVG plots: one line per variant against the table's axis, drawn from the
-//! report's figures by `--plots DIR` (which `just report` passes for the docs).
+//! report's figures by `--plots DIR` (which `just report` passes for the docs). Every swept
+//! point is drawn: what the axis's scale cannot place (`unbounded`, or 0 on a log scale) sits
+//! past its end, ringed, with its own tick ([`axis`]).
+
+mod axis;
 
 use std::path::Path;
 
@@ -16,9 +20,11 @@ use crate::{
     model::figure::Measure,
     model::format::{format_count, format_value},
     model::plan::{PlotSpec, Table},
-    report::sweep,
+    report::sweep::{self, AxisPoint},
     report::{PlotFile, Report},
 };
+
+use axis::XAxis;
 
 const WIDTH: u32 = 860;
 const HEIGHT: u32 = 500;
@@ -66,10 +72,14 @@ fn percentile_label(x: f64) -> String {
     format!("p{}", text.trim_end_matches('0').trim_end_matches('.'))
 }
 
+/// A point past the scale's end wears a ring of this radius round its marker, so it reads
+/// as set apart from the curve.
+const RING: i32 = 8;
+
 /// One line of a plot.
 struct Line {
     name: String,
-    points: Vec<(f64, f64)>,
+    points: Vec<(AxisPoint, f64)>,
     /// The second quantile of a pair is drawn dashed in its variant's colour.
     dashed: bool,
     colour: usize,
@@ -192,7 +202,7 @@ fn lines(
     spec: &PlotSpec,
 ) -> (String, String, crate::model::format::Format, Vec<Line>, bool) {
     let variants = sweep::variants(report, table);
-    let curve = |variant: &str, measure: &Measure| sweep::points(report, table, variant, measure);
+    let curve = |variant: &str, measure: &Measure| sweep::curve(report, table, variant, measure);
     match spec {
         PlotSpec::Primary | PlotSpec::Measure { .. } => {
             let (measure, log_y) = match spec {
@@ -224,10 +234,7 @@ fn lines(
             )
         }
         PlotSpec::Percentiles { hist, format } => {
-            let last = report
-                .ran_in(table)
-                .filter_map(|r| r.axis_value)
-                .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+            let last = sweep::largest_axis_value(report, table);
             let lines = report
                 .ran_in(table)
                 .filter(|r| r.axis_value == last)
@@ -237,7 +244,7 @@ fn lines(
                         .iter()
                         .filter_map(|q| {
                             let measure = Measure::Quantile { hist: hist.clone(), q: *q, format: *format };
-                            row.value(&measure).map(|v| (1.0 / (1.0 - q), v))
+                            row.value(&measure).map(|v| (AxisPoint::Value(1.0 / (1.0 - q)), v))
                         })
                         .collect();
                     Line { name: row.label.clone(), points, dashed: false, colour: i }
@@ -271,42 +278,42 @@ fn render(
     let positive: Vec<f64> = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)).filter(|y| *y > 0.0).collect();
     let spread = positive.iter().copied().fold(0.0, f64::max) / positive.iter().copied().fold(f64::INFINITY, f64::min);
     let log_y = log_y || spread > 10.0;
-    // A log axis cannot show zero or less: such points are left out, not pinned to an edge.
+    // A log y axis cannot show zero or less: such values are left out. (The x axis places
+    // every point: what its scale cannot, it draws past an end.)
     let lines: Vec<Line> = lines
         .iter()
         .map(|l| Line {
             name: l.name.clone(),
-            points: l.points.iter().copied().filter(|(x, y)| (!log_x || *x > 0.0) && (!log_y || *y > 0.0)).collect(),
+            points: l.points.iter().filter(|(_, y)| !log_y || *y > 0.0).cloned().collect(),
             dashed: l.dashed,
             colour: l.colour,
         })
         .collect();
     let lines = lines.as_slice();
-    let points = || lines.iter().flat_map(|l| l.points.iter().copied());
-    let (x_lo, x_hi) = bounds(points().map(|p| p.0), log_x);
-    let (y_lo, y_hi) = bounds(points().map(|p| p.1), log_y);
+    let percentiles = axis == PERCENTILE_AXIS;
+    let x = XAxis::new(
+        lines.iter().flat_map(|l| l.points.iter().map(|p| &p.0)),
+        log_x,
+        percentiles.then(|| PERCENTILES.iter().map(|q| 1.0 / (1.0 - q)).collect()),
+        if percentiles { percentile_label } else { format_count },
+    );
+    let (y_lo, y_hi) = bounds(lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)), log_y);
     let root = SVGBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| anyhow!("{e:?}"))?;
     let (area, legend) = root.split_horizontally(WIDTH - LEGEND);
     let labels = (axis, heading);
-    // Log axes get ticks of their own: plotters' leave a short range with one or two labels.
-    let x_ticks = if axis == PERCENTILE_AXIS {
-        PERCENTILES.iter().map(|q| 1.0 / (1.0 - q)).collect()
-    } else {
-        log_ticks(x_lo, x_hi)
-    };
-    let (log_xs, log_ys) = (
-        (x_lo..x_hi).log_scale().with_key_points(x_ticks),
-        (y_lo..y_hi).log_scale().with_key_points(log_ticks(y_lo, y_hi)),
-    );
+    // Ticks of our own on x (the scale's and one per slot past it), and on a log y:
+    // plotters' leave a short log range with one or two labels.
+    let (log_xs, lin_xs) = ((x.lo..x.hi).log_scale().with_key_points(x.ticks()), x.linear());
+    let log_ys = (y_lo..y_hi).log_scale().with_key_points(log_ticks(y_lo, y_hi));
     let drawn = match (log_x, log_y) {
-        (false, false) => chart(&area, labels, format, x_lo..x_hi, y_lo..y_hi, lines),
-        (true, false) => chart(&area, labels, format, log_xs, y_lo..y_hi, lines),
-        (false, true) => chart(&area, labels, format, x_lo..x_hi, log_ys, lines),
-        (true, true) => chart(&area, labels, format, log_xs, log_ys, lines),
+        (false, false) => chart(&area, labels, format, &x, lin_xs, y_lo..y_hi, lines),
+        (true, false) => chart(&area, labels, format, &x, log_xs, y_lo..y_hi, lines),
+        (false, true) => chart(&area, labels, format, &x, lin_xs, log_ys, lines),
+        (true, true) => chart(&area, labels, format, &x, log_xs, log_ys, lines),
     };
     drawn?;
-    draw_legend(&legend, lines)?;
+    draw_legend(&legend, lines, !x.slot_labels().is_empty())?;
     root.present().map_err(|e| anyhow!("{e:?}"))
 }
 
@@ -334,9 +341,18 @@ fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     ticks
 }
 
-/// The legend in its own column: a line sample, the marker and the name, one per line.
-fn draw_legend(area: &DrawingArea<SVGBackend<'_>, Shift>, lines: &[Line]) -> anyhow::Result<()> {
+/// The legend in its own column: a line sample, the marker and the name, one per line; and
+/// what a ringed marker means, when the plot has one.
+fn draw_legend(area: &DrawingArea<SVGBackend<'_>, Shift>, lines: &[Line], ringed_points: bool) -> anyhow::Result<()> {
     let err = |e: &dyn std::fmt::Debug| anyhow!("{e:?}");
+    let drawn = lines.iter().filter(|l| !l.points.is_empty()).count();
+    if ringed_points {
+        let y = 40 + 20 * drawn as i32 + 10;
+        let grey = RGBColor(110, 110, 110);
+        area.draw(&Circle::new((17, y), RING, grey.stroke_width(1))).map_err(|e| err(&e))?;
+        area.draw(&marker(0, (17, y), grey)).map_err(|e| err(&e))?;
+        area.draw(&Text::new("off the scale, at its end", (32, y - 7), ("sans-serif", 13))).map_err(|e| err(&e))?;
+    }
     for (row, line) in lines.iter().filter(|l| !l.points.is_empty()).enumerate() {
         let y = 40 + 20 * row as i32;
         let c = colour(line.colour);
@@ -374,6 +390,7 @@ fn chart<X, Y>(
     root: &DrawingArea<SVGBackend<'_>, Shift>,
     (axis, heading): (&str, &str),
     format: crate::model::format::Format,
+    x_axis: &XAxis,
     x: X,
     y: Y,
     lines: &[Line],
@@ -398,22 +415,40 @@ where
         .y_desc(heading)
         .x_labels(12)
         .y_labels(12)
-        .x_label_formatter(&|v| if axis == PERCENTILE_AXIS { percentile_label(*v) } else { format_count(*v) })
+        .x_label_formatter(&|v| x_axis.label(*v))
         .y_label_formatter(&|v| format_value(*v, format))
         .light_line_style(WHITE.mix(0.0))
         .draw()
         .map_err(|e| err(&e))?;
+    // Where the scale ends and a slot past it begins: a break in the axis.
+    let (y_lo, y_hi) = (chart.y_range().start, chart.y_range().end);
+    for at in &x_axis.breaks {
+        let grey = RGBColor(150, 150, 150).stroke_width(1);
+        chart.draw_series(DashedLineSeries::new([(*at, y_lo), (*at, y_hi)], 3, 3, grey)).map_err(|e| err(&e))?;
+    }
     for line in lines.iter().filter(|l| !l.points.is_empty()) {
         let c = colour(line.colour);
         let style = c.stroke_width(2);
+        let placed: Vec<(f64, f64, bool)> =
+            line.points.iter().filter_map(|(at, v)| x_axis.place(at).map(|(x, beyond)| (x, *v, beyond))).collect();
+        let on_scale = placed.iter().filter(|p| !p.2).map(|p| (p.0, p.1));
         if line.dashed {
-            chart.draw_series(DashedLineSeries::new(line.points.iter().copied(), 6, 4, style)).map_err(|e| err(&e))?;
+            chart.draw_series(DashedLineSeries::new(on_scale, 6, 4, style)).map_err(|e| err(&e))?;
         } else {
-            chart.draw_series(LineSeries::new(line.points.iter().copied(), style)).map_err(|e| err(&e))?;
+            chart.draw_series(LineSeries::new(on_scale, style)).map_err(|e| err(&e))?;
+        }
+        // A step to or from a point past the scale is dotted: its length means nothing.
+        for step in placed.windows(2).filter(|w| w[0].2 || w[1].2) {
+            let ends = step.iter().map(|p| (p.0, p.1));
+            chart.draw_series(DashedLineSeries::new(ends, 2, 4, c.stroke_width(2))).map_err(|e| err(&e))?;
         }
         let index = line.colour;
         chart
-            .draw_series(line.points.iter().map(|p| EmptyElement::at(*p) + marker(index, (0, 0), c)))
+            .draw_series(placed.iter().map(|(x, y, _)| EmptyElement::at((*x, *y)) + marker(index, (0, 0), c)))
+            .map_err(|e| err(&e))?;
+        let ring = c.stroke_width(1);
+        chart
+            .draw_series(placed.iter().filter(|p| p.2).map(|(x, y, _)| Circle::new((*x, *y), RING, ring)))
             .map_err(|e| err(&e))?;
     }
     Ok(())
@@ -487,6 +522,7 @@ document.getElementById('result').textContent = 'RESULT ' + texts + ' ' + JSON.s
         assert_eq!(overflowing_text(&browser, &planted).unwrap(), ["far too long a label"]);
         let mut drawn = super::draw(&crate::report::map::tests::report(), dir.path()).unwrap();
         drawn.extend(super::draw(&crate::report::verdicts::tests::report(), dir.path()).unwrap());
+        drawn.extend(super::draw(&crate::report::sweep::tests::capacity_report(), dir.path()).unwrap());
         for plot in drawn {
             assert_eq!(
                 overflowing_text(&browser, &dir.path().join(&plot.file)).unwrap(),
@@ -541,5 +577,32 @@ document.getElementById('result').textContent = 'RESULT ' + texts + ' ' + JSON.s
         for text in ["threads", "tasks", "in flight", "ops/s"] {
             assert!(svg.contains(text), "the plot lacks {text}");
         }
+    }
+
+    #[test]
+    fn points_a_log_axis_cannot_place_are_drawn_past_its_ends_with_their_own_ticks() {
+        let report = crate::report::sweep::tests::capacity_report();
+        let dir = tempfile::tempdir().unwrap();
+        let drawn = super::draw(&report, dir.path()).unwrap();
+        assert_eq!(drawn.len(), 1);
+        let svg = std::fs::read_to_string(dir.path().join(&drawn[0].file)).unwrap();
+        // Every text with where it starts across: `<text x="12" ...>label\n</text>`.
+        let texts: Vec<(f64, &str)> = svg
+            .split("<text x=\"")
+            .skip(1)
+            .filter_map(|t| {
+                let (x, rest) = t.split_once('"')?;
+                Some((x.parse().ok()?, rest.split_once('>')?.1.split_once("</text>")?.0.trim()))
+            })
+            .collect();
+        let x = |label: &str| {
+            texts.iter().find(|t| t.1 == label).unwrap_or_else(|| panic!("no text {label} in {texts:?}")).0
+        };
+        // The ticks, left to right: the rendezvous point, the scale's own, then unbounded.
+        assert!(x("0") < x("1") && x("1") < x("1000") && x("1000") < x("unbounded"), "{texts:?}");
+        // Each line's two points past the scale are ringed, and the legend says what a ring is.
+        let rings = svg.matches(&format!(r#"r="{}""#, super::RING)).count();
+        assert_eq!(rings, 2 * 2 + 1, "{svg}");
+        x("off the scale, at its end");
     }
 }

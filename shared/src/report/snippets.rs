@@ -101,10 +101,7 @@ pub fn opener(report: &Report) -> String {
     let mut lines = Vec::new();
     if let Some(table) = report.tables.iter().find(|t| report.ran_in(*t).next().is_some()) {
         let (measure, better) = (&table.primary.measure, table.primary.better);
-        let last = report
-            .ran_in(table)
-            .filter_map(|r| r.axis_value)
-            .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+        let last = crate::report::sweep::largest_axis_value(report, table);
         let mut ranked: Vec<(&crate::report::RowReport, f64)> = report
             .ran_in(table)
             .filter(|r| r.axis_value == last)

@@ -6,10 +6,38 @@ use crate::{
     model::{
         figure::{Better, Measure},
         format::Format,
-        plan::Table,
+        plan::{AxisEnd, AxisMark, Table},
     },
-    report::{Report, TableRef},
+    report::{Report, RowReport, TableRef},
 };
+
+/// Where a row of a sweep sits on its axis: a number, or a mark the axis cannot place as a
+/// number (unbounded), drawn past one end of it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AxisPoint {
+    Value(f64),
+    Mark(AxisMark),
+}
+
+impl AxisPoint {
+    /// The row's place on the axis; `None` for a row off it (a table without an axis).
+    pub fn of(row: &RowReport) -> Option<AxisPoint> {
+        match (row.axis_value, &row.axis_mark) {
+            (Some(x), _) => Some(AxisPoint::Value(x)),
+            (None, Some(mark)) => Some(AxisPoint::Mark(mark.clone())),
+            (None, None) => None,
+        }
+    }
+
+    /// The order along the axis: low marks, the numbers, high marks.
+    fn band(&self) -> u8 {
+        match self {
+            AxisPoint::Mark(AxisMark { end: AxisEnd::Low, .. }) => 0,
+            AxisPoint::Value(_) => 1,
+            AxisPoint::Mark(AxisMark { end: AxisEnd::High, .. }) => 2,
+        }
+    }
+}
 
 /// One variant's curve: `(axis value, the measure there)`, sorted by axis value, rows that
 /// did not run or recorded nothing left out.
@@ -23,10 +51,35 @@ pub fn points(report: &Report, table: impl TableRef, variant: &str, measure: &Me
     points
 }
 
-/// The variants of a sweep table that have points, in the table's row order.
+/// One variant's whole curve, marks included, in axis order: the marks before the axis
+/// first, then the numbers in order, then the marks past it (marks in row order).
+pub fn curve(report: &Report, table: impl TableRef, variant: &str, measure: &Measure) -> Vec<(AxisPoint, f64)> {
+    let mut points: Vec<(AxisPoint, f64)> = report
+        .ran_in(table)
+        .filter(|r| r.variant == variant)
+        .filter_map(|r| Some((AxisPoint::of(r)?, r.value(measure)?)))
+        .collect();
+    // A stable sort: marks keep their row order.
+    points.sort_by(|(a, _), (b, _)| {
+        a.band().cmp(&b.band()).then(match (a, b) {
+            (AxisPoint::Value(x), AxisPoint::Value(y)) => x.total_cmp(y),
+            _ => std::cmp::Ordering::Equal,
+        })
+    });
+    points
+}
+
+/// The largest axis value any row of the table ran at (its last point; marks are no value),
+/// `None` for a table that sweeps nothing.
+pub fn largest_axis_value(report: &Report, table: impl TableRef) -> Option<f64> {
+    report.ran_in(table).filter_map(|r| r.axis_value).reduce(f64::max)
+}
+
+/// The variants of a sweep table that have points (numbers or marks), in the table's row
+/// order.
 pub fn variants(report: &Report, table: impl TableRef) -> Vec<String> {
     let mut seen: Vec<String> = Vec::new();
-    for row in report.ran_in(table).filter(|r| r.axis_value.is_some()) {
+    for row in report.ran_in(table).filter(|r| AxisPoint::of(r).is_some()) {
         if !seen.contains(&row.variant) {
             seen.push(row.variant.clone());
         }
@@ -129,8 +182,55 @@ pub fn leader_runs(report: &Report, table: &Table) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::{
+        model::plan::{Axis, AxisMark, PlotSpec, Primary, Row, TableId},
+        report::verdicts::tests::{
+            Demo::{self, Tasks, Threads},
+            INFO, THROUGHPUT as OPS,
+        },
+        testing::ReportBuilder,
+    };
+
+    pub const CAPACITY: TableId = TableId::new("capacity");
+
+    /// A capacity sweep on a log axis with a rendezvous point (0, which a log scale cannot
+    /// place) and an unbounded one (a mark, no number at all), as bridges sweeps it.
+    pub(crate) fn capacity_report() -> Report {
+        let mut table = Table::new(CAPACITY, "capacity");
+        table.axis = Some(Axis::new("capacity").log());
+        table.primary = Primary::higher(OPS);
+        table.plots = vec![PlotSpec::Primary];
+        for v in [Threads, Tasks] {
+            table.rows.push(Row::at_mark(v, AxisMark::high("unbounded"), ()));
+            for x in [0.0, 1.0, 16.0, 1024.0] {
+                table.rows.push(Row::at(v, x, ()));
+            }
+        }
+        let mut report = ReportBuilder::new::<Demo>(&INFO, &(), vec![table]);
+        for (v, scale) in [(Threads, 1.0), (Tasks, 1.5)] {
+            for (x, ops) in [(0.0, 100.0), (1.0, 200.0), (16.0, 2000.0), (1024.0, 3000.0)] {
+                report = report.figure(CAPACITY, (v, x), OPS, &[ops * scale]);
+            }
+            report = report.figure(CAPACITY, v, OPS, &[3500.0 * scale]);
+        }
+        report.build()
+    }
+
+    #[test]
+    fn a_curve_holds_every_point_in_axis_order_marks_included() {
+        let report = capacity_report();
+        let curve = curve(&report, CAPACITY, "tasks", &OPS.into());
+        let at: Vec<AxisPoint> = curve.into_iter().map(|(at, _)| at).collect();
+        let mut expected: Vec<AxisPoint> = [0.0, 1.0, 16.0, 1024.0].into_iter().map(AxisPoint::Value).collect();
+        expected.push(AxisPoint::Mark(AxisMark::high("unbounded")));
+        assert_eq!(at, expected);
+        // The numbers alone, for the questions asked of a curve's shape.
+        assert_eq!(points(&report, CAPACITY, "tasks", &OPS.into()).len(), 4);
+        assert_eq!(largest_axis_value(&report, CAPACITY), Some(1024.0));
+        assert_eq!(variants(&report, CAPACITY), ["threads", "tasks"]);
+    }
 
     const THROUGHPUT: [(f64, f64); 5] = [(1.0, 100.0), (4.0, 380.0), (16.0, 900.0), (64.0, 960.0), (256.0, 940.0)];
 
