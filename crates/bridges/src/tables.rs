@@ -2,7 +2,7 @@
 //! sweep over capacity per direction, and a many-producer table), needless mixing (one
 //! table per direction of the call) and fire-and-forget.
 
-use casebook::{Axis, Column, Measure, PlotSpec, Primary, Row, Table, TableId, VariantSet};
+use casebook::{Axis, AxisMark, Column, Measure, PlotSpec, Primary, Row, Table, TableId, VariantSet};
 
 use crate::{
     channels::{Capacity, Direction, books::STAMP_EVERY, guard::CHECK_EVERY, raw::REFERENCE_CAPACITY, unsupported},
@@ -155,10 +155,9 @@ fn matrix(params: &Params, variants: &[Variant], direction: Direction) -> Table 
         for capacity in &params.capacities {
             let row = match capacity {
                 Capacity::Bounded(n) => Row::at(variant, *n as f64, spec(*capacity)),
-                // Unbounded has no place on the capacity axis: a row of its own, named for it.
-                Capacity::Unbounded => {
-                    Row { label: format!("{variant} unbounded"), ..Row::new(variant, spec(*capacity)) }
-                }
+                // Unbounded is no number on the capacity axis: a mark past its end, which a
+                // plot draws there and a lookup names by the variant alone.
+                Capacity::Unbounded => Row::at_mark(variant, AxisMark::high(capacity.to_string()), spec(*capacity)),
             };
             table.rows.push(match unsupported(channel, direction, *capacity) {
                 Some(why) => row.skip(why),

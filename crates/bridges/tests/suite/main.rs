@@ -6,4 +6,5 @@ mod claims;
 mod cli;
 mod matrix;
 mod mixing;
+mod plots;
 mod threads;
