@@ -119,7 +119,8 @@ fn capacity_memory(params: &Params, report: &Report) -> ClaimResult {
     Claim::new(ClaimId::ChannelCapacity).reading("memory: unbounded against 16").decide(|| {
         let mut decisions = Vec::new();
         for v in Variant::SWEPT_BY_CAPACITY {
-            let unbounded = report.series(CAPACITY, (v, params.unbounded_at()), PEAK_RSS)?;
+            // The unbounded row sits at the axis's `unbounded` mark: its key is the variant alone.
+            let unbounded = report.series(CAPACITY, v, PEAK_RSS)?;
             let sixteen = report.series(CAPACITY, (v, 16.0), PEAK_RSS)?;
             decisions.push(rules::exceeds_by(
                 &unbounded.named(format!("{v} peak RSS with an unbounded channel")),
@@ -141,8 +142,7 @@ fn capacity_throughput(report: &Report) -> ClaimResult {
         let mut decisions = Vec::new();
         for v in Variant::SWEPT_BY_CAPACITY {
             let sixteen = report.series(CAPACITY, (v, 16.0), BYTES_PER_S)?;
-            // The rendezvous row is off the log axis: its key is the variant alone.
-            let rendezvous = report.series(CAPACITY, v, BYTES_PER_S)?;
+            let rendezvous = report.series(CAPACITY, (v, 0.0), BYTES_PER_S)?;
             decisions.push(rules::ratio_at_least(
                 &sixteen.named(format!("{v} throughput at capacity 16")),
                 &rendezvous.named(format!("{v} throughput through a rendezvous channel (capacity 0)")),

@@ -99,12 +99,6 @@ impl Params {
         InboxSpec { seed: self.inbox.seed, total_bytes: self.sweep_bytes, mix }
     }
 
-    /// Where the capacity sweep plots an unbounded channel: the number of files, since a
-    /// channel that can hold every file of the inbox never fills.
-    pub fn unbounded_at(&self) -> f64 {
-        self.sweep_spec(self.inbox.mix).sizes().len() as f64
-    }
-
     /// A row at the run's work and capacity: a table's rows differ from it in one thing at most.
     pub fn spec(&self, mode: Mode, inbox: InboxRole) -> Spec {
         Spec { mode, work: self.settings.work, capacity: self.settings.capacity, inbox }

@@ -1,7 +1,7 @@
 //! The tables: batch throughput at `--work`, hash-only beside `b3sum`, watch-mode latency,
 //! and the two sweeps (channel capacity; file size mix).
 
-use casebook::{Axis, Column, Measure, PlotSpec, Primary, Row, Table, TableId, model::figure::PEAK_RSS};
+use casebook::{Axis, AxisMark, Column, Measure, PlotSpec, Primary, Row, Table, TableId, model::figure::PEAK_RSS};
 
 use crate::inbox::generate::{InboxSpec, Mix};
 use crate::params::{InboxRole, Mode, Params, Spec, TableKind};
@@ -126,18 +126,15 @@ fn capacity_table(params: &Params, pipelines: &[Variant]) -> Table {
     table.axis = Some(Axis::new("channel capacity (files)").log());
     table.plots = vec![PlotSpec::Primary, PlotSpec::log_y(PEAK_RSS)];
     table.repeat = Some(params.sweep_repeat);
-    table.note = format!(
-        "The reader runs ahead of the CPU pool (reads are page-cache copies, compression is not), so the channel fills to its capacity. Unbounded is plotted at {} files, the whole inbox: a channel that holds every file never fills. The rows with no capacity are capacity 0, a rendezvous (each hand-over waits for the taker), which a log axis cannot place.",
-        params.unbounded_at()
-    );
+    table.note = "The reader runs ahead of the CPU pool (reads are page-cache copies, compression is not), so the channel fills to its capacity. Capacity 0 is a rendezvous (each hand-over waits for the taker); it and unbounded are drawn as their own ringed points at the ends of the log axis.".into();
     for v in pipelines.iter().copied().filter(|v| Variant::SWEPT_BY_CAPACITY.contains(v)) {
         for &capacity in &params.capacities {
             let spec = Spec { capacity, ..params.spec(Mode::Batch, InboxRole::Sweep(inbox.mix)) };
             table.rows.push(match capacity {
-                // Off the axis, so its key is the variant alone.
-                Capacity::Bounded(0) => Row { label: format!("{v} @0 (rendezvous)"), ..Row::new(v, spec) },
+                Capacity::Bounded(0) => Row { label: format!("{v} @0 (rendezvous)"), ..Row::at(v, 0.0, spec) },
                 Capacity::Bounded(n) => Row::at(v, n as f64, spec),
-                Capacity::Unbounded => Row::at(v, params.unbounded_at(), spec),
+                // Past the axis's end, so its key is the variant alone.
+                Capacity::Unbounded => Row::at_mark(v, AxisMark::high(capacity.to_string()), spec),
             });
         }
     }

@@ -145,14 +145,13 @@ fn the_hybrids_watch_p99_must_stay_under_20_ms_with_nothing_lost() {
 
 #[test]
 fn channel_capacity_reads_memory_unbounded_against_16_and_throughput_16_against_a_rendezvous() {
-    let p = params();
     const MEMORY: &str = "memory: unbounded against 16";
     // At capacity 16: 40 MiB; the margin is a quarter of the 64 MiB sweep inbox, 16 MiB.
     let mib = |m: f64| FIVE.iter().map(|v| v / 100.0 * m * 1048576.0).collect::<Vec<f64>>();
     let o = |unbounded: Vec<f64>| {
         let rows: Vec<(RowKey, Vec<f64>)> = [Threads, Hybrid]
             .into_iter()
-            .flat_map(|v| [((v, p.unbounded_at()).into(), unbounded.clone()), ((v, 16.0).into(), mib(40.0))])
+            .flat_map(|v| [(v.into(), unbounded.clone()), ((v, 16.0).into(), mib(40.0))])
             .collect();
         outcome(ClaimId::ChannelCapacity, MEMORY, CAPACITY, PEAK_RSS, &rows)
     };
@@ -164,10 +163,9 @@ fn channel_capacity_reads_memory_unbounded_against_16_and_throughput_16_against_
 
     const THROUGHPUT: &str = "throughput: 16 against a rendezvous";
     let o = |factor: Vec<f64>| {
-        // The rendezvous row is off the log axis: its key is the variant alone.
         let rows: Vec<(RowKey, Vec<f64>)> = [Threads, Hybrid]
             .into_iter()
-            .flat_map(|v| [((v, 16.0).into(), factor.clone()), (v.into(), FIVE.to_vec())])
+            .flat_map(|v| [((v, 16.0).into(), factor.clone()), ((v, 0.0).into(), FIVE.to_vec())])
             .collect();
         outcome(ClaimId::ChannelCapacity, THROUGHPUT, CAPACITY, BYTES_PER_S, &rows)
     };
