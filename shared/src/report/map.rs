@@ -15,8 +15,7 @@ use crate::{
         plan::Table,
         variant::Model,
     },
-    report::{Report, RowReport},
-    stats::rules::{self, Decision, Series},
+    report::{Report, RowReport, sweep::separation},
 };
 
 /// A cell whose winner's tail is more than this many times the runner-up's says so.
@@ -182,16 +181,6 @@ fn cell(table: &Table, x: f64, y: f64, rows: &[&RowReport], tail: Option<&Measur
         margin: separation.and_then(|d| d.describe()),
         tail_warning,
         ranking: entries,
-    }
-}
-
-/// The winner's lead over the runner-up, run against run, by the interval rule.
-fn separation(winner: &RowReport, runner_up: &RowReport, measure: &Measure, better: Better) -> Decision {
-    let series = |row: &RowReport| Series::new(row.variant.clone(), measure.format(), row.run_values(measure));
-    let (w, r) = (series(winner), series(runner_up));
-    match better {
-        Better::Higher => rules::ratio_at_least(&w, &r, 1.0),
-        Better::Lower => rules::ratio_at_least(&r, &w, 1.0),
     }
 }
 

@@ -317,7 +317,11 @@ impl Report {
             };
             let mut cells = vec![name, row.model.to_string()];
             if table.axis.is_some() {
-                cells.push(row.axis_value.map(format_count).unwrap_or_else(|| "–".into()));
+                cells.push(match (row.axis_value, &row.axis_mark) {
+                    (Some(x), _) => format_count(x),
+                    (None, Some(mark)) => mark.label.clone(),
+                    (None, None) => "–".into(),
+                });
             }
             for (i, column) in shown.iter().map(|(_, c)| *c).enumerate() {
                 cells.push(match (&row.skipped, i) {

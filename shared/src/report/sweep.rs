@@ -4,11 +4,13 @@
 
 use crate::{
     model::{
+        claims::Outcome,
         figure::{Better, Measure},
         format::Format,
         plan::{AxisEnd, AxisMark, Table},
     },
     report::{Report, RowReport, TableRef},
+    stats::rules::{self, Decision, Series},
 };
 
 /// Where a row of a sweep sits on its axis: a number, or a mark the axis cannot place as a
@@ -132,51 +134,141 @@ pub fn last_where(points: &[(f64, f64)], holds: impl Fn(f64) -> bool) -> Option<
     points.iter().copied().take_while(|(_, v)| holds(*v)).last()
 }
 
-/// The variant with the best measure at each axis value of the table.
+/// The variant with the best median at each axis value of the table (no interval: see
+/// [`leads`] for who leads by the interval rule).
 pub fn leaders(report: &Report, table: impl TableRef, measure: &Measure, better: Better) -> Vec<(f64, String)> {
-    let curves: Vec<(String, Vec<(f64, f64)>)> =
-        variants(report, &table).into_iter().map(|v| (v.clone(), points(report, &table, &v, measure))).collect();
-    let mut xs: Vec<f64> = curves.iter().flat_map(|(_, p)| p.iter().map(|(x, _)| *x)).collect();
+    ranked(report, &table, measure, better)
+        .into_iter()
+        .filter_map(|(x, rows)| Some((x, rows.first()?.variant.clone())))
+        .collect()
+}
+
+/// Each axis value's rows that recorded `measure`, best median first.
+fn ranked<'a>(
+    report: &'a Report,
+    table: &impl TableRef,
+    measure: &Measure,
+    better: Better,
+) -> Vec<(f64, Vec<&'a RowReport>)> {
+    let mut xs: Vec<f64> = report.ran_in(table).filter_map(|r| r.axis_value).collect();
     xs.sort_by(f64::total_cmp);
     xs.dedup();
     xs.into_iter()
-        .filter_map(|x| {
-            let at_x = curves.iter().filter_map(|(v, p)| p.iter().find(|(px, _)| *px == x).map(|(_, y)| (v, *y)));
-            let (winner, _) = at_x.reduce(|a, b| if better.prefers(b.1, a.1) { b } else { a })?;
-            Some((x, winner.clone()))
+        .map(|x| {
+            let mut rows: Vec<(&RowReport, f64)> = report
+                .ran_in(table)
+                .filter(|r| r.axis_value == Some(x))
+                .filter_map(|r| Some((r, r.value(measure)?)))
+                .collect();
+            rows.sort_by(|a, b| {
+                if better.prefers(a.1, b.1) {
+                    std::cmp::Ordering::Less
+                } else if better.prefers(b.1, a.1) {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            });
+            (x, rows.into_iter().map(|(r, _)| r).collect())
+        })
+        .filter(|(_, rows): &(f64, Vec<&RowReport>)| !rows.is_empty())
+        .collect()
+}
+
+/// The winner's lead over the runner-up, run against run, by the interval rule: held when
+/// the whole interval of the paired ratio is above 1.
+pub fn separation(winner: &RowReport, runner_up: &RowReport, measure: &Measure, better: Better) -> Decision {
+    let series = |row: &RowReport| Series::new(row.variant.clone(), measure.format(), row.run_values(measure));
+    let (w, r) = (series(winner), series(runner_up));
+    match better {
+        Better::Higher => rules::ratio_at_least(&w, &r, 1.0),
+        Better::Lower => rules::ratio_at_least(&r, &w, 1.0),
+    }
+}
+
+/// Who leads at one point of a sweep.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Lead {
+    /// One variant, clear of the runner-up by the interval rule (or alone, or ahead at the
+    /// median where the rows ran once and no interval can be drawn).
+    Clear(String),
+    /// The best two at the median, whose paired interval does not separate them.
+    TooClose(String, String),
+}
+
+impl Lead {
+    /// The variants the lead names, best first.
+    pub fn variants(&self) -> Vec<&str> {
+        match self {
+            Lead::Clear(v) => vec![v],
+            Lead::TooClose(a, b) => vec![a, b],
+        }
+    }
+}
+
+impl std::fmt::Display for Lead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Lead::Clear(v) => f.write_str(v),
+            Lead::TooClose(a, b) => write!(f, "too close to call ({a}, {b})"),
+        }
+    }
+}
+
+/// Who leads at each axis value, by the interval rule (the map's rule, so a crossover is
+/// never a change of leader inside the noise).
+pub fn leads(report: &Report, table: impl TableRef, measure: &Measure, better: Better) -> Vec<(f64, Lead)> {
+    ranked(report, &table, measure, better)
+        .into_iter()
+        .map(|(x, rows)| {
+            let lead = match rows.as_slice() {
+                [w] => Lead::Clear(w.variant.clone()),
+                [w, r, ..] => {
+                    let runs = |row: &RowReport| row.run_values(measure).iter().flatten().count();
+                    let separated =
+                        runs(w) < 2 && runs(r) < 2 || separation(w, r, measure, better).outcome == Outcome::Held;
+                    if separated {
+                        Lead::Clear(w.variant.clone())
+                    } else {
+                        Lead::TooClose(w.variant.clone(), r.variant.clone())
+                    }
+                }
+                [] => unreachable!("ranked keeps only points with rows"),
+            };
+            (x, lead)
         })
         .collect()
 }
 
-/// A swept table's leaders as a sentence: "rayon from 1 to 64; tokio-rayon from 256 to 4096
+/// [`leads`] folded into spans of the same lead: `(lead, from, to)` in axis order.
+pub fn lead_spans(report: &Report, table: impl TableRef, measure: &Measure, better: Better) -> Vec<(Lead, f64, f64)> {
+    let mut spans: Vec<(Lead, f64, f64)> = Vec::new();
+    for (x, lead) in leads(report, table, measure, better) {
+        match spans.last_mut() {
+            Some((l, _, to)) if *l == lead => *to = x,
+            _ => spans.push((lead, x, x)),
+        }
+    }
+    spans
+}
+
+/// One span of [`lead_spans`] in words: `rayon at 16` or `rayon from 1 to 64`.
+pub fn span_text((lead, from, to): &(Lead, f64, f64)) -> String {
+    let x = |v: f64| Format::Count.show(v);
+    if from == to { format!("{lead} at {}", x(*from)) } else { format!("{lead} from {} to {}", x(*from), x(*to)) }
+}
+
+/// A swept table's leads as a sentence: "rayon from 1 to 64; tokio-rayon from 256 to 4096
 /// (in flight)", headed by the table's title and primary measure; `None` for a table with no
 /// axis or no figures.
 pub fn leader_runs(report: &Report, table: &Table) -> Option<String> {
     let axis = table.axis.as_ref()?;
-    let mut runs: Vec<(String, f64, f64)> = Vec::new();
-    for (x, variant) in leaders(report, table, &table.primary.measure, table.primary.better) {
-        match runs.last_mut() {
-            Some((v, _, to)) if *v == variant => *to = x,
-            _ => runs.push((variant, x, x)),
-        }
-    }
+    let runs = lead_spans(report, table, &table.primary.measure, table.primary.better);
     let x = |v: f64| Format::Count.show(v);
     let text = match runs.as_slice() {
         [] => return None,
         [(v, from, to)] => format!("{v} leads everywhere measured ({} {} to {})", axis.name, x(*from), x(*to)),
-        _ => {
-            runs.iter()
-                .map(|(v, from, to)| {
-                    if from == to {
-                        format!("{v} at {}", x(*from))
-                    } else {
-                        format!("{v} from {} to {}", x(*from), x(*to))
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("; ")
-                + &format!(" ({})", axis.name)
-        }
+        _ => runs.iter().map(span_text).collect::<Vec<_>>().join("; ") + &format!(" ({})", axis.name),
     };
     Some(format!("{}: by {}, {text}", table.title, table.primary.measure.name()))
 }
@@ -258,5 +350,51 @@ pub(crate) mod tests {
         let lateness = [(10.0, 0.2), (100.0, 0.4), (1000.0, 3.0), (5000.0, 0.5)];
         assert_eq!(last_where(&lateness, |v| v < 1.0), Some((100.0, 0.4)));
         assert_eq!(last_where(&lateness, |v| v < 0.1), None);
+    }
+    #[test]
+    fn a_lead_inside_the_noise_is_too_close_to_call_and_one_run_falls_back_to_the_median() {
+        let mut table = Table::new(CAPACITY, "capacity");
+        table.axis = Some(Axis::new("capacity").log());
+        table.primary = Primary::higher(OPS);
+        for v in [Threads, Tasks] {
+            for x in [1.0, 16.0, 1024.0] {
+                table.rows.push(Row::at(v, x, ()));
+            }
+        }
+        let runs = |report: ReportBuilder, x: f64, threads: &[f64], tasks: &[f64]| {
+            report.figure(CAPACITY, (Threads, x), OPS, threads).figure(CAPACITY, (Tasks, x), OPS, tasks)
+        };
+        let report = ReportBuilder::new::<Demo>(&INFO, &(), vec![table.clone()]);
+        // At 1: threads clearly ahead; at 16: tasks ahead at the median, run against run it
+        // swaps; at 1024: tasks clearly ahead.
+        let report = runs(report, 1.0, &[200.0, 210.0, 205.0, 198.0, 202.0], &[100.0, 104.0, 99.0, 101.0, 100.0]);
+        let report = runs(report, 16.0, &[100.0, 120.0, 100.0, 120.0, 100.0], &[110.0, 100.0, 110.0, 100.0, 125.0]);
+        let report = runs(report, 1024.0, &[100.0, 101.0, 99.0, 100.0, 102.0], &[300.0, 310.0, 305.0, 290.0, 300.0]);
+        let report = report.build();
+        let measure = Measure::from(OPS);
+        let found: Vec<Lead> = leads(&report, CAPACITY, &measure, Better::Higher).into_iter().map(|(_, l)| l).collect();
+        assert_eq!(
+            found,
+            [
+                Lead::Clear("threads".into()),
+                Lead::TooClose("tasks".into(), "threads".into()),
+                Lead::Clear("tasks".into())
+            ]
+        );
+        // The median alone still names a leader at 16: the interval is what withholds it.
+        assert_eq!(leaders(&report, CAPACITY, &measure, Better::Higher)[1], (16.0, "tasks".to_string()));
+        let spans = lead_spans(&report, CAPACITY, &measure, Better::Higher);
+        assert_eq!(
+            spans.iter().map(span_text).collect::<Vec<_>>(),
+            ["threads at 1", "too close to call (tasks, threads) at 16", "tasks at 1024"]
+        );
+        // One run each: no interval to draw, so the median decides (the run line says how
+        // many runs a table had).
+        let one = ReportBuilder::new::<Demo>(&INFO, &(), vec![table]);
+        let one = runs(one, 1.0, &[200.0], &[100.0]);
+        let one = runs(one, 16.0, &[100.0], &[101.0]);
+        let one = runs(one, 1024.0, &[100.0], &[300.0]).build();
+        let found: Vec<Lead> = leads(&one, CAPACITY, &measure, Better::Higher).into_iter().map(|(_, l)| l).collect();
+        assert_eq!(found, [Lead::Clear("threads".into()), Lead::Clear("tasks".into()), Lead::Clear("tasks".into())]);
     }
 }

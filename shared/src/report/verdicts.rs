@@ -221,26 +221,9 @@ pub fn sweep_verdicts(report: &Report) -> Vec<String> {
             }
             verdicts.push(line + ".");
         }
-        let leaders = sweep::leaders(report, table, measure, better);
-        if leaders.len() >= 2 {
-            let mut spans: Vec<(String, f64, f64)> = Vec::new();
-            for (x, variant) in leaders {
-                match spans.last_mut() {
-                    Some((v, _, end)) if *v == variant => *end = x,
-                    _ => spans.push((variant, x, x)),
-                }
-            }
-            let count = crate::model::format::format_count;
-            let text: Vec<String> = spans
-                .iter()
-                .map(|(v, a, b)| {
-                    if a == b {
-                        format!("{v} at {}", count(*a))
-                    } else {
-                        format!("{v} from {} to {}", count(*a), count(*b))
-                    }
-                })
-                .collect();
+        if sweep::leads(report, table, measure, better).len() >= 2 {
+            let spans = sweep::lead_spans(report, table, measure, better);
+            let text: Vec<String> = spans.iter().map(sweep::span_text).collect();
             verdicts.push(format!("{}: best {} by {}: {}.", table.id, measure.name(), axis.name, text.join(", ")));
         }
     }

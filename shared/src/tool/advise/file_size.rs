@@ -8,8 +8,7 @@ use serde::Serialize;
 use super::measure::{NEAR_FILE_SIZE, factor};
 use crate::{
     model::{claims::Outcome, figure::Better, format::Format, plan::TableId, variant::Model},
-    report::{Report, RowReport},
-    stats::rules::{self, Series},
+    report::{Report, RowReport, sweep::separation},
 };
 
 /// file-pipeline's sweep over its inboxes' file sizes (axis: mean file size in KiB).
@@ -64,13 +63,7 @@ pub fn advise(report: &Report, file_size_kib: f64) -> Option<FileSizeAdvice> {
     });
     let format = measure.format();
     let decision = match rows.as_slice() {
-        [(w, _), (r, _), ..] => {
-            let series = |row: &RowReport| Series::new(row.variant.clone(), format, row.run_values(measure));
-            Some(match better {
-                Better::Higher => rules::ratio_at_least(&series(w), &series(r), 1.0),
-                Better::Lower => rules::ratio_at_least(&series(r), &series(w), 1.0),
-            })
-        }
+        [(w, _), (r, _), ..] => Some(separation(w, r, measure, better)),
         _ => None,
     };
     let clear = decision.as_ref().is_none_or(|d| d.outcome == Outcome::Held);

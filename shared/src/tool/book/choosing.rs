@@ -12,7 +12,7 @@ use crate::{
         Report,
         map::{Map, maps},
         render::row_anchor,
-        sweep::leaders,
+        sweep::{Lead, lead_spans},
     },
     tool::book::ResultSet,
 };
@@ -72,17 +72,18 @@ fn shown(label: &str, case: &str, table: &Table, p: &Point) -> String {
     format!("[{} {value}]({})", p.variant, row_link(label, case, &table.id, p.row))
 }
 
+/// The named variants' figures at `x`, best first: `[a 1.2k/s](link) against [b 1.1k/s](link)`.
+fn figures_at(label: &str, case: &str, report: &Report, table: &Table, names: Vec<&str>, x: f64) -> String {
+    let shown: Vec<String> =
+        names.into_iter().filter_map(|v| point(report, table, v, x)).map(|p| shown(label, case, table, &p)).collect();
+    shown.join(" against ")
+}
+
 /// The crossover rows of one swept table: one per change of leader, or one saying that the
 /// same variant led at every point.
 fn crossover_rows(label: &str, case: &str, report: &Report, table: &Table) -> Vec<String> {
     let Some(axis) = &table.axis else { return Vec::new() };
-    let mut runs: Vec<(String, f64, f64)> = Vec::new();
-    for (x, variant) in leaders(report, table, &table.primary.measure, table.primary.better) {
-        match runs.last_mut() {
-            Some((v, _, to)) if *v == variant => *to = x,
-            _ => runs.push((variant, x, x)),
-        }
-    }
+    let runs = lead_spans(report, table, &table.primary.measure, table.primary.better);
     let x = |v: f64| crate::model::format::format_count(v);
     let by = table.primary.measure.name();
     let condition = format!("{} ({}), by {by}", table.title.replace('|', "\\|"), axis.name);
@@ -90,9 +91,7 @@ fn crossover_rows(label: &str, case: &str, report: &Report, table: &Table) -> Ve
     if let [(v, from, to)] = runs.as_slice() {
         let figures: Vec<String> = [*from, *to]
             .iter()
-            .filter_map(|at| {
-                point(report, table, v, *at).map(|p| format!("at {}: {}", x(*at), shown(label, case, table, &p)))
-            })
+            .map(|at| format!("at {}: {}", x(*at), figures_at(label, case, report, table, v.variants(), *at)))
             .collect();
         return vec![format!(
             "| {case_link} | {condition} | {} from {} to {}: no crossover | {v} | {v} | {} |",
@@ -105,11 +104,10 @@ fn crossover_rows(label: &str, case: &str, report: &Report, table: &Table) -> Ve
     runs.windows(2)
         .map(|pair| {
             let ((a, _, before), (b, after, _)) = (&pair[0], &pair[1]);
-            let side = |at: f64, lead: &str, other: &str| -> String {
-                let lead = point(report, table, lead, at).map(|p| shown(label, case, table, &p));
-                let other = point(report, table, other, at).map(|p| shown(label, case, table, &p));
-                let pair: Vec<String> = [lead, other].into_iter().flatten().collect();
-                format!("at {}: {}", x(at), pair.join(" against "))
+            let side = |at: f64, lead: &Lead, other: &Lead| -> String {
+                let mut names = lead.variants();
+                names.extend(other.variants().into_iter().filter(|v| !lead.variants().contains(v)));
+                format!("at {}: {}", x(at), figures_at(label, case, report, table, names, at))
             };
             format!(
                 "| {case_link} | {condition} | {} between {} and {} | {a} | {b} | {}; {} |",
