@@ -30,7 +30,10 @@ use self::{
 use crate::{
     host::machine::Machine,
     model::{claims::ClaimId, format::Format},
-    report::map::{Cell, Entry, maps},
+    report::{
+        Report,
+        map::{Cell, Entry, maps},
+    },
     tool::workspace::Workspace,
 };
 
@@ -246,9 +249,10 @@ pub fn advise(args: &AdviseArgs) -> anyhow::Result<i32> {
     let request = match &workload.request {
         None => None,
         Some(request) => {
-            let Some(found) = sources.load("request-mix")? else {
+            let has_map = |report: &Report| maps(report).iter().any(|map| !map.cells.is_empty());
+            let Some(found) = sources.load_where("request-mix", has_map)? else {
                 anyhow::bail!(
-                    "no request-mix report in {}: measure the map on this machine first with `just run request-mix`",
+                    "no request-mix report with a map in {}: measure the map on this machine first with `just run request-mix`",
                     sources.describe()
                 );
             };
@@ -258,9 +262,11 @@ pub fn advise(args: &AdviseArgs) -> anyhow::Result<i32> {
     let file_size = match workload.file_size_kib {
         None => None,
         Some(kib) => {
-            let Some(Found { report, source }) = sources.load("file-pipeline")? else {
+            let has_sweep = |report: &Report| file_size::advise(report, kib).is_some();
+            let Some(Found { report, source }) = sources.load_where("file-pipeline", has_sweep)? else {
                 anyhow::bail!(
-                    "no file-pipeline report in {}: measure it first with `just run file-pipeline`",
+                    "no file-pipeline report with its file-size sweep (the `{}` table) in {}: measure it first with `just run file-pipeline --tables mix`",
+                    file_size::TABLE,
                     sources.describe()
                 );
             };

@@ -90,6 +90,13 @@ impl Sources {
 
     /// The first report of `case` in the order; `None` when no place has one.
     pub fn load(&self, case: &str) -> anyhow::Result<Option<Found>> {
+        self.load_where(case, |_| true)
+    }
+
+    /// The first report of `case` in the order that can answer (`usable`): a report of the
+    /// reader's own that did not run the table a question needs (a run with `--tables`, say)
+    /// gives way to the next place. `None` when no place has a usable one.
+    pub fn load_where(&self, case: &str, usable: impl Fn(&Report) -> bool) -> anyhow::Result<Option<Found>> {
         for source in &self.order {
             let path = source.dir().join(format!("{case}.json"));
             if !path.exists() {
@@ -97,7 +104,9 @@ impl Sources {
             }
             let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
             let report = Report::from_json(&bytes).with_context(|| format!("{} is not a report", path.display()))?;
-            return Ok(Some(Found { report, source: source.clone() }));
+            if usable(&report) {
+                return Ok(Some(Found { report, source: source.clone() }));
+            }
         }
         Ok(None)
     }
@@ -161,5 +170,30 @@ mod tests {
         let given = Sources::given(root.path().join("mine"));
         assert!(given.load("request-mix").unwrap().is_none());
         assert_eq!(given.describe(), root.path().join("mine").display().to_string());
+    }
+    #[test]
+    fn a_report_that_cannot_answer_gives_way_to_the_next_place() {
+        let root = tempfile::tempdir().unwrap();
+        let (own, results) = (root.path().join("own"), root.path().join("results"));
+        write(&own, "file-pipeline");
+        write(&results.join("intel-2c"), "file-pipeline");
+        let sources = Sources::ordered(own.clone(), &results, "intel-2c");
+        // The reader's own report is read first, unless it lacks what the question needs.
+        let own_only = |report: &Report| report.case == "file-pipeline";
+        assert_eq!(
+            sources.load_where("file-pipeline", own_only).unwrap().map(|f| f.source),
+            Some(Source::Own { dir: own.clone() })
+        );
+        let mut mine =
+            serde_json::from_slice::<serde_json::Value>(&std::fs::read(own.join("file-pipeline.json")).unwrap())
+                .unwrap();
+        mine["preset"] = serde_json::json!("quick");
+        std::fs::write(own.join("file-pipeline.json"), serde_json::to_vec(&mine).unwrap()).unwrap();
+        let not_quick = |report: &Report| report.preset != crate::model::plan::Preset::Quick;
+        assert_eq!(
+            sources.load_where("file-pipeline", not_quick).unwrap().map(|f| f.source),
+            Some(Source::ThisMachine { label: "intel-2c".into(), dir: results.join("intel-2c") })
+        );
+        assert!(sources.load_where("file-pipeline", |_| false).unwrap().is_none());
     }
 }

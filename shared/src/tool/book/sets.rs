@@ -134,7 +134,7 @@ pub fn load_all(root: &Path, results: &Path) -> anyhow::Result<Vec<ResultSet>> {
             .collect();
         for case in &stale {
             eprintln!("pages: {}'s results on {} are stale (its code changed since): removed", case, set.label);
-            for suffix in ["json", "md", "figures.md"] {
+            for suffix in ["json", "md", "figures.md", "profile.md"] {
                 let _ = std::fs::remove_file(dir.join(format!("{case}.{suffix}")));
             }
             remove_case_plots(&dir, case)?;
