@@ -3,7 +3,7 @@
 
 use casebook::{
     Axis, Column, Measure, PlotSpec, Primary, Row, Table, TableId, VariantSet, model::figure::CORES_BUSY,
-    model::format::thousands, run::limits::Readings,
+    model::format::thousands, model::plan::SweepPoint, run::limits::Readings,
 };
 
 use crate::{
@@ -107,9 +107,15 @@ fn clients_table(params: &Params, variants: &[Variant], readings: &Readings) -> 
     table.digests_must_agree = false;
     table.repeat = Some(params.live_repeat);
     // At --clients the UDP placements answer inputs alike (the tick sets the time), so the
-    // plots that tell them apart come first: when ticks start (log: a timer's millisecond
-    // against a thread's microseconds) and what each server burns.
+    // plots that tell them apart come first: what each server burns against when its ticks
+    // start, at that point (a timer's millisecond against a thread's microseconds); then
+    // each of the two along the sweep.
     table.plots = vec![
+        PlotSpec::scatter(
+            CORES_BUSY,
+            Measure::quantile(TICK_LATENESS, 0.99),
+            SweepPoint::At(f64::from(params.clients)),
+        ),
         PlotSpec::log_y(Measure::quantile(TICK_LATENESS, 0.99)),
         PlotSpec::log_y(CORES_BUSY),
         PlotSpec::Primary,

@@ -305,6 +305,20 @@ pub enum PlotSpec {
     /// The distribution of a histogram, p50 to p99.99, one curve per row (in a sweep, the
     /// rows at its largest point): the tail a table's p99 column sums up, drawn whole.
     Percentiles { hist: String, format: Format },
+    /// One marker per variant at one point of the sweep: `x` against `y`. Where every curve
+    /// against the axis runs together at that point, two measures side by side can still
+    /// set the variants apart.
+    Scatter { x: Measure, y: Measure, at: SweepPoint },
+}
+
+/// The point of a sweep a plot reads.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SweepPoint {
+    /// The rows at this axis value.
+    At(f64),
+    /// The rows at the largest axis value (or every row, in a table without an axis).
+    Largest,
 }
 
 impl PlotSpec {
@@ -319,6 +333,9 @@ impl PlotSpec {
     }
     pub fn percentiles(hist: Hist) -> PlotSpec {
         PlotSpec::Percentiles { hist: hist.key.into(), format: hist.format }
+    }
+    pub fn scatter(x: impl Into<Measure>, y: impl Into<Measure>, at: SweepPoint) -> PlotSpec {
+        PlotSpec::Scatter { x: x.into(), y: y.into(), at }
     }
 }
 
@@ -633,5 +650,19 @@ mod tests {
         assert!(on.is(&(Two::A, 16.0).into()) && !on.is(&Two::A.into()));
         assert!(off.is(&Two::A.into()) && !off.is(&(Two::A, 16.0).into()));
         assert_eq!(RowKey::from((Two::B, 4.0)).to_string(), "b @4");
+    }
+
+    #[test]
+    fn a_scatter_keeps_its_point_through_a_saved_report() {
+        // `--render` draws a saved report's plots, so a scatter must read back as written.
+        let lateness = Measure::quantile(Hist::micros("lateness"), 0.99);
+        for at in [SweepPoint::At(1000.0), SweepPoint::Largest] {
+            let spec = PlotSpec::scatter(figure::CORES_BUSY, lateness.clone(), at);
+            let json = serde_json::to_string(&spec).unwrap();
+            assert_eq!(serde_json::from_str::<PlotSpec>(&json).unwrap(), spec, "{json}");
+        }
+        let saved = r#"{"kind":"scatter","x":{"kind":"figure","key":"cores_busy","format":"cores"},"y":{"kind":"quantile","hist":"lateness","q":0.99,"format":"micros"},"at":{"at":1000.0}}"#;
+        let spec = PlotSpec::scatter(figure::CORES_BUSY, lateness, SweepPoint::At(1000.0));
+        assert_eq!(serde_json::from_str::<PlotSpec>(saved).unwrap(), spec);
     }
 }

@@ -1,7 +1,8 @@
 //! Sweeps as SVG plots: one line per variant against the table's axis, drawn from the
 //! report's figures by `--plots DIR` (which `just report` passes for the docs). Every swept
 //! point is drawn: what the axis's scale cannot place (`unbounded`, or 0 on a log scale) sits
-//! past its end, ringed, with its own tick ([`axis`]).
+//! past its end, ringed, with its own tick ([`axis`]). A scatter reads one point of a sweep
+//! instead: a marker per variant, one measure against another.
 
 mod axis;
 
@@ -18,13 +19,13 @@ use plotters::{
 
 use crate::{
     model::figure::Measure,
-    model::format::{format_count, format_value},
-    model::plan::{PlotSpec, Table},
+    model::format::{Format, format_count, format_value},
+    model::plan::{PlotSpec, SweepPoint, Table},
     report::sweep::{self, AxisPoint},
     report::{PlotFile, Report},
 };
 
-use axis::XAxis;
+use axis::{TickLabel, XAxis};
 
 const WIDTH: u32 = 860;
 const HEIGHT: u32 = 500;
@@ -76,13 +77,46 @@ fn percentile_label(x: f64) -> String {
 /// as set apart from the curve.
 const RING: i32 = 8;
 
+/// How a line joins its points.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Stroke {
+    Solid,
+    /// The second quantile of a pair, in its variant's colour.
+    Dashed,
+    /// A scatter's markers stand alone.
+    None,
+}
+
 /// One line of a plot.
 struct Line {
     name: String,
     points: Vec<(AxisPoint, f64)>,
-    /// The second quantile of a pair is drawn dashed in its variant's colour.
-    dashed: bool,
+    stroke: Stroke,
     colour: usize,
+}
+
+/// A plot's x axis before it meets its points.
+struct XScale {
+    /// The axis label.
+    name: String,
+    log: bool,
+    /// The ticks where the plot fixes them (percentiles); chosen from the range otherwise.
+    ticks: Option<Vec<f64>>,
+    label: TickLabel,
+}
+
+/// One plot, ready to draw.
+struct Plot {
+    /// For the caption below it in the book.
+    title: String,
+    /// Above the data.
+    heading: String,
+    x: XScale,
+    y_label: String,
+    y_format: Format,
+    /// Asked for; values over more than a decade get a log scale anyway.
+    log_y: bool,
+    lines: Vec<Line>,
 }
 
 /// Draws every plot the report's tables ask for into `dir`; returns what it drew.
@@ -91,23 +125,17 @@ pub fn draw(report: &Report, dir: &Path) -> anyhow::Result<Vec<PlotFile>> {
     let mut drawn = Vec::new();
     for table in &report.tables {
         for (index, spec) in table.plots.iter().enumerate() {
-            let percentiles = matches!(spec, PlotSpec::Percentiles { .. });
-            if table.axis.is_none() && !percentiles {
+            let one_point = matches!(spec, PlotSpec::Percentiles { .. } | PlotSpec::Scatter { .. });
+            if table.axis.is_none() && !one_point {
                 continue;
             }
-            let (title, heading, format, lines, log_y) = lines(report, table, spec);
-            if lines.iter().all(|l| l.points.is_empty()) {
+            let plot = plot(report, table, spec);
+            if plot.lines.iter().all(|l| l.points.is_empty()) {
                 continue;
             }
             let file = format!("{}-{}-{}.svg", report.case, table.id, index + 1);
-            let path = dir.join(&file);
-            let axis = match (percentiles, &table.axis) {
-                (true, _) => (PERCENTILE_AXIS, true),
-                (false, Some(a)) => (a.name.as_str(), a.log),
-                (false, None) => ("", false),
-            };
-            render(&path, &heading, axis, format, log_y, &lines)?;
-            drawn.push(PlotFile { table: table.id.clone(), title, file });
+            render(&dir.join(&file), &plot)?;
+            drawn.push(PlotFile { table: table.id.clone(), title: plot.title, file });
         }
     }
     for map in crate::report::map::maps(report) {
@@ -194,15 +222,16 @@ fn heatmap(path: &Path, title: &str, map: &crate::report::map::Map) -> anyhow::R
     root.present().map_err(|e| err(&e))
 }
 
-/// A plot's lines, with its title (for the caption below it in the book), its short heading
-/// and y-axis label, the y format and whether y is drawn on a log scale.
-fn lines(
-    report: &Report,
-    table: &Table,
-    spec: &PlotSpec,
-) -> (String, String, crate::model::format::Format, Vec<Line>, bool) {
+/// What a plot of `table` draws.
+fn plot(report: &Report, table: &Table, spec: &PlotSpec) -> Plot {
     let variants = sweep::variants(report, table);
     let curve = |variant: &str, measure: &Measure| sweep::curve(report, table, variant, measure);
+    let sweep_x = || XScale {
+        name: table.axis.as_ref().map(|a| a.name.clone()).unwrap_or_default(),
+        log: table.axis.as_ref().is_some_and(|a| a.log),
+        ticks: None,
+        label: TickLabel::Count,
+    };
     match spec {
         PlotSpec::Primary | PlotSpec::Measure { .. } => {
             let (measure, log_y) = match spec {
@@ -212,26 +241,37 @@ fn lines(
             let lines = variants
                 .iter()
                 .enumerate()
-                .map(|(i, v)| Line { name: v.clone(), points: curve(v, &measure), dashed: false, colour: i })
+                .map(|(i, v)| Line { name: v.clone(), points: curve(v, &measure), stroke: Stroke::Solid, colour: i })
                 .collect();
-            (format!("{}: {}", table.title, measure.name()), measure.name(), measure.format(), lines, log_y)
+            Plot {
+                title: format!("{}: {}", table.title, measure.name()),
+                heading: measure.name(),
+                x: sweep_x(),
+                y_label: measure.name(),
+                y_format: measure.format(),
+                log_y,
+                lines,
+            }
         }
         PlotSpec::Quantiles { hist, format } => {
             let mut lines = Vec::new();
             for (i, v) in variants.iter().enumerate() {
-                for (q, dashed) in [(0.5, false), (0.99, true)] {
+                for (q, stroke) in [(0.5, Stroke::Solid), (0.99, Stroke::Dashed)] {
                     let measure = Measure::Quantile { hist: hist.clone(), q, format: *format };
                     let name = format!("{v} {}", crate::model::figure::quantile_name(q));
-                    lines.push(Line { name, points: curve(v, &measure), dashed, colour: i });
+                    lines.push(Line { name, points: curve(v, &measure), stroke, colour: i });
                 }
             }
-            (
-                format!("{}: {hist} p50 (solid) and p99 (dashed)", table.title),
-                format!("{hist}, p50 and p99"),
-                *format,
+            let heading = format!("{hist}, p50 and p99");
+            Plot {
+                title: format!("{}: {hist} p50 (solid) and p99 (dashed)", table.title),
+                y_label: heading.clone(),
+                heading,
+                x: sweep_x(),
+                y_format: *format,
+                log_y: true,
                 lines,
-                true,
-            )
+            }
         }
         PlotSpec::Percentiles { hist, format } => {
             let last = sweep::largest_axis_value(report, table);
@@ -247,74 +287,141 @@ fn lines(
                             row.value(&measure).map(|v| (AxisPoint::Value(1.0 / (1.0 - q)), v))
                         })
                         .collect();
-                    Line { name: row.label.clone(), points, dashed: false, colour: i }
+                    Line { name: row.label.clone(), points, stroke: Stroke::Solid, colour: i }
                 })
                 .collect();
-            let at = match (last, &table.axis) {
-                (Some(x), Some(axis)) => format!(" at {} {}", format_count(x), axis.name),
-                _ => String::new(),
-            };
-            // Log y only where the tail spans over a decade (decided when drawn).
-            (
-                format!("{}: the {hist} distribution{at}, p50 to p99.99", table.title),
-                format!("{hist} by percentile"),
-                *format,
+            let at = at_point(table, last);
+            let heading = format!("{hist} by percentile");
+            Plot {
+                title: format!("{}: the {hist} distribution{at}, p50 to p99.99", table.title),
+                y_label: heading.clone(),
+                heading,
+                x: XScale {
+                    name: PERCENTILE_AXIS.into(),
+                    log: true,
+                    ticks: Some(PERCENTILES.iter().map(|q| 1.0 / (1.0 - q)).collect()),
+                    label: TickLabel::Percentile,
+                },
+                y_format: *format,
+                // Log y only where the tail spans over a decade (decided when drawn).
+                log_y: false,
                 lines,
-                false,
-            )
+            }
+        }
+        PlotSpec::Scatter { x, y, at } => {
+            let at = match at {
+                SweepPoint::At(value) => Some(*value),
+                SweepPoint::Largest => sweep::largest_axis_value(report, table),
+            };
+            let lines: Vec<Line> = report
+                .ran_in(table)
+                .filter(|r| r.axis_value == at)
+                .enumerate()
+                .map(|(i, row)| {
+                    let point = row.value(x).zip(row.value(y)).map(|(x, y)| (AxisPoint::Value(x), y));
+                    // The variant's colour and marker in the table's other plots.
+                    let colour = variants.iter().position(|v| *v == row.variant).unwrap_or(i);
+                    let name = if at.is_some() { row.variant.clone() } else { row.label.clone() };
+                    Line { name, points: point.into_iter().collect(), stroke: Stroke::None, colour }
+                })
+                .collect();
+            let xs = lines.iter().flat_map(|l| &l.points).filter_map(|p| match p.0 {
+                AxisPoint::Value(x) => Some(x),
+                AxisPoint::Mark(_) => None,
+            });
+            let at = at_point(table, at);
+            Plot {
+                title: format!("{}: {} against {}{at}", table.title, y.name(), x.name()),
+                heading: format!("{} against {}{at}", y.name(), x.name()),
+                x: XScale {
+                    name: axis_label(x),
+                    log: spans_decades(xs),
+                    ticks: None,
+                    label: TickLabel::Value(x.format()),
+                },
+                y_label: axis_label(y),
+                y_format: y.format(),
+                log_y: false,
+                lines,
+            }
         }
     }
 }
 
-fn render(
-    path: &Path,
-    heading: &str,
-    (axis, log_x): (&str, bool),
-    format: crate::model::format::Format,
-    log_y: bool,
-    lines: &[Line],
-) -> anyhow::Result<()> {
+/// ` at 1,000 clients`: the sweep point a plot of one point reads, for its title.
+fn at_point(table: &Table, at: Option<f64>) -> String {
+    let value = |x: f64| match x {
+        whole if whole.fract() == 0.0 && whole >= 0.0 => crate::model::format::thousands(whole as u64),
+        x => format_count(x),
+    };
+    match (at, &table.axis) {
+        (Some(x), Some(axis)) => format!(" at {} {}", value(x), axis.name),
+        _ => String::new(),
+    }
+}
+
+/// A measure's name as an axis label, with its unit where the ticks carry none.
+fn axis_label(measure: &Measure) -> String {
+    match measure.format() {
+        // Cores busy is CPU time over wall time: 1.00 is one core's worth.
+        Format::Cores => format!("{} (CPU s per s)", measure.name()),
+        _ => measure.name(),
+    }
+}
+
+/// Whether the positive values span more than a decade: drawn on a linear scale, the small
+/// ones would vanish into the axis.
+fn spans_decades(values: impl Iterator<Item = f64>) -> bool {
+    let positive: Vec<f64> = values.filter(|v| *v > 0.0).collect();
+    let (lo, hi) = positive.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    hi / lo > 10.0
+}
+
+fn render(path: &Path, plot: &Plot) -> anyhow::Result<()> {
     // Values over more than a decade are drawn on a log scale, or the small ones vanish.
-    let positive: Vec<f64> = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)).filter(|y| *y > 0.0).collect();
-    let spread = positive.iter().copied().fold(0.0, f64::max) / positive.iter().copied().fold(f64::INFINITY, f64::min);
-    let log_y = log_y || spread > 10.0;
+    let log_y = plot.log_y || spans_decades(plot.lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)));
     // A log y axis cannot show zero or less: such values are left out. (The x axis places
     // every point: what its scale cannot, it draws past an end.)
-    let lines: Vec<Line> = lines
+    let lines: Vec<Line> = plot
+        .lines
         .iter()
         .map(|l| Line {
             name: l.name.clone(),
             points: l.points.iter().filter(|(_, y)| !log_y || *y > 0.0).cloned().collect(),
-            dashed: l.dashed,
+            stroke: l.stroke,
             colour: l.colour,
         })
         .collect();
     let lines = lines.as_slice();
-    let percentiles = axis == PERCENTILE_AXIS;
-    let x = XAxis::new(
-        lines.iter().flat_map(|l| l.points.iter().map(|p| &p.0)),
-        log_x,
-        percentiles.then(|| PERCENTILES.iter().map(|q| 1.0 / (1.0 - q)).collect()),
-        if percentiles { percentile_label } else { format_count },
-    );
+    let log_x = plot.x.log;
+    let x =
+        XAxis::new(lines.iter().flat_map(|l| l.points.iter().map(|p| &p.0)), log_x, plot.x.ticks.clone(), plot.x.label);
     let (y_lo, y_hi) = bounds(lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)), log_y);
     let root = SVGBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| anyhow!("{e:?}"))?;
     let (area, legend) = root.split_horizontally(WIDTH - LEGEND);
-    let labels = (axis, heading);
+    let labels = Labels { heading: &plot.heading, x: &plot.x.name, y: &plot.y_label, y_format: plot.y_format };
     // Ticks of our own on x (the scale's and one per slot past it), and on a log y:
     // plotters' leave a short log range with one or two labels.
     let (log_xs, lin_xs) = ((x.lo..x.hi).log_scale().with_key_points(x.ticks()), x.linear());
     let log_ys = (y_lo..y_hi).log_scale().with_key_points(log_ticks(y_lo, y_hi));
     let drawn = match (log_x, log_y) {
-        (false, false) => chart(&area, labels, format, &x, lin_xs, y_lo..y_hi, lines),
-        (true, false) => chart(&area, labels, format, &x, log_xs, y_lo..y_hi, lines),
-        (false, true) => chart(&area, labels, format, &x, lin_xs, log_ys, lines),
-        (true, true) => chart(&area, labels, format, &x, log_xs, log_ys, lines),
+        (false, false) => chart(&area, &labels, &x, lin_xs, y_lo..y_hi, lines),
+        (true, false) => chart(&area, &labels, &x, log_xs, y_lo..y_hi, lines),
+        (false, true) => chart(&area, &labels, &x, lin_xs, log_ys, lines),
+        (true, true) => chart(&area, &labels, &x, log_xs, log_ys, lines),
     };
     drawn?;
     draw_legend(&legend, lines, !x.slot_labels().is_empty())?;
     root.present().map_err(|e| anyhow!("{e:?}"))
+}
+
+/// The words round a chart: its heading, its axes' labels and how y's ticks read.
+struct Labels<'a> {
+    heading: &'a str,
+    x: &'a str,
+    y: &'a str,
+    y_format: Format,
 }
 
 /// Ticks for a log axis from `lo` to `hi`: powers of ten, then 1-2-5 steps, then finer
@@ -357,11 +464,13 @@ fn draw_legend(area: &DrawingArea<SVGBackend<'_>, Shift>, lines: &[Line], ringed
         let y = 40 + 20 * row as i32;
         let c = colour(line.colour);
         let style = c.stroke_width(2);
-        if line.dashed {
-            area.draw(&PathElement::new(vec![(8, y), (14, y)], style)).map_err(|e| err(&e))?;
-            area.draw(&PathElement::new(vec![(20, y), (26, y)], style)).map_err(|e| err(&e))?;
-        } else {
-            area.draw(&PathElement::new(vec![(8, y), (26, y)], style)).map_err(|e| err(&e))?;
+        match line.stroke {
+            Stroke::Dashed => {
+                area.draw(&PathElement::new(vec![(8, y), (14, y)], style)).map_err(|e| err(&e))?;
+                area.draw(&PathElement::new(vec![(20, y), (26, y)], style)).map_err(|e| err(&e))?;
+            }
+            Stroke::Solid => area.draw(&PathElement::new(vec![(8, y), (26, y)], style)).map_err(|e| err(&e))?,
+            Stroke::None => {}
         }
         area.draw(&marker(line.colour, (17, y), c)).map_err(|e| err(&e))?;
         let name: String = if line.name.chars().count() > 30 {
@@ -388,8 +497,7 @@ fn bounds(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
 
 fn chart<X, Y>(
     root: &DrawingArea<SVGBackend<'_>, Shift>,
-    (axis, heading): (&str, &str),
-    format: crate::model::format::Format,
+    labels: &Labels<'_>,
     x_axis: &XAxis,
     x: X,
     y: Y,
@@ -403,7 +511,7 @@ where
 {
     let err = |e: &dyn std::fmt::Debug| anyhow!("{e:?}");
     let mut chart = ChartBuilder::on(root)
-        .caption(heading, ("sans-serif", 17))
+        .caption(labels.heading, ("sans-serif", 17))
         .margin(12)
         .x_label_area_size(44)
         .y_label_area_size(90)
@@ -411,12 +519,12 @@ where
         .map_err(|e| err(&e))?;
     chart
         .configure_mesh()
-        .x_desc(axis)
-        .y_desc(heading)
+        .x_desc(labels.x)
+        .y_desc(labels.y)
         .x_labels(12)
         .y_labels(12)
         .x_label_formatter(&|v| x_axis.label(*v))
-        .y_label_formatter(&|v| format_value(*v, format))
+        .y_label_formatter(&|v| format_value(*v, labels.y_format))
         .light_line_style(WHITE.mix(0.0))
         .draw()
         .map_err(|e| err(&e))?;
@@ -432,13 +540,17 @@ where
         let placed: Vec<(f64, f64, bool)> =
             line.points.iter().filter_map(|(at, v)| x_axis.place(at).map(|(x, beyond)| (x, *v, beyond))).collect();
         let on_scale = placed.iter().filter(|p| !p.2).map(|p| (p.0, p.1));
-        if line.dashed {
-            chart.draw_series(DashedLineSeries::new(on_scale, 6, 4, style)).map_err(|e| err(&e))?;
-        } else {
-            chart.draw_series(LineSeries::new(on_scale, style)).map_err(|e| err(&e))?;
+        match line.stroke {
+            Stroke::Dashed => {
+                chart.draw_series(DashedLineSeries::new(on_scale, 6, 4, style)).map_err(|e| err(&e))?;
+            }
+            Stroke::Solid => {
+                chart.draw_series(LineSeries::new(on_scale, style)).map_err(|e| err(&e))?;
+            }
+            Stroke::None => {}
         }
         // A step to or from a point past the scale is dotted: its length means nothing.
-        for step in placed.windows(2).filter(|w| w[0].2 || w[1].2) {
+        for step in placed.windows(2).filter(|w| line.stroke != Stroke::None && (w[0].2 || w[1].2)) {
             let ends = step.iter().map(|p| (p.0, p.1));
             chart.draw_series(DashedLineSeries::new(ends, 2, 4, c.stroke_width(2))).map_err(|e| err(&e))?;
         }
@@ -457,6 +569,10 @@ where
 #[cfg(test)]
 mod tests {
     use std::path::{Path, PathBuf};
+
+    use plotters::style::RGBColor;
+
+    use crate::model::figure::Measure;
 
     /// Headless Chromium, when this machine has it. Where `CASEBOOK_REQUIRE_CHROMIUM` is set
     /// (CI installs it and sets it), a missing browser fails the test instead of skipping it.
@@ -523,6 +639,7 @@ document.getElementById('result').textContent = 'RESULT ' + texts + ' ' + JSON.s
         let mut drawn = super::draw(&crate::report::map::tests::report(), dir.path()).unwrap();
         drawn.extend(super::draw(&crate::report::verdicts::tests::report(), dir.path()).unwrap());
         drawn.extend(super::draw(&crate::report::sweep::tests::capacity_report(), dir.path()).unwrap());
+        drawn.extend(super::draw(&scatter_report(), dir.path()).unwrap());
         for plot in drawn {
             assert_eq!(
                 overflowing_text(&browser, &dir.path().join(&plot.file)).unwrap(),
@@ -551,6 +668,74 @@ document.getElementById('result').textContent = 'RESULT ' + texts + ' ' + JSON.s
             }
         }
         eprintln!("{checked} plots in the book rendered in chromium");
+    }
+
+    /// Every text of an SVG with where it starts across: `<text x="12" ...>label\n</text>`.
+    fn texts(svg: &str) -> Vec<(f64, &str)> {
+        svg.split("<text x=\"")
+            .skip(1)
+            .filter_map(|t| {
+                let (x, rest) = t.split_once('"')?;
+                Some((x.parse().ok()?, rest.split_once('>')?.1.split_once("</text>")?.0.trim()))
+            })
+            .collect()
+    }
+
+    /// A sweep of three variants over two points, with a scatter of cores busy against
+    /// lateness p99 at the smaller one, where the lateness spans two decades.
+    fn scatter_report() -> crate::Report {
+        use crate::{
+            model::figure::{CORES_BUSY, Hist},
+            model::plan::{Axis, PlotSpec, Row, SweepPoint, Table, TableId},
+            report::verdicts::tests::{Demo, INFO},
+            testing::ReportBuilder,
+        };
+        const CLIENTS: TableId = TableId::new("clients");
+        const LATENESS: Hist = Hist::micros("lateness");
+        let mut table = Table::new(CLIENTS, "clients");
+        table.axis = Some(Axis::new("clients").log());
+        table.plots = vec![PlotSpec::scatter(CORES_BUSY, Measure::quantile(LATENESS, 0.99), SweepPoint::At(1000.0))];
+        let points = [(Demo::Seq, 0.4, 20u64), (Demo::Threads, 1.1, 300), (Demo::Tasks, 0.7, 2500)];
+        let sweep = [1000.0, 5000.0];
+        table.rows = points.iter().flat_map(|p| sweep.map(|clients| Row::at(p.0, clients, ()))).collect();
+        let mut report = ReportBuilder::new::<Demo>(&INFO, &(), vec![table]);
+        for (variant, cores, lateness) in points {
+            for clients in sweep {
+                let late = [lateness * clients as u64 / 1000; 100];
+                report = report.figure(CLIENTS, (variant, clients), CORES_BUSY, &[cores, cores]).histogram(
+                    CLIENTS,
+                    (variant, clients),
+                    LATENESS,
+                    &[&late, &late],
+                );
+            }
+        }
+        report.build()
+    }
+
+    #[test]
+    fn a_scatter_draws_one_marker_per_variant_at_its_sweep_point() {
+        let dir = tempfile::tempdir().unwrap();
+        let drawn = super::draw(&scatter_report(), dir.path()).unwrap();
+        assert_eq!(drawn.len(), 1);
+        assert_eq!(drawn[0].title, "clients: lateness p99 against cores busy at 1,000 clients");
+        let svg = std::fs::read_to_string(dir.path().join(&drawn[0].file)).unwrap();
+        // Each variant's marker twice, in its colour: once in the data, once in the legend.
+        for (i, name) in ["seq", "threads", "tasks"].into_iter().enumerate() {
+            let RGBColor(r, g, b) = super::colour(i);
+            let fill = format!("fill=\"#{r:02X}{g:02X}{b:02X}\"");
+            assert_eq!(svg.matches(&fill).count(), 2, "{name}'s marker ({fill}) in {svg}");
+            // No line joins them, nor stands for one in the legend.
+            assert!(!svg.contains(&fill.replace("fill", "stroke")), "{name} has a line in {svg}");
+        }
+        let texts: Vec<&str> = texts(&svg).into_iter().map(|t| t.1).collect();
+        for name in ["seq", "threads", "tasks"] {
+            assert_eq!(texts.iter().filter(|t| **t == name).count(), 1, "{name} in the legend: {texts:?}");
+        }
+        for text in ["cores busy (CPU s per s)", "lateness p99", "1.0 ms", "0.80"] {
+            assert!(texts.contains(&text), "the scatter lacks {text}: {texts:?}");
+        }
+        assert!(texts.iter().any(|t| t.ends_with("at 1,000 clients")), "{texts:?}");
     }
 
     #[test]
@@ -586,15 +771,7 @@ document.getElementById('result').textContent = 'RESULT ' + texts + ' ' + JSON.s
         let drawn = super::draw(&report, dir.path()).unwrap();
         assert_eq!(drawn.len(), 1);
         let svg = std::fs::read_to_string(dir.path().join(&drawn[0].file)).unwrap();
-        // Every text with where it starts across: `<text x="12" ...>label\n</text>`.
-        let texts: Vec<(f64, &str)> = svg
-            .split("<text x=\"")
-            .skip(1)
-            .filter_map(|t| {
-                let (x, rest) = t.split_once('"')?;
-                Some((x.parse().ok()?, rest.split_once('>')?.1.split_once("</text>")?.0.trim()))
-            })
-            .collect();
+        let texts = texts(&svg);
         let x = |label: &str| {
             texts.iter().find(|t| t.1 == label).unwrap_or_else(|| panic!("no text {label} in {texts:?}")).0
         };

@@ -10,12 +10,34 @@ use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::coord::types::RangedCoordf64;
 
 use crate::{
+    model::format::{Format, format_count, format_value},
     model::plan::{AxisEnd, AxisMark},
     report::sweep::AxisPoint,
 };
 
 /// A slot's width, as a share of the scale's width: room for a label such as `unbounded`.
 const SLOT_SHARE: f64 = 0.2;
+
+/// What an x tick says at a number.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TickLabel {
+    /// A sweep's axis: `1000`, `16.4k`.
+    Count,
+    /// A percentile axis's `1 / (1 - q)`: `p99.9`.
+    Percentile,
+    /// A measure's value, with its unit: `1.5 ms`.
+    Value(Format),
+}
+
+impl TickLabel {
+    pub fn text(self, x: f64) -> String {
+        match self {
+            TickLabel::Count => format_count(x),
+            TickLabel::Percentile => super::percentile_label(x),
+            TickLabel::Value(format) => format_value(x, format),
+        }
+    }
+}
 
 /// What a slot past the scale holds.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,7 +68,7 @@ pub struct XAxis {
     /// The scale's own ticks (the slots' come on top).
     scale_ticks: Vec<f64>,
     /// A number's tick label.
-    label_value: fn(f64) -> String,
+    label_value: TickLabel,
 }
 
 impl XAxis {
@@ -56,7 +78,7 @@ impl XAxis {
         points: impl Iterator<Item = &'a AxisPoint>,
         log: bool,
         ticks: Option<Vec<f64>>,
-        label_value: fn(f64) -> String,
+        label_value: TickLabel,
     ) -> XAxis {
         let mut numbers = Vec::new();
         let (mut low, mut high): (Vec<Beyond>, Vec<Beyond>) = (Vec::new(), Vec::new());
@@ -141,7 +163,7 @@ impl XAxis {
         let near = |a: f64| (a - x).abs() <= 1e-9 * a.abs().max(x.abs()).max(f64::MIN_POSITIVE);
         match self.slots.iter().find(|s| near(s.at)) {
             Some(slot) => slot.label.clone(),
-            None => (self.label_value)(x),
+            None => self.label_value.text(x),
         }
     }
 
@@ -157,10 +179,10 @@ impl XAxis {
 }
 
 impl Slot {
-    fn new(what: Beyond, at: f64, label_value: fn(f64) -> String) -> Slot {
+    fn new(what: Beyond, at: f64, label_value: TickLabel) -> Slot {
         let label = match &what {
             Beyond::Mark(mark) => mark.label.clone(),
-            Beyond::Value(x) => label_value(*x),
+            Beyond::Value(x) => label_value.text(*x),
         };
         Slot { what, at, label }
     }
@@ -207,7 +229,6 @@ fn linear_ticks(lo: f64, hi: f64) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::format::format_count;
 
     fn capacities() -> Vec<AxisPoint> {
         let mut points: Vec<AxisPoint> = [0.0, 1.0, 16.0, 1024.0].into_iter().map(AxisPoint::Value).collect();
@@ -218,7 +239,7 @@ mod tests {
     #[test]
     fn zero_on_a_log_scale_and_a_mark_get_slots_at_the_ends() {
         let points = capacities();
-        let axis = XAxis::new(points.iter(), true, None, format_count);
+        let axis = XAxis::new(points.iter(), true, None, TickLabel::Count);
         assert_eq!(axis.slot_labels(), ["0", "unbounded"]);
         let (zero, beyond) = axis.place(&points[0]).unwrap();
         assert!(beyond && zero > axis.lo && zero < 1.0, "{zero} in {}..{}", axis.lo, axis.hi);
@@ -234,7 +255,7 @@ mod tests {
         // A low mark goes outermost, left of the numbers the scale cannot place.
         let mut with_low = points.clone();
         with_low.push(AxisPoint::Mark(AxisMark::low("none")));
-        let axis = XAxis::new(with_low.iter(), true, None, format_count);
+        let axis = XAxis::new(with_low.iter(), true, None, TickLabel::Count);
         assert_eq!(axis.slot_labels(), ["none", "0", "unbounded"]);
         let none = axis.place(&with_low[5]).unwrap().0;
         assert!(none < axis.place(&points[0]).unwrap().0, "{none}");
@@ -243,10 +264,10 @@ mod tests {
     #[test]
     fn a_linear_scale_places_zero_itself_and_plain_numbers_need_no_slots() {
         let points = capacities();
-        let axis = XAxis::new(points.iter(), false, None, format_count);
+        let axis = XAxis::new(points.iter(), false, None, TickLabel::Count);
         assert_eq!(axis.slot_labels(), ["unbounded"]);
         assert_eq!(axis.place(&points[0]), Some((0.0, false)));
-        let plain = XAxis::new(points[1..4].iter(), true, None, format_count);
+        let plain = XAxis::new(points[1..4].iter(), true, None, TickLabel::Count);
         assert!(plain.slot_labels().is_empty() && plain.breaks.is_empty());
         assert!(plain.lo > 0.5 && plain.hi < 2000.0, "{}..{}", plain.lo, plain.hi);
     }
