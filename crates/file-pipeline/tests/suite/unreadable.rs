@@ -2,11 +2,13 @@
 //! pipeline goes on.
 //!
 //! Root reads any file whatever its mode, so when run as root this test first becomes
-//! `nobody` for good: the reason it is a test binary of its own (one process, one test).
+//! `nobody` for good. That changes the whole process, so the test runs itself again in a
+//! process of its own (this test binary, this test alone) and only that process drops root:
+//! the suite's other tests, and their temp dirs, stay root's.
 //! As root it first makes a file of root's, which `nobody` may read but not lease: the real
 //! EACCES of a lease on another user's file.
 
-use std::{fs, io::Write, os::unix::fs::PermissionsExt, sync::Arc, time::Duration};
+use std::{fs, io::Write, os::unix::fs::PermissionsExt, process::Command, sync::Arc, time::Duration};
 
 use crate::common::*;
 use file_pipeline::{
@@ -19,6 +21,10 @@ use file_pipeline::{
 };
 
 const NOBODY: libc::uid_t = 65534;
+const NOBODY_GID: libc::gid_t = 65534;
+/// Set in the process that runs the test alone.
+const CHILD: &str = "FILE_PIPELINE_UNREADABLE_CHILD";
+const TEST: &str = "unreadable::an_unreadable_file_is_an_error_entry_and_the_rest_go_on";
 const QUIET: Duration = Duration::from_secs(10);
 const LINGER: Duration = Duration::from_millis(100);
 
@@ -29,7 +35,7 @@ fn drop_root() {
             return;
         }
         assert_eq!(libc::setgroups(0, std::ptr::null()), 0, "setgroups");
-        assert_eq!(libc::setresgid(NOBODY, NOBODY, NOBODY), 0, "setresgid");
+        assert_eq!(libc::setresgid(NOBODY_GID, NOBODY_GID, NOBODY_GID), 0, "setresgid");
         assert_eq!(libc::setresuid(NOBODY, NOBODY, NOBODY), 0, "setresuid");
     }
 }
@@ -39,7 +45,8 @@ fn is_permission_denied(record: &Record) -> bool {
 }
 
 /// A file of another user's (root's, readable by all), made while still root, in a
-/// directory `nobody` may rename out of; `None` when the test does not start as root.
+/// directory of `nobody`'s, which it may rename out of and remove at the end; `None` when
+/// the test does not start as root.
 fn another_users_file() -> Option<(tempfile::TempDir, std::path::PathBuf)> {
     // SAFETY: a plain syscall.
     if unsafe { libc::geteuid() } != 0 {
@@ -47,7 +54,7 @@ fn another_users_file() -> Option<(tempfile::TempDir, std::path::PathBuf)> {
         return None;
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).expect("chmod 777");
+    std::os::unix::fs::chown(dir.path(), Some(NOBODY), Some(NOBODY_GID)).expect("chown nobody");
     let theirs = dir.path().join("theirs.log");
     fs::write(&theirs, b"root's bytes").expect("write");
     fs::set_permissions(&theirs, fs::Permissions::from_mode(0o644)).expect("chmod 644");
@@ -56,6 +63,16 @@ fn another_users_file() -> Option<(tempfile::TempDir, std::path::PathBuf)> {
 
 #[test]
 fn an_unreadable_file_is_an_error_entry_and_the_rest_go_on() {
+    if std::env::var_os(CHILD).is_none() {
+        let out = Command::new(std::env::current_exe().expect("this test binary"))
+            .args(["--exact", TEST, "--nocapture", "--test-threads=1"])
+            .env(CHILD, "1")
+            .output()
+            .expect("the test runs alone");
+        let said = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success() && said.contains("1 passed"), "{said}");
+        return;
+    }
     let theirs = another_users_file();
     drop_root();
     let inbox = inbox(MIB, Mix::Small);
