@@ -248,39 +248,36 @@ pub fn verdicts(params: &Params, report: &Report) -> Vec<String> {
     let n = params.workers as f64;
     let mut verdicts = Vec::new();
     for table in &report.tables {
-        let mut stopped = Vec::new();
-        let mut leaked = Vec::new();
+        let (mut stopped, mut leaked) = (Vec::new(), Vec::new());
         for row in report.ran_in(table) {
             let Some(dropped) = row.stats(GUARDS_DROPPED) else { continue };
+            let of = |figure| row.stats(figure).map(count).unwrap_or_default();
             if dropped.min >= n {
                 let p99 = row.quantile(CANCEL, 0.99);
-                stopped.push((
-                    p99.unwrap_or(0.0),
-                    row.label.clone(),
-                    p99.map(|p| format!("p99 {}", us(p))).unwrap_or_default(),
-                ));
+                let shown = p99.map(|p| format!("p99 {}", us(p))).unwrap_or_default();
+                stopped.push((p99.unwrap_or(0.0), format!("{} ({shown})", row.label)));
             } else {
                 // Not yet stopped includes aborted work still queued; running is what had started.
-                let left = row.stats(LEAKED).map(count).unwrap_or_default();
-                let running = row.stats(LEAKED_STARTED).map(count).unwrap_or_default();
-                let steps = row.stats(STEPS_AFTER_REQUEST).map(count).unwrap_or_default();
                 leaked.push(format!(
-                    "{} ({left} of {n:.0} not yet stopped, {running} of them running, {steps} steps after the request)",
-                    row.label
+                    "{} ({} of {n:.0} not yet stopped, {} of them running, {} steps after the request)",
+                    row.label,
+                    of(LEAKED),
+                    of(LEAKED_STARTED),
+                    of(STEPS_AFTER_REQUEST)
                 ));
             }
         }
         stopped.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let stopped: Vec<String> = stopped.into_iter().map(|(_, label, p99)| format!("{label} ({p99})")).collect();
-        let mut line = format!("{}: ", table.id);
-        if stopped.is_empty() {
-            line += "no variant stopped every worker within the deadline in every run";
+        let stopped: Vec<String> = stopped.into_iter().map(|(_, shown)| shown).collect();
+        let mut line = if stopped.is_empty() {
+            format!("{}: no variant stopped every worker within the deadline in every run", table.id)
         } else {
-            line += &format!(
-                "stopped every worker within the deadline in every run, fastest first: {}",
+            format!(
+                "{}: stopped every worker within the deadline in every run, fastest first: {}",
+                table.id,
                 stopped.join(", ")
-            );
-        }
+            )
+        };
         if !leaked.is_empty() {
             line += &format!("; left workers at the deadline: {}", leaked.join(", "));
         }
@@ -322,80 +319,42 @@ pub fn check(report: &Report) -> Vec<String> {
                 failures.push(format!("{at}: missing figures {}", missing.join(", ")));
                 continue;
             }
-            let f = |figure| f(run, figure);
-            let n = f(WORKERS);
+            // In REQUIRED's order; `held` is the leaked, `running` those of them that had started.
+            let [n, created, dropped, held, running, files, early, held_late, files_late, swept, files_end, by_guards] =
+                REQUIRED.map(|figure| f(run, figure));
             let mut expect = |ok: bool, what: String| {
                 if !ok {
                     failures.push(format!("{at}: {what}"));
                 }
             };
-            expect(f(GUARDS_CREATED) == n, format!("{} guards created for {n} workers", f(GUARDS_CREATED)));
+            expect(created == n, format!("{created} guards created for {n} workers"));
+            expect(dropped + held == n, format!("{dropped} guards dropped + {held} still held != {n} workers"));
+            expect(files == held, format!("{files} temp files on disk but {held} guards still held at the deadline"));
+            let timed = run.histogram(CANCEL).map_or(0.0, |h| h.len() as f64);
             expect(
-                f(GUARDS_DROPPED) + f(LEAKED) == n,
-                format!("{} guards dropped + {} still held != {n} workers", f(GUARDS_DROPPED), f(LEAKED)),
+                timed + early == dropped,
+                format!("{timed} timed stops + {early} before the request != {dropped} guards dropped"),
             );
             expect(
-                f(FILES_LEFT) == f(LEAKED),
-                format!("{} temp files on disk but {} guards still held at the deadline", f(FILES_LEFT), f(LEAKED)),
-            );
-            let stopped_after = run.histogram(CANCEL).map(|h| h.len() as f64).unwrap_or(0.0);
-            expect(
-                stopped_after + f(STOPPED_BEFORE_REQUEST) == f(GUARDS_DROPPED),
-                format!(
-                    "{stopped_after} timed stops + {} before the request != {} guards dropped",
-                    f(STOPPED_BEFORE_REQUEST),
-                    f(GUARDS_DROPPED)
-                ),
+                held_late <= held,
+                format!("{held_late} guards held after shutdown, more than the {held} held at the deadline"),
             );
             expect(
-                f(LEFT_AFTER_SHUTDOWN) <= f(LEAKED),
-                format!(
-                    "{} guards held after shutdown, more than the {} held at the deadline",
-                    f(LEFT_AFTER_SHUTDOWN),
-                    f(LEAKED)
-                ),
+                files_late == held_late,
+                format!("{files_late} temp files after shutdown but {held_late} guards still held"),
             );
-            expect(
-                f(FILES_AFTER_SHUTDOWN) == f(LEFT_AFTER_SHUTDOWN),
-                format!(
-                    "{} temp files after shutdown but {} guards still held",
-                    f(FILES_AFTER_SHUTDOWN),
-                    f(LEFT_AFTER_SHUTDOWN)
-                ),
-            );
-            expect(
-                f(FILES_REMOVED_BY_CASE) <= f(FILES_AFTER_SHUTDOWN),
-                format!(
-                    "the case removed {} temp files but only {} were left",
-                    f(FILES_REMOVED_BY_CASE),
-                    f(FILES_AFTER_SHUTDOWN)
-                ),
-            );
-            expect(
-                f(FILES_AFTER_CLEANUP) == 0.0,
-                format!("{} temp files survived the case's cleanup", f(FILES_AFTER_CLEANUP)),
-            );
-            expect(
-                f(LEAKED_STARTED) <= f(LEAKED),
-                format!("{} running workers leaked but only {} guards held", f(LEAKED_STARTED), f(LEAKED)),
-            );
+            expect(swept <= files_late, format!("the case removed {swept} temp files but only {files_late} were left"));
+            expect(files_end == 0.0, format!("{files_end} temp files survived the case's cleanup"));
+            expect(running <= held, format!("{running} running workers leaked but only {held} guards held"));
             // Each file is removed once: by its guard, or, if the guard had not dropped by the
             // sweep, by the case.
             expect(
-                f(FILES_REMOVED_BY_GUARDS) + f(FILES_REMOVED_BY_CASE) == f(GUARDS_CREATED),
-                format!(
-                    "{} files removed by guards + {} by the case != {} created",
-                    f(FILES_REMOVED_BY_GUARDS),
-                    f(FILES_REMOVED_BY_CASE),
-                    f(GUARDS_CREATED)
-                ),
+                by_guards + swept == created,
+                format!("{by_guards} files removed by guards + {swept} by the case != {created} created"),
             );
             // A variant's own wait that reports everything ended must agree with the ledger.
             if run.notes(SHUTDOWN_WAIT).iter().any(|w| w == WAIT_ENDED) {
-                expect(
-                    f(GUARDS_DROPPED) == n,
-                    format!("the variant's shutdown wait ended but {} guards were still held", f(LEAKED)),
-                );
+                expect(dropped == n, format!("the variant's shutdown wait ended but {held} guards were still held"));
             }
         }
     }

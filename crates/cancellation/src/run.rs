@@ -9,7 +9,7 @@ use casebook::Ctx;
 use crate::{
     figures::*,
     params::{Params, cpu_step_samples},
-    variants::{self, Variant},
+    variants::{self, Started, Variant},
     workers::{Ledger, Snapshot, StepKind},
 };
 
@@ -21,21 +21,15 @@ pub fn execute(params: &Params, kind: StepKind, variant: Variant, ctx: &mut Ctx)
     let plan = params.step_plan(kind);
     let ledger = Ledger::new(ctx.scratch(), params.workers, plan).context("cannot create the guards' directory")?;
     if kind == StepKind::Cpu {
-        ctx.figure(CPU_STEP, time_cpu_step(plan.cpu_iterations).as_secs_f64());
+        // The median of a few, before any worker competes for a core.
+        let samples = cpu_step_samples(plan.cpu_iterations);
+        ctx.figure(CPU_STEP, samples[samples.len() / 2].as_secs_f64());
     }
     let workers = ledger.hire().context("cannot create the workers' temp files")?;
-    let runtime = if variant.needs_runtime() {
-        Some(
-            tokio::runtime::Builder::new_multi_thread()
-                .enable_time()
-                .build()
-                .context("cannot start the tokio runtime")?,
-        )
-    } else {
-        None
-    };
-    let started = variants::start(variant, kind, runtime.as_ref().map(|r| r.handle()), workers)?;
-    let (cancel, wait, threads) = (started.cancel, started.wait, started.threads);
+    let runtime = variant.needs_runtime().then(|| tokio::runtime::Builder::new_multi_thread().enable_time().build());
+    let runtime = runtime.transpose().context("cannot start the tokio runtime")?;
+    let Started { cancel, wait, threads } =
+        variants::start(variant, kind, runtime.as_ref().map(|r| r.handle()), workers)?;
 
     ledger.open_gate();
     std::thread::sleep(Duration::from_millis(params.warmup_ms));
@@ -63,7 +57,6 @@ pub fn execute(params: &Params, kind: StepKind, variant: Variant, ctx: &mut Ctx)
         (requested_ns, steps_at_request, waited)
     });
     let at_deadline = ledger.snapshot(requested_ns)?;
-    let started_before = ledger.started_before(requested_ns);
 
     // A plain runtime drop would wait forever for a leaked blocking closure: bound it. OS
     // threads get the same grace, so that a thread that stops late still cleans up after
@@ -71,9 +64,7 @@ pub fn execute(params: &Params, kind: StepKind, variant: Variant, ctx: &mut Ctx)
     let grace = Duration::from_millis(params.shutdown_grace_ms);
     match runtime {
         Some(runtime) => runtime.shutdown_timeout(grace),
-        None => {
-            ledger.wait_all_dropped(Instant::now() + grace);
-        }
+        None => ledger.wait_all_dropped(Instant::now() + grace),
     }
     if ledger.guards_dropped() == ledger.workers() {
         for thread in threads {
@@ -87,7 +78,7 @@ pub fn execute(params: &Params, kind: StepKind, variant: Variant, ctx: &mut Ctx)
     let files_removed_by_guards = ledger.files_removed_by_guards();
     ledger.remove_template()?;
 
-    record(ctx, params, &at_deadline, steps_at_request, started_before);
+    record(ctx, params, &at_deadline, steps_at_request);
     ctx.figure(LEFT_AFTER_SHUTDOWN, after_shutdown.still_held as f64);
     ctx.figure(FILES_AFTER_SHUTDOWN, after_shutdown.files_left as f64);
     ctx.figure(FILES_REMOVED_BY_CASE, removed as f64);
@@ -100,7 +91,7 @@ pub fn execute(params: &Params, kind: StepKind, variant: Variant, ctx: &mut Ctx)
 }
 // ANCHOR_END: execute
 
-fn record(ctx: &mut Ctx, params: &Params, at_deadline: &Snapshot, steps_at_request: u64, started_before: usize) {
+fn record(ctx: &mut Ctx, params: &Params, at_deadline: &Snapshot, steps_at_request: u64) {
     ctx.figure(WORKERS, params.workers as f64);
     ctx.figure(GUARDS_CREATED, at_deadline.guards_created as f64);
     // Recorded even when empty: no worker stopping is a finding, and its quantiles are
@@ -113,16 +104,10 @@ fn record(ctx: &mut Ctx, params: &Params, at_deadline: &Snapshot, steps_at_reque
     ctx.figure(STEPS_AFTER_REQUEST, at_deadline.total_steps.saturating_sub(steps_at_request) as f64);
     ctx.figure(GUARDS_DROPPED, at_deadline.guards_dropped as f64);
     ctx.figure(STOPPED_BEFORE_REQUEST, at_deadline.stopped_before_request as f64);
-    ctx.figure(STARTED_BEFORE_REQUEST, started_before as f64);
+    ctx.figure(STARTED_BEFORE_REQUEST, at_deadline.started_before_request as f64);
     ctx.figure(LEAKED, at_deadline.still_held as f64);
     ctx.figure(LEAKED_STARTED, at_deadline.held_started as f64);
     ctx.figure(FILES_LEFT, at_deadline.files_left as f64);
     ctx.figure(CUT_SHORT, at_deadline.cut_short as f64);
     ctx.figure(WHOLE_JOB_AFTER_REQUEST, at_deadline.whole_job_after_request as f64);
-}
-
-/// One CPU-like step's duration: the median of a few, before any worker competes for a core.
-fn time_cpu_step(iterations: u32) -> Duration {
-    let samples = cpu_step_samples(iterations);
-    samples[samples.len() / 2]
 }

@@ -71,10 +71,10 @@ fn columns(kind: StepKind) -> Vec<Column> {
     ];
     match kind {
         StepKind::Io => columns.push(Column::new("still running after shutdown", LEFT_AFTER_SHUTDOWN)),
-        StepKind::Cpu => {
-            columns.push(Column::new("whole job after request", WHOLE_JOB_AFTER_REQUEST));
-            columns.push(Column::new("step time", CPU_STEP));
-        }
+        StepKind::Cpu => columns.extend([
+            Column::new("whole job after request", WHOLE_JOB_AFTER_REQUEST),
+            Column::new("step time", CPU_STEP),
+        ]),
     }
     columns.push(Column::peak_threads());
     columns

@@ -2,7 +2,7 @@
 //! asked to stop.
 //!
 //! Each function returns the variant's stop request as a closure. The run calls it once,
-//! at the request, and then watches the [`Ledger`](crate::ledger::Ledger), not the variant,
+//! at the request, and then watches the [`Ledger`](crate::workers::Ledger), not the variant,
 //! to see what actually stopped.
 
 use std::{
@@ -10,12 +10,16 @@ use std::{
         Arc,
         atomic::{AtomicBool, Ordering},
     },
-    thread::JoinHandle as ThreadHandle,
+    thread::{JoinHandle as ThreadHandle, Thread},
     time::Instant,
 };
 
 use anyhow::Context;
-use tokio::{runtime::Handle, sync::oneshot, task::JoinSet};
+use tokio::{
+    runtime::Handle,
+    sync::oneshot,
+    task::{JoinHandle, JoinSet},
+};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::workers::{StepKind, Worker};
@@ -66,7 +70,8 @@ pub struct Started {
 }
 
 impl Started {
-    fn tasks(cancel: impl FnOnce() + Send + 'static) -> Self {
+    /// Stopped by `cancel` alone: no wait of its own, no threads to join.
+    fn new(cancel: impl FnOnce() + Send + 'static) -> Self {
         Started { cancel: Box::new(cancel), wait: None, threads: Vec::new() }
     }
 }
@@ -101,9 +106,8 @@ pub fn start(
 /// What the framework's example does: keep the `JoinHandle`s, then drop them to "cancel".
 /// Dropping a `JoinHandle` detaches the task; it keeps running.
 fn drop_joinhandle(runtime: &Handle, workers: Vec<Worker>) -> Started {
-    let handles: Vec<tokio::task::JoinHandle<()>> =
-        workers.into_iter().map(|worker| runtime.spawn(worker.io_task())).collect();
-    Started::tasks(move || drop(handles))
+    let handles: Vec<JoinHandle<()>> = workers.into_iter().map(|worker| runtime.spawn(worker.io_task())).collect();
+    Started::new(move || drop(handles))
 }
 // ANCHOR_END: drop_joinhandle
 
@@ -114,13 +118,8 @@ fn abort<F>(runtime: &Handle, workers: Vec<Worker>, task: fn(Worker) -> F) -> St
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    let handles: Vec<tokio::task::JoinHandle<()>> =
-        workers.into_iter().map(|worker| runtime.spawn(task(worker))).collect();
-    Started::tasks(move || {
-        for handle in &handles {
-            handle.abort();
-        }
-    })
+    let handles: Vec<JoinHandle<()>> = workers.into_iter().map(|worker| runtime.spawn(task(worker))).collect();
+    Started::new(move || handles.iter().for_each(JoinHandle::abort))
 }
 // ANCHOR_END: abort
 
@@ -131,7 +130,7 @@ fn joinset_drop(runtime: &Handle, workers: Vec<Worker>) -> Started {
     for worker in workers {
         set.spawn_on(worker.io_task(), runtime);
     }
-    Started::tasks(move || drop(set))
+    Started::new(move || drop(set))
 }
 // ANCHOR_END: joinset_drop
 
@@ -150,13 +149,10 @@ where
     // No more tasks will join: `wait` can only end once the tracker is closed and empty.
     tracker.close();
     let runtime = runtime.clone();
-    Started {
-        cancel: Box::new(move || token.cancel()),
-        wait: Some(Box::new(move |until: Instant| {
-            runtime.block_on(async { tokio::time::timeout_at(until.into(), tracker.wait()).await.is_ok() })
-        })),
-        threads: Vec::new(),
-    }
+    let wait = move |until: Instant| {
+        runtime.block_on(async { tokio::time::timeout_at(until.into(), tracker.wait()).await.is_ok() })
+    };
+    Started { wait: Some(Box::new(wait)), ..Started::new(move || token.cancel()) }
 }
 // ANCHOR_END: token
 
@@ -173,7 +169,7 @@ fn drop_future(runtime: &Handle, workers: Vec<Worker>) -> Started {
             _ = stopped => {}
         }
     });
-    Started::tasks(move || {
+    Started::new(move || {
         let _ = stop.send(());
     })
 }
@@ -183,13 +179,9 @@ fn drop_future(runtime: &Handle, workers: Vec<Worker>) -> Started {
 /// Blocking work moved to tokio's blocking pool, then aborted like any task. A closure that
 /// has started cannot be interrupted; only those still queued are dropped.
 fn spawn_blocking_abort(runtime: &Handle, workers: Vec<Worker>) -> Started {
-    let handles: Vec<tokio::task::JoinHandle<()>> =
+    let handles: Vec<JoinHandle<()>> =
         workers.into_iter().map(|worker| runtime.spawn_blocking(move || worker.io_blocking())).collect();
-    Started::tasks(move || {
-        for handle in &handles {
-            handle.abort();
-        }
-    })
+    Started::new(move || handles.iter().for_each(JoinHandle::abort))
 }
 // ANCHOR_END: spawn_blocking_abort
 
@@ -198,7 +190,7 @@ fn spawn_blocking_abort(runtime: &Handle, workers: Vec<Worker>) -> Started {
 fn thread_flag(workers: Vec<Worker>, body: fn(Worker, &AtomicBool)) -> anyhow::Result<Started> {
     let stop = Arc::new(AtomicBool::new(false));
     let threads = spawn_threads(workers, "flag-worker", &stop, body)?;
-    Ok(Started { cancel: Box::new(move || stop.store(true, Ordering::Relaxed)), wait: None, threads })
+    Ok(Started { threads, ..Started::new(move || stop.store(true, Ordering::Relaxed)) })
 }
 // ANCHOR_END: thread_flag
 
@@ -208,15 +200,13 @@ fn thread_flag(workers: Vec<Worker>, body: fn(Worker, &AtomicBool)) -> anyhow::R
 fn thread_signal(workers: Vec<Worker>) -> anyhow::Result<Started> {
     let stop = Arc::new(AtomicBool::new(false));
     let threads = spawn_threads(workers, "signal-worker", &stop, Worker::io_thread_signal)?;
-    let wake: Vec<std::thread::Thread> = threads.iter().map(|t| t.thread().clone()).collect();
+    let wake: Vec<Thread> = threads.iter().map(|t| t.thread().clone()).collect();
     let cancel = move || {
         // The flag first: a thread that wakes for any reason must find it set.
         stop.store(true, Ordering::Release);
-        for thread in &wake {
-            thread.unpark();
-        }
+        wake.iter().for_each(Thread::unpark);
     };
-    Ok(Started { cancel: Box::new(cancel), wait: None, threads })
+    Ok(Started { threads, ..Started::new(cancel) })
 }
 // ANCHOR_END: thread_signal
 

@@ -113,9 +113,7 @@ impl Ledger {
 
     /// Creates every worker with its guard (and its temp file).
     pub fn hire(self: &Arc<Self>) -> io::Result<Vec<Worker>> {
-        (0..self.workers())
-            .map(|id| Ok(Worker { id, guard: Guard::new(self, id)?, ledger: Arc::clone(self) }))
-            .collect()
+        (0..self.workers()).map(|id| Ok(Worker { guard: Guard::new(self, id)? })).collect()
     }
 
     /// A timestamp on the ledger's clock.
@@ -142,23 +140,12 @@ impl Ledger {
         self.files_removed_by_guards.load(Ordering::SeqCst)
     }
 
-    /// Blocks until every guard has been dropped or `deadline` passes; true if all were.
-    pub fn wait_all_dropped(&self, deadline: Instant) -> bool {
+    /// Blocks until every guard has been dropped or `deadline` passes.
+    pub fn wait_all_dropped(&self, deadline: Instant) {
         let (lock_, condvar) = &self.all_dropped;
-        let mut held = lock(lock_);
-        loop {
-            if self.guards_dropped() == self.workers() {
-                return true;
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return false;
-            }
-            held = match condvar.wait_timeout(held, deadline - now) {
-                Ok((held, _)) => held,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
-        }
+        let timeout = deadline.saturating_duration_since(Instant::now());
+        let some_held = |_: &mut ()| self.guards_dropped() < self.workers();
+        drop(condvar.wait_timeout_while(lock(lock_), timeout, some_held));
     }
 
     /// The state of every worker and guard at one instant, relative to the cancel request.
@@ -172,54 +159,39 @@ impl Ledger {
             ..Snapshot::default()
         };
         for slot in self.slots.iter() {
-            let stopped = slot.stopped_at_ns.load(Ordering::SeqCst);
-            let started = slot.started_at_ns.load(Ordering::SeqCst);
-            let completed = slot.completed.load(Ordering::SeqCst);
-            let started_before = started != 0 && started - 1 < requested_ns;
-            if stopped == 0 {
-                snapshot.still_held += 1;
-                if started_before {
-                    snapshot.held_started += 1;
+            // Both stamps are stored plus one: zero means "not yet".
+            let [stopped, started] =
+                [&slot.stopped_at_ns, &slot.started_at_ns].map(|t| t.load(Ordering::SeqCst).checked_sub(1));
+            let started_before = started.is_some_and(|started| started < requested_ns);
+            snapshot.started_before_request += usize::from(started_before);
+            match stopped {
+                None => {
+                    snapshot.still_held += 1;
+                    snapshot.held_started += usize::from(started_before);
                 }
-                continue;
-            }
-            let stopped = stopped - 1;
-            if stopped < requested_ns {
-                snapshot.stopped_before_request += 1;
-                continue;
-            }
-            snapshot.latencies_ns.push(stopped - requested_ns);
-            if completed {
-                snapshot.whole_job_after_request += 1;
-            } else if started_before {
-                snapshot.cut_short += 1;
+                Some(stopped) if stopped < requested_ns => snapshot.stopped_before_request += 1,
+                Some(stopped) => {
+                    snapshot.latencies_ns.push(stopped - requested_ns);
+                    if slot.completed.load(Ordering::SeqCst) {
+                        snapshot.whole_job_after_request += 1;
+                    } else if started_before {
+                        snapshot.cut_short += 1;
+                    }
+                }
             }
         }
         Ok(snapshot)
     }
 
-    /// Workers that had begun their first step when the request came.
-    pub fn started_before(&self, requested_ns: u64) -> usize {
-        self.slots
-            .iter()
-            .map(|s| s.started_at_ns.load(Ordering::SeqCst))
-            .filter(|&started| started != 0 && started - 1 < requested_ns)
-            .count()
-    }
-
     /// Removes whatever temp files leaked workers still hold, so a run never leaves litter.
     /// Their guards may still drop later; removing a missing file is then a no-op.
     pub fn sweep(&self) -> io::Result<usize> {
-        let mut removed = 0;
-        for entry in fs::read_dir(&self.dir)? {
-            match fs::remove_file(entry?.path()) {
-                Ok(()) => removed += 1,
-                // Its guard got there first: a late drop is not litter.
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(removed)
+        fs::read_dir(&self.dir)?.try_fold(0, |removed, entry| match fs::remove_file(entry?.path()) {
+            Ok(()) => Ok(removed + 1),
+            // Its guard got there first: a late drop is not litter.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(removed),
+            Err(e) => Err(e),
+        })
     }
 
     pub fn files_left(&self) -> io::Result<usize> {
@@ -247,6 +219,8 @@ pub struct Snapshot {
     pub total_steps: u64,
     /// Workers that ended before the request (only CPU jobs short enough to finish).
     pub stopped_before_request: usize,
+    /// Workers that had begun their first step when the request came.
+    pub started_before_request: usize,
     /// Request-to-drop time of every worker that stopped after the request.
     pub latencies_ns: Vec<u64>,
     /// Workers that had started before the request and were stopped in the middle of their job.
@@ -256,12 +230,7 @@ pub struct Snapshot {
 }
 
 fn count_files(dir: &Path) -> io::Result<usize> {
-    let mut count = 0;
-    for entry in fs::read_dir(dir)? {
-        entry?;
-        count += 1;
-    }
-    Ok(count)
+    fs::read_dir(dir)?.try_fold(0, |count, entry| entry.map(|_| count + 1))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -321,25 +290,27 @@ impl Drop for Guard {
 /// returns, its future is dropped, its thread exits) the guard ends with it.
 #[derive(Debug)]
 pub struct Worker {
-    id: usize,
     guard: Guard,
-    ledger: Arc<Ledger>,
 }
 
 impl Worker {
+    fn ledger(&self) -> &Ledger {
+        &self.guard.ledger
+    }
+
     fn slot(&self) -> &Slot {
-        &self.ledger.slots[self.id]
+        &self.ledger().slots[self.guard.id]
     }
 
     pub fn plan(&self) -> StepPlan {
-        self.ledger.plan
+        self.ledger().plan
     }
 
     /// Waits for the run to open the gate, from a blocking thread.
     pub fn wait_for_start(&self) {
-        let mut open = lock(&self.ledger.gate_open);
+        let mut open = lock(&self.ledger().gate_open);
         while !*open {
-            open = self.ledger.gate_changed.wait(open).unwrap_or_else(|e| e.into_inner());
+            open = self.ledger().gate_changed.wait(open).unwrap_or_else(|e| e.into_inner());
         }
         drop(open);
         self.mark_started();
@@ -347,31 +318,26 @@ impl Worker {
 
     /// Waits for the run to open the gate, from a task.
     pub async fn wait_for_start_async(&self) {
-        let mut open = self.ledger.gate_async.subscribe();
+        let mut open = self.ledger().gate_async.subscribe();
         // The sender lives in the ledger, which this worker keeps alive: this cannot fail.
         let _ = open.wait_for(|open| *open).await;
         self.mark_started();
     }
 
     fn mark_started(&self) {
-        self.slot().started_at_ns.store(self.ledger.now_ns() + 1, Ordering::SeqCst);
+        self.slot().started_at_ns.store(self.ledger().now_ns() + 1, Ordering::SeqCst);
     }
 
     /// Records one finished step; false once the whole job is done.
     pub fn step_done(&self) -> bool {
-        self.ledger.total_steps.fetch_add(1, Ordering::SeqCst);
+        self.ledger().total_steps.fetch_add(1, Ordering::SeqCst);
         let steps = self.slot().steps.fetch_add(1, Ordering::SeqCst) + 1;
-        if steps >= self.ledger.plan.job_steps {
+        if steps >= self.ledger().plan.job_steps {
             self.slot().completed.store(true, Ordering::SeqCst);
             false
         } else {
             true
         }
-    }
-
-    /// Steps this worker has finished so far.
-    pub fn steps(&self) -> u32 {
-        self.slot().steps.load(Ordering::SeqCst)
     }
 
     /// The worker's number, 0..N.
