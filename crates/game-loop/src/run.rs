@@ -21,7 +21,7 @@ use crate::{
     params::{ABUSE_SHARE, Params, SEED, Spec},
     servers::{
         books::Count,
-        spec::{CLIENT_QUEUE, INBOX_CAPACITY, Played, ServerReport, ServerSpec, TCP_SEND_BUFFER},
+        spec::{Played, ServerReport, ServerSpec},
     },
     sim::{
         replay::{play_log, replay, scripted_log},
@@ -34,7 +34,6 @@ pub fn execute(params: &Params, variant: Variant, spec: Spec, ctx: &mut Ctx) -> 
     match spec {
         Spec::Live { clients, slots, sim_cost, abuse } => live(params, variant, clients, slots, sim_cost, abuse, ctx),
         Spec::Replay { entities, clients, ticks } => {
-            // ANCHOR: replayed
             // A scripted log through the variant's own way of running the schedule, every
             // tick timed; the world is built before the measured region and hashed after it.
             let mut sim = Sim::new(params.world(entities, 0, false), variant.sim(), false);
@@ -43,7 +42,6 @@ pub fn execute(params: &Params, variant: Variant, spec: Spec, ctx: &mut Ctx) -> 
             ctx.histogram(REPLAY_TICK, &ticks.0);
             ctx.digest(format!("{:016x}", sim.digest()));
             Ok(())
-            // ANCHOR_END: replayed
         }
     }
 }
@@ -78,16 +76,8 @@ fn live(
     ctx: &mut Ctx,
 ) -> anyhow::Result<()> {
     let cap = variant.client_cap(&Readings::without_probe(), u64::from(clients));
-    let spec = ServerSpec {
-        world: params.world(params.entities, sim_cost, abuse),
-        slots,
-        // The abuse runs keep their input log to replay it afterwards.
-        record_log: abuse,
-        max_connections: cap.units as usize,
-        inbox: INBOX_CAPACITY,
-        client_queue: CLIENT_QUEUE,
-        tcp_send_buffer: TCP_SEND_BUFFER,
-    };
+    // The abuse runs keep their input log to replay it afterwards.
+    let spec = ServerSpec::new(params.world(params.entities, sim_cost, abuse), slots, abuse, cap.units as usize);
     let server = variant.start(spec)?;
     let mut load = ctx.start_load(&bot_spec(params, variant, server.addr(), clients, abuse))?;
     // The world was built by `start`; the shutdown, the joins and the world's hash come

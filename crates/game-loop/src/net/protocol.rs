@@ -105,9 +105,9 @@ impl<'a> SnapshotView<'a> {
 
     pub fn entities(&self) -> impl Iterator<Item = EntityState> + 'a {
         self.entities.chunks_exact(ENTITY_LEN).map(|e| EntityState {
-            id: u32::from_le_bytes([e[0], e[1], e[2], e[3]]),
-            x: u16::from_le_bytes([e[4], e[5]]),
-            y: u16::from_le_bytes([e[6], e[7]]),
+            id: u32_at(e, 0),
+            x: u16_at(e, 4),
+            y: u16_at(e, 6),
             vx: e[8] as i8,
             vy: e[9] as i8,
         })
@@ -121,52 +121,40 @@ pub enum Message<'a> {
     Snapshot(SnapshotView<'a>),
 }
 
-/// Why a datagram or frame was dropped. Each kind is counted apart, in [`DecodeError::KINDS`]
-/// order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
-pub enum DecodeError {
-    #[error("shorter than its header or its kind's fixed part")]
-    Truncated,
-    #[error("longer than the largest valid message")]
-    Oversized,
-    #[error("does not start with the magic bytes")]
-    BadMagic,
-    #[error("another protocol version")]
-    WrongVersion,
-    #[error("an unknown message kind")]
-    UnknownKind,
-    #[error("length does not match the message's kind or entity count")]
-    BadLength,
-    #[error("a message of the other direction (a snapshot sent to the server, an input to a client)")]
-    WrongDirection,
+/// Declares [`DecodeError`], its [`DecodeError::KINDS`] and each kind's short name at once.
+macro_rules! decode_errors {
+    ($($kind:ident = $name:literal: $why:literal,)*) => {
+        /// Why a datagram or frame was dropped. Each kind is counted apart, in
+        /// [`DecodeError::KINDS`] order.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+        pub enum DecodeError {
+            $(#[error($why)] $kind,)*
+        }
+
+        impl DecodeError {
+            pub const KINDS: [DecodeError; [$($name),*].len()] = [$(DecodeError::$kind),*];
+
+            pub fn index(self) -> usize {
+                self as usize
+            }
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(DecodeError::$kind => $name,)*
+                }
+            }
+        }
+    };
 }
 
-impl DecodeError {
-    pub const KINDS: [DecodeError; 7] = [
-        DecodeError::Truncated,
-        DecodeError::Oversized,
-        DecodeError::BadMagic,
-        DecodeError::WrongVersion,
-        DecodeError::UnknownKind,
-        DecodeError::BadLength,
-        DecodeError::WrongDirection,
-    ];
-
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            DecodeError::Truncated => "truncated",
-            DecodeError::Oversized => "oversized",
-            DecodeError::BadMagic => "bad magic",
-            DecodeError::WrongVersion => "wrong version",
-            DecodeError::UnknownKind => "unknown kind",
-            DecodeError::BadLength => "bad length",
-            DecodeError::WrongDirection => "wrong direction",
-        }
-    }
+decode_errors! {
+    Truncated = "truncated": "shorter than its header or its kind's fixed part",
+    Oversized = "oversized": "longer than the largest valid message",
+    BadMagic = "bad magic": "does not start with the magic bytes",
+    WrongVersion = "wrong version": "another protocol version",
+    UnknownKind = "unknown kind": "an unknown message kind",
+    BadLength = "bad length": "length does not match the message's kind or entity count",
+    WrongDirection = "wrong direction": "a message of the other direction (a snapshot sent to the server, an input to a client)",
 }
 
 fn u32_at(bytes: &[u8], at: usize) -> u32 {

@@ -41,6 +41,12 @@ pub struct ServerSpec {
 }
 
 impl ServerSpec {
+    /// A run of `slots` ticks of `world`, with the case's queue and buffer sizes.
+    pub fn new(world: WorldConfig, slots: u64, record_log: bool, max_connections: usize) -> ServerSpec {
+        let (inbox, client_queue, tcp_send_buffer) = (INBOX_CAPACITY, CLIENT_QUEUE, TCP_SEND_BUFFER);
+        ServerSpec { world, slots, record_log, max_connections, inbox, client_queue, tcp_send_buffer }
+    }
+
     /// TCP: how long a connection may stay silent before the server closes it: twice the
     /// simulation's timeout, so that the simulation drops the client first and the two
     /// counts stay apart.

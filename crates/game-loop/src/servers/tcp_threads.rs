@@ -229,22 +229,13 @@ mod tests {
     use std::time::Instant;
 
     use super::*;
-    use crate::servers::spec::{CLIENT_QUEUE, INBOX_CAPACITY, TCP_SEND_BUFFER};
+    use crate::servers::spec::INBOX_CAPACITY;
 
     fn acceptor(cap: usize, stacks: [usize; 2]) -> (Acceptor, flume::Receiver<Msg>) {
         let world =
             crate::sim::world::WorldConfig { entities: 0, seed: 1, sim_cost: 0, max_clients: 8, timeout_ticks: 64 };
-        let spec = ServerSpec {
-            world,
-            slots: 1,
-            record_log: false,
-            max_connections: cap,
-            inbox: INBOX_CAPACITY,
-            client_queue: CLIENT_QUEUE,
-            tcp_send_buffer: TCP_SEND_BUFFER,
-        };
         let (inbox_tx, inbox) = flume::bounded(INBOX_CAPACITY);
-        (Acceptor::start(spec, inbox_tx, stacks).expect("acceptor starts"), inbox)
+        (Acceptor::start(ServerSpec::new(world, 1, false, cap), inbox_tx, stacks).expect("acceptor starts"), inbox)
     }
 
     fn wait_until(what: &str, done: impl Fn() -> bool) {

@@ -104,7 +104,6 @@ fn bounce(at: i32, v: i32, far: i32) -> (i32, i32) {
     }
 }
 
-// ANCHOR: collide
 /// Pushes overlapping entities apart. Each entity computes its own push from the grid,
 /// which holds everyone's position from before this system ran, so no entity's result
 /// depends on whether a neighbour was moved first.
@@ -149,7 +148,6 @@ fn collide(grid: Res<CollisionGrid>, bounds: Res<Bounds>, parallel: Res<Parallel
     };
     if parallel.0 { query.par_iter_mut().for_each(resolve) } else { query.iter_mut().for_each(resolve) }
 }
-// ANCHOR_END: collide
 
 /// `--sim-cost`: rounds of integer mixing per entity, folded into its heat.
 fn sim_cost(cost: Res<SimCost>, parallel: Res<Parallel>, mut query: Query<(&Pos, &mut Heat)>) {

@@ -8,7 +8,7 @@ use game_loop::{
         bot::BotReport,
         fleet::{self, BotSpec},
     },
-    servers::spec::{CLIENT_QUEUE, INBOX_CAPACITY, ServerReport, ServerSpec, TCP_SEND_BUFFER},
+    servers::spec::{ServerReport, ServerSpec},
     sim::world::WorldConfig,
     variants::Variant,
 };
@@ -18,15 +18,7 @@ pub fn world(entities: u32, timeout_ticks: u32) -> WorldConfig {
 }
 
 pub fn server_spec(world: WorldConfig, slots: u64) -> ServerSpec {
-    ServerSpec {
-        world,
-        slots,
-        record_log: true,
-        max_connections: 10_000,
-        inbox: INBOX_CAPACITY,
-        client_queue: CLIENT_QUEUE,
-        tcp_send_buffer: TCP_SEND_BUFFER,
-    }
+    ServerSpec::new(world, slots, true, 10_000)
 }
 
 pub fn bot_spec(variant: Variant, clients: u32) -> BotSpec {
