@@ -3,8 +3,6 @@
 //! mixing sync and async calls, or a way of handing off background jobs. The scenario's
 //! code sees only its own family's enum, so no part of it can be handed another's variant.
 
-use crate::{background::Background, book::Listing, channels::Channel, mixing::Mixing};
-
 casebook::variants! {
     /// Every form of every table, in the order the tables list them.
     pub enum Variant {
@@ -29,40 +27,42 @@ casebook::variants! {
     }
 }
 
-/// A variant as its part of the scenario knows it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Form {
-    Listing(Listing),
-    Channel(Channel),
-    Mixing(Mixing),
-    Background(Background),
+/// Declares each part's own enum (its variants named as in [`Variant`]), [`Form`], and
+/// [`Variant::form`], from one list.
+macro_rules! families {
+    ($($(#[$doc:meta])* $family:ident: $($v:ident),+;)+) => {
+        $($(#[$doc])* #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $family { $($v),+ })+
+
+        /// A variant as its part of the scenario knows it.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Form { $($family($family)),+ }
+
+        impl Variant {
+            pub fn form(self) -> Form {
+                match self { $($(Variant::$v => Form::$family($family::$v),)+)+ }
+            }
+        }
+    };
+}
+
+families! {
+    /// The producer forms of table 1.
+    Listing: TaskProducer, ThreadProducer, ThreadSenders, TaskBounded, ThreadBounded;
+    /// The channel crates of the matrix: `std::sync::mpsc` is `sync_channel(n)` bounded and
+    /// `channel()` unbounded.
+    Channel: Flume, TokioMpsc, StdMpsc, Crossbeam;
+    /// The forms of table 3a: the sync call made directly, in `block_in_place` or through
+    /// `spawn_blocking` from async code; the async API awaited, or called from a plain thread
+    /// one `Handle::block_on` at a time.
+    Mixing: DirectCall, BlockInPlace, SpawnBlocking, AsyncAwait, BlockOnPerCall;
+    /// The forms of table 3b: a `std::thread::spawn` or a `tokio::spawn` whose handle is
+    /// dropped, `std::thread::scope` (every job joined before the scope ends), and a
+    /// `JoinSet` drained before `main` returns.
+    Background: DetachedThread, DetachedTask, ThreadScope, JoinSet;
 }
 
 impl Variant {
-    pub fn form(self) -> Form {
-        use {Form as F, Variant::*};
-        match self {
-            TaskProducer => F::Listing(Listing::TaskProducer),
-            ThreadProducer => F::Listing(Listing::ThreadProducer),
-            ThreadSenders => F::Listing(Listing::ThreadSenders),
-            TaskBounded => F::Listing(Listing::TaskBounded),
-            ThreadBounded => F::Listing(Listing::ThreadBounded),
-            Flume => F::Channel(Channel::Flume),
-            TokioMpsc => F::Channel(Channel::TokioMpsc),
-            StdMpsc => F::Channel(Channel::StdMpsc),
-            Crossbeam => F::Channel(Channel::Crossbeam),
-            DirectCall => F::Mixing(Mixing::DirectCall),
-            BlockInPlace => F::Mixing(Mixing::BlockInPlace),
-            SpawnBlocking => F::Mixing(Mixing::SpawnBlocking),
-            AsyncAwait => F::Mixing(Mixing::AsyncAwait),
-            BlockOnPerCall => F::Mixing(Mixing::BlockOnPerCall),
-            DetachedThread => F::Background(Background::DetachedThread),
-            DetachedTask => F::Background(Background::DetachedTask),
-            ThreadScope => F::Background(Background::ThreadScope),
-            JoinSet => F::Background(Background::JoinSet),
-        }
-    }
-
     pub fn listing(self) -> Option<Listing> {
         if let Form::Listing(listing) = self.form() { Some(listing) } else { None }
     }

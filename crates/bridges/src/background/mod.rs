@@ -26,19 +26,9 @@ use anyhow::Context;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::channels::ends::latency_histogram;
 pub use ledger::{JobTally, Ledger, main_has_returned};
 
-/// The forms of table 3b: a `std::thread::spawn` or a `tokio::spawn` whose handle is
-/// dropped, `std::thread::scope` (every job joined before the scope ends), and a `JoinSet`
-/// drained before `main` returns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Background {
-    DetachedThread,
-    DetachedTask,
-    ThreadScope,
-    JoinSet,
-}
+pub use crate::variants::Background;
 
 impl Background {
     /// Whether the form waits for its jobs before `main` returns.
@@ -97,7 +87,7 @@ async fn job_async(ledger: Arc<Ledger>, id: u32, spec: JobsSpec) {
 /// then end the process at once, as returning from `main` does.
 pub fn program(kind: Background, spec: &JobsSpec, ledger_path: &Path) -> anyhow::Result<ProgramReport> {
     let ledger = Arc::new(Ledger::open(ledger_path)?);
-    let mut submit_ns = latency_histogram();
+    let mut submit_ns = casebook::stats::latency::histogram_ns();
     let last_submit = match kind {
         Background::DetachedThread => detached_thread(&ledger, spec, &mut submit_ns)?,
         Background::ThreadScope => thread_scope(&ledger, spec, &mut submit_ns)?,

@@ -21,15 +21,7 @@ use tokio_stream::{Stream, StreamExt};
 use crate::channels::guard::rss_bytes;
 use listings::{LETTERS, Meter, Pace, Source, Tick};
 
-/// The producer forms of table 1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Listing {
-    TaskProducer,
-    ThreadProducer,
-    ThreadSenders,
-    TaskBounded,
-    ThreadBounded,
-}
+pub use crate::variants::Listing;
 
 impl Listing {
     pub const fn bounded(self) -> bool {

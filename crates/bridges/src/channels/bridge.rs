@@ -18,10 +18,7 @@ use hdrhistogram::Histogram;
 use super::{
     AsyncRecv, AsyncSend, Capacity, Channel, Direction, Side, SyncRecv, SyncSend,
     books::{Delivery, Envelope, Msg, Tracked},
-    ends::{
-        Consumer, Control, ProducerReport, consume_async, consume_blocking, latency_histogram, produce_async,
-        produce_blocking,
-    },
+    ends::{Consumer, Control, ProducerReport, consume_async, consume_blocking, produce_async, produce_blocking},
     unsupported,
 };
 
@@ -69,7 +66,7 @@ pub struct BridgeOutcome {
 impl BridgeOutcome {
     /// The latencies as a histogram: built here, after the measured region, not in it.
     pub fn latency_histogram(&self) -> Histogram<u64> {
-        let mut histogram = latency_histogram();
+        let mut histogram = casebook::stats::latency::histogram_ns();
         for ns in &self.latency_ns {
             histogram.saturating_record(*ns);
         }
@@ -104,8 +101,7 @@ impl<T> Joinable<T> {
         match self {
             Joinable::Thread(handle) => handle.join().map_err(|_| anyhow::anyhow!("a bridge thread panicked")),
             Joinable::Task(handle) => {
-                let runtime = runtime.context("a task without a runtime")?;
-                runtime.block_on(handle).context("a bridge task failed")
+                runtime.context("a task without a runtime")?.block_on(handle).context("a bridge task failed")
             }
         }
     }
@@ -130,113 +126,87 @@ pub fn prepare(spec: &BridgeSpec) -> anyhow::Result<Prepared> {
     if spec.producers == 0 {
         bail!("a bridge needs at least one producer");
     }
-    let prepared = match spec.drop_after {
-        None => prepare_with::<Msg>(spec)?,
-        Some(_) => prepare_with::<Tracked>(spec)?,
+    let runtime = if spec.direction != Direction::THREAD_TO_THREAD {
+        Some(tokio::runtime::Builder::new_multi_thread().build().context("cannot start the tokio runtime")?)
+    } else {
+        None
     };
+    let queue_limit = (spec.capacity == Capacity::Unbounded).then_some(spec.queue_limit.max(1));
+    let ctl = Arc::new(Control::new(queue_limit, spec.drop_after));
+    let mut prepared = Prepared { spec: *spec, ctl, runtime, producers: Vec::new(), consumer: None };
+    match spec.drop_after {
+        None => prepared.open::<Msg>()?,
+        Some(_) => prepared.open::<Tracked>()?,
+    }
     // Start-up ends here, before the measured region: every thread and task exists and waits.
     prepared.ctl.gate.wait_for_arrivals(prepared.producers.len() + 1);
     Ok(prepared)
 }
 
-fn prepare_with<E: Envelope>(spec: &BridgeSpec) -> anyhow::Result<Prepared> {
-    use Capacity::{Bounded, Unbounded};
-    match (spec.channel, spec.capacity) {
-        (Channel::Flume, Bounded(n)) => any_direction(spec, flume::bounded::<E>(n)),
-        (Channel::Flume, Unbounded) => any_direction(spec, flume::unbounded::<E>()),
-        (Channel::TokioMpsc, Bounded(n)) => any_direction(spec, tokio::sync::mpsc::channel::<E>(n)),
-        (Channel::TokioMpsc, Unbounded) => any_direction(spec, tokio::sync::mpsc::unbounded_channel::<E>()),
-        (Channel::StdMpsc, Bounded(n)) => threads_only(spec, std::sync::mpsc::sync_channel::<E>(n)),
-        (Channel::StdMpsc, Unbounded) => threads_only(spec, std::sync::mpsc::channel::<E>()),
-        (Channel::Crossbeam, Bounded(n)) => threads_only(spec, crossbeam_channel::bounded::<E>(n)),
-        (Channel::Crossbeam, Unbounded) => threads_only(spec, crossbeam_channel::unbounded::<E>()),
-    }
-}
-
-fn any_direction<E, T, R>(spec: &BridgeSpec, (tx, rx): (T, R)) -> anyhow::Result<Prepared>
-where
-    E: Envelope,
-    T: SyncSend<E> + AsyncSend<E>,
-    R: SyncRecv<E> + AsyncRecv<E>,
-{
-    let mut prepared = Prepared::new(spec)?;
-    match spec.direction.to {
-        Side::Thread => prepared.thread_consumer(rx)?,
-        Side::Task => prepared.task_consumer(rx)?,
-    }
-    match spec.direction.from {
-        Side::Thread => prepared.thread_producers(tx)?,
-        Side::Task => prepared.task_producers(tx)?,
-    }
-    Ok(prepared)
-}
-
-fn threads_only<E, T, R>(spec: &BridgeSpec, (tx, rx): (T, R)) -> anyhow::Result<Prepared>
-where
-    E: Envelope,
-    T: SyncSend<E>,
-    R: SyncRecv<E>,
-{
-    let mut prepared = Prepared::new(spec)?;
-    prepared.thread_consumer(rx)?;
-    prepared.thread_producers(tx)?;
-    Ok(prepared)
-}
-
 impl Prepared {
-    fn new(spec: &BridgeSpec) -> anyhow::Result<Self> {
-        let runtime = if spec.direction.needs_runtime() {
-            Some(tokio::runtime::Builder::new_multi_thread().build().context("cannot start the tokio runtime")?)
-        } else {
-            None
-        };
-        let queue_limit = (spec.capacity == Capacity::Unbounded).then_some(spec.queue_limit.max(1));
-        let ctl = Arc::new(Control::new(queue_limit, spec.drop_after));
-        Ok(Prepared { spec: *spec, ctl, runtime, producers: Vec::new(), consumer: None })
+    fn open<E: Envelope>(&mut self) -> anyhow::Result<()> {
+        use Capacity::{Bounded, Unbounded};
+        match (self.spec.channel, self.spec.capacity) {
+            (Channel::Flume, Bounded(n)) => self.any_direction(flume::bounded::<E>(n)),
+            (Channel::Flume, Unbounded) => self.any_direction(flume::unbounded::<E>()),
+            (Channel::TokioMpsc, Bounded(n)) => self.any_direction(tokio::sync::mpsc::channel::<E>(n)),
+            (Channel::TokioMpsc, Unbounded) => self.any_direction(tokio::sync::mpsc::unbounded_channel::<E>()),
+            (Channel::StdMpsc, Bounded(n)) => self.threads_only(std::sync::mpsc::sync_channel::<E>(n)),
+            (Channel::StdMpsc, Unbounded) => self.threads_only(std::sync::mpsc::channel::<E>()),
+            (Channel::Crossbeam, Bounded(n)) => self.threads_only(crossbeam_channel::bounded::<E>(n)),
+            (Channel::Crossbeam, Unbounded) => self.threads_only(crossbeam_channel::unbounded::<E>()),
+        }
     }
 
-    fn runtime(&self) -> anyhow::Result<&tokio::runtime::Runtime> {
-        self.runtime.as_ref().context("a task side without a runtime")
+    fn any_direction<E: Envelope>(
+        &mut self,
+        (tx, rx): (impl SyncSend<E> + AsyncSend<E>, impl SyncRecv<E> + AsyncRecv<E>),
+    ) -> anyhow::Result<()> {
+        let (consumer, ctl) = self.consumer_parts();
+        self.consumer = Some(match self.spec.direction.to {
+            Side::Thread => thread("consumer".into(), move || consume_blocking(rx, consumer, ctl))?,
+            Side::Task => self.task(consume_async(rx, consumer, ctl))?,
+        });
+        match self.spec.direction.from {
+            Side::Thread => self.thread_producers(tx),
+            Side::Task => {
+                for (id, tx, count, ctl) in self.producer_parts(tx) {
+                    self.producers.push(self.task(produce_async(tx, id, count, ctl))?);
+                }
+                Ok(())
+            }
+        }
     }
 
-    fn thread_consumer<E: Envelope, R: SyncRecv<E>>(&mut self, rx: R) -> anyhow::Result<()> {
-        let (consumer, ctl) = (Consumer::new(self.spec.producers, self.spec.total(), &self.ctl), Arc::clone(&self.ctl));
-        let handle = std::thread::Builder::new()
-            .name("consumer".into())
-            .spawn(move || consume_blocking(rx, consumer, ctl))
-            .context("cannot start the consumer thread")?;
-        self.consumer = Some(Joinable::Thread(handle));
-        Ok(())
+    fn threads_only<E: Envelope>(&mut self, (tx, rx): (impl SyncSend<E>, impl SyncRecv<E>)) -> anyhow::Result<()> {
+        let (consumer, ctl) = self.consumer_parts();
+        self.consumer = Some(thread("consumer".into(), move || consume_blocking(rx, consumer, ctl))?);
+        self.thread_producers(tx)
     }
 
-    fn task_consumer<E: Envelope, R: AsyncRecv<E>>(&mut self, rx: R) -> anyhow::Result<()> {
-        let (consumer, ctl) = (Consumer::new(self.spec.producers, self.spec.total(), &self.ctl), Arc::clone(&self.ctl));
-        let handle = self.runtime()?.spawn(consume_async(rx, consumer, ctl));
-        self.consumer = Some(Joinable::Task(handle));
-        Ok(())
-    }
-
-    // The channel's own sender is moved into the last producer, so that the consumer sees
-    // the channel close exactly when the last producer is done.
-    fn thread_producers<E: Envelope, T: SyncSend<E>>(&mut self, tx: T) -> anyhow::Result<()> {
-        for (id, tx) in clones(tx, self.spec.producers).into_iter().enumerate() {
-            let (ctl, count) = (Arc::clone(&self.ctl), self.spec.per_producer);
-            let handle = std::thread::Builder::new()
-                .name(format!("producer-{id}"))
-                .spawn(move || produce_blocking(tx, id as u32, count, ctl))
-                .context("cannot start a producer thread")?;
-            self.producers.push(Joinable::Thread(handle));
+    fn thread_producers<E: Envelope>(&mut self, tx: impl SyncSend<E>) -> anyhow::Result<()> {
+        for (id, tx, count, ctl) in self.producer_parts(tx) {
+            self.producers.push(thread(format!("producer-{id}"), move || produce_blocking(tx, id, count, ctl))?);
         }
         Ok(())
     }
 
-    fn task_producers<E: Envelope, T: AsyncSend<E>>(&mut self, tx: T) -> anyhow::Result<()> {
-        for (id, tx) in clones(tx, self.spec.producers).into_iter().enumerate() {
-            let (ctl, count) = (Arc::clone(&self.ctl), self.spec.per_producer);
-            let handle = self.runtime()?.spawn(produce_async(tx, id as u32, count, ctl));
-            self.producers.push(Joinable::Task(handle));
-        }
-        Ok(())
+    fn consumer_parts(&self) -> (Consumer, Arc<Control>) {
+        (Consumer::new(self.spec.producers, self.spec.total(), &self.ctl), Arc::clone(&self.ctl))
+    }
+
+    /// Each producer's id, sender, count and control. The channel's own sender goes to the
+    /// last producer, so that the consumer sees the channel close exactly when the last
+    /// producer is done.
+    fn producer_parts<T: Clone>(&self, tx: T) -> Vec<(u32, T, u32, Arc<Control>)> {
+        let mut senders: Vec<T> = (1..self.spec.producers).map(|_| tx.clone()).collect();
+        senders.push(tx);
+        let parts = senders.into_iter().zip(0..);
+        parts.map(|(tx, id)| (id, tx, self.spec.per_producer, Arc::clone(&self.ctl))).collect()
+    }
+
+    fn task<F: Future<Output: Send> + Send + 'static>(&self, future: F) -> anyhow::Result<Joinable<F::Output>> {
+        Ok(Joinable::Task(self.runtime.as_ref().context("a task side without a runtime")?.spawn(future)))
     }
 
     /// How many parties (producers and the consumer) are waiting at the gate.
@@ -271,10 +241,9 @@ impl Prepared {
     }
 }
 
-fn clones<T: Clone>(tx: T, n: u32) -> Vec<T> {
-    let mut all: Vec<T> = (1..n).map(|_| tx.clone()).collect();
-    all.push(tx);
-    all
+fn thread<T: Send + 'static>(name: String, f: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<Joinable<T>> {
+    let handle = std::thread::Builder::new().name(name.clone()).spawn(f);
+    Ok(Joinable::Thread(handle.with_context(|| format!("cannot start the {name} thread"))?))
 }
 
 impl Drop for Prepared {

@@ -10,8 +10,6 @@ use std::{
     time::Instant,
 };
 
-use hdrhistogram::Histogram;
-
 use super::{
     AsyncRecv, AsyncSend, SyncRecv, SyncSend,
     books::{Envelope, Msg, OrderBooks, STAMP_EVERY},
@@ -178,11 +176,6 @@ impl Consumer {
         self.taken < self.drop_after
     }
     // ANCHOR_END: take
-}
-
-/// Nanoseconds from 1 ns to a minute, at 3 significant digits.
-pub fn latency_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("constant histogram bounds are valid")
 }
 
 pub(crate) fn consume_blocking<E: Envelope, R: SyncRecv<E>>(

@@ -24,15 +24,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// The channel crates of the matrix: `std::sync::mpsc` is `sync_channel(n)` bounded and
-/// `channel()` unbounded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Channel {
-    Flume,
-    TokioMpsc,
-    StdMpsc,
-    Crossbeam,
-}
+pub use crate::variants::Channel;
 
 impl Channel {
     /// Whether both ends can also await, so that a task may sit on either side.
@@ -63,19 +55,11 @@ impl Direction {
     pub const TASK_TO_TASK: Direction = Direction { from: Side::Task, to: Side::Task };
     pub const ALL: [Direction; 4] =
         [Direction::THREAD_TO_THREAD, Direction::THREAD_TO_TASK, Direction::TASK_TO_THREAD, Direction::TASK_TO_TASK];
-
-    /// Whether either side is a task, so the row needs a runtime.
-    pub fn needs_runtime(self) -> bool {
-        self.from == Side::Task || self.to == Side::Task
-    }
 }
 
 impl fmt::Display for Direction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let side = |s: Side| match s {
-            Side::Thread => "thread",
-            Side::Task => "task",
-        };
+        let side = |s| if s == Side::Thread { "thread" } else { "task" };
         write!(f, "{} → {}", side(self.from), side(self.to))
     }
 }

@@ -20,17 +20,7 @@ use tokio::{
     sync::{mpsc, oneshot},
 };
 
-/// The forms of table 3a: the sync call made directly, in `block_in_place` or through
-/// `spawn_blocking` from async code; the async API awaited, or called from a plain thread
-/// one `Handle::block_on` at a time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Mixing {
-    DirectCall,
-    BlockInPlace,
-    SpawnBlocking,
-    AsyncAwait,
-    BlockOnPerCall,
-}
+pub use crate::variants::Mixing;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MixSpec {
