@@ -156,38 +156,36 @@ impl Params {
     /// every thread of a pass before it joins any), each only if that variant runs. A run
     /// does one workload, so only the larger one's memory counts.
     pub fn needs(&self, variants: &[Variant]) -> Needs {
-        let runs = |variant: Variant| variants.contains(&variant);
-        let m = &self.mandelbrot;
+        let spawns = variants.contains(&Variant::TokioSpawn);
+        let (m, bodies) = (&self.mandelbrot, self.nbody.bodies as u64);
+        let rows = m.height as u64;
+        let image =
+            (m.width as u64).saturating_mul(rows).saturating_mul(4).saturating_add(rows.saturating_mul(BYTES_PER_ROW));
         // (units in one pass, the data, its bytes) of each workload this run measures.
-        let mut workloads: Vec<(u64, String, u64)> = Vec::new();
-        if self.workload.runs_mandelbrot() {
-            let rows = m.height as u64;
-            let pixels = (m.width as u64).saturating_mul(rows);
-            let image = pixels.saturating_mul(4).saturating_add(rows.saturating_mul(BYTES_PER_ROW));
-            workloads.push((rows, format!("the {}x{} Mandelbrot image", m.width, m.height), image));
-        }
-        if self.workload.runs_nbody() {
-            let bodies = self.nbody.bodies as u64;
-            let units = bodies.div_ceil(self.body_block as u64);
-            workloads.push((
-                units,
-                format!("{} n-body bodies", thousands(bodies)),
-                bodies.saturating_mul(BYTES_PER_BODY),
-            ));
-        }
-        let tasks = |units: u64| if runs(Variant::TokioSpawn) { units.saturating_mul(TASK_MEMORY_ESTIMATE) } else { 0 };
+        let workloads: Vec<(u64, String, u64)> = [
+            (self.workload.runs_mandelbrot())
+                .then(|| (rows, format!("the {}x{} Mandelbrot image", m.width, m.height), image)),
+            (self.workload.runs_nbody()).then(|| {
+                let units = bodies.div_ceil(self.body_block as u64);
+                (units, format!("{} n-body bodies", thousands(bodies)), bodies.saturating_mul(BYTES_PER_BODY))
+            }),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let tasks = |units: u64| if spawns { units.saturating_mul(TASK_MEMORY_ESTIMATE) } else { 0 };
         let Some((units, data, bytes)) =
             workloads.iter().max_by_key(|(units, _, bytes)| bytes.saturating_add(tasks(*units)))
         else {
             return Needs::default();
         };
-        let most_units = workloads.iter().map(|w| w.0).max().unwrap_or(0);
         let mut needs = Needs::default().memory(data.clone(), *bytes);
-        if runs(Variant::TokioSpawn) {
+        if spawns {
             needs = needs.memory(format!("tokio-spawn's {} tasks", thousands(*units)), tasks(*units));
         }
-        if runs(Variant::ThreadPerItem) {
+        if variants.contains(&Variant::ThreadPerItem) {
             // Beside thread-per-item's threads, the runtime the probe ticks on.
+            let most_units = workloads.iter().map(|w| w.0).max().unwrap_or(0);
             needs = needs.threads(
                 "thread-per-item (a thread per row or body block, all started in one pass)",
                 most_units.saturating_add(self.threads as u64),

@@ -10,6 +10,7 @@ use std::sync::{
 
 use anyhow::Context;
 use rayon::prelude::*;
+use tokio::task::JoinHandle;
 
 use crate::workloads::{Job, Workload, compute_range, drive, drive_async, fill};
 
@@ -28,8 +29,7 @@ casebook::variants! {
     }
 }
 
-/// What the passes run on, built and warmed before the clock starts: a real service has
-/// them running long before the work arrives.
+/// What the passes run on, built and warmed before the clock starts ([`crate::run`]).
 pub struct Pools {
     pub threads: usize,
     /// Runs the async variants' passes, and the probe beside every variant.
@@ -107,8 +107,12 @@ fn sequential<W: Workload>(workload: &W) -> Vec<W::Item> {
 // ANCHOR: threads_static
 /// Scoped OS threads, one equal contiguous chunk each: no pool, no stealing.
 fn threads_static<W: Workload>(workload: &W, threads: usize) -> Vec<W::Item> {
+    scoped_chunks(workload, workload.item_count().div_ceil(threads).max(1))
+}
+
+/// A scoped OS thread for every `chunk` items, each filling its own slice of the output.
+fn scoped_chunks<W: Workload>(workload: &W, chunk: usize) -> Vec<W::Item> {
     let mut out = vec![W::Item::default(); workload.item_count()];
-    let chunk = workload.item_count().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
         for (index, slice) in out.chunks_mut(chunk).enumerate() {
             scope.spawn(move || fill(workload, index * chunk, slice));
@@ -156,13 +160,7 @@ fn threads_shared_counter<W: Workload>(workload: &W, threads: usize, granularity
 /// A fresh OS thread for every `granularity` items, every pass: what "pool your threads"
 /// warns against, and what a quick `thread::spawn` in a loop turns into.
 fn thread_per_item<W: Workload>(workload: &W, granularity: usize) -> Vec<W::Item> {
-    let mut out = vec![W::Item::default(); workload.item_count()];
-    std::thread::scope(|scope| {
-        for (index, slice) in out.chunks_mut(granularity).enumerate() {
-            scope.spawn(move || fill(workload, index * granularity, slice));
-        }
-    });
-    out
+    scoped_chunks(workload, granularity)
 }
 // ANCHOR_END: thread_per_item
 
@@ -190,7 +188,12 @@ async fn tokio_spawn<W: Workload>(workload: Arc<W>, granularity: usize) -> anyho
             tokio::spawn(async move { compute_range(&*workload, first, granularity) })
         })
         .collect();
-    let mut out = Vec::with_capacity(workload.item_count());
+    joined(handles, workload.item_count()).await
+}
+
+/// Every unit's items, awaited in order.
+async fn joined<T>(handles: Vec<JoinHandle<Vec<T>>>, items: usize) -> anyhow::Result<Vec<T>> {
+    let mut out = Vec::with_capacity(items);
     for handle in handles {
         out.extend(handle.await?);
     }
@@ -217,11 +220,7 @@ async fn tokio_spawn_blocking<W: Workload>(
             compute_range(&*workload, first, granularity)
         }));
     }
-    let mut out = Vec::with_capacity(workload.item_count());
-    for handle in handles {
-        out.extend(handle.await?);
-    }
-    Ok(out)
+    joined(handles, workload.item_count()).await
 }
 
 /// The advice taken literally: one `spawn_blocking` per unit, all at once. Tokio's blocking
@@ -237,11 +236,7 @@ async fn tokio_spawn_blocking_unbounded<W: Workload>(
             tokio::task::spawn_blocking(move || compute_range(&*workload, first, granularity))
         })
         .collect();
-    let mut out = Vec::with_capacity(workload.item_count());
-    for handle in handles {
-        out.extend(handle.await?);
-    }
-    Ok(out)
+    joined(handles, workload.item_count()).await
 }
 // ANCHOR_END: tokio_spawn_blocking
 

@@ -32,18 +32,14 @@ impl NBody {
     /// reproducibility, and none of the variants' results depend on it), all at rest.
     pub fn initial(&self) -> (Snapshot, Vec<[f64; 3]>) {
         let n = self.bodies;
-        let mut positions = Vec::with_capacity(n);
-        let mut masses = Vec::with_capacity(n);
-        for i in 0..n {
-            let t = i as f64 * 0.618_033_988_75;
-            let r = 1.0 + (i % 97) as f64 / 97.0;
-            positions.push([
-                r * (t * std::f64::consts::TAU).cos(),
-                r * (t * std::f64::consts::TAU).sin(),
-                ((i % 13) as f64 - 6.0) * 0.05,
-            ]);
-            masses.push(1.0 + (i % 7) as f64 * 0.1);
-        }
+        let positions = (0..n)
+            .map(|i| {
+                let t = i as f64 * 0.618_033_988_75 * std::f64::consts::TAU;
+                let r = 1.0 + (i % 97) as f64 / 97.0;
+                [r * t.cos(), r * t.sin(), ((i % 13) as f64 - 6.0) * 0.05]
+            })
+            .collect();
+        let masses = (0..n).map(|i| 1.0 + (i % 7) as f64 * 0.1).collect();
         (Snapshot { positions, masses }, vec![[0.0; 3]; n])
     }
 
