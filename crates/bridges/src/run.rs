@@ -50,15 +50,12 @@ pub fn time_minimal_loops(params: &Params, plan: &Plan) -> anyhow::Result<Shared
     let messages = u32::try_from(params.messages).context("too many messages for one producer")?;
     for (variant, channel) in Variant::ALL.iter().filter_map(|v| Some((*v, v.channel()?))) {
         let key = (variant, REFERENCE_CAPACITY as f64).into();
-        if !plan.runs_any(|t, r| t.is(THREAD_TO_THREAD) && r.is(&key)) {
-            continue;
+        if plan.runs_any(|t, r| t.is(THREAD_TO_THREAD) && r.is(&key)) {
+            raw::minimal_loop(channel, messages)?;
+            let rates = (0..MINIMAL_LOOP_RUNS).map(|_| raw::minimal_loop(channel, messages)).collect::<Result<Vec<_>, _>>()?;
+            let median = casebook::stats::median(&rates).context("no minimal-loop rate")?;
+            shared.minimal_loop.push((variant, median));
         }
-        raw::minimal_loop(channel, messages)?;
-        let rates = (0..MINIMAL_LOOP_RUNS)
-            .map(|_| Ok(params.messages as f64 / raw::minimal_loop(channel, messages)?.as_secs_f64().max(1e-9)))
-            .collect::<anyhow::Result<Vec<f64>>>()?;
-        let median = casebook::stats::median(&rates).context("no minimal-loop rate")?;
-        shared.minimal_loop.push((variant, median));
     }
     Ok(shared)
 }
@@ -154,8 +151,7 @@ fn bridge(minimal_loop: Option<f64>, spec: BridgeSpec, ctx: &mut Ctx) -> anyhow:
         // The paired reference: the same channel's minimal loop, in this process, now that
         // the measured bridge and its threads are gone.
         let messages = u32::try_from(spec.total()).context("too many messages for one producer")?;
-        let took = raw::minimal_loop(spec.channel, messages)?;
-        ctx.figure(MINIMAL_LOOP_PAIRED, f64::from(messages) / took.as_secs_f64().max(1e-9));
+        ctx.figure(MINIMAL_LOOP_PAIRED, raw::minimal_loop(spec.channel, messages)?);
     }
     if spec.producers > 1 {
         ctx.note(DIRECTION, spec.direction.to_string());

@@ -7,7 +7,7 @@
 use std::{
     sync::{Arc, Barrier},
     thread,
-    time::{Duration, Instant},
+    time::Instant,
 };
 
 use anyhow::Context;
@@ -17,9 +17,10 @@ use super::{Channel, SyncRecv, SyncSend, books::Msg};
 /// The capacity the bar is defined at, and the many-producer table's.
 pub const REFERENCE_CAPACITY: usize = 1024;
 
-/// Moves `messages` messages through `channel` (bounded [`REFERENCE_CAPACITY`], one thread sending, the
-/// calling thread receiving) and returns how long it took, from the moment both were ready.
-pub fn minimal_loop(channel: Channel, messages: u32) -> anyhow::Result<Duration> {
+/// Moves `messages` messages through `channel` (bounded [`REFERENCE_CAPACITY`], one thread
+/// sending, the calling thread receiving), and returns messages per second from the moment
+/// both were ready.
+pub fn minimal_loop(channel: Channel, messages: u32) -> anyhow::Result<f64> {
     match channel {
         Channel::Flume => drive(flume::bounded(REFERENCE_CAPACITY), messages),
         Channel::TokioMpsc => drive(tokio::sync::mpsc::channel(REFERENCE_CAPACITY), messages),
@@ -28,22 +29,19 @@ pub fn minimal_loop(channel: Channel, messages: u32) -> anyhow::Result<Duration>
     }
 }
 
-fn drive<T: SyncSend<Msg>, R: SyncRecv<Msg>>((tx, mut rx): (T, R), messages: u32) -> anyhow::Result<Duration> {
+fn drive(channel: (impl SyncSend<Msg>, impl SyncRecv<Msg>), messages: u32) -> anyhow::Result<f64> {
+    let (tx, mut rx) = channel;
     let ready = Arc::new(Barrier::new(2));
-    let producer = {
-        let ready = Arc::clone(&ready);
-        thread::Builder::new()
-            .name("raw-producer".into())
-            .spawn(move || {
-                ready.wait();
-                for seq in 0..messages {
-                    if tx.send_blocking(Msg { producer: 0, seq, sent_ns: 0 }).is_err() {
-                        break;
-                    }
-                }
-            })
-            .context("cannot start the producer thread")?
-    };
+    let go = Arc::clone(&ready);
+    let producer = thread::Builder::new().name("raw-producer".into()).spawn(move || {
+        go.wait();
+        for seq in 0..messages {
+            if tx.send_blocking(Msg { producer: 0, seq, sent_ns: 0 }).is_err() {
+                break;
+            }
+        }
+    });
+    let producer = producer.context("cannot start the producer thread")?;
     ready.wait();
     let start = Instant::now();
     let mut received = 0u32;
@@ -51,8 +49,8 @@ fn drive<T: SyncSend<Msg>, R: SyncRecv<Msg>>((tx, mut rx): (T, R), messages: u32
         std::hint::black_box(msg);
         received += 1;
     }
-    let elapsed = start.elapsed();
+    let rate = f64::from(messages) / start.elapsed().as_secs_f64().max(1e-9);
     producer.join().map_err(|_| anyhow::anyhow!("the producer thread panicked"))?;
     anyhow::ensure!(received == messages, "the minimal loop received {received} of {messages}");
-    Ok(elapsed)
+    Ok(rate)
 }
