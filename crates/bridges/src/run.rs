@@ -52,7 +52,8 @@ pub fn time_minimal_loops(params: &Params, plan: &Plan) -> anyhow::Result<Shared
         let key = (variant, REFERENCE_CAPACITY as f64).into();
         if plan.runs_any(|t, r| t.is(THREAD_TO_THREAD) && r.is(&key)) {
             raw::minimal_loop(channel, messages)?;
-            let rates = (0..MINIMAL_LOOP_RUNS).map(|_| raw::minimal_loop(channel, messages)).collect::<Result<Vec<_>, _>>()?;
+            let rates =
+                (0..MINIMAL_LOOP_RUNS).map(|_| raw::minimal_loop(channel, messages)).collect::<Result<Vec<_>, _>>()?;
             let median = casebook::stats::median(&rates).context("no minimal-loop rate")?;
             shared.minimal_loop.push((variant, median));
         }
