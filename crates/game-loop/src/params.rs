@@ -168,16 +168,8 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
     let clients = in_range("clients", args.clients.unwrap_or(if quick { 100 } else { 1000 }), 1, MAX_CLIENTS)?;
     let sweep = match &args.sweep {
         Some(points) => {
-            let mut points = points.clone();
-            points.sort_unstable();
-            points.dedup();
-            for p in &points {
-                in_range("sweep", *p, 1, MAX_CLIENTS)?;
-            }
-            if points.is_empty() {
-                return Err(UsageError::new("--sweep needs at least one client count"));
-            }
-            points
+            points.iter().try_for_each(|p| in_range("sweep", *p, 1, MAX_CLIENTS).map(drop))?;
+            sorted(points, "--sweep needs at least one client count")?
         }
         None if quick => vec![clients],
         // The points the claims read, 1,000 and 5,000: a point at 100, where every variant
@@ -202,13 +194,7 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
     let flood_per_s = in_range("flood", args.flood.unwrap_or(if quick { 2000 } else { 10_000 }), 0, 1_000_000)?;
     let bot_threads = args.bot_threads.map(|n| in_range("bot-threads", n, 1, 64)).transpose()?;
     let tables = match &args.tables {
-        Some(tables) if tables.is_empty() => return Err(UsageError::new("--tables needs at least one table")),
-        Some(tables) => {
-            let mut tables = tables.clone();
-            tables.sort_unstable();
-            tables.dedup();
-            tables
-        }
+        Some(tables) => sorted(tables, "--tables needs at least one table")?,
         None if quick => vec![Tables::Clients, Tables::Replay],
         None => vec![Tables::Clients, Tables::Heavy, Tables::Abuse, Tables::Replay],
     };
@@ -253,6 +239,14 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
         heavy_repeat,
         replay_repeat,
     })
+}
+
+/// `given` sorted, each once; `empty` is the usage error when there is none.
+fn sorted<T: Ord + Clone>(given: &[T], empty: &str) -> Result<Vec<T>, UsageError> {
+    let mut sorted = given.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    if sorted.is_empty() { Err(UsageError::new(empty)) } else { Ok(sorted) }
 }
 
 #[cfg(test)]

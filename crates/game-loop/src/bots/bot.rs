@@ -93,6 +93,16 @@ pub(crate) enum Io {
     Tcp { stream: mio::net::TcpStream, inbound: Vec<u8>, outbound: Vec<u8> },
 }
 
+impl Io {
+    /// The socket, for an epoll set.
+    pub(crate) fn source(&mut self) -> &mut dyn mio::event::Source {
+        match self {
+            Io::Udp(socket) => socket,
+            Io::Tcp { stream, .. } => stream,
+        }
+    }
+}
+
 pub(crate) struct Bot {
     /// `None` once a UDP bot vanished and closed its socket.
     pub(crate) io: Option<Io>,

@@ -101,7 +101,7 @@ pub fn prepare(spec: &BotSpec) -> anyhow::Result<Bots> {
             Role::Steady
         };
         let group = &mut groups[id as usize % threads];
-        let io = match spec.transport {
+        let mut io = match spec.transport {
             Transport::Udp => {
                 let socket = udp_socket(0).context("cannot open a bot's UDP socket")?;
                 socket.connect(spec.server)?;
@@ -120,19 +120,11 @@ pub fn prepare(spec: &BotSpec) -> anyhow::Result<Bots> {
                 }
             },
         };
-        let token = Token(group.bots.len());
-        let mut bot = Bot {
-            io: Some(io),
-            track: Track { id, role, silent: false, seq: 0, pending: VecDeque::new(), last: None },
-        };
         if role != Role::Slow {
-            match bot.io.as_mut() {
-                Some(Io::Udp(socket)) => group.poll.registry().register(socket, token, Interest::READABLE)?,
-                Some(Io::Tcp { stream, .. }) => group.poll.registry().register(stream, token, Interest::READABLE)?,
-                None => {}
-            }
+            group.poll.registry().register(io.source(), Token(group.bots.len()), Interest::READABLE)?;
         }
-        group.bots.push(bot);
+        let track = Track { id, role, silent: false, seq: 0, pending: VecDeque::new(), last: None };
+        group.bots.push(Bot { io: Some(io), track });
     }
     Ok(Bots { spec: spec.clone(), groups })
 }
@@ -265,15 +257,11 @@ impl Group {
         for bot in self.bots.iter_mut().filter(|b| b.track.role == Role::Vanishing) {
             bot.track.silent = true;
             bot.track.pending.clear();
-            match &mut bot.io {
-                Some(Io::Udp(socket)) => {
-                    let _ = self.poll.registry().deregister(socket);
-                    bot.io = None;
-                }
-                Some(Io::Tcp { stream, .. }) => {
-                    let _ = self.poll.registry().deregister(stream);
-                }
-                None => {}
+            if let Some(io) = &mut bot.io {
+                let _ = self.poll.registry().deregister(io.source());
+            }
+            if matches!(bot.io, Some(Io::Udp(_))) {
+                bot.io = None;
             }
             count += 1;
         }

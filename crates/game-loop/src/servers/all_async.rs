@@ -76,6 +76,6 @@ async fn simulate(
         }
         clock.end(started, Instant::now());
     }
-    (host, clock.finish())
+    (host, clock.book)
 }
 // ANCHOR_END: sim_task

@@ -111,10 +111,6 @@ impl TickClock {
         self.book.duration.record(ended.saturating_duration_since(started));
         self.book.span = ended.saturating_duration_since(self.start);
     }
-
-    pub fn finish(self) -> TickBook {
-        self.book
-    }
 }
 
 /// The thread variants' fixed tick: `slots` slots on the calling thread, which sleeps until
@@ -130,7 +126,7 @@ pub fn run_ticks(slots: u64, mut tick: impl FnMut()) -> TickBook {
         tick();
         clock.end(started, Instant::now());
     }
-    clock.finish()
+    clock.book
 }
 
 #[cfg(test)]
@@ -148,7 +144,7 @@ mod tests {
             clock.end(due, due + Duration::from_millis(1));
         }
         assert_eq!(clock.next(start + PERIOD * 3), None);
-        let book = clock.finish();
+        let book = clock.book;
         assert_eq!((book.ticks, book.merged, book.missed), (3, 0, 0));
         assert_eq!((book.duration.0.len(), book.duration.0.max()), (3, 1000));
     }

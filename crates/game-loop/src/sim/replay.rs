@@ -70,10 +70,7 @@ pub fn play_log(sim: &mut Sim, log: &InputLog) -> Micros {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::systems::Executor;
-
-    const CONFIG: WorldConfig =
-        WorldConfig { entities: 3000, seed: 11, sim_cost: 3, max_clients: 40, timeout_ticks: 20 };
+    use crate::sim::simulation::tests::{CONFIG, HOWS};
 
     #[test]
     fn a_scripted_client_sends_thirty_inputs_a_second_in_order() {
@@ -100,17 +97,11 @@ mod tests {
         // Fifty clients where forty fit, and some of them go quiet: joins, refusals, time-outs.
         let mut log = scripted_log(50, 120, 30, 3);
         log.entries.retain(|(tick, e)| !(e.client() % 7 == 0 && *tick > 40));
-        let hows = [
-            SimConfig { executor: Executor::Single, parallel: false },
-            SimConfig { executor: Executor::Single, parallel: true },
-            SimConfig { executor: Executor::Multi, parallel: false },
-            SimConfig { executor: Executor::Multi, parallel: true },
-        ];
-        let digests: Vec<u64> = hows.iter().map(|how| replay(CONFIG, *how, &log)).collect();
+        let digests: Vec<u64> = HOWS.iter().map(|how| replay(CONFIG, *how, &log)).collect();
         assert!(digests.iter().all(|d| *d == digests[0]), "{digests:x?}");
         // And the inputs matter: without the first tick's, the world ends elsewhere.
         let mut shorter = log.clone();
         shorter.entries.retain(|(tick, _)| *tick != 0);
-        assert_ne!(replay(CONFIG, hows[0], &shorter), digests[0]);
+        assert_ne!(replay(CONFIG, HOWS[0], &shorter), digests[0]);
     }
 }

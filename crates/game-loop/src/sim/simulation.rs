@@ -264,14 +264,12 @@ impl Sim {
     }
 
     fn remove(&mut self, client: u32) -> bool {
-        match self.sessions.remove(&client) {
-            Some(session) => {
-                self.world.despawn(session.entity);
-                self.departed.push(client);
-                true
-            }
-            None => false,
+        let session = self.sessions.remove(&client);
+        if let Some(session) = &session {
+            self.world.despawn(session.entity);
+            self.departed.push(client);
         }
+        session.is_some()
     }
 
     /// Hands each client's snapshot from the last tick to `send`, moving the bytes out.
@@ -300,12 +298,13 @@ impl Sim {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    const CONFIG: WorldConfig =
+    pub(crate) const CONFIG: WorldConfig =
         WorldConfig { entities: 3000, seed: 11, sim_cost: 3, max_clients: 40, timeout_ticks: 20 };
-    const HOWS: [SimConfig; 4] = [
+    /// Every way of running the schedule.
+    pub(crate) const HOWS: [SimConfig; 4] = [
         SimConfig { executor: Executor::Single, parallel: false },
         SimConfig { executor: Executor::Single, parallel: true },
         SimConfig { executor: Executor::Multi, parallel: false },
