@@ -3,7 +3,7 @@
 
 use std::{io, time::Duration};
 
-use casebook::{Ctx, stats::median};
+use casebook::{Ctx, Figure, stats::median};
 
 use crate::{
     figures::*,
@@ -24,7 +24,7 @@ pub fn execute(params: &Params, variant: Variant, spec: Spec, ctx: &mut Ctx) -> 
         Spec::Residency { units } => {
             let parked = ctx.measure(|| driver.park(units, true))?;
             require_all(&parked)?;
-            record_counts(ctx, &parked);
+            record_counts(ctx, std::iter::once(&parked));
             record_memory(ctx, &parked);
         }
         Spec::Ring { units, handoffs } => {
@@ -37,7 +37,7 @@ pub fn execute(params: &Params, variant: Variant, spec: Spec, ctx: &mut Ctx) -> 
         }
         Spec::Capacity { target } => {
             let parked = ctx.measure(|| driver.park(target, true))?;
-            record_counts(ctx, &parked);
+            record_counts(ctx, std::iter::once(&parked));
             record_memory(ctx, &parked);
             ctx.figure(FILL, parked.ready_s);
             let stopped_by = parked.spawn_error.as_ref().map(describe_spawn_error).unwrap_or_else(|| AT_CAP.into());
@@ -50,8 +50,7 @@ pub fn execute(params: &Params, variant: Variant, spec: Spec, ctx: &mut Ctx) -> 
     Ok(())
 }
 
-/// The per-unit figures are the median over the warm batches; the counts are the fewest
-/// over every batch, so one batch that lost a unit shows in the accounting.
+/// The per-unit figures are the median over the warm batches.
 fn record_creation(ctx: &mut Ctx, units: u64, creation: &Creation) -> anyhow::Result<()> {
     for batch in creation.batches() {
         require_all(batch)?;
@@ -63,18 +62,10 @@ fn record_creation(ctx: &mut Ctx, units: u64, creation: &Creation) -> anyhow::Re
         (READY_PER_UNIT, warm(|b| b.ready_s)),
         (JOIN_PER_UNIT, warm(|b| b.join_s)),
     ];
-    for (figure, value) in medians {
-        if let Some(value) = value {
-            ctx.figure(figure, value);
-        }
-    }
+    record_some(ctx, medians);
     ctx.figure(COLD_SPAWN_PER_UNIT, creation.cold.spawn_s / n);
     ctx.figure(BATCHES, creation.warm.len() as f64);
-    let fewest = |count: fn(&Parked) -> u64| creation.batches().map(count).min().unwrap_or(0) as f64;
-    ctx.figure(TARGET, units as f64);
-    ctx.figure(SPAWNED, fewest(|b| b.spawned));
-    ctx.figure(ALIVE_AT_ONCE, fewest(|b| b.alive_at_once));
-    ctx.figure(EXITED, fewest(|b| b.exited));
+    record_counts(ctx, creation.batches());
     Ok(())
 }
 
@@ -90,11 +81,14 @@ fn require_all(parked: &Parked) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn record_counts(ctx: &mut Ctx, parked: &Parked) {
-    ctx.figure(TARGET, parked.target as f64);
-    ctx.figure(SPAWNED, parked.spawned as f64);
-    ctx.figure(ALIVE_AT_ONCE, parked.alive_at_once as f64);
-    ctx.figure(EXITED, parked.exited as f64);
+/// The counts, each the fewest over `batches` (one, unless this is creation), so that one
+/// batch that lost a unit shows in the accounting.
+fn record_counts<'a>(ctx: &mut Ctx, batches: impl Iterator<Item = &'a Parked> + Clone) {
+    let fewest = |count: fn(&Parked) -> u64| batches.clone().map(count).min().unwrap_or(0) as f64;
+    ctx.figure(TARGET, fewest(|b| b.target));
+    ctx.figure(SPAWNED, fewest(|b| b.spawned));
+    ctx.figure(ALIVE_AT_ONCE, fewest(|b| b.alive_at_once));
+    ctx.figure(EXITED, fewest(|b| b.exited));
 }
 
 fn record_memory(ctx: &mut Ctx, parked: &Parked) {
@@ -108,15 +102,21 @@ fn record_memory(ctx: &mut Ctx, parked: &Parked) {
     let Some(per) = plateau.per_unit(&baseline, parked.alive_at_once) else {
         return;
     };
-    if let Some(anonymous) = per.anonymous {
-        ctx.figure(RSS_PER_UNIT, anonymous);
-    }
-    ctx.figure(VSZ_PER_UNIT, per.virtual_size);
-    if let Some(kernel) = per.kernel_stack {
-        ctx.figure(KERNEL_STACK_PER_UNIT, kernel);
-    }
-    if let Some(tables) = per.page_tables {
-        ctx.figure(PAGE_TABLES_PER_UNIT, tables);
+    let figures = [
+        (RSS_PER_UNIT, per.anonymous),
+        (VSZ_PER_UNIT, Some(per.virtual_size)),
+        (KERNEL_STACK_PER_UNIT, per.kernel_stack),
+        (PAGE_TABLES_PER_UNIT, per.page_tables),
+    ];
+    record_some(ctx, figures);
+}
+
+/// Records the figures that have a value; a missing one stays missing, never zero.
+fn record_some(ctx: &mut Ctx, figures: impl IntoIterator<Item = (Figure, Option<f64>)>) {
+    for (figure, value) in figures {
+        if let Some(value) = value {
+            ctx.figure(figure, value);
+        }
     }
 }
 

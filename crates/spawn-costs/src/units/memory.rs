@@ -37,25 +37,21 @@ impl Memory {
         })
     }
 
-    /// Samples until resident memory stops moving: the plateau.
+    /// Samples until resident memory stops moving: the plateau. Between samples a thread
+    /// sleeps; nothing here waits on anything else, so the executor is only a formality.
     pub fn plateau() -> Option<Memory> {
-        let mut last = Memory::now()?;
-        for _ in 0..PLATEAU_SAMPLES {
-            thread::sleep(PLATEAU_EVERY);
-            let next = Memory::now()?;
-            if settled(&last, &next) {
-                return Some(next);
-            }
-            last = next;
-        }
-        Some(last)
+        futures::executor::block_on(Self::plateau_after(|| async { thread::sleep(PLATEAU_EVERY) }))
     }
 
     /// [`Memory::plateau`] for async code: the wait between samples must not block a worker.
     pub async fn plateau_async() -> Option<Memory> {
+        Self::plateau_after(|| tokio::time::sleep(PLATEAU_EVERY)).await
+    }
+
+    async fn plateau_after<P: Future<Output = ()>>(mut pause: impl FnMut() -> P) -> Option<Memory> {
         let mut last = Memory::now()?;
         for _ in 0..PLATEAU_SAMPLES {
-            tokio::time::sleep(PLATEAU_EVERY).await;
+            pause().await;
             let next = Memory::now()?;
             if settled(&last, &next) {
                 return Some(next);

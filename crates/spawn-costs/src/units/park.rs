@@ -77,20 +77,23 @@ pub struct Creation {
 
 impl Creation {
     /// Every batch, the cold one first.
-    pub fn batches(&self) -> impl Iterator<Item = &Parked> {
+    pub fn batches(&self) -> impl Iterator<Item = &Parked> + Clone {
         std::iter::once(&self.cold).chain(&self.warm)
     }
 }
 
 /// Parks `target` OS threads with `stack` bytes of stack (`None`: the default).
 pub fn park_os_threads(stack: Option<usize>, target: u64, sample: bool) -> Parked {
-    park_threads(target, sample, |gate| {
-        let mut builder = thread::Builder::new();
-        if let Some(bytes) = stack {
-            builder = builder.stack_size(bytes);
-        }
-        builder.spawn(move || thread_unit(&gate))
-    })
+    park_threads(target, sample, |gate| thread_builder(stack).spawn(move || thread_unit(&gate)))
+}
+
+/// A builder for a thread with `stack` bytes of stack (`None`: the default).
+pub(super) fn thread_builder(stack: Option<usize>) -> thread::Builder {
+    let builder = thread::Builder::new();
+    match stack {
+        Some(bytes) => builder.stack_size(bytes),
+        None => builder,
+    }
 }
 
 /// The threads' park experiment. `spawn` starts one thread that calls

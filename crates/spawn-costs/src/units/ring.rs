@@ -5,7 +5,6 @@
 
 use std::{
     sync::{Arc, mpsc as std_mpsc},
-    thread,
     time::Instant,
 };
 
@@ -15,6 +14,7 @@ use tokio::{runtime::Runtime, sync::mpsc};
 
 use super::{
     gate::{Gate, Tally},
+    park::thread_builder,
     runtime::{Origin, in_one_task, poll_until},
 };
 
@@ -96,11 +96,7 @@ where
         let next = senders[(index + 1) % units].clone();
         let done = done_tx.clone();
         let gate = Arc::clone(&gate);
-        let mut builder = thread::Builder::new();
-        if let Some(bytes) = stack {
-            builder = builder.stack_size(bytes);
-        }
-        match builder.spawn(move || {
+        match thread_builder(stack).spawn(move || {
             gate.arrive_and_wait();
             ring_thread_unit(inbox, next, handoffs, done);
         }) {
@@ -133,12 +129,25 @@ where
     outcome
 }
 
-/// The channels of a ring of async units: unit `i` reads `inboxes[i]` and writes to
-/// `senders[i + 1]`.
-type RingChannels = (Vec<mpsc::Sender<u64>>, Vec<mpsc::Receiver<u64>>);
-
-fn ring_channels(units: usize) -> RingChannels {
-    (0..units).map(|_| mpsc::channel::<u64>(1)).unzip()
+/// A ring of async units, built but not yet running: unit `i` reads inbox `i` and writes to
+/// inbox `i + 1`. Returns the sender that injects the token, the receiver of the last count,
+/// the tally the units arrive in, and the units, for the caller to spawn or to poll.
+fn async_ring(
+    units: usize,
+    handoffs: u64,
+) -> (mpsc::Sender<u64>, mpsc::Receiver<u64>, Arc<Tally>, Vec<impl Future<Output = ()> + Send>) {
+    let (senders, inboxes): (Vec<_>, Vec<_>) = (0..units).map(|_| mpsc::channel::<u64>(1)).unzip();
+    let (done_tx, done_rx) = mpsc::channel(1);
+    let tally = Arc::new(Tally::new(units as u64));
+    let ring = inboxes
+        .into_iter()
+        .enumerate()
+        .map(|(index, inbox)| {
+            let next = senders[(index + 1) % units].clone();
+            ring_task_unit(Arc::clone(&tally), inbox, next, handoffs, done_tx.clone())
+        })
+        .collect();
+    (senders[0].clone(), done_rx, tally, ring)
 }
 
 pub fn task_ring<T>(runtime: &Runtime, origin: Origin, units: usize, handoffs: u64, timed: T) -> anyhow::Result<Lap>
@@ -149,22 +158,8 @@ where
     // started from `block_on` would inject the token through the shared queue and wake a
     // worker for it, which is `tokio-multi-main`'s path, not the worker's.
     let build = async move {
-        let (senders, inboxes) = ring_channels(units);
-        let inject = senders[0].clone();
-        let (done_tx, done_rx) = mpsc::channel(1);
-        let tally = Arc::new(Tally::new(units as u64));
-        let mut handles = Vec::with_capacity(units);
-        for (index, inbox) in inboxes.into_iter().enumerate() {
-            handles.push(tokio::spawn(ring_task_unit(
-                Arc::clone(&tally),
-                inbox,
-                senders[(index + 1) % units].clone(),
-                handoffs,
-                done_tx.clone(),
-            )));
-        }
-        drop(senders);
-        drop(done_tx);
+        let (inject, done_rx, tally, ring) = async_ring(units, handoffs);
+        let handles: Vec<_> = ring.into_iter().map(tokio::spawn).collect();
         tally.all_arrived().await;
         (inject, done_rx, handles)
     };
@@ -197,22 +192,8 @@ pub fn future_ring<T>(runtime: &Runtime, units: usize, handoffs: u64, timed: T) 
 where
     T: FnOnce(LapFn<'_>) -> anyhow::Result<Lap>,
 {
-    let (senders, inboxes) = ring_channels(units);
-    let inject = senders[0].clone();
-    let (done_tx, mut done_rx) = mpsc::channel(1);
-    let tally = Arc::new(Tally::new(units as u64));
-    let mut set = FuturesUnordered::new();
-    for (index, inbox) in inboxes.into_iter().enumerate() {
-        set.push(ring_task_unit(
-            Arc::clone(&tally),
-            inbox,
-            senders[(index + 1) % units].clone(),
-            handoffs,
-            done_tx.clone(),
-        ));
-    }
-    drop(senders);
-    drop(done_tx);
+    let (inject, mut done_rx, tally, ring) = async_ring(units, handoffs);
+    let mut set: FuturesUnordered<_> = ring.into_iter().collect();
     in_one_task(runtime, poll_until(&mut set, || tally.arrived() >= units as u64));
     let outcome = timed(&mut || {
         in_one_task(runtime, async {
