@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use casebook::{Plan, Setup};
+use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 
 use crate::inbox::generate::{self, InboxSpec, Mix};
@@ -45,7 +46,7 @@ pub fn setup(params: &Params, plan: &Plan, dir: &Path) -> anyhow::Result<Setup<S
     if roles.contains(&InboxRole::Main) {
         shared.main = Some(write(&params.inbox, "inbox")?);
     }
-    for mix in Mix::ALL {
+    for &mix in Mix::value_variants() {
         if roles.contains(&InboxRole::Sweep(mix)) {
             shared.sweeps.push((mix, write(&params.sweep_spec(mix), &format!("sweep-{}", mix.name()))?));
         }

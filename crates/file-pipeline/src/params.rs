@@ -150,15 +150,10 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
     let files = inbox.sizes().len();
     let in_flight = in_range("in-flight", args.in_flight.unwrap_or(16) as u64, 1, 4096)? as usize;
     let capacity = args.capacity.unwrap_or(Capacity::Bounded(16));
-    let capacities = args.capacities.clone().unwrap_or_else(|| {
-        vec![
-            Capacity::Bounded(0),
-            Capacity::Bounded(1),
-            Capacity::Bounded(16),
-            Capacity::Bounded(256),
-            Capacity::Unbounded,
-        ]
-    });
+    let capacities = args
+        .capacities
+        .clone()
+        .unwrap_or_else(|| [0, 1, 16, 256].map(Capacity::Bounded).into_iter().chain([Capacity::Unbounded]).collect());
     for c in capacities.iter().chain([&capacity]) {
         if let Capacity::Bounded(n) = c {
             in_range("capacity", *n as u64, 0, 1 << 20)?;

@@ -8,15 +8,11 @@ use crate::params::{InboxRole, Mode, Params, Spec, TableKind};
 use crate::pipelines::{Capacity, b3sum};
 use crate::{figures::*, variants::Variant, work::Work};
 
-/// Batch mode at `--work`.
+// One table per [`TableKind`], which says what each holds.
 pub const BATCH: TableId = TableId::new("batch");
-/// Batch mode hashing only, beside `b3sum`.
 pub const HASH: TableId = TableId::new("hash");
-/// Watch mode: a producer at `--watch-rate`, latency to the manifest.
 pub const WATCH: TableId = TableId::new("watch");
-/// The channel capacity sweep (threads, hybrid).
 pub const CAPACITY: TableId = TableId::new("capacity");
-/// The file size mix sweep (every pipeline, each mix).
 pub const MIX: TableId = TableId::new("mix");
 
 const MIB: f64 = (1u64 << 20) as f64;

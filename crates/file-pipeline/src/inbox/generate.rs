@@ -31,8 +31,6 @@ pub enum Mix {
 }
 
 impl Mix {
-    pub const ALL: [Mix; 3] = [Mix::Small, Mix::Large, Mix::Mixed];
-
     pub const fn name(self) -> &'static str {
         match self {
             Mix::Small => "small",
@@ -171,10 +169,11 @@ impl Vocabulary {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::ValueEnum;
 
     #[test]
     fn sizes_fill_the_total_within_one_small_file_and_stay_in_range() {
-        for mix in Mix::ALL {
+        for &mix in Mix::value_variants() {
             let spec = InboxSpec { seed: 7, total_bytes: 64 * MIB, mix };
             let sizes = spec.sizes();
             let total: u64 = sizes.iter().sum();

@@ -36,8 +36,6 @@ pub enum Work {
 }
 
 impl Work {
-    pub const ALL: [Work; 3] = [Work::Hash, Work::Compress, Work::Both];
-
     pub const fn name(self) -> &'static str {
         match self {
             Work::Hash => "hash",
@@ -134,11 +132,12 @@ pub fn process(bytes: &[u8], work: Work) -> io::Result<Processed> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::ValueEnum;
 
     #[test]
     fn each_kind_of_work_does_its_part_only() {
         let bytes = b"hello hello hello hello".repeat(100);
-        for work in Work::ALL {
+        for &work in Work::value_variants() {
             let p = process(&bytes, work).expect("process");
             assert_eq!(p.blake3, work.hashes().then(|| blake3::hash(&bytes)), "{work:?}");
             let round_trip = p.compressed.map(|c| zstd::bulk::decompress(&c, bytes.len()).expect("zstd frame"));
