@@ -28,18 +28,14 @@ impl Listing {
         matches!(self, Listing::TaskBounded | Listing::ThreadBounded)
     }
 
-    fn sources(self, pace: Pace, meter: &Arc<Meter>, capacity: usize) -> (Source<char>, Source<Tick>) {
-        let meter = Arc::clone(meter);
+    fn sources(self, pace: Pace, meter: Arc<Meter>, capacity: usize) -> (Source<char>, Source<Tick>) {
+        use listings::*;
         match self {
-            Listing::TaskProducer => (listings::messages_task(pace), listings::intervals_task(pace, meter)),
-            Listing::ThreadProducer => (listings::messages_task(pace), listings::intervals_thread(pace, meter)),
-            Listing::ThreadSenders => (listings::messages_thread(pace), listings::intervals_thread(pace, meter)),
-            Listing::TaskBounded => {
-                (listings::messages_task(pace), listings::intervals_task_bounded(pace, meter, capacity))
-            }
-            Listing::ThreadBounded => {
-                (listings::messages_task(pace), listings::intervals_thread_bounded(pace, meter, capacity))
-            }
+            Listing::TaskProducer => (messages_task(pace), intervals_task(pace, meter)),
+            Listing::ThreadProducer => (messages_task(pace), intervals_thread(pace, meter)),
+            Listing::ThreadSenders => (messages_thread(pace), intervals_thread(pace, meter)),
+            Listing::TaskBounded => (messages_task(pace), intervals_task_bounded(pace, meter, capacity)),
+            Listing::ThreadBounded => (messages_task(pace), intervals_thread_bounded(pace, meter, capacity)),
         }
     }
 }
@@ -79,14 +75,17 @@ pub struct StreamBooks {
     pub counts: Vec<u32>,
     /// Timeouts either source's stream yielded.
     pub timeouts: u32,
-    pub items: usize,
     /// How old each interval was when it left the channel, in µs.
     pub age_us: Histogram<u64>,
 }
 
 impl StreamBooks {
+    /// Items the consumer saw, of either source or a timeout.
+    pub fn items(&self) -> usize {
+        self.letters.len() + self.counts.len() + self.timeouts as usize
+    }
+
     fn record(&mut self, seen: Seen) {
-        self.items += 1;
         match seen {
             Seen::Message(letter) => self.letters.push(letter),
             Seen::Interval { count, age } => {
@@ -104,7 +103,11 @@ impl StreamBooks {
 
     /// The intervals count 1, 2, 3... with none skipped or repeated.
     pub fn counts_in_order(&self) -> bool {
-        self.counts.iter().zip(1..).all(|(seen, expected)| *seen == expected)
+        self.first_bad_count().is_none()
+    }
+
+    fn first_bad_count(&self) -> Option<usize> {
+        self.counts.iter().zip(1..).position(|(seen, expected)| *seen != expected)
     }
 
     /// Each source's sequence as the consumer saw it, in a form every producer form must
@@ -118,15 +121,13 @@ impl StreamBooks {
         } else {
             format!("letters out of order: {:?}", self.letters)
         };
-        let counts = if self.counts_in_order() {
-            "intervals 1.. in order, none skipped".to_string()
-        } else {
-            let first_bad = self.counts.iter().zip(1..).position(|(seen, expected)| *seen != expected);
-            format!("intervals out of order from item {}", first_bad.unwrap_or(0) + 1)
+        let counts = match self.first_bad_count() {
+            None => "intervals 1.. in order, none skipped".to_string(),
+            Some(at) => format!("intervals out of order from item {}", at + 1),
         };
         match take {
-            Some(n) if self.items == n => format!("{letters}; {counts}; {n} items"),
-            Some(n) => format!("{letters}; {counts}; {} items where take({n}) was asked", self.items),
+            Some(n) if self.items() == n => format!("{letters}; {counts}; {n} items"),
+            Some(n) => format!("{letters}; {counts}; {} items where take({n}) was asked", self.items()),
             None => format!("{letters}; {counts}"),
         }
     }
@@ -204,21 +205,15 @@ pub fn prepare(spec: &StreamSpec) -> anyhow::Result<Prepared> {
 impl Prepared {
     /// Starts the producers and runs the consumer to its end: the measured region.
     pub fn execute(&mut self) -> anyhow::Result<StreamOutcome> {
-        let spec = self.spec;
-        let runtime = self.runtime.as_ref().context("a run executes once")?;
+        let Prepared { spec, runtime, threads } = self;
+        let (spec, runtime) = (*spec, runtime.as_ref().context("a run executes once")?);
         let meter = Meter::new(spec.queue_limit, spec.pace.payload_bytes);
-        let mut books = StreamBooks {
-            letters: Vec::new(),
-            counts: Vec::new(),
-            timeouts: 0,
-            items: 0,
-            age_us: casebook::stats::latency::histogram(),
-        };
+        let age_us = casebook::stats::latency::histogram();
+        let mut books = StreamBooks { letters: Vec::new(), counts: Vec::new(), timeouts: 0, age_us };
         let rss_start = rss_bytes().unwrap_or(0);
         let start = Instant::now();
-        let mut threads = Vec::new();
         let (rss_end, final_depth) = runtime.block_on(async {
-            let (messages, intervals) = spec.listing.sources(spec.pace, &meter, spec.capacity);
+            let (messages, intervals) = spec.listing.sources(spec.pace, Arc::clone(&meter), spec.capacity);
             // Tasks are left to the runtime's shutdown, as in the book; threads are joined.
             threads.extend(messages.thread.into_iter().chain(intervals.thread));
             let (mut messages, mut intervals) = (messages.stream, intervals.stream);
@@ -232,7 +227,6 @@ impl Prepared {
             (rss_bytes().unwrap_or(0), meter.depth())
         });
         let elapsed = start.elapsed();
-        self.threads.extend(threads);
         Ok(StreamOutcome {
             spec,
             books,

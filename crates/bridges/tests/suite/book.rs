@@ -25,7 +25,7 @@ fn every_producer_form_gives_the_consumer_the_same_stream() {
     assert_eq!(outcomes.len(), 5);
     for outcome in &outcomes {
         let name = format!("{:?}", outcome.spec.listing);
-        assert_eq!(outcome.books.items, 20, "{name}: take(20)");
+        assert_eq!(outcome.books.items(), 20, "{name}: take(20)");
         assert!(outcome.books.letters_in_order(), "{name}: {:?}", outcome.books.letters);
         assert!(outcome.books.counts_in_order(), "{name}: {:?}", outcome.books.counts);
         assert!(!outcome.books.counts.is_empty() && !outcome.books.letters.is_empty(), "{name}: both sources seen");
