@@ -246,44 +246,38 @@ fn largest_common(params: &Params, report: &Report, table: TableId, variants: &[
 /// says it reached its cap started every unit.
 pub fn check(params: &Params, report: &Report) -> Vec<String> {
     let mut failures = Vec::new();
-    for table in [CREATION, RESIDENCY, CAPACITY] {
+    let handoffs = params.handoffs as f64;
+    for table in [CREATION, RESIDENCY, CAPACITY, SWITCHING] {
         for row in report.ran_in(table) {
             for (index, run) in row.runs.iter().enumerate() {
                 let what = format!("{table} / {} run {}", row.label, index + 1);
+                let mut expect = |ok: bool, why: String| {
+                    if !ok {
+                        failures.push(format!("{what}: {why}"));
+                    }
+                };
+                if table == SWITCHING {
+                    let made = run.figure(HANDOFFS).map_or("no".into(), |m| m.to_string());
+                    expect(run.figure(HANDOFFS) == Some(handoffs), format!("{made} hand-offs, expected {handoffs}"));
+                    continue;
+                }
                 let counts = [TARGET, SPAWNED, ALIVE_AT_ONCE, EXITED].map(|f| run.figure(f));
                 let [Some(target), Some(spawned), Some(alive), Some(exited)] = counts else {
-                    failures.push(format!("{what}: unit counts missing"));
+                    expect(false, "unit counts missing".into());
                     continue;
                 };
-                if table != CAPACITY && (spawned != target || row.axis_value != Some(target)) {
-                    failures.push(format!("{what}: started {spawned} of {target} units"));
-                }
-                if spawned > target {
-                    failures.push(format!("{what}: started {spawned}, above its cap {target}"));
-                }
-                if table == CAPACITY && run.notes(STOPPED_BY).iter().any(|s| s == AT_CAP) && spawned != target {
-                    failures.push(format!("{what}: reported reaching its cap {target} but started {spawned}"));
-                }
-                if alive != spawned {
-                    failures.push(format!("{what}: {alive} of {spawned} units were alive at once"));
-                }
-                if exited != spawned {
-                    failures.push(format!("{what}: {exited} of {spawned} units ran to their end"));
-                }
-            }
-        }
-    }
-    let expected = params.handoffs as f64;
-    for row in report.ran_in(SWITCHING) {
-        for (index, run) in row.runs.iter().enumerate() {
-            let made = run.figure(HANDOFFS);
-            if made != Some(expected) {
-                failures.push(format!(
-                    "{SWITCHING} / {} run {}: {} hand-offs, expected {expected}",
-                    row.label,
-                    index + 1,
-                    made.map(|m| m.to_string()).unwrap_or_else(|| "no".into()),
-                ));
+                expect(
+                    table == CAPACITY || (spawned == target && row.axis_value == Some(target)),
+                    format!("started {spawned} of {target} units"),
+                );
+                expect(spawned <= target, format!("started {spawned}, above its cap {target}"));
+                let at_cap = table == CAPACITY && run.notes(STOPPED_BY).iter().any(|s| s == AT_CAP);
+                expect(
+                    !at_cap || spawned == target,
+                    format!("reported reaching its cap {target} but started {spawned}"),
+                );
+                expect(alive == spawned, format!("{alive} of {spawned} units were alive at once"));
+                expect(exited == spawned, format!("{exited} of {spawned} units ran to their end"));
             }
         }
     }

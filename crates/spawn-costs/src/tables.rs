@@ -32,24 +32,16 @@ pub fn tables(params: &Params, variants: &[Variant]) -> Vec<Table> {
 
 /// One row per variant and size; sizes above the variant's cap are skipped, with the cap.
 fn sweep_rows(params: &Params, variants: &[Variant], spec: impl Fn(u64) -> Spec) -> Vec<Row> {
-    let mut rows = Vec::new();
-    for &variant in variants {
-        let cap = params.cap_of(variant);
-        for &n in &params.sizes {
-            let row = Row::at(variant, n as f64, spec(n));
-            rows.push(if n <= cap.units() {
-                row
-            } else {
-                row.skip(format!(
-                    "above the {} cap of {} set by {}",
-                    variant.unit(),
-                    format_count(cap.units() as f64),
-                    cap.cap.set_by
-                ))
-            });
+    let rows = variants.iter().flat_map(|&variant| params.sizes.iter().map(move |&n| (variant, n)));
+    rows.map(|(variant, n)| {
+        let (row, cap) = (Row::at(variant, n as f64, spec(n)), params.cap_of(variant));
+        if n <= cap.units() {
+            return row;
         }
-    }
-    rows
+        let cap_units = format_count(cap.units() as f64);
+        row.skip(format!("above the {} cap of {cap_units} set by {}", variant.unit(), cap.cap.set_by))
+    })
+    .collect()
 }
 
 /// A sweep over N: few runs each, compared and plotted at the same N.

@@ -68,17 +68,13 @@ impl Driver {
             // Let every worker start, allocate (and so take its malloc arena) and run
             // something before the clock starts or the baseline is read.
             Some(runtime) => runtime.block_on(async {
-                let warm: Vec<_> = (0..64)
-                    .map(|_| {
-                        tokio::spawn(async {
-                            std::hint::black_box(vec![0u8; 64]);
-                            tokio::task::yield_now().await;
-                        })
+                let warm = (0..64).map(|_| {
+                    tokio::spawn(async {
+                        std::hint::black_box(vec![0u8; 64]);
+                        tokio::task::yield_now().await;
                     })
-                    .collect();
-                for handle in warm {
-                    let _ = handle.await;
-                }
+                });
+                futures::future::join_all(warm).await;
             }),
             None => casebook::run::limits::warm_allocator_arenas(),
         }

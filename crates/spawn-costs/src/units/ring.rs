@@ -107,8 +107,7 @@ where
             }
         }
     }
-    drop(senders);
-    drop(done_tx);
+    drop((senders, done_tx));
     gate.wait_for_arrivals(handles.len() as u64);
     gate.release(&handles);
     let outcome = match spawn_error {
@@ -121,8 +120,7 @@ where
         }),
     };
     let _ = inject.try_send(handoffs);
-    drop(inject);
-    drop(done_rx);
+    drop((inject, done_rx));
     for handle in handles {
         let _ = handle.join();
     }
@@ -178,13 +176,8 @@ where
         })?
     });
     let _ = inject.try_send(handoffs);
-    drop(inject);
-    drop(done_rx);
-    runtime.block_on(async {
-        for handle in handles {
-            let _ = handle.await;
-        }
-    });
+    drop((inject, done_rx));
+    runtime.block_on(futures::future::join_all(handles));
     outcome
 }
 
@@ -211,8 +204,7 @@ where
         })
     });
     let _ = inject.try_send(handoffs);
-    drop(inject);
-    drop(done_rx);
+    drop((inject, done_rx));
     in_one_task(runtime, async { while set.next().await.is_some() {} });
     outcome
 }
