@@ -209,13 +209,11 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
     let abuse_seconds = 2.0 * sweep_seconds;
     let abuse_slots = 2 * sweep_slots;
     // A claim needs 5 paired runs (the harness calls fewer "indicative"). With 5, the
-    // interval of the median is the whole range of the runs, so one run can decide a claim;
-    // the heavy table, whose tails swing most from run to run, gets a sixth, which pulls
-    // each end of the interval halfway in from the most extreme run.
+    // interval of the median is the whole range of the runs, so one run can decide a claim:
+    // the clients and heavy tables, which the claims read, get a sixth, so that one run does
+    // not set an end of a median's interval alone. The replays only feed pooled medians.
     let (live_repeat, heavy_repeat, replay_repeat) = match preset {
         Preset::Quick => (1, 1, 1),
-        // The claims read the clients and heavy tables: six runs each, so that one run does not
-        // set an end of a median's interval alone. The replays only feed pooled medians.
         Preset::Default => (6, 6, 3),
         Preset::Full => (7, 7, 5),
     };

@@ -40,12 +40,8 @@ pub fn check(params: &Params, report: &Report) -> Vec<String> {
     failures
 }
 
-fn figure(run: &RunRecord, figure: Figure) -> Result<f64, Figure> {
-    run.figure(figure).ok_or(figure)
-}
-
 fn balance(run: &RunRecord, abuse: bool, transport: Transport, fail: &mut impl FnMut(String)) -> Result<(), Figure> {
-    let get = |f: Figure| figure(run, f);
+    let get = |f: Figure| run.figure(f).ok_or(f);
     let (built, sent, dropped, errors) =
         (get(SNAPSHOTS_BUILT)?, get(SNAPSHOTS_SENT)?, get(SNAPSHOTS_DROPPED)?, get(SEND_ERRORS)?);
     if sent + dropped + errors > built {

@@ -114,7 +114,6 @@ impl<'a> SnapshotView<'a> {
     }
 }
 
-/// A decoded message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Message<'a> {
     Input(Input),
@@ -229,7 +228,6 @@ fn header(out: &mut Vec<u8>, kind: u8) {
     out.push(kind);
 }
 
-/// Appends an encoded input to `out`.
 pub fn encode_input(input: &Input, out: &mut Vec<u8>) {
     header(out, KIND_INPUT);
     out.extend_from_slice(&input.client.to_le_bytes());
@@ -323,17 +321,13 @@ mod tests {
     }
 
     #[test]
-    fn an_input_round_trips_at_its_fixed_length() {
+    fn an_input_round_trips_at_its_fixed_length_and_a_snapshot_stops_at_its_limit() {
         let input = Input { client: 42, seq: 7, bits: bits::UP | bits::SPRINT };
         let mut out = Vec::new();
         encode_input(&input, &mut out);
         assert_eq!(out.len(), INPUT_LEN);
         assert_eq!(decode_input(&out), Ok(input));
         assert_eq!(decode_snapshot(&out), Err(DecodeError::WrongDirection));
-    }
-
-    #[test]
-    fn a_snapshot_round_trips_and_stops_at_its_limit() {
         let bytes = snapshot(MAX_SNAPSHOT_ENTITIES + 5);
         assert_eq!(bytes.len(), MAX_MESSAGE);
         let view = decode_snapshot(&bytes).expect("valid");

@@ -67,7 +67,6 @@ pub struct TickClock {
 }
 
 impl TickClock {
-    /// A clock whose first tick is due at `start`, running `slots` slots.
     pub fn new(start: Instant, slots: u64) -> TickClock {
         TickClock { start, slot: 0, slots, book: TickBook::default() }
     }

@@ -287,7 +287,6 @@ impl Sim {
         std::mem::take(&mut self.departed)
     }
 
-    /// The hash of the world's state.
     pub fn digest(&mut self) -> u64 {
         digest(&mut self.world)
     }
