@@ -142,13 +142,7 @@ pub fn load(spec: &LoadSpec, generator: &mut GenCtx) -> anyhow::Result<()> {
 /// CPU, threads and switches as for any row, and `b3sum`'s CPU apart (`child_cpu_s`); its
 /// cores and threads are recorded here as figures of their own.
 fn anchor(inbox: &Path, ctx: &mut Ctx) -> anyhow::Result<()> {
-    let b3sum = match b3sum::find() {
-        Ok(path) => path,
-        Err(reason) => {
-            ctx.skip(reason);
-            return Ok(());
-        }
-    };
+    let Ok(b3sum) = b3sum::find().map_err(|reason| ctx.skip(reason)) else { return Ok(()) };
     let listing = Listing::scan(inbox)?;
     let manifest = Manifest::create(&ctx.scratch().join("manifest.jsonl"))?;
     let threads = ctx.measure(|| b3sum::run(&b3sum, &listing, &manifest))?;

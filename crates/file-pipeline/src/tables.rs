@@ -72,10 +72,7 @@ fn batch_table(params: &Params, variants: &[Variant], id: TableId, work: Work) -
     table.rows = variants.iter().filter(|v| v.is_pipeline()).map(|v| Row::new(*v, spec)).collect();
     if work == Work::Hash && variants.contains(&Variant::B3sum) {
         let row = Row::new(Variant::B3sum, spec);
-        table.rows.push(match b3sum::find() {
-            Ok(_) => row,
-            Err(reason) => row.skip(reason),
-        });
+        table.rows.push(if let Err(reason) = b3sum::find() { row.skip(reason) } else { row });
         table.columns.extend([Column::new("b3sum cores", B3SUM_CORES), Column::new("b3sum threads", B3SUM_THREADS)]);
         table.note += " b3sum: the BLAKE3 team's tool over the same listed files, in batches of 1000 names per process; it memory-maps each file and hashes big ones on every core, one file after another. Its row's cores busy, peak threads and switches are the process that starts and waits for it; b3sum cores is b3sum's own CPU time (user + system, from its rusage as a waited-for child) over the wall time, and b3sum threads the most threads a b3sum process had, counted from /proc every 2 ms while it ran.";
     }

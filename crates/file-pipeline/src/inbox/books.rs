@@ -31,20 +31,15 @@ pub struct WatchBooks {
 /// Joins the producer's log with the manifest.
 pub fn join(produced: &[Produced], entries: &[Entry]) -> WatchBooks {
     let mut first: HashMap<&str, &Entry> = HashMap::new();
-    let mut doubled = 0;
     for entry in entries {
-        if first.contains_key(entry.name.as_str()) {
-            doubled += 1;
-        } else {
-            first.insert(&entry.name, entry);
-        }
+        first.entry(&entry.name).or_insert(entry);
     }
     let made: HashSet<&str> = produced.iter().map(|p| p.name.as_str()).collect();
     let mut books = WatchBooks {
         produced: produced.len() as u64,
         recorded: 0,
         lost: 0,
-        doubled,
+        doubled: (entries.len() - first.len()) as u64,
         unexpected: first.keys().filter(|name| !made.contains(*name)).count() as u64,
         errors: 0,
         early: 0,

@@ -103,11 +103,7 @@ fn write_in_place(inbox: &Path, name: &str, bytes: &[u8], pause: Duration) -> io
 
 /// Writes the log as JSON lines, atomically.
 pub fn write_log(path: &Path, log: &[Produced]) -> anyhow::Result<()> {
-    let mut text = String::new();
-    for produced in log {
-        text.push_str(&serde_json::to_string(produced)?);
-        text.push('\n');
-    }
+    let text = log.iter().map(|p| Ok(serde_json::to_string(p)? + "\n")).collect::<serde_json::Result<String>>()?;
     let temp = path.with_extension("tmp");
     fs::write(&temp, text).with_context(|| format!("cannot write {}", temp.display()))?;
     fs::rename(&temp, path).with_context(|| format!("cannot write {}", path.display()))

@@ -169,9 +169,8 @@ impl Detector {
 
     /// Offers every file in the inbox.
     fn scan(&mut self) {
-        let entries = match std::fs::read_dir(&self.pipeline.inbox) {
-            Ok(entries) => entries,
-            Err(_) => return self.fail(WatchError::InboxGone(self.pipeline.inbox.clone())),
+        let Ok(entries) = std::fs::read_dir(&self.pipeline.inbox) else {
+            return self.fail(WatchError::InboxGone(self.pipeline.inbox.clone()));
         };
         for entry in entries.flatten() {
             self.offer(&entry.path(), Found::Listed);
@@ -344,10 +343,7 @@ impl Watching {
         // No new events after this; one already in the callback finishes first (the lock).
         drop(self.watcher.take());
         self.detector.lock().unwrap_or_else(PoisonError::into_inner).to_pipeline = None;
-        let drained = match self.worker.take() {
-            Some(worker) => worker.join().expect("the pipeline thread does not panic"),
-            None => Ok(()),
-        };
+        let drained = self.worker.take().map_or(Ok(()), |w| w.join().expect("the pipeline thread does not panic"));
         if let Some(error) = self.failure() {
             return Err(error.into());
         }

@@ -63,14 +63,9 @@ pub fn run(b3sum: &Path, listing: &Listing, manifest: &Manifest) -> anyhow::Resu
                 _ => {
                     let stderr = String::from_utf8_lossy(&out.stderr);
                     let detail = stderr.lines().find(|line| line.contains(&job.name)).unwrap_or("b3sum gave no hash");
-                    let failure = if detail.contains("No such file") {
-                        Failure::NotFound
-                    } else if detail.contains("Permission denied") {
-                        Failure::PermissionDenied
-                    } else {
-                        Failure::Io
-                    };
-                    Record::failed(failure, detail)
+                    let known = [("No such file", Failure::NotFound), ("Permission denied", Failure::PermissionDenied)];
+                    let failure = known.into_iter().find(|(words, _)| detail.contains(words));
+                    Record::failed(failure.map_or(Failure::Io, |(_, failure)| failure), detail)
                 }
             };
             manifest.record(job.name.clone(), record)?;

@@ -32,9 +32,6 @@ pub fn fed(pipeline: &Pipeline, source: Receiver<Job>) -> anyhow::Result<()> {
             });
         }
     });
-    match failed.into_inner().expect("not poisoned") {
-        Some(e) => Err(e.into()),
-        None => Ok(()),
-    }
+    failed.into_inner().expect("not poisoned").map_or(Ok(()), |e| Err(e.into()))
 }
 // ANCHOR_END: rayon

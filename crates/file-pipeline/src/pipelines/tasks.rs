@@ -31,32 +31,26 @@ where
     F: Fn(Arc<Pipeline>, Job) -> Fut,
     Fut: Future<Output = io::Result<()>> + Send + 'static,
 {
-    runtime(pipeline)?.block_on(tasks_per_file(pipeline, source, each))
-}
-
-async fn tasks_per_file<F, Fut>(pipeline: &Arc<Pipeline>, source: Receiver<Job>, each: F) -> anyhow::Result<()>
-where
-    F: Fn(Arc<Pipeline>, Job) -> Fut,
-    Fut: Future<Output = io::Result<()>> + Send + 'static,
-{
-    let permits = Arc::new(Semaphore::new(pipeline.settings.in_flight));
-    let mut tasks = JoinSet::new();
-    while let Ok(job) = source.recv_async().await {
-        let permit = Arc::clone(&permits).acquire_owned().await.expect("the semaphore is never closed");
-        let task = each(Arc::clone(pipeline), job);
-        tasks.spawn(async move {
-            let done = task.await;
-            drop(permit);
-            done
-        });
-        while let Some(finished) = tasks.try_join_next() {
+    runtime(pipeline)?.block_on(async {
+        let permits = Arc::new(Semaphore::new(pipeline.settings.in_flight));
+        let mut tasks = JoinSet::new();
+        while let Ok(job) = source.recv_async().await {
+            let permit = Arc::clone(&permits).acquire_owned().await.expect("the semaphore is never closed");
+            let task = each(Arc::clone(pipeline), job);
+            tasks.spawn(async move {
+                let done = task.await;
+                drop(permit);
+                done
+            });
+            while let Some(finished) = tasks.try_join_next() {
+                finished.expect("a file task does not panic")?;
+            }
+        }
+        while let Some(finished) = tasks.join_next().await {
             finished.expect("a file task does not panic")?;
         }
-    }
-    while let Some(finished) = tasks.join_next().await {
-        finished.expect("a file task does not panic")?;
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 // ANCHOR: naive

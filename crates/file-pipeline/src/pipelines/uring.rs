@@ -67,7 +67,7 @@ async fn write_output(outbox: &Path, name: &str, bytes: Vec<u8>) -> io::Result<(
     let (written, _) = file.write_all_at(bytes, 0).await;
     written?;
     file.close().await?;
-    tokio_uring::fs::rename(out.temp(), out.done()).await?;
+    tokio_uring::fs::rename(out.temp(), &out.done).await?;
     out.commit();
     Ok(())
 }

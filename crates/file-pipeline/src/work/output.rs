@@ -17,7 +17,8 @@ pub fn output_path(outbox: &Path, name: &str) -> PathBuf {
 #[derive(Debug)]
 pub struct TempOutput {
     temp: Option<PathBuf>,
-    done: PathBuf,
+    /// The output's real name.
+    pub done: PathBuf,
 }
 
 impl TempOutput {
@@ -28,10 +29,6 @@ impl TempOutput {
 
     pub fn temp(&self) -> &Path {
         self.temp.as_deref().expect("not committed yet")
-    }
-
-    pub fn done(&self) -> &Path {
-        &self.done
     }
 
     /// The rename happened: nothing to remove any more.
@@ -53,7 +50,7 @@ impl Drop for TempOutput {
 pub fn write_output(outbox: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
     let out = TempOutput::new(outbox, name);
     fs::write(out.temp(), bytes)?;
-    fs::rename(out.temp(), out.done())?;
+    fs::rename(out.temp(), &out.done)?;
     out.commit();
     Ok(())
 }
@@ -63,7 +60,7 @@ pub fn write_output(outbox: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
 pub async fn write_output_async(outbox: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
     let out = TempOutput::new(outbox, name);
     tokio::fs::write(out.temp(), bytes).await?;
-    tokio::fs::rename(out.temp(), out.done()).await?;
+    tokio::fs::rename(out.temp(), &out.done).await?;
     out.commit();
     Ok(())
 }
