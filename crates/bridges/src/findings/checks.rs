@@ -49,47 +49,37 @@ pub fn check(report: &Report) -> Vec<String> {
 }
 
 fn matrix_books(run: &RunRecord) -> Vec<String> {
-    let mut problems = Vec::new();
-    for (figure, what) in [
+    let [sent, received, expected, guard_hit] = [SENT, RECEIVED, EXPECTED, GUARD_HIT].map(|k| f(run, k));
+    let counts = [
         (MISSING, "sent but never received"),
         (SURPLUS, "received more often than sent"),
         (LATE, "arrived after a later one of the same producer, or twice"),
         (EARLY, "arrived after a gap in their producer's sequence"),
-    ] {
-        if f(run, figure) != 0.0 {
-            problems.push(format!("{} messages {what}", f(run, figure)));
-        }
-    }
-    if f(run, RECEIVED) != f(run, SENT) {
-        problems.push(format!("{} received of {} sent", f(run, RECEIVED), f(run, SENT)));
-    }
-    if f(run, GUARD_HIT) == 0.0 && f(run, SENT) != f(run, EXPECTED) {
-        problems.push(format!(
-            "{} sent of {} asked for, and the memory guard did not stop it",
-            f(run, SENT),
-            f(run, EXPECTED)
-        ));
-    }
-    problems
+    ];
+    let counts = counts.map(|(figure, what)| (f(run, figure) != 0.0, format!("{} messages {what}", f(run, figure))));
+    let totals = [
+        (received != sent, format!("{received} received of {sent} sent")),
+        (
+            guard_hit == 0.0 && sent != expected,
+            format!("{sent} sent of {expected} asked for, and the memory guard did not stop it"),
+        ),
+    ];
+    failed(counts.into_iter().chain(totals))
 }
 
 fn job_books(run: &RunRecord) -> Vec<String> {
-    let mut problems = Vec::new();
-    let counted = f(run, COMPLETED) + f(run, CUT_SHORT) + f(run, NEVER_STARTED);
-    if counted != f(run, JOBS) {
-        problems.push(format!(
-            "{} completed + {} cut short + {} never started != {} jobs",
-            f(run, COMPLETED),
-            f(run, CUT_SHORT),
-            f(run, NEVER_STARTED),
-            f(run, JOBS)
-        ));
-    }
-    if f(run, SUBMITTED) != f(run, JOBS) {
-        problems.push(format!("{} of {} jobs handed off", f(run, SUBMITTED), f(run, JOBS)));
-    }
-    if f(run, MAIN_RETURNED) != 1.0 {
-        problems.push("the program never reached the end of main".into());
-    }
-    problems
+    let [jobs, submitted, completed, cut_short, never_started, main_returned] = JOB_FIGURES.map(|k| f(run, k));
+    failed([
+        (
+            completed + cut_short + never_started != jobs,
+            format!("{completed} completed + {cut_short} cut short + {never_started} never started != {jobs} jobs"),
+        ),
+        (submitted != jobs, format!("{submitted} of {jobs} jobs handed off")),
+        (main_returned != 1.0, "the program never reached the end of main".into()),
+    ])
+}
+
+/// The problems whose check failed.
+fn failed(checks: impl IntoIterator<Item = (bool, String)>) -> Vec<String> {
+    checks.into_iter().filter_map(|(failed, problem)| failed.then_some(problem)).collect()
 }
