@@ -77,8 +77,7 @@ pub struct Ledger {
     all_dropped: (Mutex<()>, Condvar),
     /// Workers wait on this before their first step, so every worker exists (and every temp
     /// file is on disk) before any of them starts, whatever the scheduler does meanwhile.
-    gate_open: Mutex<bool>,
-    gate_changed: Condvar,
+    gate: (Mutex<bool>, Condvar),
     gate_async: tokio::sync::watch::Sender<bool>,
 }
 
@@ -101,8 +100,7 @@ impl Ledger {
             files_removed_by_guards: AtomicUsize::new(0),
             books: RwLock::new(()),
             all_dropped: (Mutex::new(()), Condvar::new()),
-            gate_open: Mutex::new(false),
-            gate_changed: Condvar::new(),
+            gate: (Mutex::new(false), Condvar::new()),
             gate_async: tokio::sync::watch::Sender::new(false),
         }))
     }
@@ -122,8 +120,8 @@ impl Ledger {
     }
 
     pub fn open_gate(&self) {
-        *lock(&self.gate_open) = true;
-        self.gate_changed.notify_all();
+        *lock(&self.gate.0) = true;
+        self.gate.1.notify_all();
         self.gate_async.send_replace(true);
     }
 
@@ -308,11 +306,8 @@ impl Worker {
 
     /// Waits for the run to open the gate, from a blocking thread.
     pub fn wait_for_start(&self) {
-        let mut open = lock(&self.ledger().gate_open);
-        while !*open {
-            open = self.ledger().gate_changed.wait(open).unwrap_or_else(|e| e.into_inner());
-        }
-        drop(open);
+        let (open, changed) = &self.ledger().gate;
+        drop(changed.wait_while(lock(open), |open| !*open));
         self.mark_started();
     }
 
