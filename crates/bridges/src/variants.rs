@@ -52,13 +52,9 @@ families! {
     /// The channel crates of the matrix: `std::sync::mpsc` is `sync_channel(n)` bounded and
     /// `channel()` unbounded.
     Channel: Flume, TokioMpsc, StdMpsc, Crossbeam;
-    /// The forms of table 3a: the sync call made directly, in `block_in_place` or through
-    /// `spawn_blocking` from async code; the async API awaited, or called from a plain thread
-    /// one `Handle::block_on` at a time.
+    /// The forms of table 3a (each one's reason is its `why` in [`Variant`]).
     Mixing: DirectCall, BlockInPlace, SpawnBlocking, AsyncAwait, BlockOnPerCall;
-    /// The forms of table 3b: a `std::thread::spawn` or a `tokio::spawn` whose handle is
-    /// dropped, `std::thread::scope` (every job joined before the scope ends), and a
-    /// `JoinSet` drained before `main` returns.
+    /// The forms of table 3b (each one's reason is its `why` in [`Variant`]).
     Background: DetachedThread, DetachedTask, ThreadScope, JoinSet;
 }
 

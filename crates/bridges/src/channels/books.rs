@@ -207,31 +207,26 @@ mod tests {
         Msg { producer, seq, sent_ns: 0 }
     }
 
+    /// Books that recorded `msgs`, each a producer and a sequence number, in order.
+    fn recorded(producers: usize, msgs: impl IntoIterator<Item = (u32, u32)>) -> OrderBooks {
+        let mut books = OrderBooks::new(producers);
+        msgs.into_iter().for_each(|(producer, seq)| books.record(msg(producer, seq)));
+        books
+    }
+
     #[test]
     fn in_order_delivery_is_exact() {
-        let mut books = OrderBooks::new(2);
-        for seq in 0..3 {
-            books.record(msg(0, seq));
-            books.record(msg(1, seq));
-        }
-        let d = books.close(&[3, 3]);
+        let d = recorded(2, (0..3).flat_map(|seq| [(0, seq), (1, seq)])).close(&[3, 3]);
         assert!(d.exact(), "{d:?}");
         assert_eq!(d.digest(), format!("{EXACT_DIGEST_PREFIX}, from 2 producer(s)"));
     }
 
     #[test]
     fn loss_duplicates_and_reordering_are_each_caught() {
-        let mut books = OrderBooks::new(1);
-        for seq in [0, 2, 1, 1] {
-            books.record(msg(0, seq));
-        }
-        let d = books.close(&[4]);
+        let d = recorded(1, [0, 2, 1, 1].map(|seq| (0, seq))).close(&[4]);
         assert!(!d.exact());
         assert_eq!((d.received, d.missing, d.early, d.late), (4, 0, 1, 2));
-        let mut books = OrderBooks::new(1);
-        books.record(msg(0, 0));
-        books.record(msg(7, 0));
-        let d = books.close(&[2]);
+        let d = recorded(1, [(0, 0), (7, 0)]).close(&[2]);
         assert_eq!((d.missing, d.surplus), (1, 1));
         assert_ne!(d.digest(), OrderBooks::new(1).close(&[0]).digest());
     }
