@@ -21,6 +21,7 @@ use crate::{
     params::{ABUSE_SHARE, Params, SEED, Spec},
     servers::{
         books::Count,
+        caps::client_cap,
         spec::{Played, ServerReport, ServerSpec},
     },
     sim::{
@@ -75,7 +76,7 @@ fn live(
     abuse: bool,
     ctx: &mut Ctx,
 ) -> anyhow::Result<()> {
-    let cap = variant.client_cap(&Readings::without_probe(), u64::from(clients));
+    let cap = client_cap(variant, &Readings::without_probe(), u64::from(clients));
     // The abuse runs keep their input log to replay it afterwards.
     let spec = ServerSpec::new(params.world(params.entities, sim_cost, abuse), slots, abuse, cap.units as usize);
     let server = variant.start(spec)?;

@@ -9,6 +9,7 @@ use casebook::{
 use crate::{
     figures::*,
     params::{ABUSE_SHARE, Params, Spec, Tables},
+    servers::caps::client_cap,
     variants::Variant,
 };
 
@@ -59,7 +60,7 @@ fn live_row(variant: Variant, at: Option<u32>, clients: u32, spec: Spec, reading
         Some(x) => Row::at(variant, f64::from(x), spec),
         None => Row::new(variant, spec),
     };
-    let cap = variant.client_cap(readings, u64::from(clients));
+    let cap = client_cap(variant, readings, u64::from(clients));
     if cap.units < u64::from(clients) {
         row.skip(format!(
             "{} clients are above this machine's safe cap of {} for {variant} ({}: {})",

@@ -2,12 +2,10 @@
 //! the two talk. Each one's server lives in [`crate::servers`]; [`Variant::start`] is the one
 //! place that says which, and the helpers below say which tables each belongs to.
 
-use casebook::run::limits::{Cap, Readings};
-
 use crate::{
     net::protocol::Transport,
     servers::{
-        all_async, caps, hybrid, poll,
+        all_async, hybrid, poll,
         spec::{Server, ServerSpec, runtime},
         tcp_async, tcp_threads,
     },
@@ -48,13 +46,6 @@ impl Variant {
             Variant::SingleThreadPoll => SimConfig { executor: Executor::Single, parallel: false },
             _ => SimConfig { executor: Executor::Multi, parallel: true },
         }
-    }
-
-    /// The most clients this variant's server may take here, or `wanted` when that is fewer:
-    /// a TCP client costs a descriptor, and a `thread-per-client` one two threads.
-    pub fn client_cap(self, readings: &Readings, wanted: u64) -> Cap {
-        let threads_per_client = if self == Variant::ThreadPerClient { 2 } else { 0 };
-        caps::client_cap(self.transport(), threads_per_client, readings, wanted)
     }
 
     /// In the clients sweep and the abuse table: every model. `hybrid-st` differs from the

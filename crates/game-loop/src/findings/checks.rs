@@ -2,6 +2,8 @@
 //! counted, nothing counted twice, vanished clients gone, every malformed datagram counted.
 //! Each returned line is a failure and fails the run.
 
+use std::collections::BTreeSet;
+
 use casebook::{Figure, Report, RowKey, VariantSet, report::record::RunRecord};
 
 use crate::{
@@ -16,10 +18,7 @@ pub fn check(params: &Params, report: &Report) -> Vec<String> {
     let mut failures = Vec::new();
     // Every client count a clients row can sit at: the sweep's (and `--clients`, for reports
     // from before the sweep held every row).
-    let mut points = params.sweep.clone();
-    points.push(params.clients);
-    points.sort_unstable();
-    points.dedup();
+    let points: BTreeSet<u32> = params.sweep.iter().copied().chain([params.clients]).collect();
     for table in [CLIENTS, HEAVY, ABUSE] {
         for &variant in Variant::ALL {
             let keys: Vec<RowKey> = match table {

@@ -62,7 +62,7 @@ fn holds_64hz(report: &Report) -> Vec<String> {
 
 /// The performance target for the hybrid at 1,000 clients, with the bots' share.
 fn target(params: &Params, report: &Report) -> Option<String> {
-    let at = if params.sweep.contains(&1000) { 1000 } else { *params.sweep.iter().filter(|c| **c <= 1000).max()? };
+    let at = *params.sweep.iter().filter(|c| **c <= 1000).max()?;
     let row = report.row(CLIENTS, (Variant::Hybrid, f64::from(at)))?;
     let late = row.quantile(TICK_LATENESS, 0.99)?;
     let input = row.quantile(INPUT_LATENCY, 0.99)?;

@@ -9,13 +9,16 @@
 
 use casebook::run::limits::{self, Cap, Limit, Readings};
 
-use crate::{net::protocol::Transport, servers::tcp_threads::CONNECTION_STACK};
+use crate::{net::protocol::Transport, servers::tcp_threads::CONNECTION_STACK, variants::Variant};
 
-/// Every limit on the clients of a server over `transport` that costs `threads_per_client`
-/// OS threads per client, as a number of clients.
-pub fn client_limits(transport: Transport, threads_per_client: u64, r: &Readings) -> Vec<Limit> {
+/// OS threads a `thread-per-client` client costs: a reader and a writer.
+const THREADS_PER_CLIENT: u64 = 2;
+
+/// Every limit on the clients of `variant`'s server, as a number of clients: a TCP client
+/// costs a descriptor, and a `thread-per-client` one two threads.
+pub fn client_limits(variant: Variant, r: &Readings) -> Vec<Limit> {
     let mut found = Vec::new();
-    if transport == Transport::Tcp
+    if variant.transport() == Transport::Tcp
         && let Some(fds) = limits::fd_budget(r)
     {
         found.push(Limit {
@@ -28,11 +31,11 @@ pub fn client_limits(transport: Transport, threads_per_client: u64, r: &Readings
             ),
         });
     }
-    if let Some(threads) = std::num::NonZeroU64::new(threads_per_client) {
+    if variant == Variant::ThreadPerClient {
         for limit in limits::thread_limits(r, CONNECTION_STACK as u64) {
             found.push(Limit {
-                units: limit.units / threads,
-                detail: format!("{}; {threads} threads per client", limit.detail),
+                units: limit.units / THREADS_PER_CLIENT,
+                detail: format!("{}; {THREADS_PER_CLIENT} threads per client", limit.detail),
                 name: limit.name,
             });
         }
@@ -40,9 +43,9 @@ pub fn client_limits(transport: Transport, threads_per_client: u64, r: &Readings
     found
 }
 
-/// The most clients such a server may take here, or `wanted` when that is fewer.
-pub fn client_cap(transport: Transport, threads_per_client: u64, r: &Readings, wanted: u64) -> Cap {
-    limits::safe_cap(&client_limits(transport, threads_per_client, r), wanted, "the run's size")
+/// The most clients `variant`'s server may take here, or `wanted` when that is fewer.
+pub fn client_cap(variant: Variant, r: &Readings, wanted: u64) -> Cap {
+    limits::safe_cap(&client_limits(variant, r), wanted, "the run's size")
 }
 
 #[cfg(test)]
@@ -53,15 +56,15 @@ mod tests {
     fn threads_bind_thread_per_client_and_descriptors_bind_tcp() {
         let mut r = Readings::stock_linux_box();
         // A stock box's 1,024 descriptors less 64 kept free bind any TCP server.
-        let cap = client_cap(Transport::Tcp, 0, &r, 5000);
+        let cap = client_cap(Variant::HybridTcp, &r, 5000);
         assert_eq!((cap.units, cap.set_by.as_str()), (960, "RLIMIT_NOFILE"));
         // With descriptors to spare, memory maps bind two threads per client: (65,530 - 40 -
         // 1,024) / 4 maps per thread / 2 threads per client.
         r.nofile = Some(1 << 20);
-        let cap = client_cap(Transport::Tcp, 2, &r, 50_000);
+        let cap = client_cap(Variant::ThreadPerClient, &r, 50_000);
         assert_eq!((cap.units, cap.set_by.as_str()), (8_058, "vm.max_map_count"));
-        assert_eq!(client_cap(Transport::Tcp, 0, &r, 50_000).units, 50_000);
+        assert_eq!(client_cap(Variant::HybridTcp, &r, 50_000).units, 50_000);
         // UDP clients hold neither.
-        assert!(client_limits(Transport::Udp, 0, &Readings::stock_linux_box()).is_empty());
+        assert!(client_limits(Variant::SingleThreadPoll, &Readings::stock_linux_box()).is_empty());
     }
 }
