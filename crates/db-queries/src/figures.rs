@@ -16,33 +16,24 @@ pub const LATENCY: Hist = Hist::micros("latency");
 pub const REPLIES: Figure = Figure::new("replies", Format::Count);
 /// Requests that failed, of any kind.
 pub const ERRORS: Figure = Figure::new("errors", Format::Count);
-pub const POOL_TIMEOUTS: Figure = Figure::new("errors_pool_timeout", Format::Count);
-pub const BUSY: Figure = Figure::new("errors_sqlite_busy", Format::Count);
-pub const REFUSED: Figure = Figure::new("errors_refused", Format::Count);
-pub const CONNECTIONS_LOST: Figure = Figure::new("errors_connection_lost", Format::Count);
-pub const SPAWN_FAILED: Figure = Figure::new("errors_thread_spawn", Format::Count);
-pub const QUERY_ERRORS: Figure = Figure::new("errors_query", Format::Count);
 /// Replies whose digest is not what the seeded data says: must be 0 in every run.
 pub const WRONG: Figure = Figure::new("errors_wrong_result", Format::Count);
-pub const TRANSPORT_ERRORS: Figure = Figure::new("errors_transport", Format::Count);
-pub const TIMEOUTS: Figure = Figure::new("errors_timeout", Format::Count);
-/// Queries Postgres cancelled at the connection's `statement_timeout`.
-pub const STATEMENT_TIMEOUTS: Figure = Figure::new("errors_statement_timeout", Format::Count);
 
 /// The figure that counts errors of `kind`.
 pub const fn errors_of(kind: ErrorKind) -> Figure {
-    match kind {
-        ErrorKind::PoolTimeout => POOL_TIMEOUTS,
-        ErrorKind::Busy => BUSY,
-        ErrorKind::Refused => REFUSED,
-        ErrorKind::ConnectionLost => CONNECTIONS_LOST,
-        ErrorKind::Spawn => SPAWN_FAILED,
-        ErrorKind::Query => QUERY_ERRORS,
-        ErrorKind::Mismatch => WRONG,
-        ErrorKind::Transport => TRANSPORT_ERRORS,
-        ErrorKind::Timeout => TIMEOUTS,
-        ErrorKind::StatementTimeout => STATEMENT_TIMEOUTS,
-    }
+    let key = match kind {
+        ErrorKind::PoolTimeout => "errors_pool_timeout",
+        ErrorKind::Busy => "errors_sqlite_busy",
+        ErrorKind::Refused => "errors_refused",
+        ErrorKind::ConnectionLost => "errors_connection_lost",
+        ErrorKind::Spawn => "errors_thread_spawn",
+        ErrorKind::Query => "errors_query",
+        ErrorKind::Mismatch => return WRONG,
+        ErrorKind::Transport => "errors_transport",
+        ErrorKind::Timeout => "errors_timeout",
+        ErrorKind::StatementTimeout => "errors_statement_timeout",
+    };
+    Figure::new(key, Format::Count)
 }
 
 /// Writes the server acknowledged.

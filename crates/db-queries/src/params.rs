@@ -38,10 +38,6 @@ pub enum TableKind {
     Hybrid,
 }
 
-impl TableKind {
-    pub const ALL: [TableKind; 4] = [TableKind::Points, TableKind::Sweep, TableKind::Remote, TableKind::Hybrid];
-}
-
 /// Options of this case, on top of the harness's own.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct Args {
@@ -262,7 +258,9 @@ impl Params {
     /// the generator, each its own process), and under `thread-per-request` a thread each.
     /// Rows above the machine's caps are planned as skipped, so these always fit.
     pub fn needs(&self, variants: &[Variant]) -> Needs {
-        let in_flight = self.max_in_flight() as u64;
+        // The most requests in flight any planned row runs with, descriptor cap applied.
+        let planned = self.sweeps().chain([self.clients]).max().unwrap_or(1);
+        let in_flight = self.caps.by_fds.as_ref().map_or(planned, |(cap, _)| planned.min(*cap as usize)) as u64;
         let mut needs = Needs::default()
             .fds("a socket per request in flight", in_flight + FDS_BESIDES_CLIENTS)
             .memory("buffers for the client connections", in_flight * 64 * 1024);
@@ -278,15 +276,6 @@ impl Params {
     pub fn sweeps(&self) -> impl Iterator<Item = usize> + '_ {
         self.sweep.iter().chain(&self.postgres_sweep).chain(&self.remote_sweep).copied()
     }
-
-    /// The most requests in flight any planned row runs with, descriptor cap applied.
-    pub fn max_in_flight(&self) -> usize {
-        let planned = self.sweeps().chain([self.clients]).max().unwrap_or(1);
-        match &self.caps.by_fds {
-            Some((cap, _)) => planned.min(*cap as usize),
-            None => planned,
-        }
-    }
 }
 
 fn positive<T: PartialOrd + Default + std::fmt::Display>(name: &str, value: T) -> Result<T, UsageError> {
@@ -299,9 +288,7 @@ fn positive<T: PartialOrd + Default + std::fmt::Display>(name: &str, value: T) -
 
 fn in_flight_list(name: &str, values: &[usize], default: &[usize]) -> Result<Vec<usize>, UsageError> {
     let mut list = if values.is_empty() { default.to_vec() } else { values.to_vec() };
-    for &n in &list {
-        in_range(name, n, 1, MAX_IN_FLIGHT)?;
-    }
+    list.iter().try_for_each(|&n| in_range(name, n, 1, MAX_IN_FLIGHT).map(drop))?;
     list.sort_unstable();
     list.dedup();
     Ok(list)
@@ -340,10 +327,7 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
     };
     let accounts = in_range("accounts", args.accounts.unwrap_or(accounts), 32, 50_000_000)?;
     let orders_per_account = in_range("orders-per-account", args.orders_per_account.unwrap_or(10), 0, 1000)?;
-    let mix = match &args.mix {
-        Some(text) => Mix::parse(text).map_err(UsageError::new)?,
-        None => Mix::SERVICE,
-    };
+    let mix = args.mix.as_deref().map_or(Ok(Mix::SERVICE), Mix::parse).map_err(UsageError::new)?;
     let duration_ms = in_range("duration-ms", args.duration_ms.unwrap_or(duration_ms), 1, 600_000)?;
     let cores = usable_cores();
     let acquire_timeout =
@@ -374,7 +358,7 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
     let threads = limits::thread_budget(&readings, 2 << 20);
     let by_threads = (threads.units.saturating_sub(THREADS_BESIDES_REQUESTS), threads.set_by);
     Ok(Params {
-        tables: if args.tables.is_empty() { TableKind::ALL.to_vec() } else { args.tables.clone() },
+        tables: if args.tables.is_empty() { clap::ValueEnum::value_variants().to_vec() } else { args.tables.clone() },
         postgres: postgres_choice(args)?,
         dataset: Dataset { seed: 0x005E_EDDB, accounts, orders_per_account },
         mix,

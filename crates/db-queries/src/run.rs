@@ -57,11 +57,9 @@ impl Shared {
             }
             Engine::Postgres => Target::Postgres {
                 db: self.postgres.clone().context("the set-up made no Postgres schema")?,
-                proxy_port: if remote {
-                    Some(self.proxy_port.context("the set-up started no delaying proxy")?)
-                } else {
-                    None
-                },
+                proxy_port: remote
+                    .then(|| self.proxy_port.context("the set-up started no delaying proxy"))
+                    .transpose()?,
             },
         })
     }
@@ -76,7 +74,6 @@ fn spec_of(row: &Row) -> Option<Spec> {
     serde_json::from_value(row.point.clone()).ok()
 }
 
-// ANCHOR: setup
 /// Seeds what the selected rows need, and nothing else: the SQLite file, the Postgres schema
 /// (skipping the Postgres rows when the server is unreachable and nobody insisted), the
 /// delaying proxy. Each is owned by the returned `Setup`, so every exit path removes it.
@@ -124,7 +121,6 @@ pub fn setup(params: &Params, plan: &mut Plan, dir: &Path) -> anyhow::Result<Set
     }
     Ok(owned.into_iter().fold(Setup::new(shared), |setup, thing| setup.owning(thing)))
 }
-// ANCHOR_END: setup
 
 /// What the server of one run is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -167,19 +163,9 @@ impl ServerSide {
             .enable_all()
             .build()?;
         let books = Arc::new(ServerBooks::default());
-        let server = runtime.block_on(spec.layer.serve(
-            target,
-            spec.pools,
-            Arc::clone(&books),
-            spec.max_connections,
-            spec.client_timeout,
-        ))?;
-        let job = match spec.job {
-            Some(plan) => Some(
-                runtime.block_on(Job::start(plan, target)).map_err(|f| anyhow::anyhow!("cannot start the job: {f}"))?,
-            ),
-            None => None,
-        };
+        let server = runtime.block_on(spec.layer.serve(target, spec, Arc::clone(&books)))?;
+        let job = spec.job.map(|plan| runtime.block_on(Job::start(plan, target))).transpose();
+        let job = job.map_err(|f| anyhow::anyhow!("cannot start the job: {f}"))?;
         Ok(ServerSide { runtime, server, books, job })
     }
 
@@ -204,15 +190,6 @@ impl ServerSide {
     }
 }
 
-/// What a run hands its load generator.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
-pub struct LoadRequest {
-    pub port: u16,
-    pub engine: Engine,
-    pub points_only: bool,
-    pub plan: LoadPlan,
-}
-
 // ANCHOR: execute
 /// One run of one row, in the child: open the data layer, start the server and its load
 /// generator (which connects every client before it says it is ready), and time only the
@@ -231,8 +208,8 @@ pub fn execute(params: &Params, shared: &Shared, variant: Variant, spec: Spec, c
         workers: params.workers,
     };
     let server = ServerSide::start(&serve, &shared.target(spec.engine, spec.remote)?)?;
-    let request = LoadRequest { port: server.addr().port(), engine: spec.engine, points_only: spec.points_only, plan };
-    let mut load = ctx.start_load(&request)?;
+    // The generator is handed the server's port and the row's spec.
+    let mut load = ctx.start_load(&(server.addr().port(), spec))?;
     let drained = ctx.measure(|| -> anyhow::Result<bool> {
         load.go()?;
         Ok(server.wait_drained(spec.in_flight, limit))
@@ -297,15 +274,14 @@ fn pgbench_row(params: &Params, shared: &Shared, spec: &Spec, ctx: &mut Ctx) -> 
     Ok(())
 }
 
-// ANCHOR: generate
 /// The load generator, in its own process: take the audit's snapshot, connect every client,
 /// say ready; on the go, offer the load; then reconcile the writes and record it all.
 pub fn generate(params: &Params, shared: &Shared, spec: &LoadSpec, generator: &mut GenCtx) -> anyhow::Result<()> {
-    let request: LoadRequest = spec.decode()?;
-    let target = shared.target(request.engine, false)?;
-    let mix = if request.points_only { Mix::POINT_READS } else { params.mix };
-    let server = SocketAddr::from(([127, 0, 0, 1], request.port));
-    let prepared = Generator::prepare(server, &target, params.dataset, mix, request.plan)?;
+    let (port, spec): (u16, Spec) = spec.decode()?;
+    let target = shared.target(spec.engine, false)?;
+    let mix = if spec.points_only { Mix::POINT_READS } else { params.mix };
+    let plan = params.load_plan(spec.in_flight, spec.open_rate);
+    let prepared = Generator::prepare(SocketAddr::from(([127, 0, 0, 1], port)), &target, params.dataset, mix, plan)?;
     generator.ready()?;
     if !generator.wait_go() {
         return Ok(());
@@ -313,14 +289,13 @@ pub fn generate(params: &Params, shared: &Shared, spec: &LoadSpec, generator: &m
     let report = prepared.run()?;
     record_load(generator, &report)
 }
-// ANCHOR_END: generate
 
 fn record_load(generator: &mut GenCtx, report: &LoadReport) -> anyhow::Result<()> {
     let d = &report.driven;
     generator.figure(REQUESTS_PER_S, d.requests_per_s());
     generator.figure(REPLIES, d.replies as f64);
     generator.histogram(LATENCY, &d.latency)?;
-    generator.figure(ERRORS, d.errors_total() as f64);
+    generator.figure(ERRORS, d.errors.values().sum::<u64>() as f64);
     for kind in ErrorKind::ALL {
         generator.figure(errors_of(kind), d.errors.get(&kind).copied().unwrap_or(0) as f64);
     }

@@ -37,10 +37,7 @@ pub const HYBRID: TableId = TableId::new("hybrid-web");
 pub const HYBRID_CONNECTIONS: usize = 64;
 
 fn row(params: &Params, variant: Variant, spec: Spec, at: Option<f64>) -> Row {
-    let row = match at {
-        Some(x) => Row::at(variant, x, spec),
-        None => Row::new(variant, spec),
-    };
+    let row = at.map_or_else(|| Row::new(variant, spec), |x| Row::at(variant, x, spec));
     if spec.engine == Engine::Postgres && params.postgres.is_none() {
         row.skip("no Postgres: pass --database-url or set DATABASE_URL")
     } else if let Some(why) = params.over_cap(spec.in_flight, variant == ThreadPerRequest) {
@@ -55,79 +52,66 @@ fn layers(variants: &[Variant], engine: Engine) -> impl Iterator<Item = Variant>
     variants.iter().copied().filter(move |v| v.runs_on(engine))
 }
 
-fn throughput_columns() -> Vec<Column> {
-    vec![
+/// The throughput tables' columns; a sweep, with many rows, drops the tails and the costs.
+fn columns(sweep: bool) -> Vec<Column> {
+    let mut columns = vec![
         Column::new("requests/s", REQUESTS_PER_S),
         Column::vs_baseline("vs baseline"),
         Column::p50(LATENCY),
         Column::p99(LATENCY),
-        Column::p999(LATENCY),
-        Column::max(LATENCY),
-        Column::new("errors", ERRORS),
-        Column::quantile("pool wait p99", POOL_WAIT, 0.99),
-        Column::new("server CPU/request", CPU_PER_REQUEST),
-        Column::new("server cs/request", SWITCHES_PER_REQUEST),
-        Column::new("batch", MEAN_BATCH),
-        Column::cores_busy(),
+    ];
+    if !sweep {
+        columns.extend([Column::p999(LATENCY), Column::max(LATENCY)]);
+    }
+    columns.extend([Column::new("errors", ERRORS), Column::quantile("pool wait p99", POOL_WAIT, 0.99)]);
+    if !sweep {
+        columns.extend([
+            Column::new("server CPU/request", CPU_PER_REQUEST),
+            Column::new("server cs/request", SWITCHES_PER_REQUEST),
+            Column::new("batch", MEAN_BATCH),
+            Column::cores_busy(),
+        ]);
+    }
+    columns.extend([
         Column::new("server RSS", PEAK_RSS),
         Column::peak_threads(),
         Column::new("load gen cores", LOADGEN_CORES),
-    ]
-}
-
-fn sweep_columns() -> Vec<Column> {
-    vec![
-        Column::new("requests/s", REQUESTS_PER_S),
-        Column::vs_baseline("vs baseline"),
-        Column::p50(LATENCY),
-        Column::p99(LATENCY),
-        Column::new("errors", ERRORS),
-        Column::quantile("pool wait p99", POOL_WAIT, 0.99),
-        Column::new("server RSS", PEAK_RSS),
-        Column::peak_threads(),
-        Column::new("load gen cores", LOADGEN_CORES),
-    ]
+    ]);
+    columns
 }
 
 const COLUMNS_NOTE: &str = "requests/s: correct replies per second over the timed window, which opens once every client has had a reply. Latency: send to reply at the load generator (another process), every request of every run merged. errors: failed requests of any kind (the JSON has them by kind); wrong answers, lost and doubled writes fail the run instead. pool wait: from a request reaching the data layer to its having a connection, worker or batch slot. server CPU and cs (voluntary context switches) per request: the server process over the measured region, divided by the replies. batch: point reads per batched query. server RSS: the server process's resident high-water mark. peak threads: the server process, sampled by the harness. load gen cores: the load generator's CPU time over its wall time.";
 
 fn points_table(params: &Params, variants: &[Variant], engine: Engine) -> Option<Table> {
-    let (id, title) = match engine {
-        Engine::Sqlite => (SQLITE_POINTS, "SQLite"),
-        Engine::Postgres => (POSTGRES_POINTS, "Postgres"),
-    };
-    let pools = params.pools(engine);
+    let sqlite = engine == Engine::Sqlite;
     let mut table = Table::new(
-        id,
+        if sqlite { SQLITE_POINTS } else { POSTGRES_POINTS },
         format!(
-            "{title} point reads, {} requests in flight, {} accounts, {} connections{}",
+            "{} point reads, {} requests in flight, {} accounts, {} connections{}",
+            engine.name(),
             params.clients,
             params.dataset.accounts,
-            pools.connections,
-            if engine == Engine::Sqlite { " (readers, plus one writer)" } else { "" }
+            params.pools(engine).connections,
+            if sqlite { " (readers, plus one writer)" } else { "" }
         ),
     );
     let spec = Spec { points_only: true, ..Spec::closed(engine, params.clients) };
     table.rows = layers(variants, engine).map(|v| row(params, v, spec, None)).collect();
-    if engine == Engine::Postgres && variants.contains(&Pgbench) {
+    if !sqlite && variants.contains(&Pgbench) {
         table.rows.push(row(params, Pgbench, spec, None));
     }
     if table.rows.is_empty() {
         return None;
     }
-    table.columns = throughput_columns();
-    if engine == Engine::Postgres {
-        table.columns.push(Column::new("pgbench latency", PGBENCH_LATENCY));
-        table.columns.push(Column::new("pgbench CPU", CHILD_CPU));
+    table.columns = columns(false);
+    if !sqlite {
+        table.columns.extend([Column::new("pgbench latency", PGBENCH_LATENCY), Column::new("pgbench CPU", CHILD_CPU)]);
     }
     table.primary = Primary::higher(REQUESTS_PER_S);
     table.repeat = Some(params.repeat);
-    match engine {
-        Engine::Sqlite => table.baseline_if_present(ThreadPool),
-        Engine::Postgres => table.baseline_if_present(Pgbench),
-    }
+    table.baseline_if_present(if sqlite { ThreadPool } else { Pgbench });
     // pgbench checks no answers; the variants' are compared by the case's own check.
-    table.digests_must_agree = engine == Engine::Sqlite;
+    table.digests_must_agree = sqlite;
     table.note = format!(
         "{COLUMNS_NOTE} pgbench: the same SELECT on the same table, prepared, one connection per client, {} threads, run for whole seconds (-T) or, below one second, a fixed number of transactions per client (-t); it reports only its mean latency; pgbench CPU is its own process's CPU time (its clients' work, which the variants' rows count as load gen cores), not part of cores busy.",
         params.workers
@@ -137,8 +121,8 @@ fn points_table(params: &Params, variants: &[Variant], engine: Engine) -> Option
 
 fn sweep_table(params: &Params, variants: &[Variant], engine: Engine, remote: bool) -> Option<Table> {
     let (id, title, points) = match (engine, remote) {
-        (Engine::Sqlite, _) => (SQLITE_SWEEP, "SQLite".to_string(), &params.sweep),
-        (Engine::Postgres, false) => (POSTGRES_SWEEP, "Postgres".to_string(), &params.postgres_sweep),
+        (Engine::Sqlite, _) => (SQLITE_SWEEP, engine.name().to_string(), &params.sweep),
+        (Engine::Postgres, false) => (POSTGRES_SWEEP, engine.name().to_string(), &params.postgres_sweep),
         (Engine::Postgres, true) => (
             POSTGRES_REMOTE,
             format!(
@@ -166,7 +150,7 @@ fn sweep_table(params: &Params, variants: &[Variant], engine: Engine, remote: bo
     if table.rows.is_empty() {
         return None;
     }
-    table.columns = sweep_columns();
+    table.columns = columns(true);
     table.primary = Primary::higher(REQUESTS_PER_S);
     table.baseline_if_present(ThreadPool);
     table.repeat = Some(params.sweep_repeat);

@@ -2,12 +2,13 @@
 //! same front end. The hybrid-web rows run `async-pool` beside a background job; the anchor
 //! is `pgbench`, which has no server of ours at all.
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use crate::{
-    layers::{Pools, async_pool, batcher, over_blocking, per_request, pipelined, thread_pool},
+    layers::{async_pool, batcher, over_blocking, per_request, pipelined, thread_pool},
+    run::ServeSpec,
     server::{Server, books::ServerBooks},
-    store::{fault::Fault, fixture::Engine, fixture::Target},
+    store::fixture::{Engine, Target},
 };
 
 casebook::variants! {
@@ -57,50 +58,27 @@ impl Variant {
         format!("casebook-dbq-{self}-{}", std::process::id())
     }
 
-    // ANCHOR: serve
     /// Opens this data layer's connections (all of them, so no request pays for a connect)
     /// and starts the front end over it, on the current runtime. Each layer gets a front end
     /// compiled for it alone, so a connection's task holds that layer's request future and no
     /// other's: the memory each model needs per request in flight is its own.
-    pub async fn serve(
-        self,
-        target: &Target,
-        pools: Pools,
-        books: Arc<ServerBooks>,
-        max_connections: usize,
-        client_timeout: Duration,
-    ) -> anyhow::Result<Server> {
+    pub async fn serve(self, target: &Target, spec: &ServeSpec, books: Arc<ServerBooks>) -> anyhow::Result<Server> {
+        let pools = spec.pools;
         let name = self.application_name();
-        let opened = |fault: Fault| anyhow::anyhow!("{self}: cannot open the data layer: {fault}");
-        let shared = Arc::clone(&books);
+        macro_rules! start {
+            ($layer:expr) => {{
+                let layer = $layer.await.map_err(|f| anyhow::anyhow!("{self}: cannot open the data layer: {f}"))?;
+                Server::start(layer, books, spec.max_connections, spec.client_timeout).await?
+            }};
+        }
         Ok(match self {
-            AsyncPool => {
-                let layer = async_pool::AsyncPool::open(target, pools, &name).await.map_err(opened)?;
-                Server::start(layer, books, max_connections, client_timeout).await?
-            }
-            AsyncBatched => {
-                let inner = async_pool::AsyncPool::open(target, pools, &name).await.map_err(opened)?;
-                Server::start(batcher::Batched::new(inner, pools, shared), books, max_connections, client_timeout)
-                    .await?
-            }
-            AsyncPipelined => {
-                let layer = pipelined::Pipelined::open(target, pools, &name).await.map_err(opened)?;
-                Server::start(layer, books, max_connections, client_timeout).await?
-            }
-            ThreadPool => {
-                let layer = thread_pool::ThreadPool::open(target, pools, &name, shared).await.map_err(opened)?;
-                Server::start(layer, books, max_connections, client_timeout).await?
-            }
-            ThreadPerRequest => {
-                let layer = per_request::PerRequest::open(target, pools, &name, shared).await.map_err(opened)?;
-                Server::start(layer, books, max_connections, client_timeout).await?
-            }
-            AsyncOverBlocking => {
-                let layer = over_blocking::OverBlocking::open(target, pools, shared).await.map_err(opened)?;
-                Server::start(layer, books, max_connections, client_timeout).await?
-            }
+            AsyncPool => start!(async_pool::AsyncPool::open(target, pools, &name)),
+            AsyncBatched => start!(batcher::Batched::open(target, pools, &name, Arc::clone(&books))),
+            AsyncPipelined => start!(pipelined::Pipelined::open(target, pools, &name)),
+            ThreadPool => start!(thread_pool::ThreadPool::open(target, pools, &name, Arc::clone(&books))),
+            ThreadPerRequest => start!(per_request::PerRequest::open(target, pools, &name, Arc::clone(&books))),
+            AsyncOverBlocking => start!(over_blocking::OverBlocking::open(target, pools, Arc::clone(&books))),
             JobOnThread | JobOnAsync | Pgbench => anyhow::bail!("{self} is not a data layer"),
         })
     }
-    // ANCHOR_END: serve
 }

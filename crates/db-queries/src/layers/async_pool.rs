@@ -24,14 +24,15 @@ use crate::{
         books::{ServerBooks, with_retry},
     },
     store::{fault::Fault, fixture::Target, postgres, sqlite},
-    workload::{Request, RequestKind, protocol::ErrorKind},
+    workload::{Request, protocol::ErrorKind},
 };
 
 pub struct AsyncPool {
-    pub pools: Pools,
+    pools: Pools,
     pub kind: Kind,
 }
 
+#[derive(Clone)]
 pub enum Kind {
     /// Readers, and a pool of one writer.
     Sqlite {
@@ -115,7 +116,7 @@ impl Serve for AsyncPool {
         with_retry(books, || async {
             match &self.kind {
                 Kind::Sqlite { reads, writes } => {
-                    let pool = if request.kind() == RequestKind::Write { writes } else { reads };
+                    let pool = if request.is_write() { writes } else { reads };
                     sqlite::serve_async(&mut *acquire(pool, timeout, books).await?, request).await
                 }
                 Kind::Postgres { pool } => {

@@ -13,7 +13,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use sqlx::{Pool, postgres::Postgres, sqlite::Sqlite};
 use tokio::{
     sync::{Semaphore, mpsc, oneshot},
     task::JoinHandle,
@@ -28,7 +27,7 @@ use crate::{
         Serve,
         books::{ServerBooks, with_retry},
     },
-    store::{fault::Fault, postgres, sqlite},
+    store::{fault::Fault, fixture::Target, postgres, sqlite},
     workload::{Request, protocol::ErrorKind},
 };
 
@@ -39,13 +38,6 @@ struct Waiting {
     reply: oneshot::Sender<Result<u64, Fault>>,
 }
 
-/// The pool batches are read from.
-#[derive(Clone)]
-enum Readers {
-    Sqlite(Pool<Sqlite>),
-    Postgres(Pool<Postgres>),
-}
-
 pub struct Batched {
     inner: AsyncPool,
     queue: mpsc::UnboundedSender<Waiting>,
@@ -53,16 +45,19 @@ pub struct Batched {
 }
 
 impl Batched {
-    pub fn new(inner: AsyncPool, pools: Pools, books: Arc<ServerBooks>) -> Batched {
-        let readers = match &inner.kind {
-            Kind::Sqlite { reads, .. } => Readers::Sqlite(reads.clone()),
-            Kind::Postgres { pool } => Readers::Postgres(pool.clone()),
-        };
+    pub async fn open(
+        target: &Target,
+        pools: Pools,
+        application: &str,
+        books: Arc<ServerBooks>,
+    ) -> Result<Batched, Fault> {
+        let inner = AsyncPool::open(target, pools, application).await?;
         let (queue, waiting) = mpsc::unbounded_channel();
         let slots = Arc::new(Semaphore::new(pools.connections as usize));
+        let readers = inner.kind.clone();
         let task =
             tokio::spawn(batch_loop(waiting, slots, pools.max_batch.max(1), pools.acquire_timeout, readers, books));
-        Batched { inner, queue, task }
+        Ok(Batched { inner, queue, task })
     }
 }
 
@@ -93,7 +88,7 @@ async fn batch_loop(
     slots: Arc<Semaphore>,
     max_batch: usize,
     acquire_timeout: Duration,
-    readers: Readers,
+    readers: Kind,
     books: Arc<ServerBooks>,
 ) {
     while let Some(first) = waiting.recv().await {
@@ -142,10 +137,10 @@ async fn batch_loop(
 }
 // ANCHOR_END: batch_loop
 
-async fn read_batch(readers: &Readers, accounts: &[i64]) -> Result<HashMap<i64, u64>, Fault> {
+async fn read_batch(readers: &Kind, accounts: &[i64]) -> Result<HashMap<i64, u64>, Fault> {
     match readers {
-        Readers::Sqlite(pool) => sqlite::points_async(&mut *pool.acquire().await?, accounts).await,
-        Readers::Postgres(pool) => {
+        Kind::Sqlite { reads, .. } => sqlite::points_async(&mut *reads.acquire().await?, accounts).await,
+        Kind::Postgres { pool } => {
             let mut conn = pool.acquire().await?;
             let result = postgres::points_sqlx(&mut conn, accounts).await;
             settle(&mut conn, &result);

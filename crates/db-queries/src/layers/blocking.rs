@@ -13,10 +13,11 @@ use scheduled_thread_pool::ScheduledThreadPool;
 
 use super::Pools;
 use crate::{
-    server::books::{RETRIES, ServerBooks},
+    server::books::{ServerBooks, retry},
     store::{
         fault::{self, Fault},
-        postgres::{self, PgConn, PgTarget},
+        fixture::Target,
+        postgres::{self, PgConn},
         sqlite,
     },
     workload::{Request, protocol::ErrorKind},
@@ -58,10 +59,7 @@ impl ManageConnection for PgManager {
 
     /// A checked-out connection is trusted; a lost one fails its query and is retried.
     fn is_valid(&self, conn: &mut PgConn) -> Result<(), Fault> {
-        match conn.is_closed() {
-            true => Err(Fault::new(ErrorKind::ConnectionLost, "connection closed")),
-            false => Ok(()),
-        }
+        if conn.is_closed() { Err(Fault::new(ErrorKind::ConnectionLost, "connection closed")) } else { Ok(()) }
     }
 
     fn has_broken(&self, conn: &mut PgConn) -> bool {
@@ -87,31 +85,67 @@ fn builder<M: ManageConnection>(size: u32, helper: &Arc<ScheduledThreadPool>) ->
         .thread_pool(Arc::clone(helper))
 }
 
-/// SQLite's pools: `connections` read-only connections and one writer. Blocking: call it
-/// from a thread, not from async code.
-pub fn sqlite_pools(
-    path: &std::path::Path,
-    pools: &Pools,
-) -> Result<(r2d2::Pool<SqliteConnectionManager>, r2d2::Pool<SqliteConnectionManager>), Fault> {
-    let helper = helper();
-    let busy = pools.busy_timeout;
-    let manager = |flags| {
-        SqliteConnectionManager::file(path)
-            .with_flags(flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-            .with_init(move |c| sqlite::configure(c, busy))
-    };
-    let reads = builder(pools.connections, &helper)
-        .build(manager(OpenFlags::SQLITE_OPEN_READ_ONLY))
-        .map_err(fault::from_r2d2)?;
-    let writes = builder(1, &helper).build(manager(OpenFlags::SQLITE_OPEN_READ_WRITE)).map_err(fault::from_r2d2)?;
-    Ok((reads, writes))
+/// The `r2d2` pools of a target: on SQLite `connections` read-only connections and one
+/// writer, on Postgres `connections` connections for everything.
+pub enum Pooled {
+    Sqlite { reads: r2d2::Pool<SqliteConnectionManager>, writes: r2d2::Pool<SqliteConnectionManager> },
+    Postgres { pool: r2d2::Pool<PgManager> },
 }
 
-/// Postgres' pool: `connections` connections for everything. Blocking.
-pub fn pg_pool(target: &PgTarget, application: &str, pools: &Pools) -> Result<r2d2::Pool<PgManager>, Fault> {
-    builder(pools.connections, &helper())
-        .build(PgManager { config: target.blocking_config(application) })
-        .map_err(fault::from_r2d2)
+impl Pooled {
+    /// Builds the pools. `r2d2` connects synchronously, so this runs on the blocking pool.
+    pub async fn open(target: &Target, pools: Pools, application: &str) -> Result<Pooled, Fault> {
+        let (target, application) = (target.clone(), application.to_owned());
+        tokio::task::spawn_blocking(move || {
+            let helper = helper();
+            Ok(match &target {
+                Target::Sqlite { path } => {
+                    let busy = pools.busy_timeout;
+                    let manager = |flags| {
+                        SqliteConnectionManager::file(path)
+                            .with_flags(flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                            .with_init(move |c| sqlite::configure(c, busy))
+                    };
+                    let reads = builder(pools.connections, &helper).build(manager(OpenFlags::SQLITE_OPEN_READ_ONLY));
+                    let writes = builder(1, &helper).build(manager(OpenFlags::SQLITE_OPEN_READ_WRITE));
+                    Pooled::Sqlite {
+                        reads: reads.map_err(fault::from_r2d2)?,
+                        writes: writes.map_err(fault::from_r2d2)?,
+                    }
+                }
+                Target::Postgres { .. } => {
+                    let config = target.pg_for_variants().expect("a Postgres target").blocking_config(&application);
+                    let pool = builder(pools.connections, &helper).build(PgManager { config });
+                    Pooled::Postgres { pool: pool.map_err(fault::from_r2d2)? }
+                }
+            })
+        })
+        .await
+        .unwrap_or_else(|_| Err(Fault::new(ErrorKind::Query, "opening the pools panicked")))
+    }
+
+    /// Drops the pools where blocking is allowed: a blocking Postgres client closes its
+    /// connection with a runtime of its own, which cannot start inside the server's.
+    pub async fn close(pooled: Arc<Pooled>) {
+        let _ = tokio::task::spawn_blocking(move || drop(pooled)).await;
+    }
+
+    /// Serves a request on this thread, waiting for a connection as long as the pool allows;
+    /// also says when the connection came (see [`serve_pooled`]).
+    pub fn serve(
+        &self,
+        books: &ServerBooks,
+        request: &Request,
+        acquire_timeout: Duration,
+    ) -> (Result<u64, Fault>, Option<Instant>) {
+        match self {
+            Pooled::Sqlite { writes, .. } if request.is_write() => {
+                serve_pooled(writes, books, request, acquire_timeout)
+            }
+            Pooled::Sqlite { reads, .. } => serve_pooled(reads, books, request, acquire_timeout),
+            Pooled::Postgres { pool } => serve_pooled(pool, books, request, acquire_timeout),
+        }
+    }
 }
 
 /// Serves `request` on a connection from `pool`, taking a fresh one if the first was lost.
@@ -127,21 +161,12 @@ where
     M: ManageConnection,
     M::Connection: BlockingConn,
 {
-    let (mut tries, mut came) = (0, None);
-    let result = loop {
-        let mut conn = match pool.get_timeout(acquire_timeout) {
-            Ok(conn) => conn,
-            Err(e) => break Err(fault::from_r2d2(e)),
-        };
+    let mut came = None;
+    let result = retry(books, || {
+        let mut conn = pool.get_timeout(acquire_timeout).map_err(fault::from_r2d2)?;
         came.get_or_insert_with(Instant::now);
-        match conn.serve(request) {
-            Err(fault) if fault.is_retryable() && tries < RETRIES => {
-                tries += 1;
-                books.retried();
-                // r2d2 checks `has_broken` when the connection returns and discards it.
-            }
-            result => break result,
-        }
-    };
+        // A lost connection is discarded: r2d2 checks `has_broken` when it returns.
+        conn.serve(request)
+    });
     (result, came)
 }

@@ -12,14 +12,11 @@ use std::{sync::Arc, time::Instant};
 
 use tokio::sync::Semaphore;
 
-use super::{
-    Pools,
-    per_request::{Pooled, open_pools},
-};
+use super::{Pools, blocking::Pooled};
 use crate::{
     server::{Serve, books::ServerBooks},
     store::{fault::Fault, fixture::Target},
-    workload::{Request, RequestKind, protocol::ErrorKind},
+    workload::{Request, protocol::ErrorKind},
 };
 
 pub struct OverBlocking {
@@ -36,7 +33,7 @@ impl OverBlocking {
             return Err(Fault::new(ErrorKind::Query, "async-over-blocking has no Postgres form"));
         };
         Ok(OverBlocking {
-            pooled: Arc::new(open_pools(target, pools, "").await?),
+            pooled: Arc::new(Pooled::open(target, pools, "").await?),
             read_slots: Arc::new(Semaphore::new(pools.connections as usize)),
             write_slots: Arc::new(Semaphore::new(1)),
             pools,
@@ -48,7 +45,7 @@ impl OverBlocking {
 impl Serve for OverBlocking {
     // ANCHOR: handle
     async fn serve(&self, _: &ServerBooks, request: Request) -> Result<u64, Fault> {
-        let slots = if request.kind() == RequestKind::Write { &self.write_slots } else { &self.read_slots };
+        let slots = if request.is_write() { &self.write_slots } else { &self.read_slots };
         let since = Instant::now();
         let slot = tokio::time::timeout(self.pools.acquire_timeout, Arc::clone(slots).acquire_owned())
             .await

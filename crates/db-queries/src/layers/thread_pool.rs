@@ -8,7 +8,7 @@
 //! would. A thread whose connection is lost opens a fresh one and runs the job again.
 
 use std::{
-    sync::{Arc, mpsc},
+    sync::Arc,
     thread::JoinHandle,
     time::{Duration, Instant},
 };
@@ -19,10 +19,10 @@ use super::{Pools, blocking::BlockingConn};
 use crate::{
     server::{
         Serve,
-        books::{RETRIES, ServerBooks},
+        books::{ServerBooks, retry},
     },
     store::{fault::Fault, fixture::Target, postgres::PgConn, sqlite},
-    workload::{Request, RequestKind, protocol::ErrorKind},
+    workload::{Request, protocol::ErrorKind},
 };
 
 struct Job {
@@ -49,54 +49,74 @@ impl ThreadPool {
         books: Arc<ServerBooks>,
     ) -> Result<ThreadPool, Fault> {
         let (reads, read_jobs) = flume::unbounded();
-        let mut threads = Vec::new();
-        let (ready, readiness) = mpsc::channel();
+        let (ready, mut readiness) = tokio::sync::mpsc::unbounded_channel();
+        let mut spawner = Spawner { books, acquire_timeout: pools.acquire_timeout, ready, threads: Vec::new() };
         let writes = match target {
             Target::Sqlite { path } => {
                 let (read_path, path, busy) = (path.clone(), path.clone(), pools.busy_timeout);
-                let reader: Opener<rusqlite::Connection> = Arc::new(move || Ok(sqlite::open(&read_path, false, busy)?));
-                for _ in 0..pools.connections {
-                    threads.push(spawn_worker(read_jobs.clone(), Arc::clone(&reader), &books, &pools, ready.clone())?);
-                }
-                let writer: Opener<rusqlite::Connection> = Arc::new(move || Ok(sqlite::open(&path, true, busy)?));
+                spawner.spawn(pools.connections, &read_jobs, move || Ok(sqlite::open(&read_path, false, busy)?))?;
                 let (writes, write_jobs) = flume::unbounded();
-                threads.push(spawn_worker(write_jobs, writer, &books, &pools, ready.clone())?);
+                spawner.spawn(1, &write_jobs, move || Ok(sqlite::open(&path, true, busy)?))?;
                 writes
             }
             Target::Postgres { .. } => {
                 let config = target.pg_for_variants().expect("a Postgres target").blocking_config(application);
-                let opener: Opener<PgConn> = Arc::new(move || PgConn::connect(&config));
-                for _ in 0..pools.connections {
-                    threads.push(spawn_worker(read_jobs.clone(), Arc::clone(&opener), &books, &pools, ready.clone())?);
-                }
+                spawner.spawn(pools.connections, &read_jobs, move || PgConn::connect(&config))?;
                 reads.clone()
             }
         };
-        drop(ready);
-        let expected = threads.len();
-        let pool = ThreadPool { reads, writes, threads };
+        let pool = ThreadPool { reads, writes, threads: spawner.threads };
         // Every worker reports whether it connected; the first failure fails the open.
-        let connected = tokio::task::spawn_blocking(move || {
-            (0..expected).try_for_each(|_| {
-                readiness.recv().unwrap_or_else(|_| Err(Fault::new(ErrorKind::Query, "a worker died")))
-            })
-        })
-        .await
-        .unwrap_or_else(|_| Err(Fault::new(ErrorKind::Query, "the readiness wait panicked")));
-        match connected {
-            Ok(()) => Ok(pool),
-            Err(fault) => {
+        for _ in 0..pool.threads.len() {
+            if let Err(fault) =
+                readiness.recv().await.unwrap_or_else(|| Err(Fault::new(ErrorKind::Query, "a worker died")))
+            {
                 pool.close().await;
-                Err(fault)
+                return Err(fault);
             }
         }
+        Ok(pool)
+    }
+}
+
+/// Starts workers, keeping their handles.
+struct Spawner {
+    books: Arc<ServerBooks>,
+    acquire_timeout: Duration,
+    ready: Ready,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// Where a worker says whether it connected.
+type Ready = tokio::sync::mpsc::UnboundedSender<Result<(), Fault>>;
+
+impl Spawner {
+    /// Starts `n` workers on `jobs`, each opening its connection with `open`.
+    fn spawn<C: BlockingConn>(
+        &mut self,
+        n: u32,
+        jobs: &flume::Receiver<Job>,
+        open: impl Fn() -> Result<C, Fault> + Send + Sync + 'static,
+    ) -> Result<(), Fault> {
+        let open: Opener<C> = Arc::new(open);
+        for _ in 0..n {
+            let (jobs, open, books, ready) =
+                (jobs.clone(), Arc::clone(&open), Arc::clone(&self.books), self.ready.clone());
+            let timeout = self.acquire_timeout;
+            let thread = std::thread::Builder::new()
+                .name("db-worker".into())
+                .spawn(move || worker(jobs, open, &books, timeout, ready))
+                .map_err(|e| Fault::new(ErrorKind::Spawn, e.to_string()))?;
+            self.threads.push(thread);
+        }
+        Ok(())
     }
 }
 
 impl Serve for ThreadPool {
     // ANCHOR: handle
     async fn serve(&self, _: &ServerBooks, request: Request) -> Result<u64, Fault> {
-        let queue = if request.kind() == RequestKind::Write { &self.writes } else { &self.reads };
+        let queue = if request.is_write() { &self.writes } else { &self.reads };
         let (reply, replied) = oneshot::channel();
         queue
             .send(Job { request, since: Instant::now(), reply })
@@ -118,39 +138,18 @@ impl Serve for ThreadPool {
     }
 }
 
-fn spawn_worker<C: BlockingConn>(
-    jobs: flume::Receiver<Job>,
-    open: Opener<C>,
-    books: &Arc<ServerBooks>,
-    pools: &Pools,
-    ready: mpsc::Sender<Result<(), Fault>>,
-) -> Result<JoinHandle<()>, Fault> {
-    let (books, timeout) = (Arc::clone(books), pools.acquire_timeout);
-    std::thread::Builder::new()
-        .name("db-worker".into())
-        .spawn(move || worker(jobs, open, &books, timeout, ready))
-        .map_err(|e| Fault::new(ErrorKind::Spawn, e.to_string()))
-}
-
 // ANCHOR: worker
 fn worker<C: BlockingConn>(
     jobs: flume::Receiver<Job>,
     open: Opener<C>,
     books: &ServerBooks,
     acquire_timeout: Duration,
-    ready: mpsc::Sender<Result<(), Fault>>,
+    ready: Ready,
 ) {
-    let mut conn = match open() {
-        Ok(conn) => {
-            let _ = ready.send(Ok(()));
-            Some(conn)
-        }
-        Err(fault) => {
-            let _ = ready.send(Err(fault));
-            return;
-        }
-    };
+    let opened = open();
+    let _ = ready.send(opened.as_ref().map(drop).map_err(Fault::clone));
     drop(ready);
+    let Ok(mut conn) = opened.map(Some) else { return };
     while let Ok(job) = jobs.recv() {
         let waited = job.since.elapsed();
         books.waited(waited);
@@ -159,21 +158,17 @@ fn worker<C: BlockingConn>(
             let _ = job.reply.send(Err(Fault::new(ErrorKind::PoolTimeout, format!("queued for {waited:?}"))));
             continue;
         }
-        let mut tries = 0;
-        let result = loop {
-            let attempt = match conn.as_mut() {
+        // Called again only after a lost connection: that one is dropped, a fresh one opened.
+        let mut again = false;
+        let result = retry(books, || {
+            if std::mem::replace(&mut again, true) {
+                conn = None;
+            }
+            match conn.as_mut() {
                 Some(c) => c.serve(&job.request),
                 None => open().and_then(|c| conn.insert(c).serve(&job.request)),
-            };
-            match attempt {
-                Err(fault) if fault.is_retryable() && tries < RETRIES => {
-                    tries += 1;
-                    books.retried();
-                    conn = None;
-                }
-                result => break result,
             }
-        };
+        });
         let _ = job.reply.send(result);
     }
 }

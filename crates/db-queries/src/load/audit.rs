@@ -132,28 +132,34 @@ impl AuditDb {
         })
     }
 
+    /// A query's rows of integers, on either engine (SQLite takes Postgres' `$1` too).
+    fn rows(&mut self, sql: &str, params: &[i64]) -> anyhow::Result<Vec<Vec<i64>>> {
+        Ok(match self {
+            AuditDb::Sqlite(c) => {
+                let mut stmt = c.prepare(sql)?;
+                let columns = stmt.column_count();
+                let rows =
+                    stmt.query_map(rusqlite::params_from_iter(params), |r| (0..columns).map(|i| r.get(i)).collect())?;
+                rows.collect::<Result<_, _>>()?
+            }
+            AuditDb::Postgres(audit) => audit.run(|c| {
+                let params: Vec<&(dyn postgres::types::ToSql + Sync)> = params.iter().map(|p| p as _).collect();
+                Ok(c.query(sql, &params)?.iter().map(|r| (0..r.len()).map(|i| r.get(i)).collect()).collect())
+            })?,
+        })
+    }
+
     /// Takes a run tag and the balances of every write account. Nothing may write meanwhile.
     pub fn begin(&mut self) -> anyhow::Result<Snapshot> {
-        const TAG: &str = "UPDATE meta SET runs = runs + 1 RETURNING runs";
-        let run_tag: i64 = match self {
-            AuditDb::Sqlite(c) => c.query_row(TAG, [], |r| r.get(0))?,
-            AuditDb::Postgres(audit) => audit.run(|c| Ok(c.query_one(TAG, &[])?.get(0)))?,
-        };
-        Ok(Snapshot { run_tag: run_tag as u64, balances: self.balances()? })
+        let tag = self.rows("UPDATE meta SET runs = runs + 1 RETURNING runs", &[])?;
+        let run_tag = tag.first().context("audit: no run tag")?[0] as u64;
+        Ok(Snapshot { run_tag, balances: self.balances()? })
     }
 
     /// The balance of every write account.
     fn balances(&mut self) -> anyhow::Result<HashMap<i64, i64>> {
-        Ok(match self {
-            AuditDb::Sqlite(c) => {
-                let mut stmt = c.prepare("SELECT id, balance FROM accounts WHERE id % ?1 = 0")?;
-                stmt.query_map([WRITE_STRIDE], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?
-            }
-            AuditDb::Postgres(audit) => audit.run(|c| {
-                let rows = c.query("SELECT id, balance FROM accounts WHERE id % $1 = 0", &[&WRITE_STRIDE])?;
-                Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
-            })?,
-        })
+        let rows = self.rows("SELECT id, balance FROM accounts WHERE id % $1 = 0", &[WRITE_STRIDE])?;
+        Ok(rows.iter().map(|r| (r[0], r[1])).collect())
     }
 
     /// Compares the database after the run with the acknowledged writes.
@@ -164,22 +170,9 @@ impl AuditDb {
         acked: &[AckedWrite],
     ) -> anyhow::Result<Reconciliation> {
         let (lo, hi) = workload.write_order_ids();
-        let orders: Vec<AckedWrite> = match self {
-            AuditDb::Sqlite(c) => {
-                let mut stmt = c.prepare("SELECT id, account_id, amount FROM orders WHERE id >= ?1 AND id < ?2")?;
-                let order =
-                    |r: &rusqlite::Row| Ok(AckedWrite { order_id: r.get(0)?, account: r.get(1)?, amount: r.get(2)? });
-                stmt.query_map([lo, hi], order)?.collect::<Result<_, _>>()?
-            }
-            AuditDb::Postgres(audit) => audit.run(|c| {
-                let rows =
-                    c.query("SELECT id, account_id, amount FROM orders WHERE id >= $1 AND id < $2", &[&lo, &hi])?;
-                Ok(rows
-                    .iter()
-                    .map(|r| AckedWrite { order_id: r.get(0), account: r.get(1), amount: r.get(2) })
-                    .collect())
-            })?,
-        };
+        let rows = self.rows("SELECT id, account_id, amount FROM orders WHERE id >= $1 AND id < $2", &[lo, hi])?;
+        let orders: Vec<AckedWrite> =
+            rows.iter().map(|r| AckedWrite { order_id: r[0], account: r[1], amount: r[2] }).collect();
         let balances = self.balances()?;
         let retries = match self {
             AuditDb::Postgres(audit) => audit.retries,

@@ -126,10 +126,6 @@ impl Driven {
         self.ok_timed as f64 / self.window.as_secs_f64().max(1e-9)
     }
 
-    pub fn errors_total(&self) -> u64 {
-        self.errors.values().sum()
-    }
-
     /// Whether every one of requests `0..HEAD_REQUESTS` was answered correctly (if not, the
     /// head digest says nothing).
     pub fn head_complete(&self) -> bool {
@@ -196,10 +192,13 @@ impl Client {
         }
     }
 
-    /// Sends one request and waits for its reply.
-    async fn ask(&mut self, id: u64, request: &Request, timeout: Duration) -> Result<Reply, (ErrorKind, String)> {
+    /// Asks request `id` and checks the reply, its latency timed from `timed_from` if it is in
+    /// the window. False when the connection's state is unknown: after a transport error or a
+    /// timeout.
+    async fn exchange(&mut self, shared: &Shared, tally: &Tally, id: u64, timed_from: Option<Instant>) -> bool {
+        let (request, timeout) = (shared.workload.request(id), shared.plan.request_timeout);
         self.out.clear();
-        protocol::encode_request(id, request, &mut self.out);
+        protocol::encode_request(id, &request, &mut self.out);
         let exchange = async {
             protocol::write_frame(&mut self.writer, &self.out).await?;
             if !protocol::read_frame(&mut self.reader, &mut self.frame).await? {
@@ -207,12 +206,18 @@ impl Client {
             }
             protocol::decode_reply(&self.frame)
         };
-        match tokio::time::timeout(timeout, exchange).await {
-            Ok(Ok(reply)) if reply.id == id => Ok(reply),
-            Ok(Ok(reply)) => Err((ErrorKind::Transport, format!("reply for request {} to request {id}", reply.id))),
-            Ok(Err(e)) => Err((ErrorKind::Transport, format!("request {id}: {e}"))),
-            Err(_) => Err((ErrorKind::Timeout, format!("request {id}: no reply within {timeout:?}"))),
-        }
+        let (kind, what) = match tokio::time::timeout(timeout, exchange).await {
+            Ok(Ok(reply)) if reply.id == id => {
+                let timed = timed_from.map(|t| t.elapsed());
+                tally.borrow_mut().reply(&shared.workload, id, &request, reply, timed);
+                return true;
+            }
+            Ok(Ok(reply)) => (ErrorKind::Transport, format!("reply for request {} to request {id}", reply.id)),
+            Ok(Err(e)) => (ErrorKind::Transport, format!("request {id}: {e}")),
+            Err(_) => (ErrorKind::Timeout, format!("request {id}: no reply within {timeout:?}")),
+        };
+        tally.borrow_mut().error(kind, || what);
+        false
     }
 }
 
@@ -275,22 +280,14 @@ async fn closed_client(mut client: Client, shared: Arc<Shared>, tally: Tally) {
         if id >= MAX_REQUESTS_PER_RUN {
             break;
         }
-        let request = shared.workload.request(id);
-        let asked = client.ask(id, &request, shared.plan.request_timeout).await;
+        let timed = window.is_some_and(|(opens, _)| started >= opens).then_some(started);
+        let open = client.exchange(&shared, &tally, id, timed).await;
         if !warm {
             warm = true;
             shared.warm.fetch_add(1, Ordering::AcqRel);
         }
-        match asked {
-            Ok(reply) => {
-                let timed = window.is_some_and(|(opens, _)| started >= opens).then(|| started.elapsed());
-                tally.borrow_mut().reply(&shared.workload, id, &request, reply, timed);
-            }
-            // The connection's state is unknown after a transport error or a timeout.
-            Err((kind, what)) => {
-                tally.borrow_mut().error(kind, || what);
-                break;
-            }
+        if !open {
+            break;
         }
     }
 }
@@ -305,17 +302,9 @@ async fn open_client(mut client: Client, shared: Arc<Shared>, tally: Tally, due:
             tally.borrow_mut().error(ErrorKind::Timeout, || format!("request {id}: still queued when the run ended"));
             continue;
         }
-        let request = shared.workload.request(id);
-        match client.ask(id, &request, shared.plan.request_timeout).await {
-            Ok(reply) => {
-                // From when it was due, not when a connection came free to send it.
-                let timed = (due_at >= opens).then(|| due_at.elapsed());
-                tally.borrow_mut().reply(&shared.workload, id, &request, reply, timed);
-            }
-            Err((kind, what)) => {
-                tally.borrow_mut().error(kind, || what);
-                break;
-            }
+        // Timed from when it was due, not when a connection came free to send it.
+        if !client.exchange(&shared, &tally, id, (due_at >= opens).then_some(due_at)).await {
+            break;
         }
     }
 }
@@ -363,31 +352,20 @@ pub async fn drive(streams: Vec<TcpStream>, workload: Workload, plan: LoadPlan) 
     let shared = Arc::new(Shared::new(workload, plan));
     let tally = Tally::default();
     let clients = LocalSet::new();
-    let mut leftover = None;
-    let mut running = Vec::with_capacity(streams.len());
-    match plan.mode {
-        LoadMode::Closed => {
-            for stream in streams {
-                running.push(clients.spawn_local(closed_client(
-                    Client::new(stream),
-                    Arc::clone(&shared),
-                    Rc::clone(&tally),
-                )));
+    // Open loop: the ids due, which every client takes from; a closed loop leaves it empty.
+    let (due, queued) = flume::unbounded();
+    let running: Vec<_> = streams
+        .into_iter()
+        .map(|stream| {
+            let (client, shared, tally) = (Client::new(stream), Arc::clone(&shared), Rc::clone(&tally));
+            match plan.mode {
+                LoadMode::Closed => clients.spawn_local(closed_client(client, shared, tally)),
+                LoadMode::Open { .. } => clients.spawn_local(open_client(client, shared, tally, queued.clone())),
             }
-        }
-        LoadMode::Open { rate } => {
-            let (due, queued) = flume::unbounded();
-            for stream in streams {
-                running.push(clients.spawn_local(open_client(
-                    Client::new(stream),
-                    Arc::clone(&shared),
-                    Rc::clone(&tally),
-                    queued.clone(),
-                )));
-            }
-            tokio::spawn(schedule(Arc::clone(&shared), rate, due));
-            leftover = Some(queued);
-        }
+        })
+        .collect();
+    if let LoadMode::Open { rate } = plan.mode {
+        tokio::spawn(schedule(Arc::clone(&shared), rate, due));
     }
     clients
         .run_until(async {
@@ -398,10 +376,8 @@ pub async fn drive(streams: Vec<TcpStream>, workload: Workload, plan: LoadPlan) 
         .await;
     let mut tally = tally.take();
     // Requests still queued when every client had given up were never sent.
-    if let Some(queued) = leftover {
-        for (id, _) in queued.drain() {
-            tally.error(ErrorKind::Timeout, || format!("request {id}: never sent, no connection left"));
-        }
+    for (id, _) in queued.drain() {
+        tally.error(ErrorKind::Timeout, || format!("request {id}: never sent, no connection left"));
     }
     tally.window =
         shared.window.get().map_or(Duration::ZERO, |(opens, closes)| closes.saturating_duration_since(*opens));

@@ -29,7 +29,7 @@ pub fn micros(d: Duration) -> u64 {
 }
 
 /// What the server side counts while it serves.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct ServerBooks {
     /// Time from a request's arrival at the data layer to the moment it had a connection (or
     /// a worker, or a batch slot), in µs.
@@ -40,20 +40,6 @@ pub struct ServerBooks {
     batched: AtomicU64,
     cut: AtomicU64,
     first_error: Mutex<Option<String>>,
-}
-
-impl Default for ServerBooks {
-    fn default() -> Self {
-        ServerBooks {
-            pool_wait: Shards::default(),
-            errors: Default::default(),
-            retries: AtomicU64::new(0),
-            batches: AtomicU64::new(0),
-            batched: AtomicU64::new(0),
-            cut: AtomicU64::new(0),
-            first_error: Mutex::new(None),
-        }
-    }
 }
 
 type Shard = Arc<Mutex<Histogram<u64>>>;
@@ -134,8 +120,15 @@ impl ServerBooks {
         self.first_error.lock().expect("books lock").get_or_insert_with(|| fault.to_string());
     }
 
-    pub fn retried(&self) {
-        self.retries.fetch_add(1, Ordering::Relaxed);
+    /// Whether a failed attempt goes again: it lost its connection, and has been retried
+    /// fewer than [`RETRIES`] times (this retry is counted).
+    fn again<T>(&self, tries: &mut u32, result: &Result<T, Fault>) -> bool {
+        let again = *tries < RETRIES && result.as_ref().is_err_and(Fault::is_retryable);
+        if again {
+            *tries += 1;
+            self.retries.fetch_add(1, Ordering::Relaxed);
+        }
+        again
     }
 
     pub fn batch(&self, size: usize) {
@@ -174,12 +167,20 @@ where
 {
     let mut tries = 0;
     loop {
-        match attempt().await {
-            Err(fault) if fault.is_retryable() && tries < RETRIES => {
-                tries += 1;
-                books.retried();
-            }
-            result => return result,
+        let result = attempt().await;
+        if !books.again(&mut tries, &result) {
+            return result;
+        }
+    }
+}
+
+/// [`with_retry`] on a thread.
+pub fn retry<T>(books: &ServerBooks, mut attempt: impl FnMut() -> Result<T, Fault>) -> Result<T, Fault> {
+    let mut tries = 0;
+    loop {
+        let result = attempt();
+        if !books.again(&mut tries, &result) {
+            return result;
         }
     }
 }

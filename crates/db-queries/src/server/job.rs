@@ -145,9 +145,7 @@ impl Job {
                     .spawn(move || {
                         loop {
                             let started = Instant::now();
-                            // ANCHOR: thread_rebuild
                             record(&books, started, fetch(since).map(|rows| aggregate(&rows)));
-                            // ANCHOR_END: thread_rebuild
                             match stopped.recv_timeout(plan.period.saturating_sub(started.elapsed())) {
                                 Err(mpsc::RecvTimeoutError::Timeout) => continue,
                                 _ => return,
@@ -168,10 +166,8 @@ impl Job {
                             _ = stop.cancelled() => return,
                         }
                         let started = Instant::now();
-                        // ANCHOR: async_rebuild
                         let rows = conn.fetch(since).await;
                         record(&books, started, rows.map(|rows| aggregate(&rows)));
-                        // ANCHOR_END: async_rebuild
                     }
                 }));
             }

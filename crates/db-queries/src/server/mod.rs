@@ -1,9 +1,9 @@
 //! The service's front end, the same for every variant: a TCP listener on 127.0.0.1, one async
 //! handler per client connection, and the data layer under test behind them.
 //!
-//! Shaped like a small production server: the `Listener` owns the shutdown signal and a
+//! Shaped like a small production server: the listener owns the shutdown signal and a
 //! semaphore that caps open connections (a client over the cap waits in the kernel's backlog
-//! rather than costing a file descriptor); each `Handler` reads a request, awaits the data
+//! rather than costing a file descriptor); each handler reads a request, awaits the data
 //! layer, writes the reply, and ends when its client hangs up or shutdown fires between
 //! requests. The front end is async in every row, so the rows differ only in the data layer.
 //! A client that sends nothing (or half a frame) for the client timeout, or stops reading its
@@ -60,9 +60,6 @@ struct Clients {
     closed: Notify,
 }
 
-/// Closes the data layer once every handler is gone.
-type Closer = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
-
 /// A running server.
 pub struct Server {
     pub addr: SocketAddr,
@@ -70,26 +67,16 @@ pub struct Server {
     tracker: TaskTracker,
     accept: JoinHandle<()>,
     clients: Arc<Clients>,
-    close: Closer,
+    /// Closes the data layer; polled only once every handler is gone.
+    close: Pin<Box<dyn Future<Output = ()> + Send>>,
 }
 
-struct Listener<L> {
-    listener: TcpListener,
-    /// One permit per open connection: the cap on connections.
-    limit: Arc<Semaphore>,
+/// What the listener and every handler share.
+struct Front<L> {
     shutdown: CancellationToken,
-    tracker: TaskTracker,
     layer: Arc<L>,
     books: Arc<ServerBooks>,
     clients: Arc<Clients>,
-    client_timeout: Duration,
-}
-
-struct Handler<L> {
-    stream: TcpStream,
-    shutdown: CancellationToken,
-    layer: Arc<L>,
-    books: Arc<ServerBooks>,
     client_timeout: Duration,
 }
 
@@ -110,24 +97,20 @@ impl Server {
         let addr = listener.local_addr()?;
         let (shutdown, tracker, layer) = (CancellationToken::new(), TaskTracker::new(), Arc::new(layer));
         let clients = Arc::new(Clients::default());
-        let listener = Listener {
-            listener,
-            limit: Arc::new(Semaphore::new(max_connections.max(1))),
+        let front = Arc::new(Front {
             shutdown: shutdown.clone(),
-            tracker: tracker.clone(),
             layer: Arc::clone(&layer),
             books,
             clients: Arc::clone(&clients),
             client_timeout,
-        };
-        let accept = tokio::spawn(listener.run());
-        let close: Closer = Box::new(move || {
-            Box::pin(async move {
-                // Every handler is gone by now, so this is the last reference.
-                if let Ok(layer) = Arc::try_unwrap(layer) {
-                    layer.close().await;
-                }
-            })
+        });
+        let limit = Arc::new(Semaphore::new(max_connections.max(1)));
+        let accept = tokio::spawn(accept(listener, limit, tracker.clone(), front));
+        let close = Box::pin(async move {
+            // Every handler is gone by now, so this is the last reference.
+            if let Ok(layer) = Arc::try_unwrap(layer) {
+                layer.close().await;
+            }
         });
         Ok(Server { addr, shutdown, tracker, accept, clients, close })
     }
@@ -152,59 +135,51 @@ impl Server {
         let _ = self.accept.await;
         self.tracker.close();
         self.tracker.wait().await;
-        (self.close)().await;
+        self.close.await;
     }
 }
 
-impl<L: Serve> Listener<L> {
-    async fn run(self) {
-        let mut backoff = Duration::from_millis(1);
-        loop {
-            let permit = tokio::select! {
-                permit = Arc::clone(&self.limit).acquire_owned() => permit.expect("the semaphore is never closed"),
-                _ = self.shutdown.cancelled() => return,
-            };
-            let accepted = tokio::select! {
-                accepted = self.listener.accept() => accepted,
-                _ = self.shutdown.cancelled() => return,
-            };
-            let stream = match accepted {
-                Ok((stream, _)) => stream,
-                // Out of descriptors or a client that vanished mid-handshake: wait and go on,
-                // never take the server down for it.
-                Err(_) => {
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_millis(100));
-                    continue;
-                }
-            };
-            backoff = Duration::from_millis(1);
-            let _ = stream.set_nodelay(true);
-            self.clients.opened.fetch_add(1, Ordering::AcqRel);
-            self.clients.open.fetch_add(1, Ordering::AcqRel);
-            let handler = Handler {
-                stream,
-                shutdown: self.shutdown.clone(),
-                layer: Arc::clone(&self.layer),
-                books: Arc::clone(&self.books),
-                client_timeout: self.client_timeout,
-            };
-            let clients = Arc::clone(&self.clients);
-            self.tracker.spawn(async move {
-                // A broken client only ends its own connection.
-                let _ = handler.run().await;
-                clients.open.fetch_sub(1, Ordering::AcqRel);
-                clients.closed.notify_waiters();
-                drop(permit);
-            });
-        }
+/// Accepts clients, each holding one of `limit`'s permits (the cap on open connections).
+async fn accept<L: Serve>(listener: TcpListener, limit: Arc<Semaphore>, tracker: TaskTracker, front: Arc<Front<L>>) {
+    let mut backoff = Duration::from_millis(1);
+    loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&limit).acquire_owned() => permit.expect("the semaphore is never closed"),
+            _ = front.shutdown.cancelled() => return,
+        };
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = front.shutdown.cancelled() => return,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            // Out of descriptors or a client that vanished mid-handshake: wait and go on,
+            // never take the server down for it.
+            Err(_) => {
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_millis(100));
+                continue;
+            }
+        };
+        backoff = Duration::from_millis(1);
+        let _ = stream.set_nodelay(true);
+        front.clients.opened.fetch_add(1, Ordering::AcqRel);
+        front.clients.open.fetch_add(1, Ordering::AcqRel);
+        let front = Arc::clone(&front);
+        tracker.spawn(async move {
+            // A broken client only ends its own connection.
+            let _ = front.handle(stream).await;
+            front.clients.open.fetch_sub(1, Ordering::AcqRel);
+            front.clients.closed.notify_waiters();
+            drop(permit);
+        });
     }
 }
 
-impl<L: Serve> Handler<L> {
+impl<L: Serve> Front<L> {
     // ANCHOR: handler
-    async fn run(self) -> io::Result<()> {
-        let (reader, writer) = self.stream.into_split();
+    async fn handle(&self, stream: TcpStream) -> io::Result<()> {
+        let (reader, writer) = stream.into_split();
         let mut reader = BufReader::with_capacity(protocol::CONNECTION_BUFFER, reader);
         let mut writer = BufWriter::with_capacity(protocol::CONNECTION_BUFFER, writer);
         let (mut frame, mut out) = (Vec::with_capacity(protocol::MAX_FRAME), Vec::with_capacity(32));

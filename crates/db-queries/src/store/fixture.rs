@@ -73,11 +73,8 @@ impl Target {
 
     /// The Postgres target the variants connect to (through the proxy when there is one).
     pub fn pg_for_variants(&self) -> Option<PgTarget> {
-        match self {
-            Target::Postgres { db, proxy_port: Some(port) } => Some(db.through(*port)),
-            Target::Postgres { db, proxy_port: None } => Some(db.clone()),
-            Target::Sqlite { .. } => None,
-        }
+        let Target::Postgres { db, proxy_port } = self else { return None };
+        Some(proxy_port.map_or_else(|| db.clone(), |port| db.through(port)))
     }
 }
 

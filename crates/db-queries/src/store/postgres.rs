@@ -197,7 +197,6 @@ fn range_digest(row: &tokio_postgres::Row) -> Result<u64, Fault> {
     Ok(digest::range(row.try_get(0)?, row.try_get(1)?))
 }
 
-// ANCHOR: blocking_ops
 /// A blocking connection with its statements, for the thread variants.
 pub struct PgConn {
     client: postgres::Client,
@@ -206,7 +205,7 @@ pub struct PgConn {
 
 impl PgConn {
     pub fn connect(config: &postgres::Config) -> Result<PgConn, Fault> {
-        let mut client = config.connect(NoTls).map_err(connect_fault)?;
+        let mut client = config.connect(NoTls).map_err(|e| refused(e.into()))?;
         let mut prepare = |sql| client.prepare(sql);
         let statements = Statements { point: prepare(POINT)?, range: prepare(RANGE)?, write: prepare(WRITE)? };
         Ok(PgConn { client, statements })
@@ -228,7 +227,6 @@ impl PgConn {
         }
     }
 }
-// ANCHOR_END: blocking_ops
 
 // ANCHOR: pipelined_ops
 /// An async `tokio-postgres` connection with its statements. Its methods take `&self`: every
@@ -242,7 +240,7 @@ pub struct PgAsync {
 impl PgAsync {
     /// Connects and spawns the connection's IO task on the current runtime.
     pub async fn connect(config: &tokio_postgres::Config) -> Result<PgAsync, Fault> {
-        let (client, connection) = config.connect(NoTls).await.map_err(connect_fault)?;
+        let (client, connection) = config.connect(NoTls).await.map_err(|e| refused(e.into()))?;
         tokio::spawn(connection);
         let (point, range, write) =
             futures::try_join!(client.prepare(POINT), client.prepare(RANGE), client.prepare(WRITE))?;
@@ -269,7 +267,6 @@ impl PgAsync {
 }
 // ANCHOR_END: pipelined_ops
 
-// ANCHOR: sqlx_ops
 /// Serves one request on a `sqlx` connection.
 pub async fn serve_sqlx(conn: &mut PgConnection, request: Request) -> Result<u64, Fault> {
     Ok(match request {
@@ -293,7 +290,12 @@ pub async fn serve_sqlx(conn: &mut PgConnection, request: Request) -> Result<u64
 /// saves round trips.
 pub async fn points_sqlx(conn: &mut PgConnection, accounts: &[i64]) -> Result<HashMap<i64, u64>, Fault> {
     let rows = bounded(sqlx::query(POINTS).bind(accounts).fetch_all(&mut *conn)).await?;
-    digest_rows(rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get::<&str, _>(1)?, row.try_get(2)?))))
+    rows.iter()
+        .map(|row| {
+            let id: i64 = row.try_get(0)?;
+            Ok((id, digest::account(id, row.try_get::<&str, _>(1)?, row.try_get(2)?)))
+        })
+        .collect()
 }
 
 /// A `sqlx` query with [`SQLX_DEADLINE`]: past it the connection counts as lost (and is
@@ -306,11 +308,6 @@ async fn bounded<T>(query: impl Future<Output = Result<T, sqlx::Error>>) -> Resu
         }
     }
 }
-// ANCHOR_END: sqlx_ops
-
-fn digest_rows<'a>(rows: impl Iterator<Item = Result<(i64, &'a str, i64), Fault>>) -> Result<HashMap<i64, u64>, Fault> {
-    rows.map(|row| row.map(|(id, owner, balance)| (id, digest::account(id, owner, balance)))).collect()
-}
 
 /// A failed connection attempt: a refusal, unless it was a pool timeout.
 pub fn refused(fault: Fault) -> Fault {
@@ -318,10 +315,6 @@ pub fn refused(fault: Fault) -> Fault {
         ErrorKind::PoolTimeout => fault,
         _ => Fault::new(ErrorKind::Refused, fault.detail),
     }
-}
-
-fn connect_fault(e: tokio_postgres::Error) -> Fault {
-    refused(Fault::from(e))
 }
 
 #[cfg(test)]

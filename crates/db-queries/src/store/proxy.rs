@@ -44,9 +44,17 @@ impl DelayProxy {
         let streams = Arc::new(Mutex::new(Vec::new()));
         let accept = {
             let (stop, streams) = (Arc::clone(&stop), Arc::clone(&streams));
-            thread::Builder::new()
-                .name("proxy-accept".into())
-                .spawn(move || accept_loop(listener, upstream, one_way, &stop, &streams))?
+            thread::Builder::new().name("proxy-accept".into()).spawn(move || {
+                for client in listener.incoming() {
+                    if stop.load(Ordering::Acquire) {
+                        return;
+                    }
+                    let Ok(client) = client else { continue };
+                    // A failed upstream connect drops the client: it sees the refusal as a reset.
+                    let Ok(server) = TcpStream::connect_timeout(&upstream, Duration::from_secs(5)) else { continue };
+                    let _ = connect_pair(client, server, one_way, &streams);
+                }
+            })?
         };
         Ok(DelayProxy { port, stop, accept: Some(accept), streams })
     }
@@ -67,24 +75,6 @@ impl Drop for DelayProxy {
         for stream in self.streams.lock().expect("proxy lock").drain(..) {
             let _ = stream.shutdown(Shutdown::Both);
         }
-    }
-}
-
-fn accept_loop(
-    listener: TcpListener,
-    upstream: SocketAddr,
-    one_way: Duration,
-    stop: &AtomicBool,
-    streams: &Mutex<Vec<TcpStream>>,
-) {
-    for client in listener.incoming() {
-        if stop.load(Ordering::Acquire) {
-            return;
-        }
-        let Ok(client) = client else { continue };
-        // A failed upstream connect drops the client: it sees the refusal as a reset.
-        let Ok(server) = TcpStream::connect_timeout(&upstream, Duration::from_secs(5)) else { continue };
-        let _ = connect_pair(client, server, one_way, streams);
     }
 }
 

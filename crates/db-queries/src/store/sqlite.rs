@@ -64,12 +64,8 @@ pub const BEGIN_IMMEDIATE: &str = "BEGIN IMMEDIATE";
 
 /// Opens a connection with the settings every variant uses. Readers open the file read-only.
 pub fn open(path: &Path, writer: bool, busy: Duration) -> rusqlite::Result<Connection> {
-    let flags = if writer {
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
-    } else {
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
-    };
-    let conn = Connection::open_with_flags(path, flags)?;
+    let access = if writer { OpenFlags::SQLITE_OPEN_READ_WRITE } else { OpenFlags::SQLITE_OPEN_READ_ONLY };
+    let conn = Connection::open_with_flags(path, access | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
     configure(&conn, busy)?;
     Ok(conn)
 }
@@ -158,7 +154,6 @@ fn no_account(account: i64) -> Fault {
     Fault::new(ErrorKind::Query, format!("account {account} does not exist"))
 }
 
-// ANCHOR: sqlx_ops
 /// Serves one request on a `sqlx` connection, from a task.
 pub async fn serve_async(conn: &mut SqliteConnection, request: Request) -> Result<u64, Fault> {
     Ok(match request {
@@ -195,7 +190,6 @@ pub async fn points_async(conn: &mut SqliteConnection, accounts: &[i64]) -> Resu
         })
         .collect()
 }
-// ANCHOR_END: sqlx_ops
 
 /// Opens one `sqlx` connection outside any pool (the hybrid job's own).
 pub async fn connect_async(path: &Path, writer: bool) -> Result<SqliteConnection, Fault> {

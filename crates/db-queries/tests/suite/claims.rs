@@ -11,6 +11,7 @@ use db_queries::{
     store::postgres::PgTarget,
     tables::*,
     variants::Variant::{self, *},
+    workload::protocol::ErrorKind,
 };
 
 fn params() -> Params {
@@ -208,7 +209,7 @@ fn the_check_fails_wrong_answers_and_unbalanced_books_and_nothing_else() {
         b.figure(SQLITE_POINTS, label, WRONG, &[0.0, 0.0])
             .figure(SQLITE_POINTS, label, LOST, &[0.0, 0.0])
             .figure(SQLITE_POINTS, label, DOUBLED, &[0.0, 0.0])
-            .figure(SQLITE_POINTS, label, POOL_TIMEOUTS, &[3.0, 0.0])
+            .figure(SQLITE_POINTS, label, errors_of(ErrorKind::PoolTimeout), &[3.0, 0.0])
     };
     let report = clean(builder(), ThreadPool).build();
     assert!(findings::check(&report).is_empty(), "{:?}", findings::check(&report));
