@@ -8,23 +8,17 @@ use casebook::{Plan, Setup};
 use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 
-use crate::inbox::generate::{self, InboxSpec, Mix};
+use crate::inbox::generate::{self, Mix};
 use crate::params::{InboxRole, Params, Spec};
 
 /// Where the set-up put each inbox.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Shared {
-    pub main: Option<PathBuf>,
-    pub sweeps: Vec<(Mix, PathBuf)>,
-}
+pub struct Shared(Vec<(InboxRole, PathBuf)>);
 
 impl Shared {
     pub fn inbox(&self, role: InboxRole) -> anyhow::Result<&Path> {
-        match role {
-            InboxRole::Main => self.main.as_deref(),
-            InboxRole::Sweep(mix) => self.sweeps.iter().find(|(m, _)| *m == mix).map(|(_, p)| p.as_path()),
-        }
-        .with_context(|| format!("the set-up made no {role:?} inbox"))
+        let found = self.0.iter().find(|(r, _)| *r == role).map(|(_, path)| path.as_path());
+        found.with_context(|| format!("the set-up made no {role:?} inbox"))
     }
 }
 
@@ -36,20 +30,16 @@ pub fn setup(params: &Params, plan: &Plan, dir: &Path) -> anyhow::Result<Setup<S
         .filter_map(|(_, row)| serde_json::from_value::<Spec>(row.point.clone()).ok())
         .map(|spec| spec.inbox)
         .collect();
-    let write = |spec: &InboxSpec, name: &str| -> anyhow::Result<PathBuf> {
-        let path = dir.join(name);
-        generate::generate(&path, spec, &casebook::interrupted)
-            .with_context(|| format!("cannot generate the {} inbox", spec.mix.name()))?;
-        Ok(path)
-    };
     let mut shared = Shared::default();
-    if roles.contains(&InboxRole::Main) {
-        shared.main = Some(write(&params.inbox, "inbox")?);
-    }
-    for &mix in Mix::value_variants() {
-        if roles.contains(&InboxRole::Sweep(mix)) {
-            shared.sweeps.push((mix, write(&params.sweep_spec(mix), &format!("sweep-{}", mix.name()))?));
-        }
+    let sweeps = Mix::value_variants().iter().map(|&mix| InboxRole::Sweep(mix));
+    for role in std::iter::once(InboxRole::Main).chain(sweeps).filter(|role| roles.contains(role)) {
+        let (spec, path) = match role {
+            InboxRole::Main => (params.inbox, dir.join("inbox")),
+            InboxRole::Sweep(mix) => (params.sweep_spec(mix), dir.join(format!("sweep-{}", mix.name()))),
+        };
+        generate::generate(&path, &spec, &casebook::interrupted)
+            .with_context(|| format!("cannot generate the {} inbox", spec.mix.name()))?;
+        shared.0.push((role, path));
     }
     Ok(Setup::new(shared))
 }

@@ -63,25 +63,23 @@ pub enum WatchError {
 
 impl WatchError {
     fn from_notify(path: &Path, e: notify::Error) -> WatchError {
-        let os = |e: &io::Error| e.raw_os_error();
-        match e.kind {
-            notify::ErrorKind::MaxFilesWatch => WatchError::watch_limit(path),
-            notify::ErrorKind::Io(ref io) if os(io) == Some(libc::ENOSPC) => WatchError::watch_limit(path),
-            notify::ErrorKind::Io(ref io) if os(io) == Some(libc::EMFILE) => WatchError::InstanceLimit {
+        let errno = match &e.kind {
+            notify::ErrorKind::Io(io) => io.raw_os_error(),
+            _ => None,
+        };
+        match (&e.kind, errno) {
+            (notify::ErrorKind::MaxFilesWatch, _) | (_, Some(libc::ENOSPC)) => WatchError::WatchLimit {
+                path: path.to_path_buf(),
+                limit: inotify_limit("max_inotify_watches", "max_user_watches"),
+            },
+            (_, Some(libc::EMFILE)) => WatchError::InstanceLimit {
                 instances: inotify_limit("max_inotify_instances", "max_user_instances"),
                 files: casebook::run::limits::Readings::without_probe()
                     .nofile
                     .map_or_else(|| "unknown".into(), |n| n.to_string()),
             },
-            notify::ErrorKind::PathNotFound => WatchError::InboxMissing(path.to_path_buf()),
+            (notify::ErrorKind::PathNotFound, _) => WatchError::InboxMissing(path.to_path_buf()),
             _ => WatchError::Other { path: path.to_path_buf(), detail: e.to_string() },
-        }
-    }
-
-    fn watch_limit(path: &Path) -> WatchError {
-        WatchError::WatchLimit {
-            path: path.to_path_buf(),
-            limit: inotify_limit("max_inotify_watches", "max_user_watches"),
         }
     }
 }
