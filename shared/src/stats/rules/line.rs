@@ -72,21 +72,20 @@ fn decide(
 
 /// The median of one series against a line.
 fn against_line(series: &Series, line: f64, side: Side) -> Decision {
-    let (outcome, basis) = decide(
-        &series.label,
-        series.format,
-        &series.present(),
-        |low, high| side.held(low, high, line),
-        |low, high| side.missed(low, high, line),
-    );
     let threshold = side.threshold(&series.label, &series.format.show(line));
-    Decision {
-        outcome,
-        basis,
-        threshold,
-        evidence: format!("{} {}", series.label, series.spread()),
-        rows: series.rows.clone(),
-    }
+    of_one(series, threshold, |low, high| side.held(low, high, line), |low, high| side.missed(low, high, line))
+}
+
+/// Decides from one series' own median, its spread as the evidence.
+fn of_one(
+    series: &Series,
+    threshold: String,
+    held: impl Fn(f64, f64) -> bool,
+    missed: impl Fn(f64, f64) -> bool,
+) -> Decision {
+    let (outcome, basis) = decide(&series.label, series.format, &series.present(), held, missed);
+    let evidence = format!("{} {}", series.label, series.spread());
+    Decision { outcome, basis, threshold, evidence, rows: series.rows.clone() }
 }
 
 /// Two series paired run by run (`a / b`, `a − b`), the median of the pairs against a line.
@@ -129,13 +128,6 @@ pub fn at_most(series: &Series, threshold: f64) -> Decision {
 
 /// The series' median lies in `low..=high`.
 pub fn within(series: &Series, low: f64, high: f64) -> Decision {
-    let (outcome, basis) = decide(
-        &series.label,
-        series.format,
-        &series.present(),
-        |l, h| l >= low && h <= high,
-        |l, h| h < low || l > high,
-    );
     let threshold = format!(
         "held if {} lies between {} and {}, the whole {:.0}% interval of its median inside; did not hold if the whole interval is outside",
         series.label,
@@ -143,13 +135,7 @@ pub fn within(series: &Series, low: f64, high: f64) -> Decision {
         series.format.show(high),
         CONFIDENCE * 100.0
     );
-    Decision {
-        outcome,
-        basis,
-        threshold,
-        evidence: format!("{} {}", series.label, series.spread()),
-        rows: series.rows.clone(),
-    }
+    of_one(series, threshold, |l, h| l >= low && h <= high, |l, h| h < low || l > high)
 }
 
 /// Run by run, `a / b`: its median is at least `factor`.

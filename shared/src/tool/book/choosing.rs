@@ -184,32 +184,8 @@ pub fn crossovers_page(sets: &[ResultSet]) -> anyhow::Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-    use crate::tool::book::Measured;
-
-    /// A set holding `report`, filed in `dir` as `casebook report` files it.
-    fn set(dir: &std::path::Path, label: &str, report: &Report) -> ResultSet {
-        let dir = dir.join(label);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(format!("{}.json", report.case)), serde_json::to_vec(report).unwrap()).unwrap();
-        let measured = Measured {
-            commit: "abc".into(),
-            case_tree: "t".into(),
-            harness_tree: "h".into(),
-            dirty: false,
-            preset: "default".into(),
-            seconds: 1.0,
-            date: "2026-12-07".into(),
-        };
-        ResultSet {
-            label: label.into(),
-            machine: "m".into(),
-            cases: BTreeMap::from([(report.case.clone(), measured)]),
-            dir,
-        }
-    }
+    use crate::tool::book::sets::filed as set;
 
     /// Every `cases/<case>.md#<anchor>` link in a page.
     fn links(page: &str) -> Vec<(String, String)> {

@@ -107,10 +107,7 @@ pub fn page(sets: &[ResultSet]) -> anyhow::Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-    use crate::tool::book::Measured;
 
     /// A set in its own directory whose one case decided `threads-cpu` as `outcome`.
     fn set(dir: &std::path::Path, label: &str, outcome: Outcome, runs: usize) -> ResultSet {
@@ -126,24 +123,7 @@ mod tests {
             runs: Some(runs),
             rows: vec![("race".into(), "threads".into())],
         }];
-        let dir = dir.join(label);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(format!("{}.json", report.case)), serde_json::to_vec(&report).unwrap()).unwrap();
-        let measured = Measured {
-            commit: "abc".into(),
-            case_tree: "t".into(),
-            harness_tree: "h".into(),
-            dirty: false,
-            preset: "default".into(),
-            seconds: 1.0,
-            date: "2026-12-07".into(),
-        };
-        ResultSet {
-            label: label.into(),
-            machine: "m".into(),
-            cases: BTreeMap::from([(report.case.clone(), measured)]),
-            dir,
-        }
+        crate::tool::book::sets::filed(dir, label, &report)
     }
 
     #[test]

@@ -199,3 +199,27 @@ pub fn opener_page(case: &str, sets: &[ResultSet]) -> String {
     }
     out
 }
+
+/// A result set of one case's report, filed under `dir/label` as `casebook pages` would find
+/// it: the pages' tests build their sets with it.
+#[cfg(test)]
+pub(crate) fn filed(dir: &Path, label: &str, report: &Report) -> ResultSet {
+    let dir = dir.join(label);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{}.json", report.case)), serde_json::to_vec(report).unwrap()).unwrap();
+    let measured = Measured {
+        commit: "abc".into(),
+        case_tree: "t".into(),
+        harness_tree: "h".into(),
+        dirty: false,
+        preset: "default".into(),
+        seconds: 1.0,
+        date: "2026-12-07".into(),
+    };
+    ResultSet {
+        label: label.into(),
+        machine: "m".into(),
+        cases: std::collections::BTreeMap::from([(report.case.clone(), measured)]),
+        dir,
+    }
+}
