@@ -13,7 +13,7 @@ use std::{
 use casebook::{
     Figure, Report, VariantSet,
     report::record::RunRecord,
-    testing::{CaseBinary, files_under, processes_with_tmpdir},
+    testing::{BinaryRun, CaseBinary, files_under, processes_with_tmpdir},
 };
 use request_mix::{figures::*, variants::Variant};
 
@@ -24,6 +24,39 @@ fn binary() -> CaseBinary {
 /// A figure every run of these tests records.
 fn figure(run: &RunRecord, figure: Figure) -> f64 {
     run.figure(figure).unwrap_or_else(|| panic!("no {} in the run", figure.key))
+}
+
+/// The quick preset at 10 µs of CPU per request and 16 in flight, one run per row, with
+/// `extra` flags: the shape every run of these tests shares.
+fn quick<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["--quick", "--cpu-us", "10", "--in-flight", "16", "--repeat", "1", "--timeout", "60"];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// A run whose books did not balance: exit 1 (a measurement must have every request served),
+/// the report written with every row's books in it, and nothing left behind.
+fn failed_books(run: &BinaryRun) -> &Report {
+    assert_eq!(run.output.status.code(), Some(1), "{}", run.stderr());
+    assert!(run.left.is_empty(), "left behind: {:?}", run.left);
+    assert!(run.processes.is_empty(), "still running: {:?}", run.processes);
+    let report = run.report.as_ref().expect("the report is written");
+    every_row_ran(report);
+    report
+}
+
+/// Polls `f` every 20 ms until it gives a value, for at most `within`.
+fn poll<T>(within: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(value) = f() {
+            return Some(value);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Every row ran to its end: none failed (a run that hung would, at `--timeout`).
@@ -39,30 +72,10 @@ fn every_row_ran(report: &Report) {
 fn a_downstream_that_stops_answering_costs_timeouts_that_are_counted_and_the_run_ends() {
     // 200 requests over 16 connections; the downstream answers its first 50 calls and then
     // none. Each later call must time out at the server after 50 ms and be answered 504.
-    let run = binary().run(&[
-        "--quick",
-        "--cpu-us",
-        "10",
-        "--in-flight",
-        "16",
-        "--requests",
-        "200",
-        "--downstream-answers",
-        "50",
-        "--downstream-timeout-ms",
-        "50",
-        "--repeat",
-        "1",
-        "--timeout",
-        "60",
-    ]);
-    // A run whose requests were not all answered ok measures nothing: the checks fail it, with
-    // the report written and every row's books in it.
-    assert_eq!(run.output.status.code(), Some(1), "{}", run.stderr());
-    assert!(run.left.is_empty(), "left behind: {:?}", run.left);
-    assert!(run.processes.is_empty(), "still running: {:?}", run.processes);
-    let report = run.report.as_ref().expect("the report is written");
-    every_row_ran(report);
+    let run =
+        binary().run(&quick(&["--requests", "200", "--downstream-answers", "50", "--downstream-timeout-ms", "50"]));
+    // A run whose requests were not all answered ok measures nothing: the checks fail it.
+    let report = failed_books(&run);
     for row in &report.rows {
         for r in &row.runs {
             let at = &row.label;
@@ -127,36 +140,26 @@ fn ctrl_c_mid_run_leaves_no_process_no_file_and_no_listening_socket() {
         .expect("the binary starts");
     // Every process the run starts inherits its TMPDIR: wait for the measured server and both
     // load generators (the downstream and the clients), and for the sockets they listen on.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let listening = loop {
+    let listening = poll(Duration::from_secs(60), || {
         let all = processes_with_tmpdir(&scratch);
         let count = |mode: &str| all.iter().filter(|p| p.contains(mode)).count();
         let pids: Vec<u32> = all.iter().filter_map(|p| p.split(':').next()?.parse().ok()).collect();
         // The server's listener and the downstream's.
         let listening = listening_sockets(&pids);
-        if count("__casebook-child") == 1 && count("__casebook-load") == 2 && listening.len() >= 2 {
-            break listening;
-        }
-        if Instant::now() > deadline {
-            let _ = parent.kill();
-            panic!("the server and its two load generators never all appeared: {all:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
+        (count("__casebook-child") == 1 && count("__casebook-load") == 2 && listening.len() >= 2).then_some(listening)
+    });
+    let Some(listening) = listening else {
+        let _ = parent.kill();
+        panic!("the server and its two load generators never all appeared: {:?}", processes_with_tmpdir(&scratch));
     };
     // Into the measured region.
     std::thread::sleep(Duration::from_millis(300));
     // SAFETY: kill() on a process we spawned and have not reaped.
     assert_eq!(unsafe { libc::kill(parent.id() as i32, libc::SIGINT) }, 0);
-    let gone_by = Instant::now() + Duration::from_secs(15);
-    let status = loop {
-        if let Some(status) = parent.try_wait().expect("the binary can be waited for") {
-            break status;
-        }
-        if Instant::now() > gone_by {
-            let _ = parent.kill();
-            panic!("the run did not end within 15 s of Ctrl-C");
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    let Some(status) = poll(Duration::from_secs(15), || parent.try_wait().expect("the binary can be waited for"))
+    else {
+        let _ = parent.kill();
+        panic!("the run did not end within 15 s of Ctrl-C");
     };
     assert_eq!(status.code(), Some(130), "an interrupted run exits 130");
     let survivors = processes_with_tmpdir(&scratch);
@@ -174,19 +177,7 @@ fn clients_that_vanish_or_cut_a_request_in_half_are_counted_and_cost_no_one_else
     // Every variant, with 8 misbehaving connections beside 16 well-behaved ones: the books
     // (every request answered ok, every connection accepted, every cut counted) are the run's
     // own checks. A server wedged by them would fail its row at --timeout.
-    let run = binary().run(&[
-        "--quick",
-        "--cpu-us",
-        "10",
-        "--in-flight",
-        "16",
-        "--misbehaving",
-        "8",
-        "--repeat",
-        "1",
-        "--timeout",
-        "60",
-    ]);
+    let run = binary().run(&quick(&["--misbehaving", "8"]));
     let report = run.clean_success();
     assert!(report.correctness.ok, "{:?}", report.correctness.lines);
     every_row_ran(report);
@@ -217,36 +208,13 @@ fn connections_past_the_descriptor_limit_are_refused_and_counted_never_waited_fo
     // 96 descriptors leave 32 for the case (the harness keeps 64 in reserve): room for 16
     // connections and their downstream ones, or for thread-pool's 4 threads and 28 connections.
     // 16 misbehaving connections come on top, 32 in all: the rest must be refused at once.
-    let run = binary().run_with(
-        &[
-            "--quick",
-            "--cpu-us",
-            "10",
-            "--in-flight",
-            "16",
-            "--misbehaving",
-            "16",
-            "--requests",
-            "400",
-            "--pool-threads",
-            "4",
-            "--repeat",
-            "1",
-            "--timeout",
-            "60",
-        ],
-        |command| {
-            // SAFETY: the closure makes one raw syscall on data it owns.
-            unsafe { command.pre_exec(|| limit_descriptors(96)) };
-        },
-    );
-    // Refused connections fail the books (a measurement must have every client served); the
-    // report is written, and nothing is left behind.
-    assert_eq!(run.output.status.code(), Some(1), "{}", run.stderr());
-    assert!(run.left.is_empty(), "left behind: {:?}", run.left);
-    assert!(run.processes.is_empty(), "still running: {:?}", run.processes);
-    let report = run.report.as_ref().expect("the report is written");
-    every_row_ran(report);
+    let args = quick(&["--misbehaving", "16", "--requests", "400", "--pool-threads", "4"]);
+    let run = binary().run_with(&args, |command| {
+        // SAFETY: the closure makes one raw syscall on data it owns.
+        unsafe { command.pre_exec(|| limit_descriptors(96)) };
+    });
+    // Refused connections fail the books (a measurement must have every client served).
+    let report = failed_books(&run);
     for row in &report.rows {
         let variant = Variant::ALL.iter().find(|v| v.name() == row.variant).expect("a known variant");
         let held = if *variant == Variant::ThreadPool { 28.0 } else { 16.0 };
