@@ -6,7 +6,7 @@ use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 
 use crate::inbox::generate::{InboxSpec, Mix};
-use crate::pipelines::{Capacity, Settings, threads::thread_cap};
+use crate::pipelines::{Capacity, Settings};
 use crate::work::Work;
 
 /// The tables a run can measure.
@@ -171,15 +171,13 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
             "--watch-files {watch_files} is more than the {files} files of the inbox; raise --inbox-mib or lower it"
         )));
     }
-    let work = args.work.unwrap_or(Work::Both);
     let settings = Settings {
-        work,
+        work: args.work.unwrap_or(Work::Both),
         capacity,
         in_flight,
-        workers: casebook::host::cpus::usable_cores(),
-        thread_cap: thread_cap(),
         // Watch mode: a second's worth of files at the set rate may wait for the pipeline.
         intake: (watch_rate.ceil() as usize).max(64),
+        ..Settings::default()
     };
     Ok(Params {
         inbox,

@@ -109,7 +109,7 @@ pub struct Entry {
 /// The manifest of one run: a JSON-lines file plus the same entries in memory.
 #[derive(Debug)]
 pub struct Manifest {
-    path: PathBuf,
+    pub path: PathBuf,
     books: Mutex<Books>,
     /// Signalled when the distinct names reach what a waiter awaits, or on [`Manifest::wake`].
     changed: Condvar,
@@ -140,10 +140,6 @@ impl Manifest {
             }),
             changed: Condvar::new(),
         })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Writes one entry, stamped now. An error here is the manifest's own (disk full), not
@@ -255,10 +251,10 @@ mod tests {
         manifest.record("b".into(), Record::failed(Failure::Symlink, "link")).expect("record");
         assert_eq!(manifest.recorded(), 3);
         assert!(manifest.wait_for(2, Duration::ZERO) && !manifest.wait_for(3, Duration::ZERO), "two names");
-        let back = std::fs::read_to_string(manifest.path()).expect("read back");
+        let back = std::fs::read_to_string(&manifest.path).expect("read back");
         let back: Vec<Entry> = back.lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect();
         assert_eq!(back, manifest.entries());
-        assert!(Manifest::create(manifest.path()).is_err(), "a manifest is never overwritten");
+        assert!(Manifest::create(&manifest.path).is_err(), "a manifest is never overwritten");
     }
 
     #[test]

@@ -212,7 +212,7 @@ impl Detector {
         if self.taken.insert(name.clone())
             && let Err(e) = self.pipeline.manifest.record(name, Record::refused(failure))
         {
-            self.fail(WatchError::Other { path: self.pipeline.manifest.path().to_path_buf(), detail: e.to_string() });
+            self.fail(WatchError::Other { path: self.pipeline.manifest.path.clone(), detail: e.to_string() });
         }
     }
 

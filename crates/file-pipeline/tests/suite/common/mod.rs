@@ -78,7 +78,7 @@ pub fn batch_listed(variant: Variant, listing: &Listing, settings: Settings) -> 
     let (scratch, pipeline) = pipeline(&listing.inbox, settings);
     variant.batch(&pipeline, listing).unwrap_or_else(|e| panic!("{variant}: {e:#}"));
     let entries = pipeline.manifest.entries();
-    assert_eq!(read(pipeline.manifest.path()).expect("read back"), entries, "{variant}: file and memory agree");
+    assert_eq!(read(&pipeline.manifest.path).expect("read back"), entries, "{variant}: file and memory agree");
     Ran { scratch, pipeline, entries }
 }
 
