@@ -1,6 +1,8 @@
 //! The case's options, the sizes they resolve to for every run, and what the largest run
 //! needs of the machine.
 
+use std::collections::BTreeSet;
+
 use casebook::{
     Needs, Preset, UsageError, model::format::thousands, model::plan::in_range, run::limits::TASK_MEMORY_ESTIMATE,
 };
@@ -120,10 +122,8 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
     let sweep = if args.no_sweep { Vec::new() } else { args.sweep.clone().unwrap_or(sweep) };
     // 0 stands for "one chunk per thread", the coarsest useful unit.
     let per_thread = mandelbrot.height.div_ceil(threads);
-    let mut sweep: Vec<usize> =
+    let sweep: BTreeSet<usize> =
         sweep.into_iter().map(|g| if g == 0 { per_thread } else { g.min(mandelbrot.height) }).collect();
-    sweep.sort_unstable();
-    sweep.dedup();
     if let Some(e) = args.min_efficiency
         && !(e > 0.0 && e <= 1.0)
     {
@@ -135,7 +135,7 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
         mandelbrot,
         nbody,
         body_block,
-        sweep,
+        sweep: sweep.into_iter().collect(),
         sweep_repeat,
         min_efficiency: args.min_efficiency,
     })

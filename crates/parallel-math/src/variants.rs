@@ -77,10 +77,7 @@ impl Variant {
             ThreadsStatic => drive(job, |w| threads_static(&*w, threads)),
             ThreadsSharedCounter => drive(job, |w| threads_shared_counter(&*w, threads, granularity)),
             ThreadPerItem => drive(job, |w| thread_per_item(&*w, granularity)),
-            Rayon => {
-                let pool = rayon()?;
-                drive(job, |w| rayon_pass(&pool, &*w, granularity))
-            }
+            Rayon => rayon().map(|pool| drive(job, |w| rayon_pass(&pool, &*w, granularity)))?,
             TokioSpawn => runtime.block_on(drive_async(job, |w| tokio_spawn(w, granularity)))?,
             TokioSpawnBlocking => {
                 runtime.block_on(drive_async(job, |w| tokio_spawn_blocking(w, granularity, threads)))?
