@@ -157,7 +157,7 @@ pub struct Params {
     pub remote_rtt_us: u64,
     pub duration_ms: u64,
     /// The least warm-up before timing starts; a run also waits until every client has had
-    /// one reply (see [`crate::driver`]).
+    /// one reply (see [`crate::load::driver`]).
     pub warmup_ms: u64,
     pub request_timeout_ms: u64,
     pub sqlite_pools: Pools,
@@ -311,19 +311,14 @@ fn postgres_choice(args: &Args) -> Result<Option<PostgresChoice>, UsageError> {
 }
 
 pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
-    let (accounts, duration_ms, sweep, remote, rate, repeat): (i64, u64, &[usize], &[usize], f64, usize) = match preset
-    {
-        Preset::Quick => (10_000, 120, &[64], &[16], 1000.0, 1),
-        Preset::Default => (100_000, 200, &[1, 4, 16, 64, 256, 1024, 4096], &[1, 16, 256], 5000.0, 3),
-        Preset::Full => {
-            (1_000_000, 1000, &[1, 4, 16, 64, 256, 1024, 4096], &[1, 4, 16, 64, 256, 1024, 4096], 5000.0, 5)
-        }
-    };
-    // The Postgres sweep's points: the SQLite sweep's by default, fewer at the default preset
-    // (each Postgres point at thousands in flight takes seconds to reach its steady state).
-    let postgres_sweep: &[usize] = match preset {
-        Preset::Default => &[1, 16, 256, 4096],
-        _ => sweep,
+    const EVERY: &[usize] = &[1, 4, 16, 64, 256, 1024, 4096];
+    type Sizes<'a> = (i64, u64, &'a [usize], &'a [usize], &'a [usize], f64, usize);
+    let (accounts, duration_ms, sweep, postgres_sweep, remote, rate, repeat): Sizes = match preset {
+        Preset::Quick => (10_000, 120, &[64], &[64], &[16], 1000.0, 1),
+        // Fewer Postgres points at the default preset: each at thousands in flight takes
+        // seconds to reach its steady state.
+        Preset::Default => (100_000, 200, EVERY, &[1, 16, 256, 4096], &[1, 16, 256], 5000.0, 3),
+        Preset::Full => (1_000_000, 1000, EVERY, EVERY, EVERY, 5000.0, 5),
     };
     let accounts = in_range("accounts", args.accounts.unwrap_or(accounts), 32, 50_000_000)?;
     let orders_per_account = in_range("orders-per-account", args.orders_per_account.unwrap_or(10), 0, 1000)?;

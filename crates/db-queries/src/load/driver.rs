@@ -11,11 +11,10 @@
 //!   that falls behind is charged for the queue it causes (coordinated omission corrected).
 //!
 //! Every reply is checked: a read against the digest the seed says it must have, a write
-//! against its own order id. A write that succeeded is remembered for the
-//! [`audit`](crate::load::audit). The
-//! generator runs on one thread (a current-thread runtime): it shares the machine with the
-//! server, and the report counts its CPU apart. Its clients are tasks on that thread, and
-//! they keep one tally between them (see [`drive`]).
+//! against its own order id. A write that succeeded is remembered for the [`audit`](super::audit).
+//! The generator runs on one thread (a current-thread runtime): it shares the machine with the
+//! server, and the report counts its CPU apart. Its clients are tasks on that thread, and they
+//! keep one tally between them (see [`drive`]).
 
 use std::{
     cell::RefCell,

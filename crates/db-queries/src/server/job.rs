@@ -227,7 +227,9 @@ enum AsyncConn {
 impl AsyncConn {
     async fn open(target: &Target) -> Result<AsyncConn, Fault> {
         Ok(match target {
-            Target::Sqlite { path } => AsyncConn::Sqlite(sqlite::connect_async(path, false).await?),
+            Target::Sqlite { path } => AsyncConn::Sqlite(
+                sqlx::SqliteConnection::connect_with(&sqlite::sqlx_options(path, false, sqlite::BUSY_TIMEOUT)).await?,
+            ),
             Target::Postgres { db, .. } => AsyncConn::Postgres(
                 sqlx::PgConnection::connect_with(&db.sqlx_options("casebook-db-queries-job")).await?,
             ),

@@ -190,8 +190,3 @@ pub async fn points_async(conn: &mut SqliteConnection, accounts: &[i64]) -> Resu
         })
         .collect()
 }
-
-/// Opens one `sqlx` connection outside any pool (the hybrid job's own).
-pub async fn connect_async(path: &Path, writer: bool) -> Result<SqliteConnection, Fault> {
-    Ok(SqliteConnection::connect_with(&sqlx_options(path, writer, BUSY_TIMEOUT)).await?)
-}
