@@ -77,20 +77,14 @@ impl JobTally {
         let bytes = std::fs::read(path).with_context(|| format!("cannot read the job ledger {}", path.display()))?;
         let word = |offset: usize| bytes.get(offset..offset + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
         anyhow::ensure!(word(0) == Some(MAGIC), "{} is not a job ledger", path.display());
-        let jobs = word(4).unwrap_or(0);
-        let mut tally = JobTally {
-            jobs,
-            submitted: word(8).unwrap_or(0),
-            main_returned: word(12) == Some(1),
-            ..JobTally::default()
-        };
-        for job in 0..jobs as usize {
-            let slot = HEADER as usize + job * SLOT as usize;
-            let (started, done) = (word(slot).context("a short ledger")?, word(slot + 4).context("a short ledger")?);
-            match (started, done) {
-                (0, _) => tally.never_started += 1,
-                (_, done) if done >= steps => tally.completed += 1,
-                _ => tally.cut_short += 1,
+        let (jobs, submitted, main_returned) = (word(4).unwrap_or(0), word(8).unwrap_or(0), word(12) == Some(1));
+        let mut tally = JobTally { jobs, submitted, main_returned, ..JobTally::default() };
+        for slot in (0..jobs as usize).map(|job| HEADER as usize + job * SLOT as usize) {
+            match (word(slot), word(slot + 4)) {
+                (Some(0), Some(_)) => tally.never_started += 1,
+                (Some(_), Some(done)) if done >= steps => tally.completed += 1,
+                (Some(_), Some(_)) => tally.cut_short += 1,
+                _ => anyhow::bail!("a short ledger"),
             }
         }
         Ok(tally)

@@ -67,9 +67,7 @@ impl BridgeOutcome {
     /// The latencies as a histogram: built here, after the measured region, not in it.
     pub fn latency_histogram(&self) -> Histogram<u64> {
         let mut histogram = casebook::stats::latency::histogram_ns();
-        for ns in &self.latency_ns {
-            histogram.saturating_record(*ns);
-        }
+        self.latency_ns.iter().for_each(|ns| histogram.saturating_record(*ns));
         histogram
     }
 

@@ -191,14 +191,11 @@ fn needless(report: &Report, form: Variant) -> ClaimResult {
 /// Lost jobs of one fire-and-forget form, with what they cost to hand off, for evidence.
 fn fire_summary(report: &Report, form: Variant) -> String {
     let Some(row) = report.row(FIRE_AND_FORGET, form) else { return format!("{form}: not run") };
+    let [lost, submitted, cut_short, never] = [LOST, SUBMITTED, CUT_SHORT, NEVER_STARTED].map(|k| count(row, k));
+    let hand_off = row.quantile(HAND_OFF, 0.5).map(|ns| Format::Nanos.show(ns)).unwrap_or_else(|| "?".into());
+    let wait = row.median(SHUTDOWN_WAIT).map(|s| Format::Seconds.show(s)).unwrap_or_else(|| "?".into());
     format!(
-        "{form}: {} of {} lost ({} cut short, {} never started), hand-off p50 {}, shutdown wait {}",
-        count(row, LOST),
-        count(row, SUBMITTED),
-        count(row, CUT_SHORT),
-        count(row, NEVER_STARTED),
-        row.quantile(HAND_OFF, 0.5).map(|ns| Format::Nanos.show(ns)).unwrap_or_else(|| "?".into()),
-        row.median(SHUTDOWN_WAIT).map(|s| Format::Seconds.show(s)).unwrap_or_else(|| "?".into())
+        "{form}: {lost} of {submitted} lost ({cut_short} cut short, {never} never started), hand-off p50 {hand_off}, shutdown wait {wait}"
     )
 }
 

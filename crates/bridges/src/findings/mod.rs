@@ -1,5 +1,4 @@
-//! What the figures say: [`checks`] (the books every run must balance), [`verdicts`] (the
-//! case's own findings beside the harness's) and [`claims`] (one function per claim).
+//! What the figures say: the books every run must balance, the verdicts and the claims.
 
 pub mod checks;
 pub mod claims;
