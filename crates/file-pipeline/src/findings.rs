@@ -5,7 +5,7 @@
 
 use casebook::model::figure::{PEAK_RSS, PEAK_THREADS, VOLUNTARY_CS};
 use casebook::{Better, Claim, ClaimId, ClaimResult, Decision, Figure, Format, Measure, Missing, Report, Series};
-use casebook::{TableId, VariantSet, model::format::format_value, report::sweep, stats::rules};
+use casebook::{RowReport, TableId, VariantSet, model::format::format_value, report::sweep, stats::rules};
 
 use crate::tables::{BATCH, CAPACITY, HASH, MIX, WATCH};
 use crate::{figures::*, params::Params, variants::Variant, variants::Variant::*};
@@ -84,10 +84,8 @@ fn hybrid_throughput(report: &Report) -> ClaimResult {
             .named("the fastest other variant's batch throughput in each round");
         // `fastest` is the best other row in each round, so its median can exceed every
         // single row's median: name the leader by its own median, apart.
-        let leader = others
-            .iter()
-            .max_by(|a, b| a.median(BYTES_PER_S).unwrap_or(0.0).total_cmp(&b.median(BYTES_PER_S).unwrap_or(0.0)))
-            .map_or("?", |row| row.label.as_str());
+        let rate = |row: &RowReport| row.median(BYTES_PER_S).unwrap_or(0.0);
+        let leader = others.iter().max_by(|a, b| rate(a).total_cmp(&rate(b))).map_or("?", |row| row.label.as_str());
         Ok(rules::ratio_at_least(&hybrid, &fastest, HYBRID_SHARE)
             .noting(format!("the fastest other variant at the median: {leader}")))
     })
