@@ -225,7 +225,7 @@ fn record_tally(ctx: &mut Ctx, tally: &JobTally) {
 /// the generator process ends, as a program does when `main` returns.
 pub fn program(params: &Params, spec: &LoadSpec, generator: &mut GenCtx) -> anyhow::Result<()> {
     let program: ProgramSpec = spec.decode()?;
-    let Form::Background(form) = program.form.form() else {
+    let Some(form) = program.form.background() else {
         anyhow::bail!("{} is not a fire-and-forget form", program.form);
     };
     generator.ready()?;

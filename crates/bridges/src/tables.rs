@@ -8,7 +8,7 @@ use crate::{
     channels::{Capacity, Direction, books::STAMP_EVERY, guard::CHECK_EVERY, raw::REFERENCE_CAPACITY, unsupported},
     figures::*,
     params::{Params, Spec},
-    variants::{Form, Variant},
+    variants::Variant,
 };
 
 pub const BOOK: TableId = TableId::new("book");
@@ -238,8 +238,7 @@ fn fire_and_forget(params: &Params, variants: &[Variant]) -> Table {
         jobs.jobs, jobs.steps, jobs.step, jobs.submit_every
     );
     let mut table = Table::new(FIRE_AND_FORGET, title);
-    let background = |v: &&Variant| matches!(v.form(), Form::Background(_));
-    table.rows = variants.iter().filter(background).map(|v| Row::new(*v, Spec::Plain)).collect();
+    table.rows = variants.iter().filter(|v| v.background().is_some()).map(|v| Row::new(*v, Spec::Plain)).collect();
     table.digests_must_agree = false;
     table.primary = Primary::higher(COMPLETED);
     table.columns = vec![

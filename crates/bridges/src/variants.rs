@@ -27,10 +27,10 @@ casebook::variants! {
     }
 }
 
-/// Declares each part's own enum (its variants named as in [`Variant`]), [`Form`], and
-/// [`Variant::form`], from one list.
+/// Declares each part's own enum (its variants named as in [`Variant`]), [`Form`],
+/// [`Variant::form`] and one accessor per part, from one list.
 macro_rules! families {
-    ($($(#[$doc:meta])* $family:ident: $($v:ident),+;)+) => {
+    ($($(#[$doc:meta])* $family:ident / $part:ident: $($v:ident),+;)+) => {
         $($(#[$doc])* #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum $family { $($v),+ })+
 
@@ -42,31 +42,27 @@ macro_rules! families {
             pub fn form(self) -> Form {
                 match self { $($(Variant::$v => Form::$family($family::$v),)+)+ }
             }
+
+            $(pub fn $part(self) -> Option<$family> {
+                if let Form::$family(form) = self.form() { Some(form) } else { None }
+            })+
         }
     };
 }
 
 families! {
     /// The producer forms of table 1.
-    Listing: TaskProducer, ThreadProducer, ThreadSenders, TaskBounded, ThreadBounded;
+    Listing / listing: TaskProducer, ThreadProducer, ThreadSenders, TaskBounded, ThreadBounded;
     /// The channel crates of the matrix: `std::sync::mpsc` is `sync_channel(n)` bounded and
     /// `channel()` unbounded.
-    Channel: Flume, TokioMpsc, StdMpsc, Crossbeam;
+    Channel / channel: Flume, TokioMpsc, StdMpsc, Crossbeam;
     /// The forms of table 3a (each one's reason is its `why` in [`Variant`]).
-    Mixing: DirectCall, BlockInPlace, SpawnBlocking, AsyncAwait, BlockOnPerCall;
+    Mixing / mixing: DirectCall, BlockInPlace, SpawnBlocking, AsyncAwait, BlockOnPerCall;
     /// The forms of table 3b (each one's reason is its `why` in [`Variant`]).
-    Background: DetachedThread, DetachedTask, ThreadScope, JoinSet;
+    Background / background: DetachedThread, DetachedTask, ThreadScope, JoinSet;
 }
 
 impl Variant {
-    pub fn listing(self) -> Option<Listing> {
-        if let Form::Listing(listing) = self.form() { Some(listing) } else { None }
-    }
-
-    pub fn channel(self) -> Option<Channel> {
-        if let Form::Channel(channel) = self.form() { Some(channel) } else { None }
-    }
-
     /// The native form a mixing form is compared with (itself, for a native one).
     pub fn native(self) -> Option<Variant> {
         match self.form() {

@@ -12,13 +12,13 @@ use std::{
 
 use bridges::{
     background::{self, Background, JobTally, JobsSpec, Ledger},
-    variants::{Form, Variant},
+    variants::Variant,
 };
 use casebook::VariantSet;
 
 /// Each form with its variant, which names it.
 fn forms() -> impl Iterator<Item = (Variant, Background)> {
-    Variant::ALL.iter().filter_map(|v| if let Form::Background(b) = v.form() { Some((*v, b)) } else { None })
+    Variant::ALL.iter().filter_map(|v| Some((*v, v.background()?)))
 }
 
 const ROLE: &str = "BRIDGES_PROGRAM";
@@ -31,7 +31,7 @@ fn jobs() -> JobsSpec {
 /// In the child: runs the program and exits as `main` returning would.
 fn play_program(role: &str) -> ! {
     let (name, path) = role.split_once(':').expect("form:path");
-    let Some(Form::Background(kind)) = Variant::parse(name).map(Variant::form) else { panic!("{name}: no such form") };
+    let Some(kind) = Variant::parse(name).and_then(Variant::background) else { panic!("{name}: no such form") };
     match background::program(kind, &jobs(), Path::new(path)) {
         Ok(_) => std::process::exit(0),
         Err(e) => {

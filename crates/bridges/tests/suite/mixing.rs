@@ -2,7 +2,7 @@
 
 use bridges::{
     mixing::{self, MixOutcome, MixSpec, Mixing},
-    variants::{Form, Variant},
+    variants::Variant,
 };
 use casebook::VariantSet;
 
@@ -11,7 +11,7 @@ fn run(form: Mixing, spec: &MixSpec) -> MixOutcome {
 }
 
 fn forms() -> Vec<Mixing> {
-    Variant::ALL.iter().filter_map(|v| if let Form::Mixing(m) = v.form() { Some(m) } else { None }).collect()
+    Variant::ALL.iter().filter_map(|v| v.mixing()).collect()
 }
 
 #[test]
