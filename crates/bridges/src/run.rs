@@ -13,10 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     background::{self, JobTally, Ledger},
-    book::{
-        self, Listing, Mode, StreamSpec,
-        listings::{Pace, Tick},
-    },
+    book::{self, Listing, Mode, StreamSpec, listings::Tick},
     channels::{
         Capacity, Direction,
         books::Msg,
@@ -89,7 +86,7 @@ fn measured_cpu(ctx: &Ctx) -> f64 {
 }
 
 fn stream(params: &Params, listing: Listing, mode: Mode, ctx: &mut Ctx) -> anyhow::Result<()> {
-    let pace: Pace = if mode == Mode::Book { params.book } else { params.drift };
+    let pace = if mode == Mode::Book { params.book } else { params.drift };
     let item_bytes = (size_of::<Tick>() + pace.payload_bytes) as u64;
     let queue_limit = params.guard.max_items(item_bytes);
     let spec = StreamSpec { listing, pace, mode, capacity: params.fix_capacity, queue_limit };

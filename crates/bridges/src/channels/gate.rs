@@ -5,8 +5,9 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 
 use tokio::sync::watch;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum State {
+    #[default]
     Closed,
     Go,
     /// The run was abandoned before it began: whoever waits returns at once, doing nothing.
@@ -14,19 +15,12 @@ enum State {
 }
 
 /// How many parties have arrived, and the state, under one lock and one condition variable.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Gate {
     inner: Mutex<(usize, State)>,
     changed: Condvar,
     /// The state again for tasks, which must not block their worker on a condition variable.
     state_async: watch::Sender<State>,
-}
-
-impl Default for Gate {
-    fn default() -> Self {
-        let (inner, state_async) = (Mutex::new((0, State::Closed)), watch::Sender::new(State::Closed));
-        Gate { inner, changed: Condvar::new(), state_async }
-    }
 }
 
 impl Gate {
