@@ -234,18 +234,11 @@ struct Shared {
 
 impl Shared {
     fn new(workload: Workload, plan: LoadPlan) -> Shared {
-        let shared = Shared {
-            workload,
-            plan,
-            start: Instant::now(),
-            next: AtomicU64::new(0),
-            warm: AtomicUsize::new(0),
-            window: OnceLock::new(),
-        };
+        let (start, window) = (Instant::now(), OnceLock::new());
         if let LoadMode::Open { .. } = plan.mode {
-            let _ = shared.window.set((shared.start + plan.warmup, shared.start + plan.duration));
+            let _ = window.set((start + plan.warmup, start + plan.duration));
         }
-        shared
+        Shared { workload, plan, start, next: AtomicU64::new(0), warm: AtomicUsize::new(0), window }
     }
 
     /// The timed window, opening it if every client is warm (or has waited long enough).
