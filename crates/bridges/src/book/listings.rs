@@ -99,7 +99,7 @@ pub struct Tick {
 }
 
 /// Instrumentation shared by an intervals producer and the run that watches it.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Meter {
     pub sent: AtomicU64,
     pub taken: AtomicU64,
@@ -111,13 +111,7 @@ pub struct Meter {
 
 impl Meter {
     pub fn new(limit: u64, payload_bytes: usize) -> Arc<Self> {
-        Arc::new(Meter {
-            sent: AtomicU64::new(0),
-            taken: AtomicU64::new(0),
-            limit: limit.max(1),
-            guard_hit: AtomicBool::new(false),
-            payload_bytes,
-        })
+        Arc::new(Meter { limit: limit.max(1), payload_bytes, ..Meter::default() })
     }
 
     fn tick(&self, count: u32) -> Tick {
