@@ -49,13 +49,7 @@ fn batch(variant: Variant, inbox: &Path, settings: Settings, ctx: &mut Ctx) -> a
 /// Throughput over the measured region, the error count and the answer.
 fn record_throughput(ctx: &mut Ctx, entries: &[Entry]) {
     let wall = ctx.recorded().figure(figure::WALL).unwrap_or(f64::NAN);
-    let bytes: u64 = entries
-        .iter()
-        .map(|e| match e.record {
-            Record::Done { size, .. } => size,
-            Record::Failed { .. } => 0,
-        })
-        .sum();
+    let bytes: u64 = entries.iter().map(|e| if let Record::Done { size, .. } = e.record { size } else { 0 }).sum();
     ctx.figure(FILES, entries.len() as f64);
     ctx.figure(BYTES, bytes as f64);
     ctx.figure(FILES_PER_S, entries.len() as f64 / wall);

@@ -63,10 +63,7 @@ pub enum WatchError {
 
 impl WatchError {
     fn from_notify(path: &Path, e: notify::Error) -> WatchError {
-        let errno = match &e.kind {
-            notify::ErrorKind::Io(io) => io.raw_os_error(),
-            _ => None,
-        };
+        let errno = if let notify::ErrorKind::Io(io) = &e.kind { io.raw_os_error() } else { None };
         match (&e.kind, errno) {
             (notify::ErrorKind::MaxFilesWatch, _) | (_, Some(libc::ENOSPC)) => WatchError::WatchLimit {
                 path: path.to_path_buf(),
@@ -250,10 +247,7 @@ fn look(path: &Path, probe: bool) -> Seen {
         unsafe { libc::fcntl(fd, libc::F_SETLEASE, libc::F_UNLCK) };
         return Seen::Whole;
     }
-    match io::Error::last_os_error().raw_os_error() {
-        Some(libc::EAGAIN) => Seen::Writing,
-        _ => Seen::Unknown,
-    }
+    if io::Error::last_os_error().raw_os_error() == Some(libc::EAGAIN) { Seen::Writing } else { Seen::Unknown }
 }
 // ANCHOR_END: lease
 
