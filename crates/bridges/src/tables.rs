@@ -159,10 +159,8 @@ fn matrix(params: &Params, variants: &[Variant], direction: Direction) -> Table 
                 // plot draws there and a lookup names by the variant alone.
                 Capacity::Unbounded => Row::at_mark(variant, AxisMark::high(capacity.to_string()), spec(*capacity)),
             };
-            table.rows.push(match unsupported(channel, direction, *capacity) {
-                Some(why) => row.skip(why),
-                None => row,
-            });
+            let why = unsupported(channel, direction, *capacity);
+            table.rows.push(if let Some(why) = why { row.skip(why) } else { row });
         }
     }
     table.baseline_if_present(matrix_baseline(direction));

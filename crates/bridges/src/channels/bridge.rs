@@ -18,7 +18,7 @@ use hdrhistogram::Histogram;
 use super::{
     AsyncRecv, AsyncSend, Capacity, Channel, Direction, Side, SyncRecv, SyncSend,
     books::{Delivery, Envelope, Msg, Tracked},
-    ends::{Consumer, Control, ProducerReport, consume_async, consume_blocking, produce_async, produce_blocking},
+    ends::{Consumer, Control, ProducerReport, produce_async, produce_blocking},
     unsupported,
 };
 
@@ -160,10 +160,10 @@ impl Prepared {
         &mut self,
         (tx, rx): (impl SyncSend<E> + AsyncSend<E>, impl SyncRecv<E> + AsyncRecv<E>),
     ) -> anyhow::Result<()> {
-        let (consumer, ctl) = self.consumer_parts();
+        let consumer = Consumer::new(self.spec.producers, self.spec.total(), &self.ctl);
         self.consumer = Some(match self.spec.direction.to {
-            Side::Thread => thread("consumer".into(), move || consume_blocking(rx, consumer, ctl))?,
-            Side::Task => self.task(consume_async(rx, consumer, ctl))?,
+            Side::Thread => thread("consumer".into(), move || consumer.consume_blocking(rx))?,
+            Side::Task => self.task(consumer.consume_async(rx))?,
         });
         match self.spec.direction.from {
             Side::Thread => self.thread_producers(tx),
@@ -177,8 +177,8 @@ impl Prepared {
     }
 
     fn threads_only<E: Envelope>(&mut self, (tx, rx): (impl SyncSend<E>, impl SyncRecv<E>)) -> anyhow::Result<()> {
-        let (consumer, ctl) = self.consumer_parts();
-        self.consumer = Some(thread("consumer".into(), move || consume_blocking(rx, consumer, ctl))?);
+        let consumer = Consumer::new(self.spec.producers, self.spec.total(), &self.ctl);
+        self.consumer = Some(thread("consumer".into(), move || consumer.consume_blocking(rx))?);
         self.thread_producers(tx)
     }
 
@@ -187,10 +187,6 @@ impl Prepared {
             self.producers.push(thread(format!("producer-{id}"), move || produce_blocking(tx, id, count, ctl))?);
         }
         Ok(())
-    }
-
-    fn consumer_parts(&self) -> (Consumer, Arc<Control>) {
-        (Consumer::new(self.spec.producers, self.spec.total(), &self.ctl), Arc::clone(&self.ctl))
     }
 
     /// Each producer's id, sender, count and control. The channel's own sender goes to the

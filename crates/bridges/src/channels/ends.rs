@@ -140,6 +140,8 @@ pub(crate) struct Consumer {
     /// Unbounded rows: where the consumer publishes what it has taken, for the guard.
     publish_to: Option<Arc<Control>>,
     drop_after: u64,
+    /// For the gate only, before the first message.
+    ctl: Arc<Control>,
 }
 
 impl Consumer {
@@ -153,7 +155,31 @@ impl Consumer {
             epoch: ctl.epoch,
             publish_to: ctl.queue_limit.map(|_| Arc::clone(ctl)),
             drop_after: ctl.drop_after.unwrap_or(u64::MAX),
+            ctl: Arc::clone(ctl),
         }
+    }
+
+    /// From a thread: arrives at the gate and books messages until every sender is gone or
+    /// the consumer is to drop its receiver.
+    pub(crate) fn consume_blocking<E: Envelope>(mut self, mut rx: impl SyncRecv<E>) -> Self {
+        self.ctl.gate.arrive();
+        while let Some(envelope) = rx.recv_blocking() {
+            if !self.take(envelope) {
+                break;
+            }
+        }
+        self
+    }
+
+    /// From a task: the same, awaiting each message.
+    pub(crate) async fn consume_async<E: Envelope>(mut self, mut rx: impl AsyncRecv<E>) -> Self {
+        self.ctl.gate.arrive();
+        while let Some(envelope) = rx.recv_async().await {
+            if !self.take(envelope) {
+                break;
+            }
+        }
+        self
     }
 
     // ANCHOR: take
@@ -176,34 +202,6 @@ impl Consumer {
         self.taken < self.drop_after
     }
     // ANCHOR_END: take
-}
-
-pub(crate) fn consume_blocking<E: Envelope, R: SyncRecv<E>>(
-    mut rx: R,
-    mut consumer: Consumer,
-    ctl: Arc<Control>,
-) -> Consumer {
-    ctl.gate.arrive();
-    while let Some(envelope) = rx.recv_blocking() {
-        if !consumer.take(envelope) {
-            break;
-        }
-    }
-    consumer
-}
-
-pub(crate) async fn consume_async<E: Envelope, R: AsyncRecv<E>>(
-    mut rx: R,
-    mut consumer: Consumer,
-    ctl: Arc<Control>,
-) -> Consumer {
-    ctl.gate.arrive();
-    while let Some(envelope) = rx.recv_async().await {
-        if !consumer.take(envelope) {
-            break;
-        }
-    }
-    consumer
 }
 
 #[cfg(test)]

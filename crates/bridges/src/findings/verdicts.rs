@@ -110,8 +110,8 @@ fn closing_advice(report: &Report) -> Option<String> {
     if let Some(growth) = report.median(DRIFT, TaskProducer, QUEUE_GROWTH) {
         parts.push(format!("an unbounded channel behind a throttle grew by {} items/s", Format::Count.show(growth)));
     }
-    if let (Some(thread), Some(task), Some(scope), Some(set)) =
-        (lost(DetachedThread), lost(DetachedTask), lost(ThreadScope), lost(JoinSet))
+    if let [Some(thread), Some(task), Some(scope), Some(set)] =
+        [DetachedThread, DetachedTask, ThreadScope, JoinSet].map(lost)
     {
         parts.push(format!(
             "and detached work was lost at shutdown ({thread:.0} jobs as detached threads, {task:.0} as detached tasks) where thread::scope and a JoinSet lost {scope:.0} and {set:.0}"
