@@ -29,13 +29,11 @@ fn run_job<J: Job>(mut job: J, variant: Variant, params: &Params, spec: Spec, ct
     let threads = params.threads;
     // In the async variants this runtime runs the math and the probe; otherwise only the probe.
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build()?;
-    let rayon = if variant.uses_rayon() {
-        let pool = Arc::new(rayon::ThreadPoolBuilder::new().num_threads(threads).build()?);
+    let rayon = variant.uses_rayon().then(|| rayon::ThreadPoolBuilder::new().num_threads(threads).build());
+    let rayon = rayon.transpose()?.map(Arc::new);
+    if let Some(pool) = &rayon {
         pool.broadcast(|_| ());
-        Some(pool)
-    } else {
-        None
-    };
+    }
     if variant.uses_blocking_pool() {
         // Start as many blocking threads as the other pools have, so that none of the
         // variants pays for its first threads inside the measured region.
