@@ -66,6 +66,8 @@ impl ThreadPool {
             }
         };
         let pool = ThreadPool { reads, writes, threads: spawner.threads };
+        // Only the workers hold senders now: one that dies before it reports ends the wait.
+        drop(spawner.ready);
         // Every worker reports whether it connected; the first failure fails the open.
         for _ in 0..pool.threads.len() {
             if let Err(fault) =
