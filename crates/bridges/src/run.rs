@@ -70,8 +70,7 @@ pub fn execute(params: &Params, shared: &Shared, variant: Variant, spec: Spec, c
             let queue_limit = params.guard.max_items(size_of::<Msg>() as u64);
             let spec =
                 BridgeSpec { channel, direction, capacity, producers, per_producer, drop_after: None, queue_limit };
-            let minimal_loop = shared.minimal_loop.iter().find(|(v, _)| *v == variant).map(|(_, rate)| *rate);
-            bridge(minimal_loop, spec, ctx)
+            bridge(shared, variant, spec, ctx)
         }
         (Form::Mixing(form), Spec::Plain) => mix(params, form, ctx),
         (Form::Background(_), Spec::Plain) => fire_and_forget(params, variant, ctx),
@@ -87,8 +86,7 @@ fn measured_cpu(ctx: &Ctx) -> f64 {
 
 fn stream(params: &Params, listing: Listing, mode: Mode, ctx: &mut Ctx) -> anyhow::Result<()> {
     let pace = if mode == Mode::Book { params.book } else { params.drift };
-    let item_bytes = (size_of::<Tick>() + pace.payload_bytes) as u64;
-    let queue_limit = params.guard.max_items(item_bytes);
+    let queue_limit = params.guard.max_items((size_of::<Tick>() + pace.payload_bytes) as u64);
     let spec = StreamSpec { listing, pace, mode, capacity: params.fix_capacity, queue_limit };
     let mut prepared = book::prepare(&spec)?;
     let outcome = ctx.measure(|| prepared.execute())?;
@@ -119,8 +117,7 @@ fn guard_hit(ctx: &mut Ctx, hit: bool) {
     }
 }
 
-/// `minimal_loop`: the channel's minimal loop timed in the parent, for its reference row only.
-fn bridge(minimal_loop: Option<f64>, spec: BridgeSpec, ctx: &mut Ctx) -> anyhow::Result<()> {
+fn bridge(shared: &Shared, variant: Variant, spec: BridgeSpec, ctx: &mut Ctx) -> anyhow::Result<()> {
     let mut prepared = bridge::prepare(&spec)?;
     let outcome = ctx.measure(|| prepared.execute())?;
     drop(prepared);
@@ -141,10 +138,10 @@ fn bridge(minimal_loop: Option<f64>, spec: BridgeSpec, ctx: &mut Ctx) -> anyhow:
     if !outcome.latency_ns.is_empty() {
         ctx.histogram(LATENCY, &outcome.latency_histogram());
     }
-    let reference = spec.direction == Direction::THREAD_TO_THREAD
-        && spec.capacity == Capacity::Bounded(REFERENCE_CAPACITY)
-        && spec.producers == 1;
-    if let Some(rate) = minimal_loop.filter(|_| reference) {
+    // The channel's minimal loop timed in the parent, for its reference row only.
+    let reference = (spec.direction, spec.capacity, spec.producers)
+        == (Direction::THREAD_TO_THREAD, Capacity::Bounded(REFERENCE_CAPACITY), 1);
+    if let Some(&(_, rate)) = shared.minimal_loop.iter().find(|(v, _)| reference && *v == variant) {
         ctx.figure(MINIMAL_LOOP, rate);
         // The paired reference: the same channel's minimal loop, in this process, now that
         // the measured bridge and its threads are gone.

@@ -38,11 +38,9 @@ pub fn check(report: &Report) -> Vec<String> {
         for (index, run) in row.runs.iter().enumerate() {
             let at = format!("{} / {} run {}", row.table, row.label, index + 1);
             let missing: Vec<&str> = required.iter().filter(|k| run.figure(**k).is_none()).map(|k| k.key).collect();
-            if !missing.is_empty() {
-                failures.push(format!("{at}: missing figures {}", missing.join(", ")));
-                continue;
-            }
-            failures.extend(balance(run).into_iter().map(|problem| format!("{at}: {problem}")));
+            let problems =
+                if missing.is_empty() { balance(run) } else { vec![format!("missing figures {}", missing.join(", "))] };
+            failures.extend(problems.into_iter().map(|problem| format!("{at}: {problem}")));
         }
     }
     failures
