@@ -258,13 +258,9 @@ pub(crate) fn connect(server: SocketAddr, slow: bool) -> std::io::Result<std::ne
 
 /// Writes what it can of `outbound` without blocking.
 fn flush(stream: &mut mio::net::TcpStream, outbound: &mut Vec<u8>) {
-    while !outbound.is_empty() {
-        match stream.write(outbound) {
-            Ok(0) => break,
-            Ok(n) => {
-                outbound.drain(..n);
-            }
-            Err(_) => break,
-        }
+    while !outbound.is_empty()
+        && let Ok(n @ 1..) = stream.write(outbound)
+    {
+        outbound.drain(..n);
     }
 }

@@ -345,21 +345,17 @@ mod tests {
         assert_eq!(decode(&input[..3]), Err(DecodeError::Truncated));
         assert_eq!(decode(&input[..10]), Err(DecodeError::Truncated));
         assert_eq!(decode(&[0u8; MAX_MESSAGE + 1]), Err(DecodeError::Oversized));
-        let mut bad = input.clone();
-        bad[0] = b'X';
-        assert_eq!(decode(&bad), Err(DecodeError::BadMagic));
-        let mut bad = input.clone();
-        bad[2] = 2;
-        assert_eq!(decode(&bad), Err(DecodeError::WrongVersion));
-        let mut bad = input.clone();
-        bad[3] = 9;
-        assert_eq!(decode(&bad), Err(DecodeError::UnknownKind));
-        let mut long = input.clone();
-        long.push(0);
-        assert_eq!(decode(&long), Err(DecodeError::BadLength));
-        let mut lying = snapshot(3);
-        lying.truncate(lying.len() - 1);
-        assert_eq!(decode(&lying), Err(DecodeError::BadLength));
+        let with = |at: usize, byte: u8| {
+            let mut bad = input.clone();
+            bad[at] = byte;
+            decode(&bad).map(drop)
+        };
+        assert_eq!(with(0, b'X'), Err(DecodeError::BadMagic));
+        assert_eq!(with(2, 2), Err(DecodeError::WrongVersion));
+        assert_eq!(with(3, 9), Err(DecodeError::UnknownKind));
+        assert_eq!(decode(&[&input[..], &[0]].concat()), Err(DecodeError::BadLength));
+        let lying = snapshot(3);
+        assert_eq!(decode(&lying[..lying.len() - 1]), Err(DecodeError::BadLength));
     }
 
     #[test]

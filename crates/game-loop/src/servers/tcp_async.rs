@@ -9,7 +9,7 @@ use anyhow::Context;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt, BufReader},
     net::{
-        TcpListener, TcpStream,
+        TcpListener,
         tcp::{OwnedReadHalf, OwnedWriteHalf},
     },
 };
@@ -87,15 +87,11 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>) {
         };
         shared.book.bump(Count::Accepted);
         tune(&stream, &shared.spec);
-        serve(stream, slot, &shared);
+        let (reader, writer) = stream.into_split();
+        let (route, queue) = flume::bounded(shared.spec.client_queue);
+        tokio::spawn(read(reader, route, slot, Arc::clone(&shared)));
+        tokio::spawn(write(writer, queue, Arc::clone(&shared)));
     }
-}
-
-fn serve(stream: TcpStream, slot: Slot, shared: &Arc<Shared>) {
-    let (reader, writer) = stream.into_split();
-    let (route, queue) = flume::bounded(shared.spec.client_queue);
-    tokio::spawn(read(reader, route, slot, Arc::clone(shared)));
-    tokio::spawn(write(writer, queue, Arc::clone(shared)));
 }
 // ANCHOR_END: accept
 
