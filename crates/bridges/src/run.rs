@@ -226,8 +226,8 @@ pub fn program(params: &Params, spec: &LoadSpec, generator: &mut GenCtx) -> anyh
     if !generator.wait_go() {
         return Ok(());
     }
-    let report = background::program(form, &params.jobs, &program.ledger)?;
-    generator.histogram(HAND_OFF, &report.submit_ns)?;
-    generator.figure(SHUTDOWN_WAIT, report.shutdown.as_secs_f64());
+    let (hand_offs, shutdown) = background::program(form, &params.jobs, &program.ledger)?;
+    generator.histogram(HAND_OFF, &hand_offs)?;
+    generator.figure(SHUTDOWN_WAIT, shutdown.as_secs_f64());
     Ok(())
 }

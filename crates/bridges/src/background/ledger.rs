@@ -90,7 +90,6 @@ impl JobTally {
         Ok(tally)
     }
 
-    /// Jobs handed off that did not finish: never started or cut short.
     pub fn lost(&self) -> u32 {
         self.submitted.saturating_sub(self.completed)
     }

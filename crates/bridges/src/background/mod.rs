@@ -47,15 +47,6 @@ pub struct JobsSpec {
     pub submit_every: Duration,
 }
 
-/// What the program measured about itself.
-#[derive(Clone, Debug)]
-pub struct ProgramReport {
-    /// How long each hand-off (the spawn call) took, in ns.
-    pub submit_ns: Histogram<u64>,
-    /// From the last hand-off until `main` returns: what shutting down waited for.
-    pub shutdown: Duration,
-}
-
 /// One background job. A failed ledger write ends the job early, so it is counted as cut
 /// short: the books never claim a step they cannot show.
 fn job_blocking(ledger: &Ledger, id: u32, spec: &JobsSpec) {
@@ -84,8 +75,9 @@ async fn job_async(ledger: Arc<Ledger>, id: u32, spec: JobsSpec) {
 
 /// The program's `main`, in the given form: runs the main loop, handing off one job per
 /// piece of work, and returns when `main` would. For the detached forms the caller must
-/// then end the process at once, as returning from `main` does.
-pub fn program(kind: Background, spec: &JobsSpec, ledger_path: &Path) -> anyhow::Result<ProgramReport> {
+/// then end the process at once, as returning from `main` does. Returns what
+/// [`HAND_OFF`](crate::figures::HAND_OFF) and [`SHUTDOWN_WAIT`](crate::figures::SHUTDOWN_WAIT) record.
+pub fn program(kind: Background, spec: &JobsSpec, ledger_path: &Path) -> anyhow::Result<(Histogram<u64>, Duration)> {
     let ledger = Arc::new(Ledger::open(ledger_path)?);
     let mut submit_ns = casebook::stats::latency::histogram_ns();
     let last_submit = match kind {
@@ -105,7 +97,7 @@ pub fn program(kind: Background, spec: &JobsSpec, ledger_path: &Path) -> anyhow:
     };
     let shutdown = last_submit.elapsed();
     ledger.main_returns(spec.jobs).context("cannot write the job ledger")?;
-    Ok(ProgramReport { submit_ns, shutdown })
+    Ok((submit_ns, shutdown))
 }
 
 fn timed<T>(submit_ns: &mut Histogram<u64>, spawn: impl FnOnce() -> T) -> T {

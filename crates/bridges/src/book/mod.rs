@@ -73,9 +73,7 @@ enum Seen {
 pub struct StreamBooks {
     pub letters: Vec<char>,
     pub counts: Vec<u32>,
-    /// Timeouts either source's stream yielded.
     pub timeouts: u32,
-    /// How old each interval was when it left the channel, in µs.
     pub age_us: Histogram<u64>,
 }
 
@@ -154,7 +152,6 @@ impl StreamOutcome {
         self.books.digest((self.spec.mode == Mode::Book).then_some(self.spec.pace.take))
     }
 
-    /// How fast the queue grew over the run, in items per second.
     pub fn depth_growth_per_s(&self) -> f64 {
         self.final_depth as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }

@@ -171,7 +171,6 @@ pub struct Delivery {
     pub received: u64,
     /// Sent but never received (on a consumer dropped mid-stream, the channel's leftovers).
     pub missing: u64,
-    /// Received more often than sent, or from no known producer.
     pub surplus: u64,
     pub late: u64,
     pub early: u64,

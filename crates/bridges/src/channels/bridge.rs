@@ -59,7 +59,6 @@ pub struct BridgeOutcome {
     pub discarded: u64,
     /// Unbounded rows: the deepest queue a producer saw, to within [`CHECK_EVERY`](super::guard::CHECK_EVERY) messages.
     pub peak_depth: Option<u64>,
-    /// An unbounded queue reached the memory guard and the producers stopped early.
     pub guard_hit: bool,
 }
 
