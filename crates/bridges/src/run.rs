@@ -98,7 +98,7 @@ fn stream(params: &Params, listing: Listing, mode: Mode, ctx: &mut Ctx) -> anyho
     ctx.figure(INTERVALS_MADE, outcome.produced as f64);
     ctx.figure(INTERVALS_TAKEN, outcome.taken as f64);
     ctx.figure(LEFT_QUEUED, outcome.final_depth as f64);
-    ctx.figure(QUEUE_GROWTH, outcome.depth_growth_per_s());
+    ctx.figure(QUEUE_GROWTH, outcome.final_depth as f64 / outcome.elapsed.as_secs_f64().max(1e-9));
     ctx.figure(RSS_GROWTH, outcome.rss_end as f64 - outcome.rss_start as f64);
     guard_hit(ctx, outcome.guard_hit);
     if !books.age_us.is_empty() {
@@ -159,7 +159,7 @@ fn mix(params: &Params, form: Mixing, ctx: &mut Ctx) -> anyhow::Result<()> {
     let mut prepared = mixing::prepare(form, &params.mix)?;
     let outcome = ctx.measure(|| prepared.execute())?;
     drop(prepared);
-    ctx.figure(PER_CALL, outcome.ns_per_call());
+    ctx.figure(PER_CALL, outcome.elapsed.as_nanos() as f64 / f64::from(outcome.calls.max(1)));
     ctx.figure(CPU_PER_CALL, measured_cpu(ctx) * 1e9 / f64::from(outcome.calls.max(1)));
     ctx.digest(outcome.digest());
     Ok(())

@@ -26,11 +26,8 @@ impl Ledger {
     }
 
     pub fn open(path: &Path) -> anyhow::Result<Self> {
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .open(path)
-            .with_context(|| format!("cannot open the job ledger {}", path.display()))?;
-        Ok(Ledger { file })
+        let file = std::fs::OpenOptions::new().write(true).open(path);
+        Ok(Ledger { file: file.with_context(|| format!("cannot open the job ledger {}", path.display()))? })
     }
 
     fn put(&self, offset: u64, value: u32) -> std::io::Result<()> {

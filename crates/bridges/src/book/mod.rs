@@ -151,10 +151,6 @@ impl StreamOutcome {
     pub fn digest(&self) -> String {
         self.books.digest((self.spec.mode == Mode::Book).then_some(self.spec.pace.take))
     }
-
-    pub fn depth_growth_per_s(&self) -> f64 {
-        self.final_depth as f64 / self.elapsed.as_secs_f64().max(1e-9)
-    }
 }
 
 // ANCHOR: consumer

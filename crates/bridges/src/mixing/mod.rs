@@ -40,10 +40,6 @@ pub struct MixOutcome {
 }
 
 impl MixOutcome {
-    pub fn ns_per_call(&self) -> f64 {
-        self.elapsed.as_nanos() as f64 / f64::from(self.calls.max(1))
-    }
-
     pub fn digest(&self) -> String {
         format!("{} calls, sum {:016x}", self.calls, self.sum)
     }
