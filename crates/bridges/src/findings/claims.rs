@@ -22,12 +22,12 @@ pub fn claims(params: &Params, report: &Report) -> Vec<ClaimResult> {
         capacity_in_the_book(params, report),
         capacity_in_the_matrix(report),
         hybrid_coordination(report),
-        needless(report, BlockInPlace),
-        needless(report, SpawnBlocking),
-        needless(report, BlockOnPerCall),
+        needless(report, BlockInPlace, "block_in_place per call"),
+        needless(report, SpawnBlocking, "spawn_blocking per call"),
+        needless(report, BlockOnPerCall, "Handle::block_on per call"),
         threads_fire_forget(report),
-        structured(report, JoinSet),
-        structured(report, ThreadScope),
+        structured(report, JoinSet, "a JoinSet drained before main returns", DetachedTask),
+        structured(report, ThreadScope, "std::thread::scope", DetachedThread),
     ]
 }
 
@@ -172,12 +172,7 @@ fn hybrid_coordination(report: &Report) -> ClaimResult {
 /// call, run against run.
 const MIXING_FACTOR: f64 = 1.5;
 
-fn needless(report: &Report, form: Variant) -> ClaimResult {
-    let reading = match form {
-        BlockInPlace => "block_in_place per call",
-        SpawnBlocking => "spawn_blocking per call",
-        _ => "Handle::block_on per call",
-    };
+fn needless(report: &Report, form: Variant, reading: &str) -> ClaimResult {
     Claim::new(ClaimId::NoNeedlessMixing).reading(reading).decide(|| {
         let native = form.native().ok_or_else(|| Missing(format!("{form} is not a mixing form")))?;
         let table = mixing_table(native);
@@ -215,12 +210,9 @@ fn threads_fire_forget(report: &Report) -> ClaimResult {
     })
 }
 
-/// `structured-concurrency`: work scoped to a parent is not lost at shutdown.
-fn structured(report: &Report, form: Variant) -> ClaimResult {
-    let (reading, detached) = match form {
-        JoinSet => ("a JoinSet drained before main returns", DetachedTask),
-        _ => ("std::thread::scope", DetachedThread),
-    };
+/// `structured-concurrency`: work scoped to a parent is not lost at shutdown, where its
+/// `detached` counterpart's may be.
+fn structured(report: &Report, form: Variant, reading: &str, detached: Variant) -> ClaimResult {
     Claim::new(ClaimId::StructuredConcurrency).reading(reading).decide(|| {
         let context = format!("{}; against {}", fire_summary(report, form), fire_summary(report, detached));
         Ok(none_lost(report, form)?.noting(context))
