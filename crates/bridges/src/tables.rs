@@ -197,8 +197,8 @@ fn many_producers(params: &Params, variants: &[Variant]) -> Table {
     table.primary = Primary::higher(MESSAGES_PER_S);
     // The direction is a note because the harness shows a row's variant, not its label.
     table.columns = vec![Column::note("direction", DIRECTION)];
-    table.columns.extend(matrix_columns(None).into_iter().filter(|c| !matches!(c.measure, Measure::VsBaseline)));
-    table.columns.retain(|c| c.measure != PEAK_DEPTH.into());
+    let single_producer_only = |c: &Column| matches!(c.measure, Measure::VsBaseline) || c.measure == PEAK_DEPTH.into();
+    table.columns.extend(matrix_columns(None).into_iter().filter(|c| !single_producer_only(c)));
     table.repeat = Some(params.repeat.matrix);
     table.note = "Rows are a channel and a direction; std-mpsc and crossbeam have thread-to-thread rows only. Columns as in the single-producer tables.".into();
     table
