@@ -165,16 +165,12 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
     // producers share its messages evenly.
     let unit = u64::from(producers) * HANDOFF_DIVISOR;
     let messages = messages - messages % unit;
-    let capacities = if args.capacities.is_empty() {
-        match preset {
-            Preset::Quick => vec![Capacity::Bounded(1), Capacity::Bounded(1024), Capacity::Unbounded],
-            _ => [0, 1, 16, 1024].map(Capacity::Bounded).into_iter().chain([Capacity::Unbounded]).collect(),
-        }
-    } else {
-        let mut parsed = args.capacities.iter().map(|c| parse_capacity(c)).collect::<Result<Vec<_>, _>>()?;
-        parsed.dedup();
-        parsed
+    let mut capacities = match (args.capacities.is_empty(), preset) {
+        (false, _) => args.capacities.iter().map(|c| parse_capacity(c)).collect::<Result<Vec<_>, _>>()?,
+        (true, Preset::Quick) => vec![Capacity::Bounded(1), Capacity::Bounded(1024), Capacity::Unbounded],
+        (true, _) => [0, 1, 16, 1024].map(Capacity::Bounded).into_iter().chain([Capacity::Unbounded]).collect(),
     };
+    capacities.dedup();
     let speedup = in_range("book-speedup", args.book_speedup.unwrap_or(speedup), 1, 50)?;
     let drift_secs = in_range("drift-secs", args.drift_secs.unwrap_or(drift_secs), 0.05, 3600.0)?;
     let payload = in_range("drift-payload", args.drift_payload.unwrap_or(1024), 0, 1 << 24)?;

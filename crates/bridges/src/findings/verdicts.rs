@@ -26,21 +26,17 @@ pub fn verdicts(report: &Report) -> Vec<String> {
 
 /// Rows whose unbounded queue reached the memory guard: the finding, not a failure.
 fn guard_findings(report: &Report) -> Vec<String> {
-    report
-        .rows
-        .iter()
-        .filter_map(|row| {
-            let hits = row.runs.iter().filter(|r| r.figure(GUARD_HIT) == Some(1.0)).count();
-            (hits > 0).then(|| {
-                format!(
-                    "{} / {}: the unbounded queue reached the memory guard in {hits} of {} runs and its producer was stopped there (the finding, not a failure: without the guard it would have kept growing).",
-                    row.table,
-                    row.label,
-                    row.runs.len()
-                )
-            })
-        })
-        .collect()
+    let mut findings = Vec::new();
+    for row in &report.rows {
+        let (table, label, runs) = (&row.table, &row.label, row.runs.len());
+        let hits = row.runs.iter().filter(|r| r.figure(GUARD_HIT) == Some(1.0)).count();
+        if hits > 0 {
+            findings.push(format!(
+                "{table} / {label}: the unbounded queue reached the memory guard in {hits} of {runs} runs and its producer was stopped there (the finding, not a failure: without the guard it would have kept growing)."
+            ));
+        }
+    }
+    findings
 }
 
 /// Each channel's minimal loop against its reference row in the harness. Decided on the
