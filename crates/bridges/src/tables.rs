@@ -5,6 +5,8 @@
 use casebook::{Axis, AxisMark, Column, Measure, PlotSpec, Primary, Row, Table, TableId, VariantSet};
 
 use crate::{
+    background::JobsSpec,
+    book::listings::Pace,
     channels::{Capacity, Direction, books::STAMP_EVERY, guard::CHECK_EVERY, raw::REFERENCE_CAPACITY, unsupported},
     figures::*,
     params::{Params, Spec},
@@ -60,10 +62,9 @@ pub fn tables(params: &Params, variants: &[Variant]) -> Vec<Table> {
 }
 
 fn book(params: &Params, variants: &[Variant]) -> Table {
-    let pace = &params.book;
+    let Pace { interval, throttle, take, .. } = params.book;
     let title = format!(
-        "The book's example as printed: intervals every {:?}, throttled to one per {:?}, take({})",
-        pace.interval, pace.throttle, pace.take
+        "The book's example as printed: intervals every {interval:?}, throttled to one per {throttle:?}, take({take})"
     );
     let mut table = Table::new(BOOK, title);
     table.rows = variants.iter().filter(|v| v.listing().is_some()).map(|v| Row::new(*v, Spec::Book)).collect();
@@ -83,8 +84,7 @@ fn book(params: &Params, variants: &[Variant]) -> Table {
     ];
     table.repeat = Some(params.repeat.book);
     table.note = format!(
-        "The digest is each source's items as the consumer saw them: letters a.. and intervals 1.. in order, none skipped, and {} items in all; which items land in the first {} depends on the scheduler, so the counts are columns. intervals made: sent into the channel by the producer; left in the queue: made but never taken when take() ended the stream. interval age: from the producer's send to the item leaving the channel.",
-        pace.take, pace.take
+        "The digest is each source's items as the consumer saw them: letters a.. and intervals 1.. in order, none skipped, and {take} items in all; which items land in the first {take} depends on the scheduler, so the counts are columns. intervals made: sent into the channel by the producer; left in the queue: made but never taken when take() ended the stream. interval age: from the producer's send to the item leaving the channel."
     );
     table
 }
@@ -230,10 +230,9 @@ fn mixing(params: &Params, variants: &[Variant], id: TableId) -> Table {
 }
 
 fn fire_and_forget(params: &Params, variants: &[Variant]) -> Table {
-    let jobs = &params.jobs;
+    let JobsSpec { jobs, steps, step, submit_every } = params.jobs;
     let title = format!(
-        "Fire-and-forget: {} jobs of {} steps of {:?}, one handed off every {:?}, then main returns",
-        jobs.jobs, jobs.steps, jobs.step, jobs.submit_every
+        "Fire-and-forget: {jobs} jobs of {steps} steps of {step:?}, one handed off every {submit_every:?}, then main returns"
     );
     let mut table = Table::new(FIRE_AND_FORGET, title);
     table.rows = variants.iter().filter(|v| v.background().is_some()).map(|v| Row::new(*v, Spec::Plain)).collect();
