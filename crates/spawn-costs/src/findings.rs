@@ -221,8 +221,7 @@ fn included(params: &Params, report: &Report, table: TableId, variants: &[Varian
     };
     let found: Vec<Variant> = variants.iter().copied().filter(|v| has_rows(*v)).collect();
     if found.is_empty() {
-        let names: Vec<&str> = variants.iter().map(|v| v.name()).collect();
-        let names = names.join(", ");
+        let names = variants.iter().map(|v| v.name()).collect::<Vec<_>>().join(", ");
         return Err(Missing(format!("needs one of {names} in the {table} table, which this run did not include")));
     }
     Ok(found)

@@ -216,9 +216,7 @@ pub fn resolve(args: &Args, preset: Preset, readings: &Readings) -> Result<Param
     if sizes.is_empty() {
         return Err(UsageError::new("--sizes needs at least one value"));
     }
-    for &n in &sizes {
-        in_range("sizes", n, 1, MAX_SIZE)?;
-    }
+    sizes.iter().try_for_each(|&n| in_range("sizes", n, 1, MAX_SIZE).map(drop))?;
     sizes.sort_unstable();
     sizes.dedup();
     let handoffs = in_range("handoffs", args.handoffs.unwrap_or(handoffs), 1, 1_000_000_000)?;
