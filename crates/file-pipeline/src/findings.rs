@@ -263,16 +263,10 @@ pub fn check(params: &Params, report: &Report) -> Vec<String> {
     ];
     for row in report.ran_in(WATCH) {
         for (i, run) in row.runs.iter().enumerate() {
-            for (figure, want) in expected {
-                if run.figure(figure) != Some(want) {
-                    let got = run.figure(figure).map_or("missing".into(), |v| v.to_string());
-                    failures.push(format!(
-                        "{WATCH} / {} run {}: {} is {got}, expected {want}",
-                        row.label,
-                        i + 1,
-                        figure.key
-                    ));
-                }
+            for (figure, want) in expected.into_iter().filter(|&(figure, want)| run.figure(figure) != Some(want)) {
+                let got = run.figure(figure).map_or("missing".into(), |v| v.to_string());
+                let key = figure.key;
+                failures.push(format!("{WATCH} / {} run {}: {key} is {got}, expected {want}", row.label, i + 1));
             }
         }
     }
