@@ -147,15 +147,8 @@ impl OrderBooks {
         let surplus = pairs().map(|(s, r)| r.saturating_sub(*s)).sum::<u64>()
             + self.strangers
             + self.next.len().saturating_sub(sent.len()) as u64;
-        Delivery {
-            producers: sent.len(),
-            sent: sent.iter().sum(),
-            received: self.received().sum(),
-            missing,
-            surplus,
-            late: self.late,
-            early: self.early,
-        }
+        let (producers, received, late, early) = (sent.len(), self.received().sum(), self.late, self.early);
+        Delivery { producers, sent: sent.iter().sum(), received, missing, surplus, late, early }
     }
 }
 

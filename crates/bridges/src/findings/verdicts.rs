@@ -57,13 +57,11 @@ fn harness_overhead(report: &Report) -> Option<String> {
         let parent = row.median(MINIMAL_LOOP).map(|m| {
             format!("; timed in the parent, {} ({})", Format::Rate.show(m), Format::Ratio.show(m / harness.median()))
         });
+        let (rate, minimal) = (Format::Rate.show(harness.median()), Format::Rate.show(paired.median()));
+        let (outcome, interval) = (bar_outcome(decision.outcome), decision.describe().unwrap_or_default());
         parts.push(format!(
-            "{channel} {} in the harness vs {} in the same runs' minimal loop: {} ({}){}",
-            Format::Rate.show(harness.median()),
-            Format::Rate.show(paired.median()),
-            bar_outcome(decision.outcome),
-            decision.describe().unwrap_or_default(),
-            parent.unwrap_or_default(),
+            "{channel} {rate} in the harness vs {minimal} in the same runs' minimal loop: {outcome} ({interval}){}",
+            parent.unwrap_or_default()
         ));
         decisions.push(decision);
     }
