@@ -19,13 +19,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     figures::*,
-    layers::Pools,
     load::{Generator, LoadReport, driver::LoadPlan},
     params::{Params, Spec, UrlOrigin},
     server::{
         Server,
         books::{ServerBooks, ServerTally},
-        job::{Job, JobPlan, JobTally},
+        job::{Job, JobTally},
     },
     store::{
         fixture::{self, Engine, PgFixture, SqliteFixture, Target},
@@ -33,7 +32,7 @@ use crate::{
         postgres::PgTarget,
         proxy::DelayProxy,
     },
-    variants::Variant,
+    variants::{ServeSpec, Variant},
     workload::{Mix, dataset::Dataset, protocol::ErrorKind},
 };
 
@@ -120,22 +119,6 @@ pub fn setup(params: &Params, plan: &mut Plan, dir: &Path) -> anyhow::Result<Set
         plan.skip_where(|_, r| r.variant == Variant::Pgbench.name(), &why);
     }
     Ok(owned.into_iter().fold(Setup::new(shared), |setup, thing| setup.owning(thing)))
-}
-
-/// What the server of one run is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ServeSpec {
-    /// The data layer: a variant that is one (see [`Variant::layer`]).
-    pub layer: Variant,
-    pub pools: Pools,
-    /// The background job beside the requests, if the row has one.
-    pub job: Option<JobPlan>,
-    /// The front end's cap on client connections.
-    pub max_connections: usize,
-    /// A client silent, or not reading, this long is cut off.
-    pub client_timeout: Duration,
-    /// Async worker threads of the server's runtime.
-    pub workers: usize,
 }
 
 /// What the server side counted.

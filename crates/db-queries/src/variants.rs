@@ -2,12 +2,11 @@
 //! same front end. The hybrid-web rows run `async-pool` beside a background job; the anchor
 //! is `pgbench`, which has no server of ours at all.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use crate::{
-    layers::{async_pool, batcher, over_blocking, per_request, pipelined, thread_pool},
-    run::ServeSpec,
-    server::{Server, books::ServerBooks},
+    layers::{Pools, async_pool, batcher, over_blocking, per_request, pipelined, thread_pool},
+    server::{Server, books::ServerBooks, job::JobPlan},
     store::fixture::{Engine, Target},
 };
 
@@ -81,4 +80,20 @@ impl Variant {
             JobOnThread | JobOnAsync | Pgbench => anyhow::bail!("{self} is not a data layer"),
         })
     }
+}
+
+/// What the server of one run is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServeSpec {
+    /// The data layer: a variant that is one (see [`Variant::layer`]).
+    pub layer: Variant,
+    pub pools: Pools,
+    /// The background job beside the requests, if the row has one.
+    pub job: Option<JobPlan>,
+    /// The front end's cap on client connections.
+    pub max_connections: usize,
+    /// A client silent, or not reading, this long is cut off.
+    pub client_timeout: Duration,
+    /// Async worker threads of the server's runtime.
+    pub workers: usize,
 }

@@ -15,7 +15,7 @@ use crate::common::{DATASET, closed, spec};
 use casebook::VariantSet;
 use db_queries::{
     load::driver::{LoadMode, LoadPlan},
-    run::{ServeSpec, run_in_process},
+    run::run_in_process,
     server::job::{JobPlan, Placement},
     store::{
         fixture::{self, Engine, PgFixture, SqliteFixture, Target},
@@ -24,6 +24,7 @@ use db_queries::{
         proxy::DelayProxy,
         sqlite,
     },
+    variants::ServeSpec,
     variants::Variant,
     workload::{Mix, protocol::ErrorKind},
 };

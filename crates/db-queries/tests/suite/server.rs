@@ -9,8 +9,9 @@ use std::{
 
 use crate::common::{DATASET, spec};
 use db_queries::{
-    run::{ServeSpec, ServerSide},
+    run::ServerSide,
     store::fixture::SqliteFixture,
+    variants::ServeSpec,
     variants::Variant,
     workload::{
         Request,

@@ -11,8 +11,8 @@ use std::{
 use db_queries::{
     layers::Pools,
     load::driver::{LoadMode, LoadPlan},
-    run::ServeSpec,
     store::postgres::PgTarget,
+    variants::ServeSpec,
     variants::Variant,
     workload::dataset::Dataset,
 };
