@@ -136,11 +136,11 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
     let (inbox_mib, sweep_mib, watch_files, repeat, hash_repeat, sweep_repeat, mix_repeat, watch_repeat) = match preset
     {
         Preset::Quick => (4, 2, 40, 2, 2, 1, 1, 1),
-        // Sized so that the default run fits three minutes on 2 cores. A batch run lasts under
-        // a second and a watch run's p99 is its few latest files, so the batch tables take 9
-        // runs and a watch run 500 files: with fewer, readings near their line moved between
-        // two default runs in a row.
-        Preset::Default => (96, 24, 500, 9, 9, 3, 3, 5),
+        // Sized so that the default run fits three minutes on 2 cores, the slower AMD EPYC VM
+        // included. A batch run lasts about a second and a watch run's p99 is its few latest
+        // files, so the batch tables take 7 and 9 runs and a watch run 400 files: with 5 runs
+        // and 250 files, readings near their line moved between two default runs in a row.
+        Preset::Default => (64, 24, 400, 7, 9, 3, 3, 5),
         Preset::Full => (2048, 512, 5000, 5, 9, 3, 3, 5),
     };
     let inbox_bytes = in_range("inbox-mib", args.inbox_mib.unwrap_or(inbox_mib), 1, MAX_MIB)? * MIB;
@@ -207,7 +207,8 @@ mod tests {
         assert!(quick.files > quick.watch_files);
         assert_eq!(quick.tables, TableKind::value_variants());
         let default = resolve(&Args::default(), Preset::Default).expect("default");
-        assert_eq!(default.inbox.total_bytes, 96 * MIB);
+        assert_eq!(default.inbox.total_bytes, 64 * MIB);
+        assert!(default.files > default.watch_files, "the watch table copies part of the inbox");
         assert_eq!(default.capacities.len(), 5);
         let bad = |args: Args| resolve(&args, Preset::Quick).expect_err("a usage error").0;
         assert!(bad(Args { inbox_mib: Some(0), ..Args::default() }).contains("--inbox-mib"));

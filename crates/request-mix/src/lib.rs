@@ -10,7 +10,7 @@
 //! answers after the rest of a fixed 1 ms budget; then the server replies with a digest of
 //! both. Every run answers a fixed number of requests with N in flight (closed loop), so
 //! every variant answers the same requests and must return the same digest. The map sweeps
-//! the CPU share of the budget (0 to 1000 µs) against N (16, 256, 2048 by default): one table per N,
+//! the CPU share of the budget (0 to 1000 µs) against N (16, 256, 1024 by default): one table per N,
 //! judged by requests per second, each cell's tail beside it.
 //!
 //! The variants (declared in [`variants`]), and why each exists:
