@@ -50,7 +50,7 @@ pub struct Cell {
     pub runner_up: Option<Entry>,
     /// Winner over runner-up, run against run: held when the whole interval is above 1.
     pub separated: Outcome,
-    /// `1.32x, 95% interval 1.20x to 1.41x, 5 runs`.
+    /// `1.32x, 97% interval 1.20x to 1.41x, 6 runs`.
     pub margin: Option<String>,
     /// The winner's tail is over [`TAIL_FLAG`] times the runner-up's.
     pub tail_warning: bool,

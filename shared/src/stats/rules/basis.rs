@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::interval::{CONFIDENCE, MIN_RUNS};
+use super::interval::{MIN_RUNS, confidence};
 use crate::model::format::Format;
 
 /// What one rule saw: the estimate (the median), its interval, and over how many runs.
@@ -18,8 +18,9 @@ pub struct Basis {
 }
 
 impl Basis {
-    /// `a / b 1.80x, 95% interval 1.51x to 1.81x, 5 runs`; with fewer than [`MIN_RUNS`]
-    /// runs the bootstrap interval is little more than their range, and says so:
+    /// `a / b 1.80x, 97% interval 1.51x to 1.81x, 6 runs`, the interval's own coverage
+    /// for that many runs (94% for five: their range); with fewer than [`MIN_RUNS`] runs
+    /// the range covers too little to call it an interval, and it says so:
     /// `a / b 1.80x, range of 3 runs 1.51x to 1.81x`.
     pub fn describe(&self) -> String {
         let show = |v: f64| self.format.show(v);
@@ -43,7 +44,7 @@ impl Basis {
             "{} {}, {:.0}% interval {} to {}, {} runs",
             self.what,
             show(self.estimate),
-            CONFIDENCE * 100.0,
+            confidence(self.runs) * 100.0,
             show(self.low),
             show(self.high),
             self.runs

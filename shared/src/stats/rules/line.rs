@@ -1,11 +1,6 @@
 //! Rules that put a median (of one series, or of two paired run by run) against a line.
 
-use super::{
-    basis::Basis,
-    decision::Decision,
-    interval::{CONFIDENCE, median_interval},
-    series::Series,
-};
+use super::{basis::Basis, decision::Decision, interval::median_interval, series::Series};
 use crate::model::{claims::Outcome, format::Format};
 
 /// Which side of a line the claim is on.
@@ -30,16 +25,16 @@ impl Side {
             Side::AtMost => low > line,
         }
     }
-    /// `held if X is at least 1.5x, the whole 95% interval at or above it; did not hold if
-    /// the whole interval is below`.
+    /// `held if X is at least 1.5x, the whole interval of its median at or above it; did
+    /// not hold if the whole interval is below`. The interval's confidence, which depends
+    /// on the runs, is stated where the interval is.
     fn threshold(self, what: &str, line: &str) -> String {
         let (bound, side, other) = match self {
             Side::AtLeast => ("at least", "at or above", "below"),
             Side::AtMost => ("at most", "at or below", "above"),
         };
         format!(
-            "held if {what} is {bound} {line}, the whole {:.0}% interval of its median {side} it; did not hold if the whole interval is {other}",
-            CONFIDENCE * 100.0
+            "held if {what} is {bound} {line}, the whole interval of its median {side} it; did not hold if the whole interval is {other}"
         )
     }
 }
@@ -129,11 +124,10 @@ pub fn at_most(series: &Series, threshold: f64) -> Decision {
 /// The series' median lies in `low..=high`.
 pub fn within(series: &Series, low: f64, high: f64) -> Decision {
     let threshold = format!(
-        "held if {} lies between {} and {}, the whole {:.0}% interval of its median inside; did not hold if the whole interval is outside",
+        "held if {} lies between {} and {}, the whole interval of its median inside; did not hold if the whole interval is outside",
         series.label,
         series.format.show(low),
         series.format.show(high),
-        CONFIDENCE * 100.0
     );
     of_one(series, threshold, |l, h| l >= low && h <= high, |l, h| h < low || l > high)
 }
