@@ -97,6 +97,23 @@ pub fn read_number(path: impl AsRef<Path>) -> Option<u64> {
     std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
+/// The whole machine's CPU time so far, in clock ticks, from `/proc/stat`'s `cpu` line:
+/// `(steal, total)`. Steal is time a virtual machine's CPUs were ready to run and the host
+/// ran something else; it slows every variant of a run, and no figure of the run shows it.
+pub fn cpu_steal() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    parse_cpu_steal(stat.lines().next()?)
+}
+
+/// `cpu  user nice system idle iowait irq softirq steal guest guest_nice`: guest time is
+/// already counted in user, so the total is the first eight.
+fn parse_cpu_steal(line: &str) -> Option<(u64, u64)> {
+    let mut fields = line.split_whitespace();
+    (fields.next()? == "cpu").then_some(())?;
+    let ticks: Vec<u64> = fields.take(8).map(|f| f.parse().ok()).collect::<Option<_>>()?;
+    (ticks.len() == 8).then(|| (ticks[7], ticks.iter().sum()))
+}
+
 /// `MemAvailable` from `/proc/meminfo`, in bytes.
 pub fn mem_available() -> Option<u64> {
     kib_field("/proc/meminfo", "MemAvailable:")
@@ -161,4 +178,18 @@ pub fn group_waits(pgid: u32) -> Vec<String> {
         found.push(format!("{name} {pid}: {}", waits.join(", ")));
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steal_is_the_eighth_field_and_the_total_the_first_eight() {
+        assert_eq!(parse_cpu_steal("cpu  21814 0 5039 13761 1009 0 75 62 7 0"), Some((62, 41760)));
+        assert_eq!(parse_cpu_steal("cpu0 1 2 3 4 5 6 7 8"), None, "a single CPU's line");
+        assert_eq!(parse_cpu_steal("cpu  1 2 3"), None, "an old kernel's short line");
+        let (steal, total) = cpu_steal().expect("/proc/stat on Linux");
+        assert!(steal <= total && total > 0);
+    }
 }

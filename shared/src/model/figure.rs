@@ -162,6 +162,10 @@ pub const CHILD_CPU: Figure = Figure::new("child_cpu_s", Format::Seconds);
 pub const PEAK_RSS: Figure = Figure::new("peak_rss_bytes", Format::Bytes);
 /// The child's thread count, sampled by the parent: a lower bound on the true peak.
 pub const PEAK_THREADS: Figure = Figure::new("peak_threads", Format::Count);
+/// The share of the whole machine's CPU time the host took from this virtual machine
+/// (steal) during the measured region: every variant of a run pays it, no other figure shows
+/// it, and a run taken under it may not repeat.
+pub const STEAL: Figure = Figure::new("steal", Format::Percent);
 pub const VOLUNTARY_CS: Figure = Figure::new("voluntary_cs", Format::Count);
 pub const INVOLUNTARY_CS: Figure = Figure::new("involuntary_cs", Format::Count);
 /// The load generators' CPU time (user + system), for their whole lives.

@@ -20,7 +20,7 @@ use crate::{
     host::machine::Machine,
     model::claims::Outcome,
     model::claims::{ClaimResult, Missing},
-    model::figure::{Figure, Hist, Measure, Note},
+    model::figure::{self, Figure, Hist, Measure, Note},
     model::plan::{AxisMark, CaseInfo, Preset, RowKey, Table, TableId},
     model::variant::{Model, VariantInfo},
     report::record::RunRecord,
@@ -279,6 +279,26 @@ impl Report {
     pub fn rows_in(&self, table: impl TableRef) -> impl Iterator<Item = &RowReport> {
         let id = table.id().to_string();
         self.rows.iter().filter(move |r| r.table == id)
+    }
+
+    /// The host's steal over every measured run of the report ([`figure::STEAL`]), when the
+    /// machine reports it; `None` on bare metal and for reports made before it was recorded.
+    pub fn steal(&self) -> Option<Stats> {
+        let values: Vec<f64> =
+            self.rows.iter().flat_map(|r| &r.runs).filter_map(|run| run.figure(figure::STEAL)).collect();
+        Stats::of(&values).filter(|s| s.max > 0.0)
+    }
+
+    /// `steal: 0.2% of the CPUs' time in the median run, 3.1% in the worst`, when any run had
+    /// some: what a reader needs to tell a slow, shared machine from a slow variant.
+    pub fn steal_line(&self) -> Option<String> {
+        self.steal().map(|s| {
+            format!(
+                "the host took {} of the CPUs' time from this machine (steal) in the median measured run, {} in the worst",
+                figure::STEAL.format.show(s.median),
+                figure::STEAL.format.show(s.max)
+            )
+        })
     }
 
     /// The rows of one table that ran: not skipped, not failed, with at least one measured run.

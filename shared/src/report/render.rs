@@ -144,10 +144,11 @@ impl Report {
         out
     }
 
-    /// The preset, how rows are run, and how gains over a baseline are read.
+    /// The preset, how rows are run, how gains over a baseline are read, and the host's steal.
     fn run_line(&self) -> String {
+        let steal = self.steal_line().map(|line| format!(" During the runs {line}.")).unwrap_or_default();
         format!(
-            "`{}` preset; every row gets one warm-up, then the measured runs its table states, each in a process of its own{}.{}",
+            "`{}` preset; every row gets one warm-up, then the measured runs its table states, each in a process of its own{}.{}{steal}",
             self.preset,
             self.order_note(),
             self.ratio_note()

@@ -101,11 +101,17 @@ impl Ctx {
     pub fn measure<T>(&mut self, work: impl FnOnce() -> T) -> T {
         // Read before `before`, so this call's own CPU is not charged to the region.
         let children_before = procfs::children_cpu_s();
+        let steal_before = procfs::cpu_steal();
         let before = procfs::rusage_self();
         let start = Instant::now();
         let out = work();
         let wall = start.elapsed().as_secs_f64();
         let after = procfs::rusage_self();
+        if let (Some((s0, t0)), Some((s1, t1))) = (steal_before, procfs::cpu_steal())
+            && t1 > t0
+        {
+            self.figure(figure::STEAL, s1.saturating_sub(s0) as f64 / (t1 - t0) as f64);
+        }
         // Only where the region reaped a child that used CPU: elsewhere the figure is absent,
         // not a column of zeros.
         let children = procfs::children_cpu_s() - children_before;

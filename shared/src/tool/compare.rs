@@ -7,7 +7,10 @@
 use std::{collections::BTreeMap, path::Path};
 
 use crate::{
-    model::{claims::ClaimResult, format::Format},
+    model::{
+        claims::{ClaimResult, MIN_RUNS, Outcome},
+        format::Format,
+    },
     report::{Report, RowReport},
     stats::median,
 };
@@ -51,6 +54,52 @@ impl Side {
     }
 }
 
+/// The flips of a comparison, by kind.
+#[derive(Default)]
+struct Flips {
+    all: usize,
+    /// Held on one side, did not hold on the other: the two sets disagree.
+    opposite: usize,
+    /// Flips where both sides rest on [`MIN_RUNS`] runs or more.
+    on_enough_runs: usize,
+}
+
+impl Flips {
+    /// Counts the pair if it flipped, and says whether it did.
+    fn count(&mut self, x: &ClaimResult, y: &ClaimResult) -> bool {
+        if x.outcome == y.outcome {
+            return false;
+        }
+        self.all += 1;
+        self.opposite += usize::from(x.outcome != Outcome::Inconclusive && y.outcome != Outcome::Inconclusive);
+        self.on_enough_runs += usize::from([x, y].iter().all(|c| c.runs.is_some_and(|n| n >= MIN_RUNS)));
+        true
+    }
+
+    /// `3 reading(s) flipped between the two sets: 0 between held and did not hold, 3
+    /// between a decision and inconclusive; 2 rest on 5 or more runs on both sides.`
+    fn line(&self) -> String {
+        if self.all == 0 {
+            return "\n0 reading(s) flipped between the two sets.\n".into();
+        }
+        format!(
+            "\n{} reading(s) flipped between the two sets: {} between held and did not hold, {} between a decision and inconclusive; {} rest on {MIN_RUNS} or more runs on both sides.\n",
+            self.all,
+            self.opposite,
+            self.all - self.opposite,
+            self.on_enough_runs
+        )
+    }
+}
+
+/// The host's steal over a set's runs, where any run had some.
+fn steal(side: &Side) -> Option<String> {
+    let values: Vec<f64> = side.reports.values().filter_map(|r| r.steal()).map(|s| s.max).collect();
+    let worst = values.iter().copied().reduce(f64::max)?;
+    let cases = values.iter().filter(|v| **v > 0.0).count();
+    Some(format!("{} at worst in a run, some in {cases} of {} cases", Format::Percent.show(worst), side.reports.len()))
+}
+
 /// A claim reading's key: case, claim id, reading.
 type ReadingKey = (String, String, String);
 
@@ -71,8 +120,9 @@ pub fn compare(a: &Side, b: &Side, markdown: bool) -> String {
     for (label, side) in [("A", a), ("B", b)] {
         let machines: Vec<String> = unique(side.reports.values().map(|r| r.env.line_without_date()));
         let presets = unique(side.reports.values().map(|r| r.preset.to_string()));
+        let steal = steal(side).map(|line| format!("; the host's steal over its runs: {line}")).unwrap_or_default();
         out += &format!(
-            "- {label} = {}: {} cases, preset {}, {}\n",
+            "- {label} = {}: {} cases, preset {}, {}{steal}\n",
             side.name,
             side.reports.len(),
             presets.join("/"),
@@ -88,14 +138,16 @@ pub fn compare(a: &Side, b: &Side, markdown: bool) -> String {
     let mut keys: Vec<&ReadingKey> = ra.keys().chain(rb.keys()).collect();
     keys.sort();
     keys.dedup();
-    let mut flips = 0;
+    let mut flips = Flips::default();
     if markdown {
         out += "| case | claim (reading) | A | B | |\n|---|---|---|---|---|\n";
     }
     for key in keys {
         let (x, y) = (ra.get(key), rb.get(key));
-        let flip = matches!((x, y), (Some(x), Some(y)) if x.outcome != y.outcome);
-        flips += usize::from(flip);
+        let flip = match (x, y) {
+            (Some(x), Some(y)) => flips.count(x, y),
+            _ => false,
+        };
         let claim = if key.2.is_empty() { key.1.clone() } else { format!("{} ({})", key.1, key.2) };
         let show = |c: Option<&&ClaimResult>| match c {
             None => "not in this set".to_string(),
@@ -108,7 +160,7 @@ pub fn compare(a: &Side, b: &Side, markdown: bool) -> String {
             out += &format!("- {mark:<4} {} {claim}\n    A: {}\n    B: {}\n", key.0, show(x), show(y));
         }
     }
-    out += &format!("\n{flips} reading(s) flipped between the two sets.\n");
+    out += &flips.line();
 
     out += &heading("Tables");
     for (case, report_a) in &a.reports {
@@ -242,5 +294,35 @@ mod tests {
         let line = text.lines().find(|l| l.contains("threads-cpu")).unwrap();
         assert!(line.contains("held") && line.contains("did not hold") && line.ends_with("FLIP |"), "{line}");
         assert!(text.contains("warning: demo: measured at commit"), "{text}");
+        assert!(
+            text.contains("1 between held and did not hold, 0 between a decision and inconclusive; 1 rest on 5"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn flips_to_inconclusive_and_on_few_runs_are_told_apart() {
+        let a = side("a", with_claim(&[2.0, 2.1, 1.9, 2.0, 2.2]));
+        let b = side("b", with_claim(&[1.4, 1.6, 1.7]));
+        let text = compare(&a, &b, false);
+        assert!(text.contains("1 reading(s) flipped"), "{text}");
+        assert!(
+            text.contains("0 between held and did not hold, 1 between a decision and inconclusive; 0 rest on 5"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn each_side_says_how_much_the_host_stole() {
+        let mut robbed = with_claim(&[2.0, 2.1, 1.9, 2.0, 2.2]);
+        for (i, run) in robbed.rows.iter_mut().flat_map(|r| r.runs.iter_mut()).enumerate() {
+            run.figures.insert(crate::model::figure::STEAL.key.into(), if i == 0 { 0.031 } else { 0.002 });
+        }
+        assert!(robbed.steal_line().unwrap().ends_with("3.1% in the worst"), "{:?}", robbed.steal_line());
+        let text = compare(&side("a", robbed), &side("b", with_claim(&[2.0, 2.1, 1.9, 2.0, 2.2])), false);
+        let a = text.lines().find(|l| l.starts_with("- A =")).unwrap();
+        assert!(a.contains("steal over its runs: 3.1% at worst in a run, some in 1 of 1 cases"), "{a}");
+        let b = text.lines().find(|l| l.starts_with("- B =")).unwrap();
+        assert!(!b.contains("steal"), "{b}");
     }
 }
