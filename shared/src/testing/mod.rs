@@ -1,6 +1,8 @@
 //! Synthetic reports for tests: a case's claim rules are tested on figures chosen to hold,
 //! to miss, and to straddle the threshold, without running anything. And [`CaseBinary`]: a
-//! case's built binary run end to end, with what it left behind.
+//! case's built binary run end to end, with what it left behind. And [`poll`]: waiting, within
+//! a deadline, for something a test cannot be told about (a process appearing, a file, a
+//! count settling).
 //!
 //! ```
 //! use casebook::{model::figure::WALL, testing::ReportBuilder, CaseInfo, Row, Table, TableId};
@@ -19,7 +21,10 @@
 
 mod binary;
 
-use std::collections::BTreeMap;
+use std::{
+    collections::BTreeMap,
+    time::{Duration, Instant},
+};
 
 pub use binary::{BinaryRun, CaseBinary, files_under, processes_with_tmpdir};
 
@@ -34,6 +39,33 @@ use crate::{
     report::record::RunRecord,
     stats::latency,
 };
+
+/// Calls `f` every 10 ms until it gives a value and returns that value, or `None` once
+/// `within` has passed without one. `f` is called at least once, and once more after the
+/// deadline has passed, so a condition that holds by then is never reported as missed.
+///
+/// ```
+/// use std::time::Duration;
+/// let mut calls = 0;
+/// let third = casebook::testing::poll(Duration::from_secs(5), || {
+///     calls += 1;
+///     (calls == 3).then_some(calls)
+/// });
+/// assert_eq!(third, Some(3));
+/// ```
+pub fn poll<T>(within: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + within;
+    loop {
+        let late = Instant::now() > deadline;
+        if let Some(value) = f() {
+            return Some(value);
+        }
+        if late {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
 
 pub struct ReportBuilder {
     info: &'static CaseInfo,
@@ -146,5 +178,36 @@ impl ReportBuilder {
         );
         crate::report::verdicts::judge(&mut report);
         report
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::poll;
+
+    #[test]
+    fn poll_returns_the_first_value_given() {
+        let mut calls = 0;
+        let got = poll(Duration::from_secs(60), || {
+            calls += 1;
+            (calls >= 4).then(|| format!("call {calls}"))
+        });
+        assert_eq!(got.as_deref(), Some("call 4"));
+        assert_eq!(calls, 4, "no call after the value");
+    }
+
+    #[test]
+    fn poll_gives_up_only_after_a_call_past_the_deadline() {
+        let within = Duration::from_millis(50);
+        let started = Instant::now();
+        let mut last = started;
+        let got: Option<()> = poll(within, || {
+            last = Instant::now();
+            None
+        });
+        assert_eq!(got, None);
+        assert!(last > started + within, "the last call came {:?} in", last - started);
     }
 }

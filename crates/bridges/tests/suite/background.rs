@@ -4,17 +4,13 @@
 //! in the program's role (the `BRIDGES_PROGRAM` variable says which form and which ledger),
 //! and the test reads the ledger once the child has exited.
 
-use std::{
-    path::Path,
-    process::Command,
-    time::{Duration, Instant},
-};
+use std::{path::Path, process::Command, time::Duration};
 
 use bridges::{
     background::{self, Background, JobTally, JobsSpec, Ledger},
     variants::Variant,
 };
-use casebook::VariantSet;
+use casebook::{VariantSet, testing::poll};
 
 /// Each form with its variant, which names it.
 fn forms() -> impl Iterator<Item = (Variant, Background)> {
@@ -49,17 +45,10 @@ fn run_program(variant: Variant, dir: &Path) -> JobTally {
         .env(ROLE, format!("{variant}:{}", ledger.display()))
         .spawn()
         .expect("the test binary re-runs itself");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{variant}: the program did not exit");
-        }
-        std::thread::sleep(Duration::from_millis(5));
+    let Some(status) = poll(Duration::from_secs(60), || child.try_wait().unwrap()) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("{variant}: the program did not exit");
     };
     assert!(status.success(), "{variant}: {status}");
     JobTally::read(&ledger, jobs().steps).unwrap()

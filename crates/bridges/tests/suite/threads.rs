@@ -1,7 +1,7 @@
 //! No row leaves a thread behind: after each kind of run, this process has exactly the
 //! threads it had before. The only test in its binary, so no other test's threads come and go.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bridges::{
     book::{self, Mode, StreamSpec, listings::Pace},
@@ -12,7 +12,7 @@ use bridges::{
     mixing::{self, MixSpec},
     variants::{Form, Variant},
 };
-use casebook::VariantSet;
+use casebook::{VariantSet, testing::poll};
 
 fn threads() -> usize {
     std::fs::read_dir("/proc/self/task").expect("Linux /proc").count()
@@ -21,14 +21,7 @@ fn threads() -> usize {
 /// Threads that have been joined may take a moment to leave `/proc`: wait for the count,
 /// boundedly, and report what it settled at.
 fn settles_at(expected: usize) -> usize {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let now = threads();
-        if now == expected || Instant::now() > deadline {
-            return now;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    poll(Duration::from_secs(5), || (threads() == expected).then_some(expected)).unwrap_or_else(threads)
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //! ratios that clear its threshold, miss it, and straddle it, and then the rows are left out.
 //! Nothing runs; the rules alone are under test.
 
-use casebook::{Case, ClaimId, Figure, Hist, Outcome, Preset, Report, RowKey, TableId, testing::ReportBuilder};
+use casebook::{
+    Case, ClaimId, Figure, Hist, Outcome, Preset, Report, RowKey, TableId, VariantSet, testing::ReportBuilder,
+};
 use db_queries::{
     DbQueries,
     figures::*,
@@ -232,4 +234,24 @@ fn the_check_fails_wrong_answers_and_unbalanced_books_and_nothing_else() {
         .figure(POSTGRES_POINTS, AsyncPool, DOUBLED, &[0.0])
         .build();
     assert!(findings::check(&disagree).iter().any(|f| f.contains("answered differently")));
+    // Two runs a row: a run without a digest (it did not answer all of its first requests)
+    // says nothing and disagrees with nobody; a run that answered differently from the rest of
+    // its own row does disagree.
+    let two_runs =
+        |b: ReportBuilder, label: Variant| {
+            b.figure(POSTGRES_POINTS, label, WRONG, &[0.0, 0.0])
+                .figure(POSTGRES_POINTS, label, LOST, &[0.0, 0.0])
+                .figure(POSTGRES_POINTS, label, DOUBLED, &[0.0, 0.0])
+        };
+    let mut partial =
+        two_runs(two_runs(builder(), ThreadPool), AsyncPool).digest(POSTGRES_POINTS, ThreadPool, "a", 2).build();
+    let mut second_run_says = |variant: Variant, digest: &str| {
+        let row = partial.rows.iter_mut().find(|r| r.table == POSTGRES_POINTS && r.variant == variant.name());
+        row.expect("the row is planned").runs[1].digest = Some(digest.into());
+        findings::check(&partial)
+    };
+    let failures = second_run_says(AsyncPool, "a");
+    assert!(failures.is_empty(), "{failures:?}");
+    let failures = second_run_says(ThreadPool, "b");
+    assert!(failures.iter().any(|f| f.contains("answered differently")), "{failures:?}");
 }

@@ -11,7 +11,7 @@ use std::{
 
 use casebook::{
     Case, ClaimId, Report, VariantSet,
-    testing::{CaseBinary, files_under},
+    testing::{CaseBinary, files_under, poll},
 };
 use db_queries::{DbQueries, store::fixture, tables::POSTGRES_POINTS, variants::Variant};
 
@@ -162,16 +162,12 @@ fn start_and_wait_for_fixtures(scratch: &Path, url: Option<&str>) -> std::proces
         command.env("DATABASE_URL", url);
     }
     let child = command.spawn().expect("the binary starts");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    let set_up = poll(Duration::from_secs(60), || {
         let database = files_under(scratch).iter().any(|p| p.ends_with("db-queries.sqlite"));
         let schema = url.is_none() || !schemas_of(child.id()).is_empty();
-        if database && schema {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the run never set up its fixtures");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        (database && schema).then_some(())
+    });
+    assert!(set_up.is_some(), "the run never set up its fixtures");
     // Into the runs.
     std::thread::sleep(Duration::from_millis(800));
     child
@@ -240,17 +236,11 @@ fn pgbench_dies_with_a_killed_run() {
         .stderr(Stdio::null())
         .spawn()
         .expect("the binary starts");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while pgbench_backends() == 0 {
-        assert!(Instant::now() < deadline, "pgbench never connected");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let connected = poll(Duration::from_secs(60), || (pgbench_backends() > 0).then_some(()));
+    assert!(connected.is_some(), "pgbench never connected");
     // No handler runs after SIGKILL: only the kernel can take pgbench down with the run.
     child.kill().expect("kill");
     child.wait().expect("reaped");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while pgbench_backends() > 0 {
-        assert!(Instant::now() < deadline, "pgbench outlived its run");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let gone = poll(Duration::from_secs(5), || (pgbench_backends() == 0).then_some(()));
+    assert!(gone.is_some(), "pgbench outlived its run");
 }

@@ -12,7 +12,7 @@ use std::{
 };
 
 use crate::common::{DATASET, closed, spec};
-use casebook::VariantSet;
+use casebook::{VariantSet, testing::poll};
 use db_queries::{
     load::driver::{LoadMode, LoadPlan},
     run::run_in_process,
@@ -215,12 +215,16 @@ fn a_locked_sqlite_file_fails_writes_as_busy_and_counts_them() {
     let fixture = SqliteFixture::create(dir.path(), &DATASET, &|| false).unwrap();
     let Target::Sqlite { path } = fixture.target() else { unreachable!() };
     for variant in [Variant::AsyncPool, Variant::ThreadPool, Variant::AsyncOverBlocking] {
-        // Another process's writer takes the write lock once the run is under way (the audit
-        // needs it first, with a longer busy timeout) and holds it for most of the run.
-        let lock_path = path.clone();
+        // Another process's writer takes the write lock once the run is under way and holds it
+        // for most of the run. Under way means the load's first order is in: after the audit's
+        // snapshot, which needs the lock first, however long a loaded machine takes to get there.
+        let holder = sqlite::open(&path, true, Duration::from_secs(5)).unwrap();
+        let orders =
+            |c: &rusqlite::Connection| -> i64 { c.query_row("SELECT count(*) FROM orders", [], |r| r.get(0)).unwrap() };
+        let before = orders(&holder);
         let holder = std::thread::spawn(move || {
-            let holder = sqlite::open(&lock_path, true, Duration::from_secs(5)).unwrap();
-            std::thread::sleep(Duration::from_millis(150));
+            let writing = poll(Duration::from_secs(60), || (orders(&holder) > before).then_some(()));
+            assert!(writing.is_some(), "the load never wrote an order");
             holder.execute_batch("BEGIN IMMEDIATE").unwrap();
             std::thread::sleep(Duration::from_millis(400));
             holder.execute_batch("ROLLBACK").unwrap();

@@ -3,16 +3,12 @@
 //! line and status 2; a missing b3sum is a skipped row with its reason; an inotify limit
 //! ends the run with one clear line.
 
-use std::{
-    os::unix::process::CommandExt,
-    process::Stdio,
-    time::{Duration, Instant},
-};
+use std::{os::unix::process::CommandExt, process::Stdio, time::Duration};
 
 use casebook::{
     ClaimId, VariantSet,
     model::figure,
-    testing::{CaseBinary, files_under, processes_with_tmpdir},
+    testing::{CaseBinary, files_under, poll, processes_with_tmpdir},
 };
 use file_pipeline::{
     FilePipeline,
@@ -114,10 +110,7 @@ fn an_interrupted_run_leaves_no_file_and_no_process_behind() {
         .spawn()
         .expect("the binary runs");
     // Wait until the runs are writing outputs, then interrupt as a terminal would.
-    let started = Instant::now();
-    while !files_under(&scratch).iter().any(|f| f.contains("outbox")) && started.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    poll(Duration::from_secs(60), || files_under(&scratch).iter().any(|f| f.contains("outbox")).then_some(()));
     // SAFETY: a plain kill(2) of our own child.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
     let status = child.wait().expect("it ends");

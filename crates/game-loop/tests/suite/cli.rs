@@ -2,14 +2,11 @@
 //! counts every malformed datagram and drops every vanished client; bad options exit 2 with
 //! one line; Ctrl-C leaves no process and no file behind.
 
-use std::{
-    process::Stdio,
-    time::{Duration, Instant},
-};
+use std::{process::Stdio, time::Duration};
 
 use casebook::{
     Case, Report,
-    testing::{CaseBinary, files_under, processes_with_tmpdir},
+    testing::{CaseBinary, files_under, poll, processes_with_tmpdir},
 };
 use game_loop::{
     GameLoop,
@@ -138,28 +135,21 @@ fn ctrl_c_leaves_no_process_and_no_file_behind() {
     let pid = parent.id();
     // Wait for the measured server and its bots' process to be running (every process the
     // run starts inherits its TMPDIR).
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    let running = poll(Duration::from_secs(60), || {
         let all = processes_with_tmpdir(&scratch);
         let server = all.iter().any(|p| p.contains("__casebook-child"));
         let bots = all.iter().any(|p| p.contains("__casebook-load"));
-        if server && bots {
-            break;
-        }
-        if Instant::now() > deadline {
-            let _ = parent.kill();
-            panic!("the server and its bots never both appeared");
-        }
-        std::thread::sleep(Duration::from_millis(20));
+        (server && bots).then_some(())
+    });
+    if running.is_none() {
+        let _ = parent.kill();
+        panic!("the server and its bots never both appeared");
     }
     // SAFETY: kill() on a process we spawned and have not reaped.
     unsafe { libc::kill(pid as i32, libc::SIGINT) };
     let status = parent.wait().expect("the binary exits");
     assert_eq!(status.code(), Some(130));
-    let gone_by = Instant::now() + Duration::from_secs(10);
-    while !processes_with_tmpdir(&scratch).is_empty() && Instant::now() < gone_by {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    poll(Duration::from_secs(10), || processes_with_tmpdir(&scratch).is_empty().then_some(()));
     let survivors = processes_with_tmpdir(&scratch);
     assert!(survivors.is_empty(), "still running after Ctrl-C: {survivors:?}");
     assert!(!work.path().join("report.json").exists(), "no partial report");

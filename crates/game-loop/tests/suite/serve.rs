@@ -9,7 +9,7 @@ use game_loop::{
         books::Count::*,
         spec::{ServerReport, ServerSpec},
     },
-    sim::replay::replay,
+    sim::{clock::PERIOD, replay::replay},
     variants::Variant,
 };
 
@@ -54,10 +54,27 @@ fn vanished_clients_time_out_and_lose_their_avatars() {
         let (server, bots) = play(variant, spec, bots);
         let name = variant.name();
         assert_eq!(bots.vanished, 5, "{name}");
-        assert_eq!(server.sim.timed_out, 5, "{name}: the silent clients were dropped");
         assert_eq!(server.clients_at_end, 15, "{name}: their avatars are gone");
-        assert_eq!(server.sim.left, 0, "{name}: nobody said goodbye");
+        // Each was dropped once: by the simulation, or, over TCP, as a client whose
+        // connection was closed for silence. Nobody said goodbye (closed their connection).
+        assert_eq!(server.sim.timed_out + server.sim.left, 5, "{name}: {:?}", server.sim);
+        assert!(server.sim.left <= server.net[ClosedSilent], "{name}: {:?} {:?}", server.sim, server.net);
+        if kept_time(&spec, &server) {
+            assert_eq!(server.sim.timed_out, 5, "{name}: the silent clients were dropped by the simulation");
+        }
     }
+}
+
+/// Whether the ticks kept wall time well enough that the simulation's time-out must come
+/// before a TCP connection's silence limit. The limit is twice the time-out so that it does
+/// (see `ServerSpec::silence_limit`), but one is counted in ticks run, the other in wall
+/// time: a server starved of CPU on a loaded machine runs ticks late or misses slots, and
+/// then the limit may come first. From the tick that takes a client's last input to the one
+/// that drops it there are `timeout_ticks` periods, and the input waited up to one for its
+/// tick; one more to spare.
+fn kept_time(spec: &ServerSpec, server: &ServerReport) -> bool {
+    let latest = std::time::Duration::from_micros(server.ticks.lateness.0.max());
+    server.ticks.missed == 0 && latest + PERIOD * (spec.world.timeout_ticks + 2) < spec.silence_limit()
 }
 
 #[test]

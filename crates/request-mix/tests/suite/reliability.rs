@@ -3,17 +3,12 @@
 //! connections than the server's descriptors allow. Each must end the run, with what went
 //! wrong counted in the report, and leave nothing behind.
 
-use std::{
-    collections::BTreeSet,
-    os::unix::process::CommandExt,
-    process::Stdio,
-    time::{Duration, Instant},
-};
+use std::{collections::BTreeSet, os::unix::process::CommandExt, process::Stdio, time::Duration};
 
 use casebook::{
     Figure, Report, VariantSet,
     report::record::RunRecord,
-    testing::{BinaryRun, CaseBinary, files_under, processes_with_tmpdir},
+    testing::{BinaryRun, CaseBinary, files_under, poll, processes_with_tmpdir},
 };
 use request_mix::{figures::*, variants::Variant};
 
@@ -43,20 +38,6 @@ fn failed_books(run: &BinaryRun) -> &Report {
     let report = run.report.as_ref().expect("the report is written");
     every_row_ran(report);
     report
-}
-
-/// Polls `f` every 20 ms until it gives a value, for at most `within`.
-fn poll<T>(within: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(value) = f() {
-            return Some(value);
-        }
-        if Instant::now() > deadline {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Every row ran to its end: none failed (a run that hung would, at `--timeout`).
