@@ -288,5 +288,14 @@ pub fn check(report: &Report) -> Vec<String> {
     if answers.windows(2).any(|w| w[0].1 != w[1].1) {
         failures.push(format!("{POSTGRES_POINTS}: the variants answered differently: {answers:?}"));
     }
+    // A row none of whose runs has a digest was never checked at all: that fails too.
+    for row in report.ran_in(POSTGRES_POINTS).filter(|r| r.variant != Pgbench.name()) {
+        if !answers.iter().any(|(label, _)| *label == row.label) {
+            failures.push(format!(
+                "{POSTGRES_POINTS} / {}: no run answered all of its first requests, so none could be checked",
+                row.label
+            ));
+        }
+    }
     failures
 }

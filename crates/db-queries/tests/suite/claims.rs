@@ -245,6 +245,12 @@ fn the_check_fails_wrong_answers_and_unbalanced_books_and_nothing_else() {
         };
     let mut partial =
         two_runs(two_runs(builder(), ThreadPool), AsyncPool).digest(POSTGRES_POINTS, ThreadPool, "a", 2).build();
+    // A row with no digest in any run was never checked: that fails.
+    let unchecked = findings::check(&partial);
+    assert!(
+        unchecked.len() == 1 && unchecked[0].contains(&format!("{}: no run answered", AsyncPool.name())),
+        "{unchecked:?}"
+    );
     let mut second_run_says = |variant: Variant, digest: &str| {
         let row = partial.rows.iter_mut().find(|r| r.table == POSTGRES_POINTS && r.variant == variant.name());
         row.expect("the row is planned").runs[1].digest = Some(digest.into());
