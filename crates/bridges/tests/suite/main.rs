@@ -7,4 +7,3 @@ mod cli;
 mod matrix;
 mod mixing;
 mod plots;
-mod threads;

@@ -1,5 +1,6 @@
 //! No row leaves a thread behind: after each kind of run, this process has exactly the
-//! threads it had before. The only test in its binary, so no other test's threads come and go.
+//! threads it had before. A binary of its own (not the suite), and its only test, so no
+//! other test's threads come and go while it counts.
 
 use std::time::Duration;
 
