@@ -137,10 +137,12 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
     {
         Preset::Quick => (4, 2, 40, 2, 2, 1, 1, 1),
         // Sized so that the default run fits three minutes on 2 cores, the slower AMD EPYC VM
-        // included. A batch run lasts about a second and a watch run's p99 is its few latest
-        // files, so the batch tables take 7 and 9 runs and a watch run 400 files: with 5 runs
-        // and 250 files, readings near their line moved between two default runs in a row.
-        Preset::Default => (64, 24, 400, 7, 9, 3, 3, 5),
+        // included. A batch run lasts under a second and a watch run's p99 is its few latest
+        // files, so the batch tables take 9 runs, the fewest whose interval leaves out the
+        // outermost run at each end (one run slowed by the host cannot straddle the line on
+        // its own), and a watch run 400 files: with 5 runs and 250 files, readings near their
+        // line moved between two default runs in a row.
+        Preset::Default => (48, 24, 400, 9, 9, 3, 3, 5),
         Preset::Full => (2048, 512, 5000, 5, 9, 3, 3, 5),
     };
     let inbox_bytes = in_range("inbox-mib", args.inbox_mib.unwrap_or(inbox_mib), 1, MAX_MIB)? * MIB;
@@ -207,7 +209,7 @@ mod tests {
         assert!(quick.files > quick.watch_files);
         assert_eq!(quick.tables, TableKind::value_variants());
         let default = resolve(&Args::default(), Preset::Default).expect("default");
-        assert_eq!(default.inbox.total_bytes, 64 * MIB);
+        assert_eq!(default.inbox.total_bytes, 48 * MIB);
         assert!(default.files > default.watch_files, "the watch table copies part of the inbox");
         assert_eq!(default.capacities.len(), 5);
         let bad = |args: Args| resolve(&args, Preset::Quick).expect_err("a usage error").0;
