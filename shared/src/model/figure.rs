@@ -164,7 +164,8 @@ pub const PEAK_RSS: Figure = Figure::new("peak_rss_bytes", Format::Bytes);
 pub const PEAK_THREADS: Figure = Figure::new("peak_threads", Format::Count);
 /// The share of the whole machine's CPU time the host took from this virtual machine
 /// (steal) during the measured region: every variant of a run pays it, no other figure shows
-/// it, and a run taken under it may not repeat.
+/// it, and a run taken under it may not repeat. Recorded only for regions long enough to
+/// count it to a percent (see `run::child`).
 pub const STEAL: Figure = Figure::new("steal", Format::Percent);
 pub const VOLUNTARY_CS: Figure = Figure::new("voluntary_cs", Format::Count);
 pub const INVOLUNTARY_CS: Figure = Figure::new("involuntary_cs", Format::Count);

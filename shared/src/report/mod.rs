@@ -294,7 +294,7 @@ impl Report {
     pub fn steal_line(&self) -> Option<String> {
         self.steal().map(|s| {
             format!(
-                "the host took {} of the CPUs' time from this machine (steal) in the median measured run, {} in the worst",
+                "the host took {} of the CPUs' time from this machine (steal) in the median measured run long enough to count it, {} in the worst",
                 figure::STEAL.format.show(s.median),
                 figure::STEAL.format.show(s.max)
             )

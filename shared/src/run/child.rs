@@ -108,7 +108,7 @@ impl Ctx {
         let wall = start.elapsed().as_secs_f64();
         let after = procfs::rusage_self();
         if let (Some((s0, t0)), Some((s1, t1))) = (steal_before, procfs::cpu_steal())
-            && t1 > t0
+            && t1 >= t0 + STEAL_MIN_TICKS
         {
             self.figure(figure::STEAL, s1.saturating_sub(s0) as f64 / (t1 - t0) as f64);
         }
@@ -207,6 +207,12 @@ impl Ctx {
         Ok(self.record)
     }
 }
+
+/// The clock ticks (all CPUs together) a measured region must span before its steal is
+/// recorded: `/proc/stat` counts in ticks of 10 ms, so a shorter region's share is a count of
+/// one or two ticks (a 20 ms region with one stolen tick reads 25%), not a measurement. At 100
+/// ticks a tick is 1%: half a second on two cores.
+const STEAL_MIN_TICKS: u64 = 100;
 
 impl LoadGen {
     /// Waits for the generator to end, adds its record to the run's (histograms of the same
