@@ -80,6 +80,8 @@ pub struct Params {
     pub body_block: usize,
     /// Rows per unit for each sweep point (already resolved: no zeros).
     pub sweep: Vec<usize>,
+    /// Measured runs per row of the Mandelbrot and n-body tables, which every claim reads.
+    pub repeat: usize,
     pub sweep_repeat: usize,
     /// A speed target for benchmark runs, not for tests: see `just bench`.
     pub min_efficiency: Option<f64>,
@@ -97,10 +99,14 @@ pub struct Spec {
 const MAX_THREADS: usize = 1024;
 
 pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
-    let (width, height, max_iter, bodies, steps, sweep, sweep_repeat) = match preset {
-        Preset::Quick => (400, 300, 1000, 1500, 3, vec![1, 16, 0], 2),
-        Preset::Default => (800, 540, 1500, 3500, 6, vec![1, 4, 16, 64, 0], 3),
-        Preset::Full => (2000, 1500, 3000, 8000, 8, vec![1, 2, 4, 8, 16, 32, 64, 128, 0], 5),
+    // The claims' tables take 9 runs at the default: a run lasts a fraction of a second, and
+    // 9 is the fewest runs whose interval leaves out the outermost run at each end. With 5,
+    // the interval is the whole range, and one n-body run slowed by the host (0.28 s against
+    // 0.16 s) moved threads-cpu between held and inconclusive in two default runs in a row.
+    let (width, height, max_iter, bodies, steps, sweep, repeat, sweep_repeat) = match preset {
+        Preset::Quick => (400, 300, 1000, 1500, 3, vec![1, 16, 0], preset.default_repeat(), 2),
+        Preset::Default => (800, 540, 1500, 3500, 6, vec![1, 4, 16, 64, 0], 9, 3),
+        Preset::Full => (2000, 1500, 3000, 8000, 8, vec![1, 2, 4, 8, 16, 32, 64, 128, 0], 9, 5),
     };
     let positive = |name: &str, value: usize| {
         if value == 0 { Err(UsageError::new(format!("--{name} must be at least 1"))) } else { Ok(value) }
@@ -136,6 +142,7 @@ pub fn resolve(args: &Args, preset: Preset) -> Result<Params, UsageError> {
         nbody,
         body_block,
         sweep: sweep.into_iter().collect(),
+        repeat,
         sweep_repeat,
         min_efficiency: args.min_efficiency,
     })

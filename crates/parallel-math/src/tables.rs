@@ -24,13 +24,13 @@ pub fn tables(params: &Params, variants: &[Variant]) -> Vec<Table> {
     if params.workload.runs_mandelbrot() {
         let m = &params.mandelbrot;
         let title = format!("Mandelbrot {}x{}, max {} iterations, one row per unit", m.width, m.height, m.max_iter);
-        tables.push(throughput_table(MANDELBROT, title, mandelbrot, variants));
+        tables.push(throughput_table(MANDELBROT, title, mandelbrot, params, variants));
     }
     if params.workload.runs_nbody() {
         let n = &params.nbody;
         let title = format!("n-body, {} bodies, {} steps, {} bodies per unit", n.bodies, n.steps, params.body_block);
         let spec = Spec { workload: WorkloadKind::Nbody, granularity: params.body_block };
-        tables.push(throughput_table(NBODY, title, spec, variants));
+        tables.push(throughput_table(NBODY, title, spec, params, variants));
     }
     if params.workload.runs_mandelbrot() && !params.sweep.is_empty() && variants.iter().any(|v| v.swept()) {
         tables.push(sweep_table(params, variants, mandelbrot));
@@ -38,8 +38,9 @@ pub fn tables(params: &Params, variants: &[Variant]) -> Vec<Table> {
     tables
 }
 
-fn throughput_table(id: TableId, title: String, spec: Spec, variants: &[Variant]) -> Table {
+fn throughput_table(id: TableId, title: String, spec: Spec, params: &Params, variants: &[Variant]) -> Table {
     let mut table = Table::new(id, title);
+    table.repeat = Some(params.repeat);
     table.columns.extend([Column::p50(PROBE), Column::p99(PROBE), Column::max(PROBE)]);
     table.note = PROBE_NOTE.into();
     table.rows = variants.iter().map(|v| Row::new(*v, spec)).collect();
