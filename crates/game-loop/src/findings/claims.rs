@@ -4,8 +4,11 @@
 //! a table are interleaved, so run `i` of two rows met the same background load).
 
 use casebook::{
-    Claim, ClaimId, ClaimResult, Decision, Hist, Missing, Report, RowReport, model::figure::CORES_BUSY,
-    model::format::thousands, stats::rules, stats::rules::Series,
+    Claim, ClaimId, ClaimResult, Decision, Format, Hist, Missing, Report, RowReport,
+    model::figure::{SYSTEM_CPU, USER_CPU},
+    model::format::thousands,
+    stats::rules,
+    stats::rules::Series,
 };
 
 use crate::{
@@ -138,20 +141,32 @@ fn async_many_conns(p: &Params, report: &Report) -> ClaimResult {
     })
 }
 
-/// `no-thread-per-request`: how many times the server CPU a thread pair per connection must
-/// cost over tasks for the same work.
+/// `no-thread-per-request`: how many times the server CPU per snapshot sent a thread pair per
+/// connection must cost over tasks.
 pub const THREAD_COST_FACTOR: f64 = 1.5;
 
-/// `no-thread-per-request`, per connection: the server's CPU for the same game at
-/// `--clients`, thread-per-client against hybrid-tcp.
+/// `no-thread-per-request`, per connection: the server's CPU (user and system) per snapshot it
+/// sent at `--clients`, thread-per-client against hybrid-tcp. Per snapshot, not per second: a
+/// server that falls behind the tick sends fewer snapshots while its cores stay busy, and on a
+/// small machine its cores busy then read what the bots leave of the cores, not what its model
+/// costs for the work.
 fn no_thread_per_request(p: &Params, report: &Report) -> ClaimResult {
     let reading = format!("a thread pair per TCP connection, {} clients", thousands(u64::from(p.clients)));
     Claim::new(ClaimId::NoThreadPerRequest).reading(reading).decide(|| {
-        let cores = |variant: Variant| {
-            let series = report.series(CLIENTS, (variant, f64::from(p.clients)), CORES_BUSY)?;
-            Ok::<_, Missing>(series.named(format!("{variant}'s server cores busy {}", at(p.clients))))
+        let cost = |variant: Variant| {
+            let row = report.need(CLIENTS, (variant, f64::from(p.clients)))?;
+            let values = row.runs.iter().map(|run| {
+                let sent = run.figure(SNAPSHOTS_SENT).filter(|sent| *sent > 0.0)?;
+                Some((run.figure(USER_CPU)? + run.figure(SYSTEM_CPU)?) / sent)
+            });
+            let label = format!("{variant}'s server CPU per snapshot sent {}", at(p.clients));
+            let series = Series::new(label, Format::Seconds, values.collect()).from_row(&row.table, &row.label);
+            if series.present().is_empty() {
+                return Err(Missing(format!("{}: no run recorded its CPU and the snapshots it sent", row.label)));
+            }
+            Ok(series)
         };
-        Ok(rules::ratio_at_least(&cores(ThreadPerClient)?, &cores(HybridTcp)?, THREAD_COST_FACTOR))
+        Ok(rules::ratio_at_least(&cost(ThreadPerClient)?, &cost(HybridTcp)?, THREAD_COST_FACTOR))
     })
 }
 

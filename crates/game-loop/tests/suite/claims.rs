@@ -3,11 +3,12 @@
 
 use casebook::{
     Case, ClaimId, ClaimResult, Figure, Hist, Outcome, Preset, Report, RowKey, TableId, VariantSet,
-    model::figure::CORES_BUSY, testing::ReportBuilder,
+    model::figure::{SYSTEM_CPU, USER_CPU},
+    testing::ReportBuilder,
 };
 use game_loop::{
     GameLoop,
-    figures::{INBOX_FULL, INPUT_LATENCY, ON_TIME, SNAPSHOTS_DROPPED, TICK_LATENESS},
+    figures::{INBOX_FULL, INPUT_LATENCY, ON_TIME, SNAPSHOTS_DROPPED, SNAPSHOTS_SENT, TICK_LATENESS},
     findings::claims,
     params::{Args, Params},
     tables::{CLIENTS, HEAVY},
@@ -171,20 +172,39 @@ fn async_many_conns_compares_the_tcp_pair_at_every_point_of_thousands() {
     assert_not_measured(&one(&many(&[2.5; 5], &[10]), id));
 }
 
-/// `no-thread-per-request` where thread-per-client's server CPU is `ratio` × hybrid-tcp's.
-fn cpu(ratio: &[f64; 5]) -> Report {
+/// `no-thread-per-request` where thread-per-client's server CPU per snapshot sent is `ratio` ×
+/// hybrid-tcp's, and it sent `share` of hybrid-tcp's snapshots.
+fn cpu(ratio: &[f64; 5], share: f64) -> Report {
+    let sent = 64_000.0;
     builder()
-        .fig(MAIN, Variant::HybridTcp, CORES_BUSY, &[0.5; 5])
-        .fig(MAIN, Variant::ThreadPerClient, CORES_BUSY, &ratio.map(|r| r * 0.5))
+        .fig(MAIN, Variant::HybridTcp, USER_CPU, &[0.3; 5])
+        .fig(MAIN, Variant::HybridTcp, SYSTEM_CPU, &[0.2; 5])
+        .fig(MAIN, Variant::HybridTcp, SNAPSHOTS_SENT, &[sent; 5])
+        .fig(MAIN, Variant::ThreadPerClient, USER_CPU, &ratio.map(|r| r * 0.3 * share))
+        .fig(MAIN, Variant::ThreadPerClient, SYSTEM_CPU, &ratio.map(|r| r * 0.2 * share))
+        .fig(MAIN, Variant::ThreadPerClient, SNAPSHOTS_SENT, &[sent * share; 5])
         .build()
 }
 
 #[test]
-fn no_thread_per_request_compares_server_cpu_at_the_main_point() {
+fn no_thread_per_request_compares_server_cpu_per_snapshot_at_the_main_point() {
     let id = ClaimId::NoThreadPerRequest;
     let outcomes = [[2.3, 2.4, 2.3, 2.2, 2.4], [1.1, 1.0, 1.05, 1.1, 1.0], [1.3, 1.7, 1.4, 1.6, 1.5]]
-        .map(|r| one(&cpu(&r), id).outcome);
+        .map(|r| one(&cpu(&r, 1.0), id).outcome);
     assert_eq!(outcomes, DECIDED);
+    // Behind the tick, thread-per-client sends half the snapshots with less CPU than hybrid-tcp
+    // (its cores busy would read 0.9x): per snapshot it costs 1.8x, and that is what is read.
+    let behind = one(&cpu(&[1.8; 5], 0.5), id);
+    assert_eq!(behind.outcome, Outcome::Held, "{}", behind.evidence);
+    assert!(behind.evidence.contains("CPU per snapshot sent"), "{}", behind.evidence);
+    // CPU with no snapshots counted decides nothing.
+    let no_snapshots = builder()
+        .fig(MAIN, Variant::HybridTcp, USER_CPU, &[0.3; 5])
+        .fig(MAIN, Variant::HybridTcp, SYSTEM_CPU, &[0.2; 5])
+        .fig(MAIN, Variant::ThreadPerClient, USER_CPU, &[0.6; 5])
+        .fig(MAIN, Variant::ThreadPerClient, SYSTEM_CPU, &[0.4; 5])
+        .build();
+    assert_not_measured(&one(&no_snapshots, id));
     assert_not_measured(&one(&builder().build(), id));
 }
 
