@@ -37,7 +37,7 @@ fn main() {
         }
     }
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed=src/describe.rs");
+    println!("cargo:rerun-if-changed=src/host/describe.rs");
 }
 
 include!("src/host/describe.rs");
