@@ -37,19 +37,37 @@ impl Side {
         } else {
             vec![path.to_path_buf()]
         };
-        let mut reports = BTreeMap::new();
+        let mut reports: BTreeMap<String, (std::path::PathBuf, Report)> = BTreeMap::new();
         for file in files {
             let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
             // A directory may hold other JSON (a set's description): only reports count.
             match Report::from_json(&bytes) {
                 Ok(report) => {
-                    reports.insert(report.case.clone(), report);
+                    let case = report.case.clone();
+                    let entry = (file.clone(), report);
+                    let kept = match reports.remove(&case) {
+                        None => entry,
+                        // Two reports of one case (a `--json` written beside the case's own):
+                        // the newer is compared, and the reader told which.
+                        Some(other) => {
+                            let newer = if other.1.env.date > entry.1.env.date { other } else { entry };
+                            eprintln!(
+                                "note: {} holds more than one report of {case}; comparing the newest, {} ({})",
+                                path.display(),
+                                newer.0.file_name().unwrap_or_default().to_string_lossy(),
+                                newer.1.env.date
+                            );
+                            newer
+                        }
+                    };
+                    reports.insert(case, kept);
                 }
                 Err(e) if path.is_dir() => eprintln!("note: {} left out: {e:#}", file.display()),
                 Err(e) => anyhow::bail!("{} is not a report this casebook can read: {e:#}", file.display()),
             }
         }
         anyhow::ensure!(!reports.is_empty(), "no casebook report in {}", path.display());
+        let reports = reports.into_iter().map(|(case, (_, report))| (case, report)).collect();
         Ok(Side { name: path.display().to_string(), reports })
     }
 }
@@ -57,6 +75,10 @@ impl Side {
 /// The flips of a comparison, by kind.
 #[derive(Default)]
 struct Flips {
+    /// Readings in both sets, and those of them resting on [`MIN_RUNS`] runs or more on both
+    /// sides: what the flips are counted out of.
+    compared: usize,
+    enough_runs: usize,
     all: usize,
     /// Held on one side, did not hold on the other: the two sets disagree.
     opposite: usize,
@@ -67,27 +89,32 @@ struct Flips {
 impl Flips {
     /// Counts the pair if it flipped, and says whether it did.
     fn count(&mut self, x: &ClaimResult, y: &ClaimResult) -> bool {
+        let enough_runs = [x, y].iter().all(|c| c.runs.is_some_and(|n| n >= MIN_RUNS));
+        self.compared += 1;
+        self.enough_runs += usize::from(enough_runs);
         if x.outcome == y.outcome {
             return false;
         }
         self.all += 1;
         self.opposite += usize::from(x.outcome != Outcome::Inconclusive && y.outcome != Outcome::Inconclusive);
-        self.on_enough_runs += usize::from([x, y].iter().all(|c| c.runs.is_some_and(|n| n >= MIN_RUNS)));
+        self.on_enough_runs += usize::from(enough_runs);
         true
     }
 
-    /// `3 reading(s) flipped between the two sets: 0 between held and did not hold, 3
-    /// between a decision and inconclusive; 2 rest on 5 or more runs on both sides.`
+    /// `3 of 64 reading(s) flipped between the two sets: 0 between held and did not hold, 3
+    /// between a decision and inconclusive; 2 of the 34 that rest on 5 or more runs on both
+    /// sides.`
     fn line(&self) -> String {
+        let of = format!("{} of {}", self.all, self.compared);
         if self.all == 0 {
-            return "\n0 reading(s) flipped between the two sets.\n".into();
+            return format!("\n{of} reading(s) flipped between the two sets.\n");
         }
         format!(
-            "\n{} reading(s) flipped between the two sets: {} between held and did not hold, {} between a decision and inconclusive; {} rest on {MIN_RUNS} or more runs on both sides.\n",
-            self.all,
+            "\n{of} reading(s) flipped between the two sets: {} between held and did not hold, {} between a decision and inconclusive; {} of the {} that rest on {MIN_RUNS} or more runs on both sides.\n",
             self.opposite,
             self.all - self.opposite,
-            self.on_enough_runs
+            self.on_enough_runs,
+            self.enough_runs
         )
     }
 }
@@ -278,7 +305,7 @@ mod tests {
     fn a_set_compared_with_itself_has_no_flip() {
         let a = side("a", with_claim(&[2.0, 2.1, 1.9, 2.0, 2.2]));
         let text = compare(&a, &a, false);
-        assert!(text.contains("0 reading(s) flipped"), "{text}");
+        assert!(text.contains("0 of 1 reading(s) flipped"), "{text}");
         assert!(text.contains("median 1.00x"), "{text}");
         assert!(!text.contains("warning"), "{text}");
     }
@@ -290,14 +317,31 @@ mod tests {
         slow.env.commit = "other".into();
         let b = side("b", slow);
         let text = compare(&a, &b, true);
-        assert!(text.contains("1 reading(s) flipped"), "{text}");
+        assert!(text.contains("1 of 1 reading(s) flipped"), "{text}");
         let line = text.lines().find(|l| l.contains("threads-cpu")).unwrap();
         assert!(line.contains("held") && line.contains("did not hold") && line.ends_with("FLIP |"), "{line}");
         assert!(text.contains("warning: demo: measured at commit"), "{text}");
         assert!(
-            text.contains("1 between held and did not hold, 0 between a decision and inconclusive; 1 rest on 5"),
+            text.contains(
+                "1 between held and did not hold, 0 between a decision and inconclusive; 1 of the 1 that rest on 5"
+            ),
             "{text}"
         );
+    }
+
+    #[test]
+    fn of_two_reports_of_one_case_in_a_directory_the_newer_is_compared() {
+        let dir = tempfile::tempdir().unwrap();
+        for (file, date, values) in
+            [("bench.json", "2026-12-07T10:00:00Z", [1.0; 5]), ("demo.json", "2026-12-08T10:00:00Z", [2.0; 5])]
+        {
+            let mut report = with_claim(&values);
+            report.env.date = date.into();
+            std::fs::write(dir.path().join(file), serde_json::to_vec(&report).unwrap()).unwrap();
+        }
+        let side = Side::load(dir.path()).unwrap();
+        assert_eq!(side.reports.len(), 1);
+        assert_eq!(side.reports["demo"].env.date, "2026-12-08T10:00:00Z");
     }
 
     #[test]
@@ -305,9 +349,11 @@ mod tests {
         let a = side("a", with_claim(&[2.0, 2.1, 1.9, 2.0, 2.2]));
         let b = side("b", with_claim(&[1.4, 1.6, 1.7]));
         let text = compare(&a, &b, false);
-        assert!(text.contains("1 reading(s) flipped"), "{text}");
+        assert!(text.contains("1 of 1 reading(s) flipped"), "{text}");
         assert!(
-            text.contains("0 between held and did not hold, 1 between a decision and inconclusive; 0 rest on 5"),
+            text.contains(
+                "0 between held and did not hold, 1 between a decision and inconclusive; 0 of the 0 that rest on 5"
+            ),
             "{text}"
         );
     }

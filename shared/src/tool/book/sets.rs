@@ -3,8 +3,9 @@
 
 use std::{
     collections::BTreeMap,
+    io::Write,
     path::{Path, PathBuf},
-    process::Command,
+    process::{Command, Stdio},
 };
 
 use anyhow::Context;
@@ -17,10 +18,15 @@ use crate::{host::machine::Machine, report::Report, tool::workspace::CaseCrate};
 pub struct Measured {
     /// The commit checked out, as the report's machine line gives it.
     pub commit: String,
-    /// Git's tree ids of the case's sources and of the harness's when it ran: the pages are
-    /// stale once either differs from HEAD's.
+    /// Git's tree ids of the case's sources and of the harness's sources when it ran. The
+    /// case's results are stale once the case's tree differs from HEAD's.
     pub case_tree: String,
     pub harness_tree: String,
+    /// What else the figures depend on, as one id ([`measured_by`]): the harness's measuring
+    /// code and the manifests and lock file it was built with. Stale once it differs from
+    /// HEAD's. Empty in a set filed before it was recorded; `pages` fills it in.
+    #[serde(default)]
+    pub measured_by: String,
     /// Whether the checkout had uncommitted changes: a trial, and the page says so.
     pub dirty: bool,
     pub preset: String,
@@ -35,6 +41,7 @@ impl Measured {
             commit: report.env.commit.clone(),
             case_tree: tree(root, &format!("crates/{}", case.name))?,
             harness_tree: tree(root, "shared/src")?,
+            measured_by: measured_by(root, "HEAD")?,
             dirty,
             preset: report.preset.to_string(),
             seconds: (seconds * 10.0).round() / 10.0,
@@ -95,9 +102,73 @@ fn tree(root: &Path, path: &str) -> anyhow::Result<String> {
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
 }
 
+/// The files a case's figures depend on besides its own crate: the harness's sources, its
+/// manifest, and the workspace's manifest (the release profile) and lock file (every
+/// dependency's version).
+const MEASURED_BY: [&str; 4] = ["shared/src", "shared/Cargo.toml", "Cargo.toml", "Cargo.lock"];
+
+/// The parts of the harness's sources that measure nothing: the `casebook` tool (it builds,
+/// files, compares and pages what the cases measured, and no case links to it at run time)
+/// and its binary. Changing them leaves every set current.
+const NOT_MEASURING: [&str; 2] = ["shared/src/tool/", "shared/src/bin/"];
+
+/// One id for everything in [`MEASURED_BY`] at `rev`, less [`NOT_MEASURING`]: git's listing of
+/// those files' blob ids, hashed by git.
+pub fn measured_by(root: &Path, rev: &str) -> anyhow::Result<String> {
+    let output = Command::new("git")
+        .current_dir(root)
+        .args(["ls-tree", "-r", rev, "--"])
+        .args(MEASURED_BY)
+        .output()
+        .context("cannot run git")?;
+    anyhow::ensure!(output.status.success(), "git cannot list {rev}'s harness: results are filed from a git checkout");
+    let listing: String = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|line| {
+            line.split_once('\t').is_some_and(|(_, path)| !NOT_MEASURING.iter().any(|p| path.starts_with(p)))
+        })
+        .map(|line| format!("{line}\n"))
+        .collect();
+    anyhow::ensure!(!listing.is_empty(), "{rev} has no harness sources");
+    let mut hash = Command::new("git")
+        .current_dir(root)
+        .args(["hash-object", "--stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("cannot run git")?;
+    hash.stdin.take().context("git's stdin")?.write_all(listing.as_bytes())?;
+    let output = hash.wait_with_output()?;
+    anyhow::ensure!(output.status.success(), "git hash-object failed");
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+/// Whether a case's results still describe HEAD's code: its crate's tree and [`measured_by`]
+/// are HEAD's. A set filed before `measured_by` was recorded is judged at the commit it
+/// names, when this clone has that commit, and otherwise by the whole harness tree.
+fn current(root: &Path, case: &str, m: &Measured, head: &Head) -> bool {
+    if tree(root, &format!("crates/{case}")).ok().as_ref() != Some(&m.case_tree) {
+        return false;
+    }
+    if !m.measured_by.is_empty() {
+        return m.measured_by == head.measured_by;
+    }
+    let commit = m.commit.split_whitespace().next().unwrap_or_default();
+    match measured_by(root, commit) {
+        Ok(then) => then == head.measured_by,
+        Err(_) => m.harness_tree == head.harness_tree,
+    }
+}
+
+/// HEAD's ids, read once.
+struct Head {
+    harness_tree: String,
+    measured_by: String,
+}
+
 /// The parts of the checkout the cases' results depend on that have uncommitted changes.
 pub fn dirty(root: &Path, cases: &[CaseCrate]) -> anyhow::Result<Vec<String>> {
-    let mut paths = vec!["shared/src".to_string(), "Cargo.lock".to_string()];
+    let mut paths: Vec<String> = MEASURED_BY.iter().map(|p| p.to_string()).collect();
     paths.extend(cases.iter().map(|c| format!("crates/{}", c.name)));
     let output = Command::new("git")
         .current_dir(root)
@@ -119,19 +190,13 @@ pub fn dirty(root: &Path, cases: &[CaseCrate]) -> anyhow::Result<Vec<String>> {
 pub fn load_all(root: &Path, results: &Path) -> anyhow::Result<Vec<ResultSet>> {
     let mut sets = Vec::new();
     let Ok(entries) = std::fs::read_dir(results) else { return Ok(sets) };
-    let harness = tree(root, "shared/src")?;
+    let head = Head { harness_tree: tree(root, "shared/src")?, measured_by: measured_by(root, "HEAD")? };
     let mut dirs: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect();
     dirs.sort();
     for dir in dirs {
         let Some(mut set) = ResultSet::load(&dir)? else { continue };
-        let stale: Vec<String> = set
-            .cases
-            .iter()
-            .filter(|(case, m)| {
-                m.harness_tree != harness || tree(root, &format!("crates/{case}")).ok().as_ref() != Some(&m.case_tree)
-            })
-            .map(|(case, _)| case.clone())
-            .collect();
+        let stale: Vec<String> =
+            set.cases.iter().filter(|(case, m)| !current(root, case, m, &head)).map(|(case, _)| case.clone()).collect();
         for case in &stale {
             eprintln!("pages: {}'s results on {} are stale (its code changed since): removed", case, set.label);
             for suffix in ["json", "md", "figures.md", "profile.md"] {
@@ -139,6 +204,11 @@ pub fn load_all(root: &Path, results: &Path) -> anyhow::Result<Vec<ResultSet>> {
             }
             remove_case_plots(&dir, case)?;
             set.cases.remove(case);
+        }
+        // What is current was measured by HEAD's harness: record it, so that a clone without
+        // the set's commit can tell.
+        for m in set.cases.values_mut() {
+            m.measured_by.clone_from(&head.measured_by);
         }
         if set.cases.is_empty() {
             std::fs::remove_dir_all(&dir)?;
@@ -211,6 +281,7 @@ pub(crate) fn filed(dir: &Path, label: &str, report: &Report) -> ResultSet {
         commit: "abc".into(),
         case_tree: "t".into(),
         harness_tree: "h".into(),
+        measured_by: String::new(),
         dirty: false,
         preset: "default".into(),
         seconds: 1.0,
@@ -221,5 +292,158 @@ pub(crate) fn filed(dir: &Path, label: &str, report: &Report) -> ResultSet {
         machine: "m".into(),
         cases: std::collections::BTreeMap::from([(report.case.clone(), measured)]),
         dir,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A throwaway git checkout with a harness, one case and a set that measured it.
+    struct Checkout(tempfile::TempDir);
+
+    impl Checkout {
+        fn new() -> Checkout {
+            let checkout = Checkout(tempfile::tempdir().unwrap());
+            checkout.git(&["init", "--quiet"]);
+            for (path, text) in [
+                ("Cargo.toml", "[profile.release]\n"),
+                ("Cargo.lock", "tokio 1.0\n"),
+                ("shared/Cargo.toml", "[package]\n"),
+                ("shared/src/lib.rs", "// runs\n"),
+                ("shared/src/tool/compare.rs", "// compares\n"),
+                ("shared/src/bin/casebook.rs", "// the tool\n"),
+                ("crates/demo/src/lib.rs", "// a case\n"),
+                ("docs/src/intro.md", "prose\n"),
+            ] {
+                checkout.write(path, text);
+            }
+            checkout.commit();
+            checkout
+        }
+
+        fn root(&self) -> &Path {
+            self.0.path()
+        }
+
+        fn git(&self, args: &[&str]) {
+            let status = Command::new("git")
+                .current_dir(self.root())
+                .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+                .args(args)
+                .status()
+                .unwrap();
+            assert!(status.success(), "git {args:?}");
+        }
+
+        fn write(&self, path: &str, text: &str) {
+            let path = self.root().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+
+        fn commit(&self) {
+            self.git(&["add", "-A"]);
+            self.git(&["commit", "--quiet", "-m", "change"]);
+        }
+
+        fn head(&self) -> String {
+            measured_by(self.root(), "HEAD").unwrap()
+        }
+
+        /// Files the demo case's results as measured at HEAD, the way `report` does.
+        fn file_set(&self, recorded: bool) -> PathBuf {
+            let results = self.root().join("results");
+            let dir = results.join("m");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("demo.json"), "{}").unwrap();
+            let measured = Measured {
+                commit: format!("{} (built from)", self.rev("HEAD")),
+                case_tree: tree(self.root(), "crates/demo").unwrap(),
+                harness_tree: tree(self.root(), "shared/src").unwrap(),
+                measured_by: if recorded { self.head() } else { String::new() },
+                dirty: false,
+                preset: "default".into(),
+                seconds: 1.0,
+                date: "2026-12-08".into(),
+            };
+            let set = ResultSet {
+                label: "m".into(),
+                machine: "m".into(),
+                cases: BTreeMap::from([("demo".to_string(), measured)]),
+                dir: dir.clone(),
+            };
+            set.save(&dir).unwrap();
+            results
+        }
+
+        fn rev(&self, rev: &str) -> String {
+            let out = Command::new("git").current_dir(self.root()).args(["rev-parse", rev]).output().unwrap();
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        }
+
+        fn kept(&self, results: &Path) -> bool {
+            load_all(self.root(), results).unwrap().iter().any(|s| s.cases.contains_key("demo"))
+        }
+    }
+
+    #[test]
+    fn the_tool_and_the_prose_measure_nothing_and_everything_else_does() {
+        let checkout = Checkout::new();
+        let mut id = checkout.head();
+        for (path, measures) in [
+            ("shared/src/tool/compare.rs", false),
+            ("shared/src/bin/casebook.rs", false),
+            ("docs/src/intro.md", false),
+            ("shared/src/lib.rs", true),
+            ("shared/Cargo.toml", true),
+            ("Cargo.toml", true),
+            ("Cargo.lock", true),
+        ] {
+            checkout.write(path, "changed\n");
+            checkout.commit();
+            let now = checkout.head();
+            assert_eq!(now != id, measures, "{path}");
+            id = now;
+        }
+    }
+
+    #[test]
+    fn a_set_stays_while_what_measured_it_is_unchanged() {
+        let checkout = Checkout::new();
+        let results = checkout.file_set(true);
+        checkout.write("shared/src/tool/compare.rs", "// compares better\n");
+        checkout.commit();
+        assert!(checkout.kept(&results), "a change to the tool made the set stale");
+        checkout.write("Cargo.lock", "tokio 1.1\n");
+        checkout.commit();
+        assert!(!checkout.kept(&results), "a new dependency version left the set current");
+        assert!(!results.join("m").exists(), "the stale set's files stayed");
+    }
+
+    #[test]
+    fn a_change_to_the_case_makes_its_results_stale() {
+        let checkout = Checkout::new();
+        let results = checkout.file_set(true);
+        checkout.write("crates/demo/src/lib.rs", "// another case\n");
+        checkout.commit();
+        assert!(!checkout.kept(&results));
+    }
+
+    #[test]
+    fn a_set_filed_before_the_id_is_judged_at_its_commit_and_then_records_it() {
+        let checkout = Checkout::new();
+        let results = checkout.file_set(false);
+        checkout.write("shared/src/tool/compare.rs", "// compares better\n");
+        checkout.commit();
+        let sets = load_all(checkout.root(), &results).unwrap();
+        assert_eq!(sets[0].cases["demo"].measured_by, checkout.head(), "the current set did not record the id");
+        let saved = ResultSet::load(&results.join("m")).unwrap().unwrap();
+        assert_eq!(saved.cases["demo"].measured_by, checkout.head(), "set.json was not updated");
+
+        let results = checkout.file_set(false);
+        checkout.write("shared/src/lib.rs", "// measures otherwise\n");
+        checkout.commit();
+        assert!(!checkout.kept(&results), "an old set measured by other harness code stayed");
     }
 }
