@@ -261,12 +261,15 @@ fn unique(values: impl Iterator<Item = String>) -> Vec<String> {
 }
 
 /// What makes the two sets less than comparable: other commits, other presets, cases only
-/// one side has.
+/// one side has, or the same run on both sides.
 fn warnings(a: &Side, b: &Side) -> Vec<String> {
     let mut warnings = Vec::new();
     for (case, ra) in &a.reports {
         match b.reports.get(case) {
             None => warnings.push(format!("{case} is only in A")),
+            Some(rb) if ra == rb => warnings.push(format!(
+                "{case}: the same run on both sides (a set compared with itself, or one filed over the other), so no reading can flip"
+            )),
             Some(rb) => {
                 if ra.env.commit != rb.env.commit {
                     warnings
@@ -307,7 +310,9 @@ mod tests {
         let text = compare(&a, &a, false);
         assert!(text.contains("0 of 1 reading(s) flipped"), "{text}");
         assert!(text.contains("median 1.00x"), "{text}");
-        assert!(!text.contains("warning"), "{text}");
+        assert!(text.contains("warning: demo: the same run on both sides"), "{text}");
+        let rerun = side("b", with_claim(&[2.0, 2.1, 1.9, 2.0, 2.3]));
+        assert!(!compare(&a, &rerun, false).contains("warning"), "a second run of the same commit is comparable");
     }
 
     #[test]
