@@ -25,7 +25,18 @@ impl Side {
     /// Reads every report in a directory, or the one file given.
     pub fn load(path: &Path) -> anyhow::Result<Side> {
         if !path.exists() {
-            return Err(crate::UsageError::new(format!("{} does not exist", path.display())).into());
+            // `just run` files reports under cargo's target directory, which the environment
+            // may have moved.
+            let moved = std::env::var_os("CARGO_TARGET_DIR")
+                .filter(|_| path.ends_with("target/casebook"))
+                .map(|dir| {
+                    format!(
+                        "; CARGO_TARGET_DIR is set, so the reports are in {}",
+                        Path::new(&dir).join("casebook").display()
+                    )
+                })
+                .unwrap_or_default();
+            return Err(crate::UsageError::new(format!("{} does not exist{moved}", path.display())).into());
         }
         let files = if path.is_dir() {
             let mut files: Vec<_> = std::fs::read_dir(path)?
