@@ -4,7 +4,10 @@
 //! the rows that match compare; each side's machine, preset, commit and runs at the top.
 //! Reports of different commits or presets are compared with a warning, not refused.
 
-use std::{collections::BTreeMap, path::Path};
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+};
 
 use crate::{
     model::{
@@ -48,7 +51,7 @@ impl Side {
         } else {
             vec![path.to_path_buf()]
         };
-        let mut reports: BTreeMap<String, (std::path::PathBuf, Report)> = BTreeMap::new();
+        let mut reports: BTreeMap<String, (PathBuf, Report)> = BTreeMap::new();
         for file in files {
             let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
             // A directory may hold other JSON (a set's description): only reports count.
@@ -58,17 +61,26 @@ impl Side {
                     let entry = (file.clone(), report);
                     let kept = match reports.remove(&case) {
                         None => entry,
-                        // Two reports of one case (a `--json` written beside the case's own):
-                        // the newer is compared, and the reader told which.
+                        // Two reports of one case (a `--json` written beside the case's own,
+                        // as `just bench` does): the one named after the case, else the newer.
                         Some(other) => {
-                            let newer = if other.1.env.date > entry.1.env.date { other } else { entry };
+                            let own = |e: &(PathBuf, Report)| e.0.file_stem().is_some_and(|s| *s == *case);
+                            let (kept, left) = match (own(&other), own(&entry)) {
+                                (true, false) => (other, entry),
+                                (false, true) => (entry, other),
+                                _ if other.1.env.date > entry.1.env.date => (other, entry),
+                                _ => (entry, other),
+                            };
+                            let name = |e: &(PathBuf, Report)| {
+                                e.0.file_name().unwrap_or_default().to_string_lossy().to_string()
+                            };
                             eprintln!(
-                                "note: {} holds more than one report of {case}; comparing the newest, {} ({})",
+                                "warning: {} holds more than one report of {case}: comparing {}, leaving out {}",
                                 path.display(),
-                                newer.0.file_name().unwrap_or_default().to_string_lossy(),
-                                newer.1.env.date
+                                name(&kept),
+                                name(&left)
                             );
-                            newer
+                            kept
                         }
                     };
                     reports.insert(case, kept);
@@ -346,18 +358,28 @@ mod tests {
     }
 
     #[test]
-    fn of_two_reports_of_one_case_in_a_directory_the_newer_is_compared() {
-        let dir = tempfile::tempdir().unwrap();
-        for (file, date, values) in
-            [("bench.json", "2026-12-07T10:00:00Z", [1.0; 5]), ("demo.json", "2026-12-08T10:00:00Z", [2.0; 5])]
-        {
-            let mut report = with_claim(&values);
-            report.env.date = date.into();
-            std::fs::write(dir.path().join(file), serde_json::to_vec(&report).unwrap()).unwrap();
-        }
-        let side = Side::load(dir.path()).unwrap();
-        assert_eq!(side.reports.len(), 1);
-        assert_eq!(side.reports["demo"].env.date, "2026-12-08T10:00:00Z");
+    fn of_two_reports_of_one_case_in_a_directory_its_own_file_is_compared_else_the_newer() {
+        let load = |files: [(&str, &str); 2]| {
+            let dir = tempfile::tempdir().unwrap();
+            for (file, date) in files {
+                let mut report = with_claim(&[2.0; 5]);
+                report.env.date = date.into();
+                std::fs::write(dir.path().join(file), serde_json::to_vec(&report).unwrap()).unwrap();
+            }
+            let side = Side::load(dir.path()).unwrap();
+            assert_eq!(side.reports.len(), 1);
+            side.reports["demo"].env.date.clone()
+        };
+        // `demo.json` is read first and is the older: still the case's own report.
+        assert_eq!(
+            load([("demo.json", "2026-12-07T10:00:00Z"), ("z-bench.json", "2026-12-08T10:00:00Z")]),
+            "2026-12-07T10:00:00Z"
+        );
+        // Neither is the case's own: the newer, though read first.
+        assert_eq!(
+            load([("a.json", "2026-12-08T10:00:00Z"), ("b.json", "2026-12-07T10:00:00Z")]),
+            "2026-12-08T10:00:00Z"
+        );
     }
 
     #[test]

@@ -7,10 +7,8 @@
 //! commit and the source trees (the case's crate and the harness) it measured. `pages`
 //! regenerates every page that reads those sets: a results page per case with one section
 //! per machine (which the case's chapter includes) and the claims page with a column per
-//! machine. A case's results are stale once its crate, the harness's measuring code, a
-//! manifest or `Cargo.lock` has changed since they were measured ([`sets::measured_by`]):
-//! `pages` removes them, so no results page is older than the code it describes. The
-//! `casebook` tool itself measures nothing, and changing it leaves every set current.
+//! machine. A set whose case code has changed since it was measured is stale: `pages`
+//! removes it, so no results page is older than the code it describes.
 
 mod choosing;
 pub mod claims;

@@ -1,5 +1,10 @@
 //! A results set: one machine's reports in `docs/src/results/<label>/`, what each measured
 //! (commit and source trees), and the pages that show the sets side by side.
+//!
+//! A case's results are stale once its crate, or the code that measured them
+//! ([`measured_by`]: the harness's measuring code, the parts of the tool that build and
+//! launch the cases, the manifests and `Cargo.lock`), has changed since: `pages` removes them.
+//! The rest of the tool (compare, advise, the pages) and the prose measure nothing.
 
 use std::{
     collections::BTreeMap,
@@ -103,31 +108,61 @@ fn tree(root: &Path, path: &str) -> anyhow::Result<String> {
 }
 
 /// The files a case's figures depend on besides its own crate: the harness's sources, its
-/// manifest, and the workspace's manifest (the release profile) and lock file (every
-/// dependency's version).
-const MEASURED_BY: [&str; 4] = ["shared/src", "shared/Cargo.toml", "Cargo.toml", "Cargo.lock"];
+/// manifest, the workspace's manifest (the release profile) and lock file (every dependency's
+/// version), and cargo's and rustup's settings where a checkout has them. `shared/build.rs`
+/// is left out: it only records the compiler, the profile and the commit for the machine line.
+const MEASURED_BY: [&str; 8] = [
+    "shared/src",
+    "shared/Cargo.toml",
+    "Cargo.toml",
+    "Cargo.lock",
+    ".cargo/config.toml",
+    ".cargo/config",
+    "rust-toolchain.toml",
+    "rust-toolchain",
+];
 
-/// The parts of the harness's sources that measure nothing: the `casebook` tool (it builds,
-/// files, compares and pages what the cases measured, and no case links to it at run time)
-/// and its binary. Changing them leaves every set current.
-const NOT_MEASURING: [&str; 2] = ["shared/src/tool/", "shared/src/bin/"];
+/// The parts of the harness's sources that measure nothing: the tool's commands that read
+/// reports (compare, advise, summary, the pages and this staleness rule, the prose check), the
+/// scaffold, and the binary's one line. No case links to them at run time. The tool's code
+/// that builds the cases and chooses their flags (`mod.rs`, `workspace.rs`, `book/mod.rs`) and
+/// the profiler stay measuring code, and so does any file not named here.
+const NOT_MEASURING: [&str; 12] = [
+    "shared/src/bin/",
+    "shared/src/tool/advise/",
+    "shared/src/tool/advise.rs",
+    "shared/src/tool/book/choosing.rs",
+    "shared/src/tool/book/claims.rs",
+    "shared/src/tool/book/sets.rs",
+    "shared/src/tool/claims.rs",
+    "shared/src/tool/compare.rs",
+    "shared/src/tool/prose.rs",
+    "shared/src/tool/scaffold.rs",
+    "shared/src/tool/soak.rs",
+    "shared/src/tool/summary.rs",
+];
+
+/// The version of [`measured_by`]'s definition, the prefix of every id it gives: an id of
+/// another version is not compared, and its set is judged at its commit instead.
+const MEASURED_BY_VERSION: &str = "2:";
 
 /// One id for everything in [`MEASURED_BY`] at `rev`, less [`NOT_MEASURING`]: git's listing of
 /// those files' blob ids, hashed by git.
 pub fn measured_by(root: &Path, rev: &str) -> anyhow::Result<String> {
+    // `-z`: paths unquoted whatever the user's git configuration, entries ended by NUL.
     let output = Command::new("git")
         .current_dir(root)
-        .args(["ls-tree", "-r", rev, "--"])
+        .args(["ls-tree", "-r", "-z", rev, "--"])
         .args(MEASURED_BY)
         .output()
         .context("cannot run git")?;
     anyhow::ensure!(output.status.success(), "git cannot list {rev}'s harness: results are filed from a git checkout");
     let listing: String = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter(|line| {
-            line.split_once('\t').is_some_and(|(_, path)| !NOT_MEASURING.iter().any(|p| path.starts_with(p)))
+        .split('\0')
+        .filter(|entry| {
+            entry.split_once('\t').is_some_and(|(_, path)| !NOT_MEASURING.iter().any(|p| path.starts_with(p)))
         })
-        .map(|line| format!("{line}\n"))
+        .map(|entry| format!("{entry}\n"))
         .collect();
     anyhow::ensure!(!listing.is_empty(), "{rev} has no harness sources");
     let mut hash = Command::new("git")
@@ -140,23 +175,36 @@ pub fn measured_by(root: &Path, rev: &str) -> anyhow::Result<String> {
     hash.stdin.take().context("git's stdin")?.write_all(listing.as_bytes())?;
     let output = hash.wait_with_output()?;
     anyhow::ensure!(output.status.success(), "git hash-object failed");
-    Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+    Ok(format!("{MEASURED_BY_VERSION}{}", String::from_utf8_lossy(&output.stdout).trim()))
+}
+
+/// How a case's results stand against HEAD's code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Standing {
+    Stale,
+    /// Current, judged by [`measured_by`]: the id can be recorded.
+    Current,
+    /// Current as far as this clone can tell: the set names a commit it lacks, and only the
+    /// harness's whole tree was compared, not the manifests or the lock file.
+    CurrentByTree,
 }
 
 /// Whether a case's results still describe HEAD's code: its crate's tree and [`measured_by`]
-/// are HEAD's. A set filed before `measured_by` was recorded is judged at the commit it
-/// names, when this clone has that commit, and otherwise by the whole harness tree.
-fn current(root: &Path, case: &str, m: &Measured, head: &Head) -> bool {
+/// are HEAD's. A set with no id of this version is judged at the commit it names, when this
+/// clone has that commit, and otherwise by the harness's whole tree.
+fn standing(root: &Path, case: &str, m: &Measured, head: &Head) -> Standing {
+    let by = |current: bool| if current { Standing::Current } else { Standing::Stale };
     if tree(root, &format!("crates/{case}")).ok().as_ref() != Some(&m.case_tree) {
-        return false;
+        return Standing::Stale;
     }
-    if !m.measured_by.is_empty() {
-        return m.measured_by == head.measured_by;
+    if m.measured_by.starts_with(MEASURED_BY_VERSION) {
+        return by(m.measured_by == head.measured_by);
     }
     let commit = m.commit.split_whitespace().next().unwrap_or_default();
     match measured_by(root, commit) {
-        Ok(then) => then == head.measured_by,
-        Err(_) => m.harness_tree == head.harness_tree,
+        Ok(then) => by(then == head.measured_by),
+        Err(_) if m.harness_tree == head.harness_tree => Standing::CurrentByTree,
+        Err(_) => Standing::Stale,
     }
 }
 
@@ -195,8 +243,10 @@ pub fn load_all(root: &Path, results: &Path) -> anyhow::Result<Vec<ResultSet>> {
     dirs.sort();
     for dir in dirs {
         let Some(mut set) = ResultSet::load(&dir)? else { continue };
+        let standings: BTreeMap<String, Standing> =
+            set.cases.iter().map(|(case, m)| (case.clone(), standing(root, case, m, &head))).collect();
         let stale: Vec<String> =
-            set.cases.iter().filter(|(case, m)| !current(root, case, m, &head)).map(|(case, _)| case.clone()).collect();
+            standings.iter().filter(|(_, s)| **s == Standing::Stale).map(|(case, _)| case.clone()).collect();
         for case in &stale {
             eprintln!("pages: {}'s results on {} are stale (its code changed since): removed", case, set.label);
             for suffix in ["json", "md", "figures.md", "profile.md"] {
@@ -205,10 +255,12 @@ pub fn load_all(root: &Path, results: &Path) -> anyhow::Result<Vec<ResultSet>> {
             remove_case_plots(&dir, case)?;
             set.cases.remove(case);
         }
-        // What is current was measured by HEAD's harness: record it, so that a clone without
-        // the set's commit can tell.
-        for m in set.cases.values_mut() {
-            m.measured_by.clone_from(&head.measured_by);
+        // What was judged current by its id was measured by HEAD's code: record the id, so
+        // that a clone without the set's commit can tell.
+        for (case, m) in set.cases.iter_mut() {
+            if standings[case] == Standing::Current {
+                m.measured_by.clone_from(&head.measured_by);
+            }
         }
         if set.cases.is_empty() {
             std::fs::remove_dir_all(&dir)?;
@@ -312,6 +364,7 @@ mod tests {
                 ("shared/Cargo.toml", "[package]\n"),
                 ("shared/src/lib.rs", "// runs\n"),
                 ("shared/src/tool/compare.rs", "// compares\n"),
+                ("shared/src/tool/workspace.rs", "// builds the cases\n"),
                 ("shared/src/bin/casebook.rs", "// the tool\n"),
                 ("crates/demo/src/lib.rs", "// a case\n"),
                 ("docs/src/intro.md", "prose\n"),
@@ -382,6 +435,18 @@ mod tests {
             String::from_utf8_lossy(&out.stdout).trim().to_string()
         }
 
+        /// Changes the demo case's record in the filed set.
+        fn edit(&self, results: &Path, change: impl FnOnce(&mut Measured)) {
+            let dir = results.join("m");
+            let mut set = ResultSet::load(&dir).unwrap().unwrap();
+            change(set.cases.get_mut("demo").unwrap());
+            set.save(&dir).unwrap();
+        }
+
+        fn recorded(&self, results: &Path) -> String {
+            ResultSet::load(&results.join("m")).unwrap().unwrap().cases["demo"].measured_by.clone()
+        }
+
         fn kept(&self, results: &Path) -> bool {
             load_all(self.root(), results).unwrap().iter().any(|s| s.cases.contains_key("demo"))
         }
@@ -395,6 +460,7 @@ mod tests {
             ("shared/src/tool/compare.rs", false),
             ("shared/src/bin/casebook.rs", false),
             ("docs/src/intro.md", false),
+            ("shared/src/tool/workspace.rs", true),
             ("shared/src/lib.rs", true),
             ("shared/Cargo.toml", true),
             ("Cargo.toml", true),
@@ -445,5 +511,27 @@ mod tests {
         checkout.write("shared/src/lib.rs", "// measures otherwise\n");
         checkout.commit();
         assert!(!checkout.kept(&results), "an old set measured by other harness code stayed");
+    }
+
+    #[test]
+    fn an_id_of_another_version_is_judged_at_its_commit() {
+        let checkout = Checkout::new();
+        let results = checkout.file_set(false);
+        checkout.edit(&results, |m| m.measured_by = "0123456789abcdef".into());
+        assert!(checkout.kept(&results));
+        assert_eq!(checkout.recorded(&results), checkout.head());
+        assert!(checkout.head().starts_with(MEASURED_BY_VERSION));
+    }
+
+    #[test]
+    fn a_set_whose_commit_this_clone_lacks_is_judged_by_the_harness_tree_and_not_stamped() {
+        let checkout = Checkout::new();
+        let results = checkout.file_set(false);
+        checkout.edit(&results, |m| m.commit = "0000000000000000000000000000000000000001".into());
+        assert!(checkout.kept(&results), "an unchanged harness tree is current");
+        assert_eq!(checkout.recorded(&results), "", "a set judged by its tree alone was given an id");
+        checkout.write("shared/src/tool/compare.rs", "// compares better\n");
+        checkout.commit();
+        assert!(!checkout.kept(&results), "without its commit, any change to the harness's tree counts");
     }
 }
