@@ -216,8 +216,14 @@ struct Head {
 
 /// The parts of the checkout the cases' results depend on that have uncommitted changes.
 pub fn dirty(root: &Path, cases: &[CaseCrate]) -> anyhow::Result<Vec<String>> {
+    let names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
+    uncommitted(root, &names)
+}
+
+/// Which of [`MEASURED_BY`] and the named cases' crates have uncommitted changes.
+fn uncommitted(root: &Path, cases: &[&str]) -> anyhow::Result<Vec<String>> {
     let mut paths: Vec<String> = MEASURED_BY.iter().map(|p| p.to_string()).collect();
-    paths.extend(cases.iter().map(|c| format!("crates/{}", c.name)));
+    paths.extend(cases.iter().map(|c| format!("crates/{c}")));
     let output = Command::new("git")
         .current_dir(root)
         .args(["status", "--porcelain", "--"])
@@ -245,8 +251,22 @@ pub fn load_all(root: &Path, results: &Path) -> anyhow::Result<Vec<ResultSet>> {
         let Some(mut set) = ResultSet::load(&dir)? else { continue };
         let standings: BTreeMap<String, Standing> =
             set.cases.iter().map(|(case, m)| (case.clone(), standing(root, case, m, &head))).collect();
-        let stale: Vec<String> =
+        let mut stale: Vec<String> =
             standings.iter().filter(|(_, s)| **s == Standing::Stale).map(|(case, _)| case.clone()).collect();
+        // Staleness is judged against HEAD. With uncommitted changes to what measures, HEAD is
+        // not the code on disk (a revert not yet committed would condemn every set): keep the
+        // results until the changes are committed.
+        let names: Vec<&str> = stale.iter().map(String::as_str).collect();
+        let changing = if stale.is_empty() { Vec::new() } else { uncommitted(root, &names)? };
+        if !changing.is_empty() {
+            eprintln!(
+                "pages: uncommitted changes in {}: {} stale result(s) on {} kept until they are committed",
+                changing.join(", "),
+                stale.len(),
+                set.label
+            );
+            stale.clear();
+        }
         for case in &stale {
             eprintln!("pages: {}'s results on {} are stale (its code changed since): removed", case, set.label);
             for suffix in ["json", "md", "figures.md", "profile.md"] {
@@ -533,5 +553,20 @@ mod tests {
         checkout.write("shared/src/tool/compare.rs", "// compares better\n");
         checkout.commit();
         assert!(!checkout.kept(&results), "without its commit, any change to the harness's tree counts");
+    }
+
+    #[test]
+    fn uncommitted_changes_keep_stale_results_until_they_are_committed() {
+        let checkout = Checkout::new();
+        let results = checkout.file_set(true);
+        checkout.write("Cargo.lock", "tokio 1.1\n");
+        checkout.commit();
+        checkout.write("Cargo.lock", "tokio 1.0\n");
+        assert!(checkout.kept(&results), "a set was removed while the code that judges it was being edited");
+        checkout.commit();
+        assert!(checkout.kept(&results), "the committed revert makes the set current again");
+        checkout.write("crates/demo/src/lib.rs", "// another case\n");
+        checkout.commit();
+        assert!(!checkout.kept(&results));
     }
 }
