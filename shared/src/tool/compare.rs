@@ -61,27 +61,7 @@ impl Side {
                     let entry = (file.clone(), report);
                     let kept = match reports.remove(&case) {
                         None => entry,
-                        // Two reports of one case (a `--json` written beside the case's own,
-                        // as `just bench` does): the one named after the case, else the newer.
-                        Some(other) => {
-                            let own = |e: &(PathBuf, Report)| e.0.file_stem().is_some_and(|s| *s == *case);
-                            let (kept, left) = match (own(&other), own(&entry)) {
-                                (true, false) => (other, entry),
-                                (false, true) => (entry, other),
-                                _ if other.1.env.date > entry.1.env.date => (other, entry),
-                                _ => (entry, other),
-                            };
-                            let name = |e: &(PathBuf, Report)| {
-                                e.0.file_name().unwrap_or_default().to_string_lossy().to_string()
-                            };
-                            eprintln!(
-                                "warning: {} holds more than one report of {case}: comparing {}, leaving out {}",
-                                path.display(),
-                                name(&kept),
-                                name(&left)
-                            );
-                            kept
-                        }
+                        Some(other) => one_of(path, &case, other, entry),
                     };
                     reports.insert(case, kept);
                 }
@@ -93,6 +73,26 @@ impl Side {
         let reports = reports.into_iter().map(|(case, (_, report))| (case, report)).collect();
         Ok(Side { name: path.display().to_string(), reports })
     }
+}
+
+/// Of two reports of one case in a directory (a `--json` written beside the case's own, as
+/// `just bench` does), the one named after the case, else the newer; the reader is told which.
+fn one_of(dir: &Path, case: &str, a: (PathBuf, Report), b: (PathBuf, Report)) -> (PathBuf, Report) {
+    let own = |e: &(PathBuf, Report)| e.0.file_stem().is_some_and(|s| *s == *case);
+    let (kept, left) = match (own(&a), own(&b)) {
+        (true, false) => (a, b),
+        (false, true) => (b, a),
+        _ if a.1.env.date > b.1.env.date => (a, b),
+        _ => (b, a),
+    };
+    let name = |e: &(PathBuf, Report)| e.0.file_name().unwrap_or_default().to_string_lossy().to_string();
+    eprintln!(
+        "warning: {} holds more than one report of {case}: comparing {}, leaving out {}",
+        dir.display(),
+        name(&kept),
+        name(&left)
+    );
+    kept
 }
 
 /// The flips of a comparison, by kind.
